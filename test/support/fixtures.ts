@@ -1,0 +1,20 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (this file lives in `test/support/`). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Real events captured from AWS, shared between projects: `../shared/fixtures/aws-events/` beside the clone. */
+export const fixturesDir = resolve(repoRoot, "../shared/fixtures/aws-events");
+
+/** The names of the captured events. */
+export type FixtureName = "connect_1" | "disconnect_1" | "broadcast_1" | "sns_message_1";
+
+/**
+ * Loads a fresh deep copy of a captured AWS event, so that a test can edit it without touching other tests.
+ * @param name - the fixture's file name without `.json`
+ */
+export function loadEvent<T = Record<string, unknown>>(name: FixtureName): T {
+  return JSON.parse(readFileSync(resolve(fixturesDir, `${name}.json`), "utf8")) as T;
+}
