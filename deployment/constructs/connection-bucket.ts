@@ -1,0 +1,97 @@
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket/index.js";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.js";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
+import { Fn, type IResolvable } from "cdktf";
+import { Construct } from "constructs";
+
+/** Settings of {@link ConnectionBucket}. */
+export interface ConnectionBucketProps {
+  /** `<app_name>-<workspace>`; the bucket gets a unique name starting with it. */
+  name: string;
+  /** Key prefix of the connection store (no trailing slash). */
+  prefix: string;
+  /** Whether `terraform destroy` may delete the bucket with keys still in it. */
+  forceDestroy: IResolvable;
+}
+
+/**
+ * The connection store: a private, encrypted, TLS-only bucket holding one empty object per live connection, with
+ * a lifecycle rule that sweeps the keys of connections whose `$disconnect` never came.
+ */
+export class ConnectionBucket extends Construct {
+  /** The bucket. */
+  readonly bucket: S3Bucket;
+  /** ARN pattern of the connection keys, `<bucket arn>/<prefix>/*`: what the Lambda may read, write and delete. */
+  readonly keysArn: string;
+
+  /**
+   * @param scope - the stack
+   * @param id - construct id
+   * @param props - see {@link ConnectionBucketProps}
+   */
+  constructor(scope: Construct, id: string, props: ConnectionBucketProps) {
+    super(scope, id);
+
+    this.bucket = new S3Bucket(this, "bucket", {
+      // Bucket names are global and at most 63 characters: a prefix (at most 37) plus a generated suffix.
+      bucketPrefix: `${Fn.lower(Fn.substr(props.name, 0, 36))}-`,
+      forceDestroy: props.forceDestroy,
+    });
+    this.keysArn = `${this.bucket.arn}/${props.prefix}/*`;
+
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "public-access-block", {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "ownership", {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+    });
+
+    const tlsOnly = new DataAwsIamPolicyDocument(this, "tls-only", {
+      statement: [
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["s3:*"],
+          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, "policy", {
+      bucket: this.bucket.id,
+      policy: tlsOnly.json,
+      // S3 rejects a bucket policy while the public access block is being written ("conflicting conditional
+      // operation"), so the policy waits for it.
+      dependsOn: [publicAccessBlock],
+    });
+
+    new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      bucket: this.bucket.id,
+      rule: [
+        {
+          id: "expire-missed-disconnects",
+          status: "Enabled",
+          filter: [{ prefix: `${props.prefix}/` }],
+          // No connection outlives 2 hours (API Gateway's limit) and $disconnect is best effort: a key older than
+          // a day (the shortest expiration S3 offers) names a connection that is certainly gone.
+          expiration: [{ days: 1 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
+        },
+      ],
+    });
+  }
+}

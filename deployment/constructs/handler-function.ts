@@ -1,0 +1,125 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
+import { AssetType, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../util/build/lambda-bundle.js";
+
+/** Settings of {@link HandlerFunction}. */
+export interface HandlerFunctionProps {
+  /** `<app_name>-<workspace>`: the function's name. */
+  name: string;
+  /** The deployment package: absolute path of the zip and its base64 SHA-256. */
+  bundle: { zipFile: string; sourceCodeHash: string };
+  /** Memory in MB. */
+  memoryMb: number;
+  /** Timeout in seconds. */
+  timeoutSeconds: number;
+  /** Retention of the log group, in days. */
+  logRetentionDays: number;
+  /** The handler's environment (the names `src/config.ts` reads). */
+  environment: Record<string, string>;
+  /** The bucket's ARN, for ListBucket. */
+  bucketArn: string;
+  /** The bucket's key prefix (no trailing slash), for ListBucket's `s3:prefix` condition. */
+  keyPrefix: string;
+  /** ARN pattern of the connection keys, for Get/Put/DeleteObject. */
+  keysArn: string;
+  /** ARN pattern of this API stage's POST @connections calls, for `execute-api:ManageConnections`. */
+  manageConnectionsArn: string;
+}
+
+/** The Lambda that handles every event, with its log group and a role scoped to exactly what it touches. */
+export class HandlerFunction extends Construct {
+  /** The function. */
+  readonly function: LambdaFunction;
+  /** Its log group, `/aws/lambda/<name>`. */
+  readonly logGroup: CloudwatchLogGroup;
+
+  /**
+   * @param scope - the stack
+   * @param id - construct id
+   * @param props - see {@link HandlerFunctionProps}
+   */
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+
+    // Created here, not by Lambda on first write, so it has a retention and the role needs no CreateLogGroup.
+    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: `/aws/lambda/${props.name}`,
+      retentionInDays: props.logRetentionDays,
+    });
+
+    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
+      statement: [
+        {
+          effect: "Allow",
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+          actions: ["sts:AssumeRole"],
+        },
+      ],
+    });
+    const role = new IamRole(this, "role", {
+      name: `${props.name}-lambda`,
+      assumeRolePolicy: assumeRole.json,
+    });
+
+    const permissions = new DataAwsIamPolicyDocument(this, "permissions", {
+      statement: [
+        {
+          sid: "ConnectionKeys",
+          effect: "Allow",
+          // DeleteObjects (the batch call) is authorised per key as s3:DeleteObject.
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+          resources: [props.keysArn],
+        },
+        {
+          sid: "ListConnectionKeys",
+          effect: "Allow",
+          actions: ["s3:ListBucket"],
+          resources: [props.bucketArn],
+          condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${props.keyPrefix}/*`] }],
+        },
+        {
+          sid: "PostToConnections",
+          effect: "Allow",
+          actions: ["execute-api:ManageConnections"],
+          resources: [props.manageConnectionsArn],
+        },
+        {
+          sid: "OwnLogGroup",
+          effect: "Allow",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${this.logGroup.arn}:log-stream:*`],
+        },
+      ],
+    });
+    const rolePolicy = new IamRolePolicy(this, "role-policy", {
+      role: role.id,
+      name: "fanout-handler",
+      policy: permissions.json,
+    });
+
+    // Copied into the stack folder (assets/<id>/<hash>/lambda.zip) and referenced by a relative path, so the
+    // folder is self-contained and can be moved; Terraform resolves the path from its working directory.
+    const code = new TerraformAsset(this, "code", { path: props.bundle.zipFile, type: AssetType.FILE });
+
+    this.function = new LambdaFunction(this, "function", {
+      functionName: props.name,
+      role: role.arn,
+      runtime: LAMBDA_RUNTIME,
+      architectures: ["arm64"],
+      handler: LAMBDA_HANDLER,
+      filename: code.path,
+      sourceCodeHash: props.bundle.sourceCodeHash,
+      memorySize: props.memoryMb,
+      timeout: props.timeoutSeconds,
+      environment: { variables: props.environment },
+      loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+      // The first invocation must find its permissions and its log group in place.
+      dependsOn: [this.logGroup, rolePolicy],
+    });
+  }
+}

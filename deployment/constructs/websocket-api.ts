@@ -1,0 +1,123 @@
+import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api/index.js";
+import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration/index.js";
+import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route/index.js";
+import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage/index.js";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
+import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
+import { Fn, type ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+
+/** The routes of the API, all integrated with the one handler function. */
+export const ROUTE_KEYS = ["$connect", "$disconnect", "$default", "broadcast", "ping"] as const;
+
+/**
+ * One JSON object per stage access log line: who (request, connection), what (route, event), and how it ended
+ * (status, integration status and error). Names from "Configure logging for WebSocket APIs in API Gateway".
+ */
+export const ACCESS_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  connectionId: "$context.connectionId",
+  routeKey: "$context.routeKey",
+  eventType: "$context.eventType",
+  status: "$context.status",
+  requestTime: "$context.requestTimeEpoch",
+  sourceIp: "$context.identity.sourceIp",
+  integrationStatus: "$context.integration.status",
+  integrationLatency: "$context.integration.latency",
+  integrationError: "$context.integration.error",
+  errorMessage: "$context.error.message",
+} as const;
+
+/** Settings of {@link WebSocketApi}. */
+export interface WebSocketApiProps {
+  /** `<app_name>-<workspace>`: the API's name. */
+  name: string;
+  /** The stage name. */
+  stageName: string;
+  /** Retention of the access log group, in days. */
+  logRetentionDays: number;
+  /** Default route throttling: burst. */
+  throttlingBurstLimit: number;
+  /** Default route throttling: requests per second. */
+  throttlingRateLimit: number;
+  /** What the stage must wait for (the account's CloudWatch role, when this stack creates it). */
+  stageDependsOn: ITerraformDependable[];
+}
+
+/** The WebSocket API with its stage and access logs; {@link WebSocketApi.routeTo} wires the routes to a function. */
+export class WebSocketApi extends Construct {
+  /** The API. */
+  readonly api: Apigatewayv2Api;
+  /** The stage (auto-deployed). */
+  readonly stage: Apigatewayv2Stage;
+  /** The stage's access log group. */
+  readonly logGroup: CloudwatchLogGroup;
+  /** The @connections base URL of the Management API, `https://<api>.execute-api.<region>.amazonaws.com/<stage>`. */
+  readonly managementEndpoint: string;
+  /** ARN pattern of this stage's PostToConnection calls (SST's websocket component scopes it the same way). */
+  readonly manageConnectionsArn: string;
+
+  /**
+   * @param scope - the stack
+   * @param id - construct id
+   * @param props - see {@link WebSocketApiProps}
+   */
+  constructor(scope: Construct, id: string, props: WebSocketApiProps) {
+    super(scope, id);
+
+    this.api = new Apigatewayv2Api(this, "api", {
+      name: props.name,
+      protocolType: "WEBSOCKET",
+      routeSelectionExpression: "$request.body.action",
+    });
+    this.logGroup = new CloudwatchLogGroup(this, "access-log-group", {
+      name: `/aws/apigateway/${props.name}/access`,
+      retentionInDays: props.logRetentionDays,
+    });
+    this.stage = new Apigatewayv2Stage(this, "stage", {
+      apiId: this.api.id,
+      name: props.stageName,
+      autoDeploy: true,
+      accessLogSettings: { destinationArn: this.logGroup.arn, format: JSON.stringify(ACCESS_LOG_FORMAT) },
+      defaultRouteSettings: {
+        throttlingBurstLimit: props.throttlingBurstLimit,
+        throttlingRateLimit: props.throttlingRateLimit,
+      },
+      dependsOn: props.stageDependsOn,
+    });
+
+    // api_endpoint is wss://<api>.execute-api.<region>.amazonaws.com; the Management API is its https twin.
+    this.managementEndpoint = `${Fn.replace(this.api.apiEndpoint, "wss://", "https://")}/${this.stage.name}`;
+    this.manageConnectionsArn = `${this.api.executionArn}/${this.stage.name}/POST/@connections/*`;
+  }
+
+  /**
+   * Routes every route key to the function through one Lambda proxy integration, and lets API Gateway invoke it
+   * for exactly these routes of this stage.
+   * @param fn - the handler function
+   */
+  routeTo(fn: LambdaFunction): void {
+    const integration = new Apigatewayv2Integration(this, "integration", {
+      apiId: this.api.id,
+      integrationType: "AWS_PROXY",
+      integrationMethod: "POST",
+      integrationUri: fn.invokeArn,
+    });
+    for (const routeKey of ROUTE_KEYS) {
+      const name = routeKey.replace("$", "");
+      new Apigatewayv2Route(this, `route-${name}`, {
+        apiId: this.api.id,
+        routeKey,
+        target: `integrations/${integration.id}`,
+      });
+      new LambdaPermission(this, `invoke-permission-${name}`, {
+        statementId: `AllowInvokeFromRoute-${name}`,
+        action: "lambda:InvokeFunction",
+        functionName: fn.functionName,
+        principal: "apigateway.amazonaws.com",
+        sourceArn: `${this.api.executionArn}/${this.stage.name}/${routeKey}`,
+      });
+    }
+  }
+}

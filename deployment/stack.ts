@@ -1,0 +1,154 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition/index.js";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
+import { LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktf";
+import type { Construct } from "constructs";
+import type { StackOutputs } from "../util/lib/outputs.js";
+import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js";
+import { ConnectionBucket } from "./constructs/connection-bucket.js";
+import { HandlerFunction } from "./constructs/handler-function.js";
+import { InputTopic } from "./constructs/input-topic.js";
+import { WebSocketApi } from "./constructs/websocket-api.js";
+import { declareVariables } from "./variables.js";
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression, resolved by Terraform.
+const TERRAFORM_WORKSPACE = "${terraform.workspace}";
+
+/** Where the S3 backend keeps the state (Terraform's S3 backend settings). */
+export interface S3StateBackend {
+  /** The state bucket (it must exist). */
+  bucket: string;
+  /** The state object's key; workspaces other than `default` go under `env:/<workspace>/`. */
+  key: string;
+  /** The state bucket's region. */
+  region: string;
+}
+
+/** Settings of {@link FanoutStack}. */
+export interface FanoutStackProps {
+  /** The Lambda deployment package (see `util/build/lambda-bundle.ts`). */
+  bundle: { zipFile: string; sourceCodeHash: string };
+  /** Keep the state in S3 instead of `terraform.tfstate` in the stack folder. */
+  s3Backend?: S3StateBackend;
+}
+
+/**
+ * The whole service: WebSocket API, handler function, connection bucket, input topic, logs and permissions.
+ * Resources are named `<app_name>-<workspace>`, so each Terraform workspace is a separate environment.
+ */
+export class FanoutStack extends TerraformStack {
+  /**
+   * @param scope - the app
+   * @param id - the stack's name (its folder under `cdktf.out/stacks/`)
+   * @param props - see {@link FanoutStackProps}
+   */
+  constructor(scope: Construct, id: string, props: FanoutStackProps) {
+    super(scope, id);
+    const vars = declareVariables(this);
+
+    if (props.s3Backend) {
+      new S3Backend(this, { ...props.s3Backend, encrypt: true });
+      // S3-native state locking (Terraform >= 1.10, OpenTofu >= 1.10): no DynamoDB table needed. cdktf 0.21 predates
+      // the setting, hence the override.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    } else {
+      // A relative path: cdktf's default is absolute, which breaks once the folder moves to another machine.
+      new LocalBackend(this, { path: "terraform.tfstate" });
+    }
+
+    new AwsProvider(this, "aws", {
+      region: vars.region,
+      defaultTags: [
+        { tags: { app: vars.appName, environment: TERRAFORM_WORKSPACE, "managed-by": "terraform" } },
+      ],
+    });
+    // The bindings write source "aws", which Terraform reads as hashicorp/aws but OpenTofu does not.
+    this.addOverride("terraform.required_providers.aws.source", "hashicorp/aws");
+
+    const name = new TerraformLocal(this, "name", `${vars.appName}-${TERRAFORM_WORKSPACE}`).asString;
+    const partition = new DataAwsPartition(this, "partition").partition;
+    const accountId = new DataAwsCallerIdentity(this, "caller").accountId;
+
+    const loggingRole = new ApiGatewayLoggingRole(this, "api-gateway-logging-role", {
+      name,
+      enabled: vars.initApiGwLoggingRole,
+      partition,
+    });
+    const api = new WebSocketApi(this, "websocket-api", {
+      name,
+      stageName: vars.stageName,
+      logRetentionDays: vars.logRetentionDays,
+      throttlingBurstLimit: vars.throttlingBurstLimit,
+      throttlingRateLimit: vars.throttlingRateLimit,
+      stageDependsOn: [loggingRole.account],
+    });
+    const store = new ConnectionBucket(this, "connection-bucket", {
+      name,
+      prefix: vars.connectionPrefix,
+      forceDestroy: vars.forceDestroy,
+    });
+    const topic = new InputTopic(this, "input-topic", {
+      name,
+      accountRootArn: `arn:${partition}:iam::${accountId}:root`,
+      publisherPrincipals: vars.snsPublisherPrincipals,
+    });
+    const handler = new HandlerFunction(this, "handler", {
+      name,
+      bundle: props.bundle,
+      memoryMb: vars.lambdaMemoryMb,
+      timeoutSeconds: vars.lambdaTimeoutSeconds,
+      logRetentionDays: vars.logRetentionDays,
+      // The names src/config.ts reads (core-interface.md).
+      environment: {
+        CONNECTION_BUCKET: store.bucket.bucket,
+        CONNECTION_PREFIX: vars.connectionPrefix,
+        MANAGEMENT_ENDPOINT: api.managementEndpoint,
+        FANOUT_CONCURRENCY: Token.asString(vars.fanoutConcurrency),
+        FANOUT_SEND_TIMEOUT_MS: Token.asString(vars.fanoutSendTimeoutMs),
+        POWERTOOLS_LOG_LEVEL: vars.logLevel,
+        POWERTOOLS_SERVICE_NAME: vars.appName,
+        // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bucketArn: store.bucket.arn,
+      keyPrefix: vars.connectionPrefix,
+      keysArn: store.keysArn,
+      manageConnectionsArn: api.manageConnectionsArn,
+    });
+    api.routeTo(handler.function);
+    topic.deliverTo(handler.function);
+
+    const outputs: Record<keyof StackOutputs, { value: string; description: string }> = {
+      ws_url: {
+        value: api.stage.invokeUrl,
+        description:
+          "WebSocket URL clients connect to (wss://<api>.execute-api.<region>.amazonaws.com/<stage>).",
+      },
+      lambda_function_name: {
+        value: handler.function.functionName,
+        description: "Name of the Lambda function that handles every WebSocket route and SNS message.",
+      },
+      input_sns_topic_arn: {
+        value: topic.topic.arn,
+        description: "ARN of the SNS topic to publish JSON to; every message reaches every connected client.",
+      },
+      lambda_log_group: {
+        value: handler.logGroup.name,
+        description: "CloudWatch log group of the Lambda (one JSON line per log entry).",
+      },
+      api_gw_log_group: {
+        value: api.logGroup.name,
+        description: "CloudWatch log group of the WebSocket stage's access logs (one JSON line per request).",
+      },
+      management_endpoint: {
+        value: api.managementEndpoint,
+        description: "Base URL of the API Gateway Management API (@connections) for this stage.",
+      },
+      connection_bucket: {
+        value: store.bucket.bucket,
+        description: "S3 bucket holding one key per live connection, under the connection prefix.",
+      },
+    };
+    for (const [outputId, config] of Object.entries(outputs)) new TerraformOutput(this, outputId, config);
+  }
+}

@@ -1,0 +1,122 @@
+import { type IResolvable, TerraformVariable } from "cdktf";
+import type { Construct } from "constructs";
+import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
+
+/**
+ * The stack's Terraform variables, each with a default so that a bare `terraform apply` works. Values are
+ * Terraform references (tokens), resolved at plan time.
+ */
+export interface StackVariables {
+  /** Name prefix: every resource is named `<app_name>-<workspace>`. */
+  appName: string;
+  /** AWS region of every resource. */
+  region: string;
+  /** The WebSocket API stage, the last path segment of `ws_url`. */
+  stageName: string;
+  /** The connection store's key prefix (no trailing slash). */
+  connectionPrefix: string;
+  /** Lambda memory in MB (CPU scales with it). */
+  lambdaMemoryMb: number;
+  /** Lambda timeout in seconds. */
+  lambdaTimeoutSeconds: number;
+  /** Powertools log level of the Lambda. */
+  logLevel: string;
+  /** PostToConnection calls in flight per fan-out. */
+  fanoutConcurrency: number;
+  /** Per-call timeout of one PostToConnection, in ms. */
+  fanoutSendTimeoutMs: number;
+  /** Retention of both log groups, in days. */
+  logRetentionDays: number;
+  /** Stage default route throttling: burst. */
+  throttlingBurstLimit: number;
+  /** Stage default route throttling: steady rate, requests per second. */
+  throttlingRateLimit: number;
+  /** Whether `terraform destroy` empties the connection bucket first. */
+  forceDestroy: IResolvable;
+  /** IAM principal ARNs, besides the owning account, allowed to publish to the topic. */
+  snsPublisherPrincipals: string[];
+  /** Whether to create the account-level API Gateway CloudWatch Logs role (once per account and region). */
+  initApiGwLoggingRole: IResolvable;
+}
+
+/**
+ * Declares the stack's variables; their Terraform names are the ids below, as the stack is their scope.
+ * @param scope - the stack
+ */
+export function declareVariables(scope: Construct): StackVariables {
+  const declare = (id: string, type: string, defaultValue: unknown, description: string) =>
+    new TerraformVariable(scope, id, { type, default: defaultValue, description });
+  return {
+    appName: declare(
+      "app_name",
+      "string",
+      "fanout",
+      "Name prefix: resources are named <app_name>-<workspace>.",
+    ).stringValue,
+    region: declare("region", "string", "us-east-1", "AWS region to deploy to.").stringValue,
+    stageName: declare("stage_name", "string", "primary", "WebSocket API stage name.").stringValue,
+    connectionPrefix: declare(
+      "connection_prefix",
+      "string",
+      DEFAULT_CONNECTION_PREFIX,
+      "S3 key prefix of the connection store (keys are <prefix>/<connectionId>).",
+    ).stringValue,
+    lambdaMemoryMb: declare("lambda_memory_mb", "number", 256, "Lambda memory in MB.").numberValue,
+    lambdaTimeoutSeconds: declare(
+      "lambda_timeout_seconds",
+      "number",
+      30,
+      "Lambda timeout in seconds (API Gateway stops waiting after 29 s; SNS fan-outs may use the rest).",
+    ).numberValue,
+    logLevel: declare("log_level", "string", "INFO", "Lambda log level: DEBUG, INFO, WARN, ERROR or SILENT.")
+      .stringValue,
+    fanoutConcurrency: declare(
+      "fanout_concurrency",
+      "number",
+      100,
+      "PostToConnection calls in flight per fan-out (1..1000).",
+    ).numberValue,
+    fanoutSendTimeoutMs: declare(
+      "fanout_send_timeout_ms",
+      "number",
+      3000,
+      "Timeout of one PostToConnection call in ms (100..60000).",
+    ).numberValue,
+    logRetentionDays: declare(
+      "log_retention_days",
+      "number",
+      7,
+      "Retention of the Lambda and API Gateway log groups, in days.",
+    ).numberValue,
+    throttlingBurstLimit: declare(
+      "throttling_burst_limit",
+      "number",
+      200,
+      "Stage default route throttling: burst of client messages.",
+    ).numberValue,
+    throttlingRateLimit: declare(
+      "throttling_rate_limit",
+      "number",
+      100,
+      "Stage default route throttling: client messages per second.",
+    ).numberValue,
+    forceDestroy: declare(
+      "force_destroy",
+      "bool",
+      true,
+      "Let terraform destroy delete the connection bucket with its keys (they only name live connections).",
+    ).booleanValue,
+    snsPublisherPrincipals: declare(
+      "sns_publisher_principals",
+      "list(string)",
+      [],
+      "IAM principal ARNs, besides the owning account, allowed to publish to the input topic.",
+    ).listValue,
+    initApiGwLoggingRole: declare(
+      "init_api_gw_logging_role",
+      "bool",
+      false,
+      "Create the account-level API Gateway CloudWatch Logs role; stage access logs need it once per account and region.",
+    ).booleanValue,
+  };
+}

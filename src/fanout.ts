@@ -1,0 +1,355 @@
+import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "./config.js";
+import type { ConnectionStore } from "./connections.js";
+import type { Log } from "./log.js";
+
+/**
+ * Sends one payload to one connection. `signal` aborts when the engine gives up on the call (per-call timeout).
+ * Rejections carry the SDK's error, classified by `isGone` and `isThrottled`.
+ */
+export type Send = (connectionId: string, data: Uint8Array, signal: AbortSignal) => Promise<void>;
+
+/** How one fan-out behaves. */
+export interface FanoutOptions {
+  /** Sends in flight at once. */
+  concurrency: number;
+  /** The longest one send may take; a hung send counts as failed and frees its worker. */
+  sendTimeoutMs: number;
+  /** How many times a throttled (429) send is retried before it counts as failed. */
+  throttleRetries: number;
+  /** The first retry waits up to this long; each further retry doubles the ceiling (full jitter). */
+  retryBaseDelayMs: number;
+  /** The ceiling of any one retry delay. */
+  retryMaxDelayMs: number;
+  /** Pages of connection ids loaded ahead of the senders. */
+  prefetchPages: number;
+}
+
+/**
+ * Defaults. Throttle retries: 3 with full jitter from 100 ms, because API Gateway's account throttle refills
+ * every second and jitter spreads the retries of many workers (AWS Architecture Blog, "Exponential Backoff And
+ * Jitter"); a recipient still throttled after ~1.5 s is counted as failed rather than holding the fan-out.
+ */
+export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
+  concurrency: DEFAULT_FANOUT_CONCURRENCY,
+  sendTimeoutMs: DEFAULT_FANOUT_SEND_TIMEOUT_MS,
+  throttleRetries: 3,
+  retryBaseDelayMs: 100,
+  retryMaxDelayMs: 1000,
+  prefetchPages: 2,
+};
+
+/** What a fan-out did. `recipients` = `delivered` + `gone` + `failed`. */
+export interface FanoutSummary {
+  /** Connection ids listed and attempted. */
+  recipients: number;
+  /** Sends that succeeded. */
+  delivered: number;
+  /** Recipients that had gone (410); their keys are removed. */
+  gone: number;
+  /** Sends that failed for any other reason, timeouts and exhausted throttle retries included. */
+  failed: number;
+  /** Of `failed`, the sends that exceeded the per-call timeout. */
+  timedOut: number;
+  /** Retries after a throttled (429) send. */
+  throttledRetries: number;
+  /** Stale keys removed from the store. */
+  staleDeleted: number;
+  /** Stale keys that could not be removed (a lifecycle rule sweeps them later). */
+  staleDeleteFailed: number;
+  /** Failures by error name, so that one log line explains them without one line per recipient. */
+  failureReasons: Record<string, number>;
+  /** Wall time of the fan-out. */
+  durationMs: number;
+}
+
+/** What the engine needs; tests and the benchmark pass their own. */
+export interface FanoutDependencies {
+  /** Where the connection ids come from and where stale ones are removed. */
+  store: ConnectionStore;
+  /** Sends to one connection. */
+  send: Send;
+  /** Receives the one summary line per fan-out and the rare store failure; omitted, nothing is logged. */
+  log?: Log;
+  /** Waits before a retry; replaceable so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for the jitter. */
+  random?: () => number;
+}
+
+/** Listing the connection store failed; the ids already listed were still sent. `summary` says what was done. */
+export class FanoutError extends Error {
+  override readonly name = "FanoutError";
+
+  /**
+   * @param summary - what the fan-out did before and after the failure
+   * @param options - the store's error
+   */
+  constructor(
+    readonly summary: FanoutSummary,
+    options: ErrorOptions,
+  ) {
+    super(`listing the connection store failed after ${summary.recipients} recipients`, options);
+  }
+}
+
+/** A send did not settle within the per-call timeout. */
+export class SendTimeoutError extends Error {
+  override readonly name = "SendTimeoutError";
+
+  /**
+   * @param timeoutMs - the timeout that passed
+   */
+  constructor(readonly timeoutMs: number) {
+    super(`PostToConnection did not settle within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * Runs `send` with a timeout that does not trust the SDK: PostToConnection can hang past the handler's
+ * `requestTimeout` (aws-sdk-js-v3 issues 6896, 7632), so the engine races its own timer and aborts the request.
+ * @param send - the send function
+ * @param connectionId - the recipient
+ * @param data - the payload
+ * @param timeoutMs - the timeout
+ * @throws SendTimeoutError when the timer wins; otherwise whatever `send` rejects with
+ */
+export function sendWithTimeout(
+  send: Send,
+  connectionId: string,
+  data: Uint8Array,
+  timeoutMs: number,
+): Promise<void> {
+  const controller = new AbortController();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new SendTimeoutError(timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    send(connectionId, data, controller.signal).then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The HTTP status an SDK error carries, if any. */
+function statusOf(error: unknown): number | undefined {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return metadata?.httpStatusCode;
+}
+
+function nameOf(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/**
+ * The recipient has gone. Matched by name and by status: a 410 without the `x-amzn-ErrorType` header surfaces in
+ * the SDK as `Unknown` with status 410.
+ * @param error - what `send` rejected with
+ */
+export function isGone(error: unknown): boolean {
+  return nameOf(error) === "GoneException" || statusOf(error) === 410;
+}
+
+const THROTTLE_NAMES = new Set(["LimitExceededException", "TooManyRequestsException", "ThrottlingException"]);
+
+/**
+ * The account or the connection is throttled (429); worth a retry after a pause.
+ * @param error - what `send` rejected with
+ */
+export function isThrottled(error: unknown): boolean {
+  return THROTTLE_NAMES.has(nameOf(error)) || statusOf(error) === 429;
+}
+
+/**
+ * Sends one payload to every connection in the store: pages are listed while earlier ones are being sent,
+ * `concurrency` workers share the ids, gone recipients are removed in batches, throttled sends are retried with
+ * backoff and jitter, and no failure stops the others. Logs one summary line.
+ * @param deps - the store, the send function and optionally the log, sleep and random source
+ * @param data - the payload, serialised once by the caller
+ * @param options - overrides of `DEFAULT_FANOUT_OPTIONS`
+ * @returns the summary
+ * @throws FanoutError when listing the store failed (after sending to every id already listed)
+ */
+export async function fanOut(
+  deps: FanoutDependencies,
+  data: Uint8Array,
+  options: Partial<FanoutOptions> = {},
+): Promise<FanoutSummary> {
+  const settings = { ...DEFAULT_FANOUT_OPTIONS, ...options };
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = deps.random ?? Math.random;
+  const started = performance.now();
+  const summary: FanoutSummary = {
+    recipients: 0,
+    delivered: 0,
+    gone: 0,
+    failed: 0,
+    timedOut: 0,
+    throttledRetries: 0,
+    staleDeleted: 0,
+    staleDeleteFailed: 0,
+    failureReasons: {},
+    durationMs: 0,
+  };
+
+  const feed = new IdFeed(settings.prefetchPages);
+  const listing = feed.fill(deps.store.pages());
+
+  let stale: string[] = [];
+  const removals: Promise<void>[] = [];
+  const removeStale = (ids: string[]): void => {
+    removals.push(
+      deps.store.removeMany(ids).then(
+        () => {
+          summary.staleDeleted += ids.length;
+        },
+        (error: unknown) => {
+          summary.staleDeleteFailed += ids.length;
+          deps.log?.warn("removing stale connections failed", { error, count: ids.length });
+        },
+      ),
+    );
+  };
+
+  const fail = (reason: string): void => {
+    summary.failed++;
+    summary.failureReasons[reason] = (summary.failureReasons[reason] ?? 0) + 1;
+  };
+
+  const deliver = async (connectionId: string): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sendWithTimeout(deps.send, connectionId, data, settings.sendTimeoutMs);
+        summary.delivered++;
+        return;
+      } catch (error) {
+        if (error instanceof SendTimeoutError) {
+          summary.timedOut++;
+          fail(error.name);
+        } else if (isGone(error)) {
+          summary.gone++;
+          stale.push(connectionId);
+          if (stale.length >= 1000) {
+            removeStale(stale);
+            stale = [];
+          }
+        } else if (isThrottled(error) && attempt < settings.throttleRetries) {
+          summary.throttledRetries++;
+          const ceiling = Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** attempt);
+          await sleep(random() * ceiling);
+          continue;
+        } else {
+          const status = statusOf(error);
+          fail(status === undefined ? nameOf(error) : `${nameOf(error)} (${status})`);
+        }
+        return;
+      }
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const connectionId = feed.take();
+      if (connectionId !== undefined) {
+        summary.recipients++;
+        await deliver(connectionId);
+      } else if (feed.finished) {
+        return;
+      } else {
+        await feed.more();
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: settings.concurrency }, worker));
+  await listing;
+  if (stale.length > 0) removeStale(stale);
+  await Promise.all(removals);
+  summary.durationMs = Math.round(performance.now() - started);
+
+  if (feed.error !== undefined) {
+    deps.log?.error("fan-out incomplete: listing connections failed", { ...summary, error: feed.error });
+    throw new FanoutError(summary, { cause: feed.error });
+  }
+  if (summary.failed > 0 || summary.staleDeleteFailed > 0) deps.log?.warn("fan-out done", { ...summary });
+  else deps.log?.info("fan-out done", { ...summary });
+  return summary;
+}
+
+/**
+ * The ids listed so far, shared by the workers. The lister stays at most `prefetchPages` pages ahead, so a
+ * large store never sits in memory whole, yet the next page is loading while the current one is being sent.
+ */
+class IdFeed {
+  private readonly pages: string[][] = [];
+  private current: string[] = [];
+  private index = 0;
+  private done = false;
+  private waiters: Array<() => void> = [];
+  private resumeLister: (() => void) | undefined;
+  /** Why listing stopped early, if it did. */
+  error: unknown;
+
+  constructor(private readonly prefetchPages: number) {}
+
+  /** True when every listed id has been taken and no more will come. */
+  get finished(): boolean {
+    return this.done && this.index >= this.current.length && this.pages.length === 0;
+  }
+
+  /** Lists every page into the feed; never rejects (a failure ends the feed and is kept in `error`). */
+  async fill(source: AsyncIterable<string[]>): Promise<void> {
+    try {
+      for await (const page of source) {
+        if (page.length > 0) {
+          this.pages.push(page);
+          this.wake();
+        }
+        while (this.pages.length >= this.prefetchPages) {
+          await new Promise<void>((resolve) => {
+            this.resumeLister = resolve;
+          });
+        }
+      }
+    } catch (error) {
+      this.error = error;
+    } finally {
+      this.done = true;
+      this.wake();
+    }
+  }
+
+  /** The next id, or undefined when none is ready now. */
+  take(): string | undefined {
+    while (this.index >= this.current.length) {
+      const page = this.pages.shift();
+      if (page === undefined) return undefined;
+      this.current = page;
+      this.index = 0;
+      this.resumeLister?.();
+      this.resumeLister = undefined;
+    }
+    return this.current[this.index++];
+  }
+
+  /** Resolves when more ids arrive or the listing ends. */
+  more(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,145 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import type { Context } from "aws-lambda";
+import { type Config, loadConfig } from "./config.js";
+import { type ConnectionStore, S3ConnectionStore } from "./connections.js";
+import { classifyEvent, type WebSocketEvent } from "./events.js";
+import type { Send } from "./fanout.js";
+import { createLog, type Log } from "./log.js";
+import { ManagementSenders, managementEndpoint } from "./management.js";
+import { parseFrame } from "./protocol.js";
+import { broadcast } from "./routes/broadcast.js";
+import { connect } from "./routes/connect.js";
+import { disconnect } from "./routes/disconnect.js";
+import { ping } from "./routes/ping.js";
+import { rejectFrame } from "./routes/reply.js";
+import { deliverSns } from "./routes/sns.js";
+import type { MessageDependencies, RouteResult } from "./routes/types.js";
+
+/** What the handler builds once per execution environment and every invocation shares. */
+export interface Dependencies {
+  /** The validated configuration. */
+  config: Config;
+  /** The logger. */
+  log: Log;
+  /** The connection store. */
+  store: ConnectionStore;
+  /** The `Send` for an @connections endpoint, cached per endpoint. */
+  senders: { for(endpoint: string): Send };
+}
+
+/** What the handler returns: a proxy integration result for WebSocket events, nothing for SNS. */
+export type HandlerResult = RouteResult | undefined;
+
+/**
+ * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
+ * `AWS_ENDPOINT_URL_S3` can point it at an emulator.
+ * @param env - the environment
+ * @throws ConfigError naming the variable at fault (also logged)
+ */
+export function createDependencies(env: Record<string, string | undefined> = process.env): Dependencies {
+  const log = createLog(env);
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    log.error("invalid configuration", { error });
+    throw error;
+  }
+  const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  return {
+    config,
+    log,
+    store: new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix),
+    senders: new ManagementSenders({
+      concurrency: config.fanoutConcurrency,
+      sendTimeoutMs: config.fanoutSendTimeoutMs,
+    }),
+  };
+}
+
+/** The client actions, each a use case; anything else was already refused by `parseFrame`. */
+const ACTION_ROUTES = {
+  broadcast: (deps: MessageDependencies, connectionId: string, request: { message: unknown }) =>
+    broadcast(deps, connectionId, request.message),
+  ping: (deps: MessageDependencies, connectionId: string) => ping(deps, connectionId),
+} as const;
+
+async function onWebSocket(deps: Dependencies, event: WebSocketEvent): Promise<RouteResult> {
+  const { connectionId, eventType, routeKey, requestId } = event.requestContext;
+  deps.log.appendKeys({ connectionId, routeKey, apiRequestId: requestId });
+  if (eventType === "CONNECT") return connect(deps, connectionId);
+  if (eventType === "DISCONNECT") return disconnect(deps, connectionId);
+  const messageDeps: MessageDependencies = {
+    store: deps.store,
+    log: deps.log,
+    send: deps.senders.for(managementEndpoint(deps.config.managementEndpoint, event.requestContext)),
+    fanout: fanoutSettings(deps.config),
+  };
+  const frame = parseFrame(event.body, event.isBase64Encoded);
+  if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
+  const request = frame.request;
+  return request.action === "broadcast"
+    ? ACTION_ROUTES.broadcast(messageDeps, connectionId, request)
+    : ACTION_ROUTES.ping(messageDeps, connectionId);
+}
+
+function fanoutSettings(config: Config): MessageDependencies["fanout"] {
+  return { concurrency: config.fanoutConcurrency, sendTimeoutMs: config.fanoutSendTimeoutMs };
+}
+
+/**
+ * Builds a handler over dependencies made on first use and kept for later (warm) invocations.
+ * @param dependencies - returns the dependencies; called on every invocation, so it should cache
+ */
+export function createHandler(
+  dependencies: () => Dependencies,
+): (event: unknown, context: Context | undefined) => Promise<HandlerResult> {
+  return async (event, context) => {
+    const deps = dependencies();
+    deps.log.appendKeys({ requestId: context?.awsRequestId });
+    try {
+      const incoming = classifyEvent(event);
+      if (incoming.kind === "websocket") {
+        try {
+          return await onWebSocket(deps, incoming.event);
+        } catch (error) {
+          // The routes catch what they expect; this is a bug, and a thrown error would only reach API Gateway
+          // as a 502 with no log of ours.
+          deps.log.error("unexpected failure", { error });
+          return { statusCode: 500, body: "internal error" };
+        }
+      }
+      if (incoming.kind === "sns") {
+        const endpoint = deps.config.managementEndpoint;
+        await deliverSns(
+          {
+            store: deps.store,
+            log: deps.log,
+            send: endpoint === undefined ? undefined : deps.senders.for(endpoint),
+            fanout: fanoutSettings(deps.config),
+          },
+          incoming.event,
+        );
+        return undefined;
+      }
+      // Not thrown: an asynchronous source would retry the same unrecognisable event.
+      deps.log.error("unrecognised event: expected an API Gateway WebSocket event or an SNS event", {
+        eventKeys: incoming.keys,
+      });
+      return { statusCode: 400, body: "unrecognised event" };
+    } finally {
+      deps.log.resetKeys();
+    }
+  };
+}
+
+let cached: Dependencies | undefined;
+
+/**
+ * The Lambda entry point for every event: API Gateway WebSocket events (`$connect`, `$disconnect`, `broadcast`,
+ * `ping`, `$default`) and SNS events. Bundled as `index.handler`.
+ */
+export const handler = createHandler(() => {
+  cached ??= createDependencies(process.env);
+  return cached;
+});

@@ -1,0 +1,96 @@
+import type { SNSEvent } from "aws-lambda";
+import type { ConnectionStore } from "../connections.js";
+import { type FanoutOptions, fanOut, type Send } from "../fanout.js";
+import { MAX_MESSAGE_BYTES } from "../limits.js";
+import type { Log } from "../log.js";
+
+/** Delivering at least one SNS record failed because the connection store could not be listed. */
+export class SnsDeliveryError extends Error {
+  override readonly name = "SnsDeliveryError";
+
+  /**
+   * @param messageIds - the records that were not fully delivered
+   * @param options - the first failure
+   */
+  constructor(
+    readonly messageIds: string[],
+    options: ErrorOptions,
+  ) {
+    super(`fan-out incomplete for SNS message(s) ${messageIds.join(", ")}`, options);
+  }
+}
+
+/** What the SNS use case receives. `send` is undefined when no management endpoint is configured. */
+export interface SnsDependencies {
+  /** The connection store. */
+  store: ConnectionStore;
+  /** Sends to one connection through the configured @connections endpoint. */
+  send: Send | undefined;
+  /** The invocation's logger. */
+  log: Log;
+  /** Concurrency and timeout of the fan-outs. */
+  fanout: Pick<FanoutOptions, "concurrency" | "sendTimeoutMs">;
+}
+
+/**
+ * SNS: delivers every record's message, unchanged, to every connection. A record that is not JSON or exceeds
+ * the WebSocket limit is logged with its MessageId and skipped; the others are still delivered.
+ *
+ * Only a store failure throws, after every record has been tried: Lambda then retries the event (twice, for
+ * asynchronous invocations), so a transient S3 error does not lose the message, at the price of a duplicate for
+ * recipients reached before the failure. A missing endpoint is logged, not thrown: a retry cannot fix it.
+ * @param deps - store, send, log and fan-out settings
+ * @param event - the SNS event
+ * @throws SnsDeliveryError when listing the store failed for at least one record
+ */
+export async function deliverSns(deps: SnsDependencies, event: SNSEvent): Promise<void> {
+  const messageIds = event.Records.map((record) => record.Sns.MessageId);
+  const send = deps.send;
+  if (send === undefined) {
+    deps.log.error(
+      "MANAGEMENT_ENDPOINT is not set, so SNS messages cannot be delivered; set it on the function",
+      {
+        snsMessageIds: messageIds,
+      },
+    );
+    return;
+  }
+  const failed: string[] = [];
+  let firstError: unknown;
+  for (const record of event.Records) {
+    deps.log.appendKeys({ snsMessageId: record.Sns.MessageId });
+    try {
+      const data = snsPayload(record.Sns.Message);
+      if (typeof data === "string") {
+        deps.log.error("SNS message rejected", { reason: data });
+        continue;
+      }
+      await fanOut({ store: deps.store, send, log: deps.log }, data, deps.fanout);
+    } catch (error) {
+      // The engine has logged the FanoutError with its summary.
+      failed.push(record.Sns.MessageId);
+      firstError ??= error;
+    } finally {
+      deps.log.removeKeys(["snsMessageId"]);
+    }
+  }
+  if (failed.length > 0) throw new SnsDeliveryError(failed, { cause: firstError });
+}
+
+/**
+ * The bytes sent for an SNS message (the message itself: publishers choose the frame), or why it is refused.
+ * @param message - the record's `Sns.Message`
+ */
+function snsPayload(message: unknown): Uint8Array | string {
+  if (typeof message !== "string") return "the record has no message text";
+  const data = Buffer.from(message, "utf8");
+  if (data.byteLength > MAX_MESSAGE_BYTES) {
+    return `the message is ${data.byteLength} bytes; a WebSocket message may be at most ${MAX_MESSAGE_BYTES} bytes`;
+  }
+  try {
+    JSON.parse(message);
+  } catch {
+    return "the message is not JSON; publish a JSON document";
+  }
+  return data;
+}

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { Client, startTestStack, type TestStack } from "./support.js";
+
+/** Every bad frame of DESIGN.md's client protocol, with the error code its sender must get. */
+const BAD_FRAMES: Array<{ name: string; code: string; send: (c: Client) => void }> = [
+  { name: "not JSON", code: "INVALID_JSON", send: (c) => c.send("hello?") },
+  { name: "a JSON array", code: "NOT_AN_OBJECT", send: (c) => c.send("[1,2]") },
+  { name: "a JSON string", code: "NOT_AN_OBJECT", send: (c) => c.send('"broadcast"') },
+  { name: "JSON null", code: "NOT_AN_OBJECT", send: (c) => c.send("null") },
+  { name: "no action", code: "MISSING_ACTION", send: (c) => c.send({ message: "hi" }) },
+  { name: "an unknown action", code: "UNKNOWN_ACTION", send: (c) => c.send({ action: "shout", message: 1 }) },
+  { name: "a broadcast without message", code: "MISSING_MESSAGE", send: (c) => c.send({ action: "broadcast" }) },
+  { name: "a binary frame", code: "BINARY_NOT_SUPPORTED", send: (c) => c.ws.send(Buffer.from([1, 2, 3])) },
+  {
+    // Under 128 KB as sent (in frames of at most 32 KB), over it once re-serialised: each 1e20 becomes 21 digits.
+    name: "a broadcast over the payload limit once wrapped",
+    code: "PAYLOAD_TOO_LARGE",
+    send: (c) => sendFragmented(c, `{"action":"broadcast","message":[${Array(20_000).fill("1e20").join(",")}]}`),
+  },
+];
+
+/** Sends one message in frames of at most 32 KB, as API Gateway requires for messages over 32 KB. */
+function sendFragmented(client: Client, text: string): void {
+  const data = Buffer.from(text, "utf8");
+  for (let offset = 0; offset < data.length; offset += MAX_FRAME_BYTES) {
+    const chunk = data.subarray(offset, offset + MAX_FRAME_BYTES);
+    client.ws.send(chunk, { binary: false, fin: offset + MAX_FRAME_BYTES >= data.length });
+  }
+}
+
+describe("frames through the local stack", () => {
+  let stack: TestStack;
+  let sender: Client;
+  let bystander: Client;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    [sender, bystander] = await Promise.all([Client.connect(stack.outputs.ws_url), Client.connect(stack.outputs.ws_url)]);
+  });
+
+  afterAll(async () => {
+    sender?.close();
+    bystander?.close();
+    await stack?.dispose();
+  });
+
+  it.each(BAD_FRAMES)("answers $name with $code to the sender only, and the sender stays connected", async (bad) => {
+    // Prepare
+    const from = sender.received.length;
+    const bystanderFrom = bystander.received.length;
+
+    // Act
+    bad.send(sender);
+    const answer = (await sender.next((f) => typeof f === "object" && f !== null && "error" in f, from)) as {
+      error: { code: string; message: string };
+    };
+    await sender.roundTrip();
+    await bystander.roundTrip();
+
+    // Assess
+    expect(answer.error.code).toBe(bad.code);
+    expect(answer.error.message.length).toBeGreaterThan(10);
+    expect(sender.ws.readyState).toBe(sender.ws.OPEN);
+    expect(bystander.received.slice(bystanderFrom)).toEqual([{ action: "pong" }]);
+  });
+
+  it("accepts a message over 32 KB sent in frames of at most 32 KB", async () => {
+    // Prepare
+    const message = "y".repeat(3 * MAX_FRAME_BYTES);
+    const from = bystander.received.length;
+
+    // Act
+    sendFragmented(sender, JSON.stringify({ action: "broadcast", message }));
+    const got = await bystander.next((f) => typeof f === "object" && f !== null && "message" in f, from);
+
+    // Assess
+    expect(got).toEqual({ message });
+  });
+
+  it("closes the connection with 1009 on a single frame over 32 KB", async () => {
+    // Prepare
+    const victim = await Client.connect(stack.outputs.ws_url);
+
+    // Act
+    victim.send({ action: "broadcast", message: "z".repeat(MAX_FRAME_BYTES) });
+    const closed = await victim.closed;
+
+    // Assess
+    expect(closed.code).toBe(1009);
+    expect(sender.ws.readyState).toBe(sender.ws.OPEN);
+  });
+
+  it("closes the connection with 1009 on a message over 128 KB, even in small frames", async () => {
+    // Prepare
+    const victim = await Client.connect(stack.outputs.ws_url);
+
+    // Act
+    sendFragmented(victim, JSON.stringify({ action: "broadcast", message: "w".repeat(MAX_MESSAGE_BYTES) }));
+    const closed = await victim.closed;
+
+    // Assess
+    expect(closed.code).toBe(1009);
+  });
+});

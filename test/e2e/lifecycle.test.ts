@@ -1,0 +1,231 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PortInUseError } from "../../util/local-stack/index.js";
+import {
+  Client,
+  eventually,
+  HandshakeRefused,
+  readLog,
+  s3Client,
+  startTestStack,
+  storedConnectionIds,
+  type TestStack,
+} from "./support.js";
+
+/** A TCP server that accepts connections and never answers: a store that hangs. */
+async function blackHole(): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port on which nothing listens: a store that is down. */
+async function closedPortUrl(): Promise<string> {
+  const hole = await blackHole();
+  await hole.close();
+  return hole.url;
+}
+
+describe("connection lifecycle", () => {
+  let stack: TestStack;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    s3 = s3Client(stack);
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await stack?.dispose();
+  });
+
+  it("removes the connection's key from S3 when the client disconnects", async () => {
+    // Prepare
+    const before = await storedConnectionIds(stack, s3);
+    const client = await Client.connect(stack.outputs.ws_url);
+    const [added] = (await storedConnectionIds(stack, s3)).filter((id) => !before.includes(id));
+
+    // Act
+    client.ws.close(1000, "done");
+    await eventually("key removed", async () => !(await storedConnectionIds(stack, s3)).includes(added ?? "?"));
+
+    // Assess
+    expect(added).toBeDefined();
+    const disconnect = (await readLog(stack.outputs.access_log_file)).find(
+      (r) => r.eventType === "DISCONNECT" && r.connectionId === added,
+    );
+    expect(disconnect).toMatchObject({ routeKey: "$disconnect", status: 200, disconnectStatusCode: 1000 });
+  });
+
+  it("removes a stale key (no live connection) on the next fan-out, and still delivers to the others", async () => {
+    // Prepare
+    const stale = "StaleConnAAAAA0=";
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: stack.outputs.connection_bucket,
+        Key: `${stack.outputs.connection_prefix}/${stale}`,
+        Body: "",
+      }),
+    );
+    const client = await Client.connect(stack.outputs.ws_url);
+
+    // Act
+    client.send({ action: "broadcast", message: "sweep" });
+    await client.next((f) => JSON.stringify(f) === '{"message":"sweep"}');
+    await eventually("stale key removed", async () => !(await storedConnectionIds(stack, s3)).includes(stale));
+
+    // Assess
+    expect(await storedConnectionIds(stack, s3)).not.toContain(stale);
+    client.close();
+  });
+});
+
+describe("failures of the function", () => {
+  const stacks: TestStack[] = [];
+  const holes: Array<{ close: () => Promise<void> }> = [];
+
+  afterEach(async () => {
+    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
+    await Promise.all(holes.splice(0).map((h) => h.close()));
+  });
+
+  it("refuses the handshake with the function's 5xx when the store is down", async () => {
+    // Prepare
+    const stack = await startTestStack({ lambdaEnv: { AWS_ENDPOINT_URL_S3: await closedPortUrl() } });
+    stacks.push(stack);
+
+    // Act
+    const refused = await Client.connect(stack.outputs.ws_url).catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toBeInstanceOf(HandshakeRefused);
+    expect((refused as HandshakeRefused).status).toBe(500);
+    expect(stack.gateway.connectionCount()).toBe(0);
+  });
+
+  it("refuses the handshake with 504 when $connect runs past the function timeout", async () => {
+    // Prepare
+    const hole = await blackHole();
+    holes.push(hole);
+    const stack = await startTestStack({ lambdaTimeoutMs: 1500, lambdaEnv: { AWS_ENDPOINT_URL_S3: hole.url } });
+    stacks.push(stack);
+
+    // Act
+    const refused = await Client.connect(stack.outputs.ws_url).catch((error: unknown) => error);
+
+    // Assess
+    expect((refused as HandshakeRefused).status).toBe(504);
+    const access = await readLog(stack.outputs.access_log_file);
+    expect(access).toContainEqual(
+      expect.objectContaining({ eventType: "CONNECT", status: 504, integrationErrorMessage: "Endpoint request timed out" }),
+    );
+    const lambda = await readLog(stack.outputs.lambda_log_file);
+    expect(lambda).toContainEqual(expect.objectContaining({ message: "Task timed out after 1.50 seconds" }));
+  });
+
+  it("tells the sender 'Endpoint request timed out' when a message runs past the timeout, then recovers", async () => {
+    // Prepare
+    const stack = await startTestStack({ lambdaTimeoutMs: 1500 });
+    stacks.push(stack);
+    const client = await Client.connect(stack.outputs.ws_url);
+    stack.gateway.setManagementDelayMs(4000);
+
+    // Act
+    client.send({ action: "broadcast", message: "slow" });
+    const answer = await client.next((f) => typeof f === "object" && f !== null && "requestId" in f);
+    stack.gateway.setManagementDelayMs(0);
+    await client.roundTrip();
+
+    // Assess
+    expect(answer).toMatchObject({ message: "Endpoint request timed out", connectionId: expect.any(String) });
+    const access = await readLog(stack.outputs.access_log_file);
+    expect(access).toContainEqual(expect.objectContaining({ routeKey: "broadcast", status: 504 }));
+    const reports = (await readLog(stack.outputs.lambda_log_file)).filter((r) => r.type === "platform.report");
+    expect(reports.map((r) => (r.record as { status: string }).status)).toContain("timeout");
+    client.close();
+  });
+
+  it("closes idle connections and connections past the maximum duration with 1001 Going away", async () => {
+    // Prepare
+    const stack = await startTestStack({ idleTimeoutMs: 1000, maxConnectionMs: 4000 });
+    stacks.push(stack);
+    const [idle, busy] = await Promise.all([Client.connect(stack.outputs.ws_url), Client.connect(stack.outputs.ws_url)]);
+    const keepBusy = setInterval(() => busy.send({ action: "ping" }), 300);
+
+    // Act
+    const idleClosed = await idle.closed;
+    const busyClosed = await busy.closed.finally(() => clearInterval(keepBusy));
+
+    // Assess
+    expect(idleClosed).toEqual({ code: 1001, reason: "Going away" });
+    expect(busyClosed).toEqual({ code: 1001, reason: "Going away" });
+    expect(busy.received.filter((f) => JSON.stringify(f) === '{"action":"pong"}').length).toBeGreaterThan(3);
+    await eventually("both $disconnect logged", async () => {
+      const access = await readLog(stack.outputs.access_log_file);
+      return access.filter((r) => r.eventType === "DISCONNECT" && r.disconnectStatusCode === 1001).length === 2;
+    });
+  });
+});
+
+describe("start and stop", () => {
+  const stacks: TestStack[] = [];
+
+  afterEach(async () => {
+    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
+  });
+
+  it("closes clients with 1001 on stop and starts again on the same ports", async () => {
+    // Prepare
+    const first = await startTestStack();
+    stacks.push(first);
+    const client = await Client.connect(first.outputs.ws_url);
+    const gatewayPort = Number(new URL(first.outputs.ws_url).port);
+    const emulatorPort = Number(new URL(first.outputs.s3_endpoint).port);
+
+    // Act
+    await first.stop();
+    const closed = await client.closed;
+    const second = await startTestStack({ gatewayPort, emulatorPort });
+    stacks.push(second);
+    const again = await Client.connect(second.outputs.ws_url);
+    await again.roundTrip();
+
+    // Assess
+    expect(closed.code).toBe(1001);
+    expect(second.outputs.ws_url).toBe(first.outputs.ws_url);
+    expect(second.outputs.s3_endpoint).toBe(first.outputs.s3_endpoint);
+    again.close();
+  });
+
+  it("refuses to start on a port in use with a PortInUseError naming it", async () => {
+    // Prepare
+    const running = await startTestStack();
+    stacks.push(running);
+    const gatewayPort = Number(new URL(running.outputs.ws_url).port);
+    const emulatorPort = Number(new URL(running.outputs.s3_endpoint).port);
+
+    // Act
+    const onGateway = await startTestStack({ gatewayPort }).catch((error: unknown) => error);
+    const onEmulator = await startTestStack({ emulatorPort }).catch((error: unknown) => error);
+
+    // Assess
+    expect(onGateway).toBeInstanceOf(PortInUseError);
+    expect((onGateway as Error).message).toContain(`127.0.0.1:${gatewayPort}`);
+    expect(onEmulator).toBeInstanceOf(PortInUseError);
+    expect((onEmulator as Error).message).toContain(`emulator port 127.0.0.1:${emulatorPort}`);
+  });
+});

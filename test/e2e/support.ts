@@ -1,0 +1,167 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import WebSocket from "ws";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
+
+/** Waits this long at most for something a test expects to happen (a bound, not a timing assertion). */
+export const WAIT_MS = 15_000;
+
+/** A local stack on free ports with its own state folder, for one test file or test. */
+export interface TestStack extends LocalStack {
+  stateDir: string;
+  /** Stops the stack and removes its state folder. */
+  dispose(): Promise<void>;
+}
+
+/** Starts a local stack on free ports, silent, with a temporary state folder. */
+export async function startTestStack(options: LocalStackOptions = {}): Promise<TestStack> {
+  const stateDir = await mkdtemp(join(tmpdir(), "fanout-e2e-"));
+  try {
+    const stack = await startLocalStack({ gatewayPort: 0, emulatorPort: 0, stateDir, log: false, ...options });
+    return Object.assign(stack, {
+      stateDir,
+      async dispose() {
+        await stack.stop();
+        await rm(stateDir, { recursive: true, force: true });
+      },
+    });
+  } catch (error) {
+    await rm(stateDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A WebSocket client that records every frame it receives, parsed as JSON when it is. */
+export class Client {
+  readonly received: unknown[] = [];
+  readonly raw: Array<{ data: Buffer; isBinary: boolean }> = [];
+  closed: Promise<{ code: number; reason: string }>;
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      this.raw.push({ data, isBinary });
+      let value: unknown = data.toString("utf8");
+      try {
+        value = JSON.parse(value as string);
+      } catch {
+        // Kept as text.
+      }
+      this.received.push(value);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused). */
+  static connect(url: string): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const client = new Client(ws);
+      ws.once("open", () => resolve(client));
+      ws.once("unexpected-response", (_req, res) => {
+        reject(new HandshakeRefused(res.statusCode ?? 0));
+        res.resume();
+        ws.terminate();
+      });
+      ws.once("error", reject);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  /** Resolves with the first received frame (from `from` on) that matches, or rejects after {@link WAIT_MS}. */
+  async next(match: (frame: unknown) => boolean, from = 0): Promise<unknown> {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const found = this.received.slice(from).find(match);
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.received)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** A ping round trip: every frame sent to this client before the pong was posted has arrived by now. */
+  async roundTrip(): Promise<void> {
+    const from = this.received.length;
+    this.send({ action: "ping" });
+    await this.next((f) => isEqualJson(f, { action: "pong" }), from);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** The gateway refused the WebSocket handshake with this HTTP status. */
+export class HandshakeRefused extends Error {
+  constructor(readonly status: number) {
+    super(`handshake refused with HTTP ${status}`);
+  }
+}
+
+function isEqualJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Connects `n` clients at once. */
+export function connectMany(url: string, n: number): Promise<Client[]> {
+  return Promise.all(Array.from({ length: n }, () => Client.connect(url)));
+}
+
+/** An S3 client on the stack's emulator. */
+export function s3Client(stack: LocalStack): S3Client {
+  return new S3Client({
+    endpoint: stack.outputs.s3_endpoint,
+    region: stack.outputs.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+}
+
+/** The connection ids stored in the connection store (S3 keys under the prefix). */
+export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Promise<string[]> {
+  const ids: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: stack.outputs.connection_bucket,
+        Prefix: `${stack.outputs.connection_prefix}/`,
+        ContinuationToken: token,
+      }),
+    );
+    for (const object of page.Contents ?? []) ids.push((object.Key ?? "").slice(stack.outputs.connection_prefix.length + 1));
+    token = page.NextContinuationToken;
+  } while (token);
+  return ids.sort();
+}
+
+/** Polls `check` until it returns true, or fails after {@link WAIT_MS}. */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The JSON records of a log file of the stack. */
+export async function readLog(path: string): Promise<Array<Record<string, unknown>>> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

@@ -1,0 +1,82 @@
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { Context } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ConfigError } from "../../src/config.js";
+import { S3ConnectionStore } from "../../src/connections.js";
+import { createDependencies, handler } from "../../src/handler.js";
+import { ManagementSenders } from "../../src/management.js";
+import { loadEvent } from "../support/fixtures.js";
+
+const s3 = mockClient(S3Client);
+const context = { awsRequestId: "lambda-request-1" } as Context;
+
+beforeAll(() => {
+  // Powertools reads its level from the environment; keep test output clean.
+  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+  vi.stubEnv("AWS_REGION", "us-east-1");
+  s3.on(PutObjectCommand).resolves({});
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+  s3.restore();
+});
+
+describe("handler (the bundle's entry point)", () => {
+  it("fails with a ConfigError naming the variable, then reads the configuration again on the next event", async () => {
+    // Prepare
+    vi.stubEnv("CONNECTION_BUCKET", "");
+    const failure = await handler(loadEvent("connect_1"), context).catch((error: unknown) => error);
+    vi.stubEnv("CONNECTION_BUCKET", "bucket");
+
+    // Act
+    const result = await handler(loadEvent("connect_1"), context);
+
+    // Assess
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as ConfigError).variable).toBe("CONNECTION_BUCKET");
+    expect(result).toEqual({ statusCode: 200 });
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: "bucket" });
+  });
+
+  it("keeps the dependencies of the first good event for later (warm) invocations", async () => {
+    // Prepare
+    vi.stubEnv("CONNECTION_BUCKET", "another-bucket");
+
+    // Act
+    await handler(loadEvent("connect_1"), context);
+
+    // Assess
+    expect(s3.commandCalls(PutObjectCommand).at(-1)?.args[0].input).toMatchObject({ Bucket: "bucket" });
+  });
+});
+
+describe("createDependencies", () => {
+  it("builds the S3 store and the management senders from the environment", () => {
+    // Prepare
+    const env = { CONNECTION_BUCKET: "b", CONNECTION_PREFIX: "p", S3_FORCE_PATH_STYLE: "true" };
+
+    // Act
+    const deps = createDependencies(env);
+
+    // Assess
+    expect(deps.config).toMatchObject({
+      connectionBucket: "b",
+      connectionPrefix: "p",
+      s3ForcePathStyle: true,
+    });
+    expect(deps.store).toBeInstanceOf(S3ConnectionStore);
+    expect(deps.senders).toBeInstanceOf(ManagementSenders);
+  });
+
+  it("throws the ConfigError for a malformed variable", () => {
+    // Prepare
+    const env = { CONNECTION_BUCKET: "b", FANOUT_CONCURRENCY: "lots" };
+
+    // Act
+    const build = () => createDependencies(env);
+
+    // Assess
+    expect(build).toThrow(/FANOUT_CONCURRENCY: must be a whole number/);
+  });
+});

@@ -1,0 +1,367 @@
+import { GoneException, LimitExceededException } from "@aws-sdk/client-apigatewaymanagementapi";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+import { S3ConnectionStore } from "../../src/connections.js";
+import {
+  FanoutError,
+  fanOut,
+  isGone,
+  isThrottled,
+  type Send,
+  SendTimeoutError,
+  sendWithTimeout,
+} from "../../src/fanout.js";
+import { RecordingLog } from "./support/log.js";
+import { connectionIds, MemoryStore } from "./support/store.js";
+
+const payload = Buffer.from('{"message":"hi"}', "utf8");
+const gone = () => new GoneException({ $metadata: { httpStatusCode: 410 }, message: "gone" });
+const throttled = () =>
+  new LimitExceededException({ $metadata: { httpStatusCode: 429 }, message: "slow down" });
+/** What the SDK throws for a 410 without `x-amzn-ErrorType`: name `Unknown`, status 410. */
+const bare410 = () =>
+  Object.assign(new Error("UnknownError"), { name: "Unknown", $metadata: { httpStatusCode: 410 } });
+const forbidden = () =>
+  Object.assign(new Error("Forbidden"), { name: "ForbiddenException", $metadata: { httpStatusCode: 403 } });
+
+/** A send that records who received what and fails for the ids in `failures`. */
+function recordingSend(failures: Record<string, () => unknown> = {}) {
+  const received: string[] = [];
+  const send: Send = async (connectionId, data) => {
+    const failure = failures[connectionId];
+    if (failure) throw failure();
+    received.push(`${connectionId}:${Buffer.from(data).toString("utf8")}`);
+  };
+  return { send, received };
+}
+
+const s3 = mockClient(S3Client);
+afterEach(() => {
+  s3.reset();
+});
+
+describe("fanOut", () => {
+  it("delivers the payload once to every stored connection and logs one summary line", async () => {
+    // Prepare
+    const ids = connectionIds(25);
+    const { send, received } = recordingSend();
+    const log = new RecordingLog();
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore(ids), send, log }, payload, { concurrency: 4 });
+
+    // Assess
+    expect(received.sort()).toEqual(ids.map((id) => `${id}:{"message":"hi"}`).sort());
+    expect(summary).toMatchObject({ recipients: 25, delivered: 25, gone: 0, failed: 0, throttledRetries: 0 });
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatchObject({ level: "info", message: "fan-out done" });
+    expect(log.lines[0]?.attributes).toMatchObject({ recipients: 25, delivered: 25 });
+    expect(log.lines[0]?.attributes.durationMs).toEqual(expect.any(Number));
+  });
+
+  it("does nothing for an empty store", async () => {
+    // Prepare
+    const { send, received } = recordingSend();
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore([]), send }, payload);
+
+    // Assess
+    expect(received).toEqual([]);
+    expect(summary).toMatchObject({ recipients: 0, delivered: 0, gone: 0, failed: 0 });
+  });
+
+  it("never has more sends in flight than the concurrency", async () => {
+    // Prepare
+    let inFlight = 0;
+    let highest = 0;
+    const send: Send = async () => {
+      inFlight++;
+      highest = Math.max(highest, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+    };
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore(connectionIds(100), 30), send }, payload, {
+      concurrency: 8,
+    });
+
+    // Assess
+    expect(summary.delivered).toBe(100);
+    expect(highest).toBe(8);
+  });
+
+  it("counts a recipient gone by name (GoneException) and removes its key", async () => {
+    // Prepare
+    const ids = connectionIds(5);
+    const store = new MemoryStore(ids);
+    const { send } = recordingSend({ [ids[2] as string]: gone });
+
+    // Act
+    const summary = await fanOut({ store, send }, payload);
+
+    // Assess
+    expect(summary).toMatchObject({ recipients: 5, delivered: 4, gone: 1, failed: 0, staleDeleted: 1 });
+    expect(store.removeManyCalls).toEqual([[ids[2]]]);
+    expect(store.ids.has(ids[2] as string)).toBe(false);
+  });
+
+  it("counts a bare 410 (surfacing as Unknown) as gone", async () => {
+    // Prepare
+    const ids = connectionIds(3);
+    const store = new MemoryStore(ids);
+    const { send } = recordingSend({ [ids[0] as string]: bare410 });
+
+    // Act
+    const summary = await fanOut({ store, send }, payload);
+
+    // Assess
+    expect(summary).toMatchObject({ delivered: 2, gone: 1, failed: 0 });
+    expect(store.removeManyCalls).toEqual([[ids[0]]]);
+  });
+
+  it("retries a throttled send with jittered backoff until it is delivered", async () => {
+    // Prepare
+    const ids = connectionIds(2);
+    let attempts = 0;
+    const send: Send = async (connectionId) => {
+      if (connectionId === ids[0] && attempts++ < 2) throw throttled();
+    };
+    const delays: number[] = [];
+    const sleep = async (ms: number) => {
+      delays.push(ms);
+    };
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore(ids), send, sleep, random: () => 0.5 }, payload, {
+      retryBaseDelayMs: 100,
+      retryMaxDelayMs: 1000,
+    });
+
+    // Assess
+    expect(summary).toMatchObject({ recipients: 2, delivered: 2, failed: 0, throttledRetries: 2 });
+    expect(delays).toEqual([50, 100]);
+  });
+
+  it("caps the backoff and counts a send still throttled after the last retry as failed", async () => {
+    // Prepare
+    const ids = connectionIds(3);
+    const { send } = recordingSend({ [ids[1] as string]: throttled });
+    const delays: number[] = [];
+    const log = new RecordingLog();
+
+    // Act
+    const summary = await fanOut(
+      {
+        store: new MemoryStore(ids),
+        send,
+        log,
+        random: () => 0.999,
+        sleep: async (ms) => {
+          delays.push(ms);
+        },
+      },
+      payload,
+      { throttleRetries: 4, retryBaseDelayMs: 100, retryMaxDelayMs: 300 },
+    );
+
+    // Assess
+    expect(summary).toMatchObject({ delivered: 2, failed: 1, throttledRetries: 4 });
+    expect(summary.failureReasons).toEqual({ "LimitExceededException (429)": 1 });
+    expect(delays.map(Math.round)).toEqual([100, 200, 300, 300]);
+    expect(log.lines[0]).toMatchObject({ level: "warn", message: "fan-out done" });
+  });
+
+  it("counts other failures by reason and still delivers to the rest", async () => {
+    // Prepare
+    const ids = connectionIds(6);
+    const { send, received } = recordingSend({
+      [ids[1] as string]: forbidden,
+      [ids[3] as string]: forbidden,
+      [ids[4] as string]: () => new TypeError("socket hang up"),
+    });
+    const log = new RecordingLog();
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore(ids), send, log }, payload);
+
+    // Assess
+    expect(received).toHaveLength(3);
+    expect(summary).toMatchObject({ recipients: 6, delivered: 3, gone: 0, failed: 3 });
+    expect(summary.failureReasons).toEqual({ "ForbiddenException (403)": 2, TypeError: 1 });
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]?.attributes.failureReasons).toEqual(summary.failureReasons);
+  });
+
+  it("gives up on a send that hangs past the per-call timeout, aborts it, and finishes the rest", async () => {
+    // Prepare
+    const ids = connectionIds(4);
+    let hungSignal: AbortSignal | undefined;
+    const send: Send = (connectionId, _data, signal) => {
+      if (connectionId === ids[1]) {
+        hungSignal = signal;
+        return new Promise<void>(() => {}); // never settles, as in aws-sdk-js-v3 issue 7632
+      }
+      return Promise.resolve();
+    };
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore(ids), send }, payload, { sendTimeoutMs: 30 });
+
+    // Assess
+    expect(summary).toMatchObject({ recipients: 4, delivered: 3, failed: 1, timedOut: 1 });
+    expect(summary.failureReasons).toEqual({ SendTimeoutError: 1 });
+    expect(hungSignal?.aborted).toBe(true);
+    expect(hungSignal?.reason).toBeInstanceOf(SendTimeoutError);
+  });
+
+  it("lists more than 1,000 keys page by page and starts sending before the last page has loaded", async () => {
+    // Prepare
+    const ids = connectionIds(2500);
+    const page = (from: number, to: number, next?: string) => ({
+      Contents: ids.slice(from, to).map((id) => ({ Key: `active-connections/${id}` })),
+      IsTruncated: next !== undefined,
+      NextContinuationToken: next,
+    });
+    let firstSend: () => void = () => {};
+    const firstSendDone = new Promise<void>((resolve) => {
+      firstSend = resolve;
+    });
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves(page(0, 1000, "t1"));
+    // The last page is held back until a send has happened: a fan-out that listed everything first would hang.
+    s3.on(ListObjectsV2Command, { ContinuationToken: "t1" }).resolves(page(1000, 2000, "t2"));
+    s3.on(ListObjectsV2Command, { ContinuationToken: "t2" }).callsFake(async () => {
+      await firstSendDone;
+      return page(2000, 2500);
+    });
+    const store = new S3ConnectionStore(
+      new S3Client({ region: "us-east-1" }),
+      "bucket",
+      "active-connections",
+    );
+    const received = new Set<string>();
+    const send: Send = async (connectionId) => {
+      received.add(connectionId);
+      firstSend();
+    };
+
+    // Act
+    const summary = await fanOut({ store, send }, payload, { concurrency: 50 });
+
+    // Assess
+    expect(summary).toMatchObject({ recipients: 2500, delivered: 2500 });
+    expect(received).toEqual(new Set(ids));
+    expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ Prefix: "active-connections/", MaxKeys: 1000, ContinuationToken: undefined }),
+      expect.objectContaining({ ContinuationToken: "t1" }),
+      expect.objectContaining({ ContinuationToken: "t2" }),
+    ]);
+  });
+
+  it("removes stale keys in batches of at most 1,000", async () => {
+    // Prepare
+    const ids = connectionIds(2600);
+    const store = new MemoryStore(ids);
+    const send: Send = async (connectionId) => {
+      if (connectionId !== ids[0]) throw gone();
+    };
+
+    // Act
+    const summary = await fanOut({ store, send }, payload, { concurrency: 64 });
+
+    // Assess
+    expect(summary).toMatchObject({ recipients: 2600, delivered: 1, gone: 2599, staleDeleted: 2599 });
+    expect(store.removeManyCalls.map((batch) => batch.length)).toEqual([1000, 1000, 599]);
+    expect(new Set(store.removeManyCalls.flat())).toEqual(new Set(ids.slice(1)));
+    expect([...store.ids]).toEqual([ids[0]]);
+  });
+
+  it("counts stale keys it could not remove and warns once per failed batch", async () => {
+    // Prepare
+    const ids = connectionIds(3);
+    const store = new MemoryStore(ids);
+    store.removeMany = async () => {
+      throw new Error("AccessDenied");
+    };
+    const { send } = recordingSend({ [ids[0] as string]: gone, [ids[2] as string]: gone });
+    const log = new RecordingLog();
+
+    // Act
+    const summary = await fanOut({ store, send, log }, payload);
+
+    // Assess
+    expect(summary).toMatchObject({ delivered: 1, gone: 2, staleDeleted: 0, staleDeleteFailed: 2 });
+    expect(log.find("removing stale connections failed")).toHaveLength(1);
+    expect(log.find("fan-out done")[0]?.level).toBe("warn");
+  });
+
+  it("sends to every id already listed, then throws FanoutError when listing fails", async () => {
+    // Prepare
+    const ids = connectionIds(3);
+    const listingFailure = new Error("SlowDown");
+    const store = new MemoryStore([]);
+    store.pages = async function* () {
+      yield ids;
+      throw listingFailure;
+    };
+    const { send, received } = recordingSend();
+    const log = new RecordingLog();
+
+    // Act
+    const failure = await fanOut({ store, send, log }, payload).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(FanoutError);
+    expect((failure as FanoutError).cause).toBe(listingFailure);
+    expect((failure as FanoutError).summary).toMatchObject({ recipients: 3, delivered: 3 });
+    expect(received).toHaveLength(3);
+    expect(log.lines.map((line) => [line.level, line.message])).toEqual([
+      ["error", "fan-out incomplete: listing connections failed"],
+    ]);
+  });
+});
+
+describe("sendWithTimeout", () => {
+  it("passes a rejection through unchanged", async () => {
+    // Prepare
+    const failure = gone();
+
+    // Act
+    const outcome = sendWithTimeout(() => Promise.reject(failure), "id", payload, 1000);
+
+    // Assess
+    await expect(outcome).rejects.toBe(failure);
+  });
+});
+
+describe("error classification", () => {
+  it.each([
+    ["GoneException by name", gone(), true, false],
+    ["a bare 410", bare410(), true, false],
+    ["LimitExceededException", throttled(), false, true],
+    [
+      "a bare 429",
+      Object.assign(new Error("x"), { name: "Unknown", $metadata: { httpStatusCode: 429 } }),
+      false,
+      true,
+    ],
+    [
+      "TooManyRequestsException",
+      Object.assign(new Error("x"), { name: "TooManyRequestsException" }),
+      false,
+      true,
+    ],
+    ["a 403", forbidden(), false, false],
+    ["a non-error value", "boom", false, false],
+  ])("%s: gone %s, throttled %s", (_label, error, expectedGone, expectedThrottled) => {
+    // Prepare: the error above
+
+    // Act
+    const result = [isGone(error), isThrottled(error)];
+
+    // Assess
+    expect(result).toEqual([expectedGone, expectedThrottled]);
+  });
+});

@@ -1,0 +1,533 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import type { Context, SNSEvent } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { S3ConnectionStore } from "../../src/connections.js";
+import type { WebSocketEvent } from "../../src/events.js";
+import { createHandler, type Dependencies } from "../../src/handler.js";
+import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { ManagementSenders } from "../../src/management.js";
+import { SnsDeliveryError } from "../../src/routes/sns.js";
+import { loadEvent } from "../support/fixtures.js";
+import { RecordingLog } from "./support/log.js";
+
+const s3 = mockClient(S3Client);
+const api = mockClient(ApiGatewayManagementApiClient);
+const context = { awsRequestId: "lambda-request-1" } as Context;
+const SENDER = "Ek02Ofq8IAMCEyw="; // the connection id in broadcast_1.json
+const DERIVED_ENDPOINT = "https://7b8s192d6i.execute-api.us-east-1.amazonaws.com/primary";
+
+beforeEach(() => {
+  s3.reset();
+  api.reset();
+  s3.on(PutObjectCommand).resolves({});
+  s3.on(DeleteObjectCommand).resolves({});
+  s3.on(DeleteObjectsCommand).resolves({});
+  api.on(PostToConnectionCommand).resolves({});
+});
+afterEach(() => {
+  s3.reset();
+  api.reset();
+});
+
+/** A handler over real use cases, a real S3 store and real management senders, with the SDK clients mocked. */
+function setup(env: Record<string, string> = {}) {
+  const log = new RecordingLog();
+  const config = loadConfig({ CONNECTION_BUCKET: "bucket", ...env });
+  const senders = new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 });
+  const endpoints: string[] = [];
+  const deps: Dependencies = {
+    config,
+    log,
+    store: new S3ConnectionStore(new S3Client({ region: "us-east-1" }), "bucket", config.connectionPrefix),
+    senders: {
+      for: (endpoint) => {
+        endpoints.push(endpoint);
+        return senders.for(endpoint);
+      },
+    },
+  };
+  return { handler: createHandler(() => deps), log, endpoints, deps };
+}
+
+/** The stored connections S3 lists. */
+function storedConnections(...ids: string[]): void {
+  s3.on(ListObjectsV2Command).resolves({ Contents: ids.map((id) => ({ Key: `active-connections/${id}` })) });
+}
+
+/** Every PostToConnection as [recipient, frame text]. */
+function sent(): Array<[string | undefined, string]> {
+  return api.commandCalls(PostToConnectionCommand).map((call) => {
+    const { ConnectionId, Data } = call.args[0].input;
+    return [ConnectionId, Buffer.from(Data as Uint8Array).toString("utf8")];
+  });
+}
+
+/** broadcast_1.json with another body (and optionally route key). */
+function messageEvent(body: string | undefined, routeKey = "$default"): WebSocketEvent {
+  const event = loadEvent<WebSocketEvent>("broadcast_1");
+  event.body = body;
+  event.requestContext.routeKey = routeKey;
+  return event;
+}
+
+describe("$connect", () => {
+  it("stores the connection as an empty object and answers 200", async () => {
+    // Prepare
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(loadEvent("connect_1"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: "bucket", Key: "active-connections/EhbxcdD1IAMCLvQ=", Body: "", ContentLength: 0 },
+    ]);
+    expect(log.lines).toEqual([
+      {
+        level: "info",
+        message: "connected",
+        attributes: {
+          requestId: "lambda-request-1",
+          connectionId: "EhbxcdD1IAMCLvQ=",
+          routeKey: "$connect",
+          apiRequestId: "EhbxcGz5IAMFwqQ=",
+        },
+      },
+    ]);
+  });
+
+  it("uses the configured prefix", async () => {
+    // Prepare
+    const { handler } = setup({ CONNECTION_PREFIX: "conns" });
+
+    // Act
+    await handler(loadEvent("connect_1"), context);
+
+    // Assess
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).toBe("conns/EhbxcdD1IAMCLvQ=");
+  });
+
+  it("answers 500 and logs why when the store fails, so API Gateway refuses the connection", async () => {
+    // Prepare
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(loadEvent("connect_1"), context);
+
+    // Assess
+    expect(result?.statusCode).toBe(500);
+    const [line] = log.lines;
+    expect(line).toMatchObject({ level: "error", message: "storing the connection failed; refusing it" });
+    expect(String(line?.attributes.error)).toContain("AccessDenied");
+  });
+});
+
+describe("$disconnect", () => {
+  it("deletes the connection's key and answers 200", async () => {
+    // Prepare
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(loadEvent("disconnect_1"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: "bucket", Key: "active-connections/EhbxcdD1IAMCLvQ=" },
+    ]);
+    expect(log.lines.map((line) => line.message)).toEqual(["disconnected"]);
+  });
+
+  it("logs a store failure and answers 500 without throwing", async () => {
+    // Prepare
+    s3.on(DeleteObjectCommand).rejects(new Error("SlowDown"));
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(loadEvent("disconnect_1"), context);
+
+    // Assess
+    expect(result?.statusCode).toBe(500);
+    expect(log.lines[0]?.level).toBe("error");
+  });
+});
+
+describe("broadcast", () => {
+  it('delivers {"message": M} to every connection, the sender included, through the derived endpoint', async () => {
+    // Prepare
+    storedConnections("a=", SENDER, "b=");
+    const { handler, log, endpoints } = setup();
+
+    // Act
+    const result = await handler(loadEvent("broadcast_1"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(sent().sort()).toEqual([
+      [SENDER, '{"message":"Hello everyone!"}'],
+      ["a=", '{"message":"Hello everyone!"}'],
+      ["b=", '{"message":"Hello everyone!"}'],
+    ]);
+    expect(endpoints).toEqual([DERIVED_ENDPOINT]);
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatchObject({ level: "info", message: "fan-out done" });
+    expect(log.lines[0]?.attributes).toMatchObject({
+      connectionId: SENDER,
+      routeKey: "broadcast",
+      recipients: 3,
+      delivered: 3,
+    });
+  });
+
+  it("sends through the configured endpoint when there is one", async () => {
+    // Prepare
+    storedConnections(SENDER);
+    const { handler, endpoints } = setup({
+      MANAGEMENT_ENDPOINT: "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+    });
+
+    // Act
+    await handler(loadEvent("broadcast_1"), context);
+
+    // Assess
+    expect(endpoints).toEqual(["https://abc.execute-api.eu-west-1.amazonaws.com/prod"]);
+  });
+
+  it("removes a gone recipient's key, not the sender's", async () => {
+    // Prepare
+    storedConnections(SENDER, "gone=");
+    api
+      .on(PostToConnectionCommand, { ConnectionId: "gone=" })
+      .rejects(Object.assign(new Error(""), { name: "GoneException", $metadata: { httpStatusCode: 410 } }));
+    const { handler } = setup();
+
+    // Act
+    const result = await handler(loadEvent("broadcast_1"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete?.Objects)).toEqual([
+      [{ Key: "active-connections/gone=" }],
+    ]);
+  });
+
+  it("delivers a frame of exactly 128 KB", async () => {
+    // Prepare
+    storedConnections(SENDER);
+    const message = "a".repeat(MAX_MESSAGE_BYTES - 14);
+    const { handler } = setup();
+
+    // Act
+    await handler(messageEvent(JSON.stringify({ action: "broadcast", message }), "broadcast"), context);
+
+    // Assess
+    expect(sent()).toEqual([[SENDER, JSON.stringify({ message })]]);
+  });
+
+  it("tells the sender INTERNAL_ERROR and answers 500 when the store cannot be listed", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).rejects(new Error("InternalError"));
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(loadEvent("broadcast_1"), context);
+
+    // Assess
+    expect(result?.statusCode).toBe(500);
+    expect(sent()).toEqual([[SENDER, expect.stringContaining('"code":"INTERNAL_ERROR"')]]);
+    expect(log.find("fan-out incomplete: listing connections failed")).toHaveLength(1);
+  });
+});
+
+describe("ping", () => {
+  it('answers {"action":"pong"} to the sender only', async () => {
+    // Prepare
+    storedConnections(SENDER, "other=");
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(messageEvent('{"action":"ping"}', "ping"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(sent()).toEqual([[SENDER, '{"action":"pong"}']]);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(log.lines.map((line) => line.message)).toEqual(["pong sent"]);
+  });
+
+  it("removes the sender's key when it has gone before the answer", async () => {
+    // Prepare
+    api
+      .on(PostToConnectionCommand)
+      .rejects(Object.assign(new Error(""), { name: "Unknown", $metadata: { httpStatusCode: 410 } }));
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(messageEvent('{"action":"ping"}', "ping"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(s3.commandCalls(DeleteObjectCommand)[0]?.args[0].input.Key).toBe(`active-connections/${SENDER}`);
+    expect(log.lines.map((line) => line.message)).toEqual(["the sender has gone; removing it"]);
+  });
+
+  it("logs, and still answers 200, when the answer fails otherwise or the gone sender cannot be removed", async () => {
+    // Prepare
+    api
+      .on(PostToConnectionCommand)
+      .rejectsOnce(Object.assign(new Error("denied"), { name: "ForbiddenException" }))
+      .rejectsOnce(Object.assign(new Error(""), { name: "GoneException" }));
+    s3.on(DeleteObjectCommand).rejects(new Error("SlowDown"));
+    const { handler, log } = setup();
+
+    // Act
+    const results = [
+      await handler(messageEvent('{"action":"ping"}', "ping"), context),
+      await handler(messageEvent('{"action":"ping"}', "ping"), context),
+    ];
+
+    // Assess
+    expect(results).toEqual([{ statusCode: 200 }, { statusCode: 200 }]);
+    expect(log.lines.map((line) => [line.level, line.message])).toEqual([
+      ["error", "answering the sender failed"],
+      ["warn", "the sender has gone; removing it"],
+      ["warn", "removing the gone sender failed"],
+    ]);
+  });
+});
+
+describe("bad frames and $default", () => {
+  const tooLarge = JSON.stringify({ action: "broadcast", message: "é".repeat(65_530) });
+  it.each([
+    ["not JSON", "hello", false, "INVALID_JSON"],
+    ["an empty body", undefined, false, "INVALID_JSON"],
+    ["not an object", "[1,2,3]", false, "NOT_AN_OBJECT"],
+    ["no action", '{"message":"hi"}', false, "MISSING_ACTION"],
+    ["an unknown action", '{"action":"shout"}', false, "UNKNOWN_ACTION"],
+    ["a broadcast without message", '{"action":"broadcast"}', false, "MISSING_MESSAGE"],
+    ["a binary frame", "eyJhY3Rpb24iOiJwaW5nIn0=", true, "BINARY_NOT_SUPPORTED"],
+    ["a payload over 128 KB once wrapped", tooLarge, false, "PAYLOAD_TOO_LARGE"],
+  ])("answers %s with %s to the sender only", async (_label, body, binary, code) => {
+    // Prepare
+    storedConnections(SENDER, "other=");
+    const event = messageEvent(body);
+    event.isBase64Encoded = binary;
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    const frames = sent();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]?.[0]).toBe(SENDER);
+    const answer = JSON.parse(frames[0]?.[1] ?? "");
+    expect(answer).toEqual({ error: { code, message: expect.any(String) } });
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(log.lines).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        message: "frame rejected",
+        attributes: expect.objectContaining({ code }),
+      }),
+    ]);
+  });
+
+  it("serves a valid action that reached $default (the body decides, as route selection does)", async () => {
+    // Prepare
+    const { handler } = setup();
+
+    // Act
+    await handler(messageEvent('{"action":"ping"}', "$default"), context);
+
+    // Assess
+    expect(sent()).toEqual([[SENDER, '{"action":"pong"}']]);
+  });
+
+  it("answers 500 and logs when a route fails unexpectedly", async () => {
+    // Prepare
+    const { handler, log, deps } = setup();
+    deps.senders = {
+      for: () => {
+        throw new Error("bug");
+      },
+    };
+
+    // Act
+    const result = await handler(messageEvent('{"action":"ping"}', "ping"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 500, body: "internal error" });
+    expect(log.lines[0]).toMatchObject({ level: "error", message: "unexpected failure" });
+  });
+});
+
+describe("SNS", () => {
+  const ENDPOINT = { MANAGEMENT_ENDPOINT: "https://abc.execute-api.us-east-1.amazonaws.com/prod" };
+
+  /** sns_message_1.json with one record per message, each with its own MessageId. */
+  function snsEvent(...messages: unknown[]): SNSEvent {
+    const event = loadEvent<SNSEvent>("sns_message_1");
+    const template = event.Records[0];
+    if (template === undefined) throw new Error("fixture has no record");
+    event.Records = messages.map((message, index) => {
+      const record = structuredClone(template);
+      record.Sns.Message = message as string;
+      record.Sns.MessageId = `message-${index + 1}`;
+      return record;
+    });
+    return event;
+  }
+
+  it("delivers the message unchanged to every connection through the configured endpoint", async () => {
+    // Prepare
+    storedConnections("a=", "b=");
+    const { handler, endpoints, log } = setup(ENDPOINT);
+
+    // Act
+    const result = await handler(loadEvent("sns_message_1"), context);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(sent().sort()).toEqual([
+      ["a=", '{"hello": "world"}'],
+      ["b=", '{"hello": "world"}'],
+    ]);
+    expect(endpoints).toEqual([ENDPOINT.MANAGEMENT_ENDPOINT]);
+    expect(log.lines[0]?.attributes).toMatchObject({
+      snsMessageId: "09a10504-fa09-5b7c-838c-5c9917b73e72",
+      requestId: "lambda-request-1",
+      delivered: 2,
+    });
+  });
+
+  it("handles every record, skipping and logging the bad ones by MessageId", async () => {
+    // Prepare
+    storedConnections("a=");
+    const event = snsEvent(
+      '{"n":1}',
+      "not json",
+      JSON.stringify("x".repeat(MAX_MESSAGE_BYTES)),
+      undefined,
+      '{"n":2}',
+    );
+    const { handler, log } = setup(ENDPOINT);
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(sent()).toEqual([
+      ["a=", '{"n":1}'],
+      ["a=", '{"n":2}'],
+    ]);
+    const rejected = log.find("SNS message rejected");
+    expect(rejected.map((line) => line.attributes.snsMessageId)).toEqual([
+      "message-2",
+      "message-3",
+      "message-4",
+    ]);
+    expect(rejected.map((line) => line.level)).toEqual(["error", "error", "error"]);
+    expect(String(rejected[0]?.attributes.reason)).toContain("not JSON");
+    expect(String(rejected[1]?.attributes.reason)).toContain(`at most ${MAX_MESSAGE_BYTES} bytes`);
+    expect(log.lines.every((line) => line.attributes.requestId === "lambda-request-1")).toBe(true);
+  });
+
+  it("does not throw when no record is good", async () => {
+    // Prepare
+    const { handler, log } = setup(ENDPOINT);
+
+    // Act
+    const result = await handler(snsEvent("nope"), context);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(sent()).toEqual([]);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(log.find("SNS message rejected")).toHaveLength(1);
+  });
+
+  it("logs and skips the event when no management endpoint is configured", async () => {
+    // Prepare
+    storedConnections("a=");
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(loadEvent("sns_message_1"), context);
+
+    // Assess
+    expect(result).toBeUndefined();
+    expect(sent()).toEqual([]);
+    expect(log.lines).toEqual([
+      expect.objectContaining({
+        level: "error",
+        message: expect.stringContaining("MANAGEMENT_ENDPOINT is not set"),
+        attributes: expect.objectContaining({ snsMessageIds: ["09a10504-fa09-5b7c-838c-5c9917b73e72"] }),
+      }),
+    ]);
+  });
+
+  it("tries every record, then throws SnsDeliveryError when the store could not be listed", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command)
+      .rejectsOnce(new Error("InternalError"))
+      .resolves({ Contents: [{ Key: "active-connections/a=" }] });
+    const { handler } = setup(ENDPOINT);
+
+    // Act
+    const failure = await handler(snsEvent('{"n":1}', '{"n":2}'), context).catch((error: unknown) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(SnsDeliveryError);
+    expect((failure as SnsDeliveryError).messageIds).toEqual(["message-1"]);
+    expect(sent()).toEqual([["a=", '{"n":2}']]);
+  });
+});
+
+describe("unknown events", () => {
+  it.each([
+    ["an S3 notification", { Records: [{ eventSource: "aws:s3" }] }],
+    ["an empty object", {}],
+    ["null", null],
+  ])("logs %s as unrecognised and answers 400 without throwing", async (_label, event) => {
+    // Prepare
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 400, body: "unrecognised event" });
+    expect(log.lines).toEqual([
+      expect.objectContaining({ level: "error", message: expect.stringContaining("unrecognised event") }),
+    ]);
+  });
+
+  it("clears the invocation's keys afterwards", async () => {
+    // Prepare
+    const { handler, log } = setup();
+    await handler(loadEvent("connect_1"), context);
+
+    // Act
+    await handler({}, undefined);
+
+    // Assess
+    expect(log.lines[1]?.attributes).toEqual({ eventKeys: [], requestId: undefined });
+  });
+});

@@ -1,0 +1,139 @@
+import type { Agent } from "node:http";
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createManagementClient,
+  ManagementSenders,
+  managementEndpoint,
+  postToConnection,
+} from "../../src/management.js";
+
+interface HandlerSettings {
+  requestTimeout: number;
+  connectionTimeout: number;
+  throwOnRequestTimeout: boolean;
+  httpsAgent: Agent;
+  httpAgentProvider: () => Promise<Agent>;
+}
+
+const api = mockClient(ApiGatewayManagementApiClient);
+afterEach(() => {
+  api.reset();
+});
+
+describe("managementEndpoint", () => {
+  it("derives https://{domainName}/{stage} from the event", () => {
+    // Prepare
+    const context = { domainName: "7b8s192d6i.execute-api.us-east-1.amazonaws.com", stage: "primary" };
+
+    // Act
+    const endpoint = managementEndpoint(undefined, context);
+
+    // Assess
+    expect(endpoint).toBe("https://7b8s192d6i.execute-api.us-east-1.amazonaws.com/primary");
+  });
+
+  it("prefers the configured endpoint (custom domains break the derived one)", () => {
+    // Prepare
+    const context = { domainName: "ws.example.com", stage: "primary" };
+
+    // Act
+    const endpoint = managementEndpoint("https://abc.execute-api.eu-west-1.amazonaws.com/prod", context);
+
+    // Assess
+    expect(endpoint).toBe("https://abc.execute-api.eu-west-1.amazonaws.com/prod");
+  });
+});
+
+describe("createManagementClient", () => {
+  it("targets the endpoint with SDK retries off", async () => {
+    // Prepare
+    const options = { concurrency: 16, sendTimeoutMs: 1500 };
+
+    // Act
+    const client = createManagementClient("http://127.0.0.1:4510/local", { ...options });
+
+    // Assess
+    const endpoint = await client.config.endpoint?.();
+    expect(endpoint).toMatchObject({ protocol: "http:", hostname: "127.0.0.1", port: 4510, path: "/local" });
+    expect(await client.config.maxAttempts()).toBe(1);
+  });
+
+  it("uses keep-alive agents sized to the concurrency and the send timeout as the request timeout", async () => {
+    // Prepare
+    const options = { concurrency: 16, sendTimeoutMs: 1500 };
+
+    // Act
+    const client = createManagementClient("https://abc.execute-api.us-east-1.amazonaws.com/prod", options);
+
+    // Assess: NodeHttpHandler keeps its resolved settings in `configProvider` (not public API, but the only view).
+    const settings = await (
+      client.config.requestHandler as unknown as { configProvider: Promise<HandlerSettings> }
+    ).configProvider;
+    const httpAgent = await settings.httpAgentProvider();
+    expect(settings).toMatchObject({
+      requestTimeout: 1500,
+      connectionTimeout: 1500,
+      throwOnRequestTimeout: true,
+    });
+    for (const agent of [settings.httpsAgent, httpAgent]) {
+      expect(agent).toMatchObject({ keepAlive: true, maxSockets: 16 });
+    }
+  });
+});
+
+describe("postToConnection", () => {
+  it("sends the bytes to the connection with the abort signal", async () => {
+    // Prepare
+    api.on(PostToConnectionCommand).resolves({});
+    const send = postToConnection(new ApiGatewayManagementApiClient({ region: "us-east-1" }));
+    const data = Buffer.from('{"message":1}');
+    const controller = new AbortController();
+
+    // Act
+    await send("abc=", data, controller.signal);
+
+    // Assess
+    const call = api.commandCalls(PostToConnectionCommand)[0];
+    expect(call?.args[0].input).toEqual({ ConnectionId: "abc=", Data: data });
+    // The mock types `send` with one argument; the SDK's second one carries the abort signal.
+    expect((call?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: controller.signal });
+  });
+
+  it("rejects with the SDK's error", async () => {
+    // Prepare
+    api.on(PostToConnectionCommand).rejects(Object.assign(new Error("gone"), { name: "GoneException" }));
+    const send = postToConnection(new ApiGatewayManagementApiClient({ region: "us-east-1" }));
+
+    // Act
+    const outcome = send("abc=", Buffer.from("{}"), new AbortController().signal);
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: "GoneException" });
+  });
+});
+
+describe("ManagementSenders", () => {
+  it("builds one client per endpoint and reuses it", () => {
+    // Prepare
+    const built: string[] = [];
+    const senders = new ManagementSenders({ concurrency: 4, sendTimeoutMs: 1000 }, (endpoint, options) => {
+      built.push(`${endpoint} ${options.concurrency}`);
+      return new ApiGatewayManagementApiClient({ region: "us-east-1", endpoint });
+    });
+
+    // Act
+    const first = senders.for("https://a/prod");
+    const again = senders.for("https://a/prod");
+    const other = senders.for("https://b/prod");
+
+    // Assess
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+    expect(built).toEqual(["https://a/prod 4", "https://b/prod 4"]);
+  });
+});

@@ -1,0 +1,35 @@
+import type { ConnectionStore } from "../../../src/connections.js";
+
+/** An in-memory connection store that hands out its ids in pages of `pageSize` and records removals. */
+export class MemoryStore implements ConnectionStore {
+  readonly ids: Set<string>;
+  readonly removeManyCalls: string[][] = [];
+
+  constructor(
+    ids: Iterable<string>,
+    private readonly pageSize = 1000,
+  ) {
+    this.ids = new Set(ids);
+  }
+
+  async add(connectionId: string): Promise<void> {
+    this.ids.add(connectionId);
+  }
+  async remove(connectionId: string): Promise<void> {
+    this.ids.delete(connectionId);
+  }
+  async removeMany(connectionIds: readonly string[]): Promise<void> {
+    this.removeManyCalls.push([...connectionIds]);
+    for (const id of connectionIds) this.ids.delete(id);
+  }
+  async *pages(): AsyncIterable<string[]> {
+    const all = [...this.ids];
+    for (let start = 0; start < all.length; start += this.pageSize)
+      yield all.slice(start, start + this.pageSize);
+  }
+}
+
+/** `count` distinct connection ids shaped like API Gateway's. */
+export function connectionIds(count: number, tag = "c"): string[] {
+  return Array.from({ length: count }, (_, index) => `${tag}${index.toString().padStart(6, "0")}AbC=`);
+}

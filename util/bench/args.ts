@@ -1,0 +1,102 @@
+/**
+ * The benchmark's command line: `npm run bench -- [options]`. Parsing is separate from running so that every
+ * usage error is unit-tested without starting a stack.
+ */
+import { parseCliArgs, UsageError } from "../lib/cli.js";
+import { SCENARIOS, type ScenarioId } from "./model.js";
+
+/** What a benchmark run does. */
+export interface BenchOptions {
+  /** Client counts, each a separate stack and set of clients. */
+  ns: number[];
+  /** Injected delay per @connections call for the second network model, ms; 0 runs loopback only. */
+  delayMs: number;
+  /** Published messages per scenario and network model (the median is reported). */
+  runs: number;
+  /** Client processes; 0 picks from N. */
+  processes: number;
+  /** Directory the results (results.json, fanout.svg) are written to. */
+  outDir: string;
+  scenarios: ScenarioId[];
+  /** Measure the bundle's size and cold import. */
+  coldStart: boolean;
+  quick: boolean;
+}
+
+/** The help text. */
+export const HELP = `Usage: npm run bench -- [options]
+
+Starts the local stack, connects N WebSocket clients from separate processes, publishes one message per run in
+each scenario (ceiling, http-ceiling, seed, aws-sample, ours-sns, ours-broadcast) on loopback and with an injected
+delay on every @connections call, and checks that every client got every message exactly once. Prints a table
+and writes <out>/results.json and <out>/fanout.svg.
+
+Options:
+  --quick             small and fast (N = 100, 1 run): what CI runs so the benchmark never rots
+  -n, --n LIST        client counts, comma-separated (default 1000,10000)
+  --delay MS          injected delay per @connections call for the second network model (default 10; 0 = none)
+  --runs R            messages per scenario and network model; the median is reported (default 3)
+  --processes K       client processes (default: from N, 2 to 8)
+  --scenarios LIST    a subset, comma-separated (default: all)
+  --out DIR           output directory (default bench, or .local/bench-quick with --quick)
+  --no-cold-start     skip the bundle size and cold import measurement
+  -h, --help          this text
+
+Example:
+  npm run bench -- -n 1000 --delay 10 --runs 5 --out /tmp/bench`;
+
+function positiveInt(name: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageError(`${name} must be an integer >= ${min}, got '${text}'`);
+  }
+  return value;
+}
+
+/** Parses argv (without node and the script); throws {@link UsageError} on bad usage; null means --help. */
+export function parseBenchArgs(argv: string[]): BenchOptions | null {
+  const { values } = parseCliArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      n: { type: "string", short: "n" },
+      delay: { type: "string" },
+      runs: { type: "string" },
+      processes: { type: "string" },
+      scenarios: { type: "string" },
+      out: { type: "string" },
+      "no-cold-start": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) return null;
+  const quick = values.quick === true;
+  const ns = (values.n ?? (quick ? "100" : "1000,10000"))
+    .split(",")
+    .map((part) => positiveInt("--n", part.trim(), 1));
+  const scenarios = values.scenarios
+    ? values.scenarios.split(",").map((part) => {
+        const id = part.trim() as ScenarioId;
+        if (!SCENARIOS.includes(id)) {
+          throw new UsageError(`unknown scenario '${part}'; choose from ${SCENARIOS.join(", ")}`);
+        }
+        return id;
+      })
+    : [...SCENARIOS];
+  return {
+    ns,
+    delayMs: positiveInt("--delay", values.delay ?? "10", 0),
+    runs: positiveInt("--runs", values.runs ?? (quick ? "1" : "3"), 1),
+    processes: values.processes === undefined ? 0 : positiveInt("--processes", values.processes, 1),
+    outDir: values.out ?? (quick ? ".local/bench-quick" : "bench"),
+    scenarios,
+    coldStart: values["no-cold-start"] !== true,
+    quick,
+  };
+}
+
+/** Client processes for n clients when not given: 2 to 8, about 1,250 sockets each. */
+export function defaultProcesses(n: number): number {
+  return Math.min(8, Math.max(2, Math.ceil(n / 1250)));
+}

@@ -1,0 +1,182 @@
+/**
+ * The algorithms ours is measured against. They live here, not in `src/`: they are yardsticks, not product code.
+ * Each lists the connection ids from S3 as the real ones do, then sends one request per recipient.
+ */
+import http from "node:http";
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { DriverTarget } from "./protocol.js";
+
+/** Outcome of one fan-out. */
+export interface SendCount {
+  sent: number;
+  failed: number;
+  firstError?: string;
+}
+
+/** Lists the connection ids under the prefix, one page (at most 1,000 keys) at a time. */
+export async function* listConnectionIdPages(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<string[]> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
+    );
+    yield (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key.slice(prefix.length + 1)] : []));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+}
+
+async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of listConnectionIdPages(s3, bucket, prefix)) ids.push(...page);
+  return ids;
+}
+
+/** The SDK client as the peers build it: defaults throughout. */
+export function defaultManagementClient(target: DriverTarget): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint: target.managementEndpoint,
+    region: target.region,
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
+}
+
+const isGone = (e: unknown) =>
+  e instanceof GoneException ||
+  (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410;
+
+function countFailure(count: SendCount, error: unknown): void {
+  count.failed += 1;
+  count.firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The seed's algorithm: list every key, then one PostToConnection after the other; a Gone deletes the key. */
+export async function seedFanout(
+  s3: S3Client,
+  api: ApiGatewayManagementApiClient,
+  target: DriverTarget,
+  data: Uint8Array,
+): Promise<SendCount> {
+  const count: SendCount = { sent: 0, failed: 0 };
+  for (const id of await listAll(s3, target.bucket, target.prefix)) {
+    try {
+      await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
+      count.sent += 1;
+    } catch (error) {
+      if (isGone(error))
+        await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${target.prefix}/${id}` }));
+      countFailure(count, error);
+    }
+  }
+  return count;
+}
+
+/**
+ * The AWS sample's algorithm (simple-websockets-chat-app, sendmessage): every PostToConnection started at once
+ * and awaited with Promise.all. The SDK's default agent caps sockets at 50, so the burst queues in the client
+ * rather than on the wire here; on AWS it is what meets the account's 10,000 requests/s throttle.
+ */
+export async function awsSampleFanout(
+  s3: S3Client,
+  api: ApiGatewayManagementApiClient,
+  target: DriverTarget,
+  data: Uint8Array,
+): Promise<SendCount> {
+  const count: SendCount = { sent: 0, failed: 0 };
+  const ids = await listAll(s3, target.bucket, target.prefix);
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
+        count.sent += 1;
+      } catch (error) {
+        if (isGone(error))
+          await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${target.prefix}/${id}` }));
+        countFailure(count, error);
+      }
+    }),
+  );
+  return count;
+}
+
+/** In-flight requests of the HTTP ceiling: enough to keep a loopback server busy, as the probes showed. */
+export const HTTP_CEILING_CONCURRENCY = 256;
+
+/** The HTTP ceiling's agent: keep-alive, one socket per request in flight, kept between runs as a warm Lambda would. */
+export function httpCeilingAgent(): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets: HTTP_CEILING_CONCURRENCY });
+}
+
+/**
+ * The HTTP ceiling: bare `http.request` POSTs (no SDK, no signing) with a keep-alive agent and a fixed number in
+ * flight, sending while later pages of keys load. The limit of any design that sends one request per recipient.
+ */
+export async function httpCeilingFanout(
+  s3: S3Client,
+  agent: http.Agent,
+  target: DriverTarget,
+  data: Uint8Array,
+): Promise<SendCount> {
+  const base = new URL(target.managementEndpoint);
+  const count: SendCount = { sent: 0, failed: 0 };
+  const queue: string[] = [];
+  let listing = true;
+  const waiting: (() => void)[] = [];
+  const wakeAll = () => {
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  const post = (id: string) =>
+    new Promise<void>((resolve) => {
+      const req = http.request(
+        {
+          agent,
+          method: "POST",
+          host: base.hostname,
+          port: base.port,
+          path: `${base.pathname.replace(/\/$/, "")}/@connections/${encodeURIComponent(id)}`,
+          headers: { "content-length": data.byteLength },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode === 200) count.sent += 1;
+            else countFailure(count, new Error(`HTTP ${res.statusCode}`));
+            resolve();
+          });
+        },
+      );
+      req.on("error", (error) => {
+        countFailure(count, error);
+        resolve();
+      });
+      req.end(data);
+    });
+  const lane = async () => {
+    for (;;) {
+      const id = queue.pop();
+      if (id !== undefined) await post(id);
+      else if (!listing) return;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  };
+  const lanes = Array.from({ length: HTTP_CEILING_CONCURRENCY }, lane);
+  try {
+    for await (const page of listConnectionIdPages(s3, target.bucket, target.prefix)) {
+      queue.push(...page);
+      wakeAll();
+    }
+  } finally {
+    listing = false;
+    wakeAll();
+  }
+  await Promise.all(lanes);
+  return count;
+}

@@ -1,0 +1,173 @@
+/**
+ * The parent side of the benchmark's clients: k child processes, each holding N/k WebSocket clients, so the
+ * clients' work (TLS-free framing, JSON parsing, bookkeeping) is not done by the process that runs the gateway.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { FromClients, ToClients } from "./protocol.js";
+import type { ClientReceipts } from "./stats.js";
+
+const WORKER = fileURLToPath(new URL("./client-process.ts", import.meta.url));
+
+/** Splits n into k near-equal shares (the first ones one larger). */
+export function shares(n: number, k: number): number[] {
+  const base = Math.floor(n / k);
+  return Array.from({ length: k }, (_, i) => base + (i < n % k ? 1 : 0)).filter((s) => s > 0);
+}
+
+/** A set of client processes connected to one WebSocket URL. */
+export class ClientPool {
+  private readonly children: ChildProcess[] = [];
+  private readonly listeners = new Set<(from: number, message: FromClients) => void>();
+
+  /** Clients connected (after {@link connect}). */
+  connected = 0;
+
+  constructor(processes: number) {
+    for (let i = 0; i < processes; i++) {
+      // tsx as a loader so the worker runs from source; --max-old-space-size is not needed for 2,500 sockets each.
+      const child = fork(WORKER, [], {
+        execArgv: ["--import", "tsx"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
+      child.on("message", (message: FromClients) => {
+        for (const listener of this.listeners) listener(i, message);
+      });
+      this.children.push(child);
+    }
+  }
+
+  private post(i: number, message: ToClients): void {
+    this.children[i]?.send(message);
+  }
+
+  /** Resolves with the first message from each listed child that matches, or rejects after timeoutMs. */
+  private collect<T extends FromClients>(
+    from: number[],
+    match: (m: FromClients) => m is T,
+    timeoutMs: number,
+    what: string,
+  ): Promise<Map<number, T>> {
+    return new Promise((resolve, reject) => {
+      const got = new Map<number, T>();
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(
+          new Error(
+            `${what}: ${got.size} of ${from.length} client processes answered within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const listener = (i: number, m: FromClients) => {
+        if (m.type === "error") {
+          clearTimeout(timer);
+          this.listeners.delete(listener);
+          reject(new Error(`client process ${i}: ${m.message}`));
+          return;
+        }
+        if (!from.includes(i) || got.has(i) || !match(m)) return;
+        got.set(i, m);
+        if (got.size === from.length) {
+          clearTimeout(timer);
+          this.listeners.delete(listener);
+          resolve(got);
+        }
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  private get all(): number[] {
+    return this.children.map((_, i) => i);
+  }
+
+  /** Connects n clients, spread over the processes; rejects if any fails (the run would not be exactly-once). */
+  async connect(url: string, n: number, concurrency: number, timeoutMs: number): Promise<void> {
+    const parts = shares(n, this.children.length);
+    const used = parts.map((_, i) => i);
+    const perProcess = Math.max(1, Math.ceil(concurrency / parts.length));
+    const answers = this.collect(
+      used,
+      (m): m is Extract<FromClients, { type: "connected" }> => m.type === "connected",
+      timeoutMs,
+      "connect",
+    );
+    parts.forEach((count, i) => {
+      this.post(i, { type: "connect", url, count, concurrency: perProcess });
+    });
+    const results = [...(await answers).values()];
+    this.connected = results.reduce((sum, r) => sum + r.count, 0);
+    const failed = results.reduce((sum, r) => sum + r.failed, 0);
+    if (failed > 0) {
+      throw new Error(
+        `${failed} of ${n} clients could not connect (first error: ${results.find((r) => r.firstError)?.firstError})`,
+      );
+    }
+    this.active = used;
+  }
+
+  private active: number[] = [];
+
+  /** Resolves when every client has received runId at least once; rejects after timeoutMs. */
+  waitComplete(runId: string, timeoutMs: number): Promise<unknown> {
+    return this.collect(
+      this.active,
+      (m): m is Extract<FromClients, { type: "complete" }> => m.type === "complete" && m.runId === runId,
+      timeoutMs,
+      `delivery of ${runId}`,
+    );
+  }
+
+  /** Has the first client send a frame; resolves with the wall-clock instant it was sent. */
+  async sendFrame(runId: string, frame: string): Promise<number> {
+    const answer = this.collect(
+      [0],
+      (m): m is Extract<FromClients, { type: "sent" }> => m.type === "sent" && m.runId === runId,
+      10_000,
+      "send",
+    );
+    this.post(0, { type: "broadcast", runId, frame });
+    return ((await answer).get(0) as { t0: number }).t0;
+  }
+
+  /** Has the first `count` clients of the first process send a ping (warms the Lambda's management client). */
+  ping(count: number): void {
+    this.post(0, { type: "ping", count });
+  }
+
+  /** Collects every process's receipts of runId (and forgets them there). */
+  async report(runId: string): Promise<{ receipts: ClientReceipts[]; closed: number }> {
+    const answers = this.collect(
+      this.active,
+      (m): m is Extract<FromClients, { type: "report" }> => m.type === "report" && m.runId === runId,
+      30_000,
+      `report of ${runId}`,
+    );
+    for (const i of this.active) this.post(i, { type: "report", runId });
+    const reports = [...(await answers).values()];
+    return { receipts: reports.map((r) => r.receipts), closed: reports.reduce((s, r) => s + r.closed, 0) };
+  }
+
+  /** Closes every client and ends the processes (killing any that do not exit). */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || !child.connected) {
+              resolve();
+              return;
+            }
+            const timer = setTimeout(() => {
+              child.kill("SIGKILL");
+            }, 3_000);
+            child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            child.send({ type: "close" } satisfies ToClients);
+          }),
+      ),
+    );
+  }
+}

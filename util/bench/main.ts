@@ -1,0 +1,171 @@
+/**
+ * `npm run bench`: the fan-out benchmark. For each N it starts the local stack, connects N clients from separate
+ * processes, publishes one message per run in every scenario (the ceilings, the peers' algorithms, ours through
+ * SNS and through a broadcast frame), under each network model, checks exactly-once delivery, and writes the
+ * table, results.json and the chart.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { UsageError } from "../lib/cli.js";
+import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
+import { renderChart } from "./chart.js";
+import { type ColdStart, measureColdStart } from "./coldstart.js";
+import { describeMachine, type Machine, openFilesLimit } from "./machine.js";
+import { type GoalVerdict, judgeGoals, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
+import type { DriverAlgorithm } from "./protocol.js";
+import { type ConnectFigures, progress, Session } from "./session.js";
+import { renderTable } from "./table.js";
+
+/** Sequential sends with a delay take at least N x delay; past this budget the seed is bounded, not run. */
+const SEQUENTIAL_BUDGET_MS = 30_000;
+
+const DRIVEN: readonly DriverAlgorithm[] = ["http-ceiling", "seed", "aws-sample"];
+
+/** Everything results.json holds. */
+interface BenchResults {
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  note: string;
+  options: BenchOptions;
+  connects: ConnectFigures[];
+  scenarios: ScenarioResult[];
+  goals: GoalVerdict[];
+  coldStart: ColdStart | null;
+}
+
+/** Runs every scenario of one N under one network model, the runs interleaved so drift hits all alike. */
+async function runModel(session: Session, options: BenchOptions): Promise<ScenarioResult[]> {
+  const { n, delayMs } = session;
+  const results = options.scenarios.map(
+    (scenario): ScenarioResult => ({ scenario, n, delayMs, runs: [], summary: null }),
+  );
+  for (const result of results) {
+    const boundMs = n * delayMs;
+    if (result.scenario === "seed" && boundMs > SEQUENTIAL_BUDGET_MS) {
+      result.skipped = `sequential, at least N x ${delayMs} ms`;
+      result.lowerBoundMs = boundMs;
+    }
+  }
+  for (let run = 1; run <= options.runs; run++) {
+    for (const result of results) {
+      if (result.skipped) continue;
+      const runId = `${result.scenario}-${n}-${delayMs}-${run}`;
+      const figures = await session.measure(result.scenario, runId);
+      result.runs.push(figures);
+      const d = figures.delivery;
+      progress(
+        `N = ${n}, ${delayMs ? `${delayMs} ms delay` : "loopback"}, run ${run}/${options.runs}, ` +
+          `${SCENARIO_LABELS[result.scenario]}: ${Math.round(figures.publishToLastMs)} ms` +
+          (d.exactlyOnce ? "" : ` (NOT exactly once: ${d.missing} missing, ${d.duplicated} duplicated)`),
+      );
+    }
+  }
+  for (const result of results) result.summary = summarize(result.runs);
+  return results;
+}
+
+async function main(argv: string[]): Promise<number> {
+  // The SDK's notice that releases after January 2027 need Node 22 would interleave with the progress lines.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  let options: BenchOptions | null;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message}\nRun 'npm run bench -- --help' for usage.\n`);
+    return 2;
+  }
+  if (options === null) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const limit = openFilesLimit();
+  const biggest = Math.max(...options.ns);
+  // Each client socket lives in a client process, but the gateway holds the server side of all N in this one.
+  if (limit !== null && biggest + 2_000 > limit) {
+    process.stderr.write(
+      `bench: N = ${biggest} needs about ${biggest + 2_000} open files in one process, the limit is ${limit}; ` +
+        "raise it (ulimit -n) or lower N\n",
+    );
+    return 1;
+  }
+  const startedAt = new Date().toISOString();
+  const machine = describeMachine();
+  const scenarios: ScenarioResult[] = [];
+  const connects: ConnectFigures[] = [];
+  for (const n of options.ns) {
+    const session = await Session.open(n, {
+      processes: options.processes || defaultProcesses(n),
+      drivers: DRIVEN.filter((d) => options.scenarios.includes(d)),
+    });
+    try {
+      connects.push(session.connect);
+      for (const delayMs of options.delayMs > 0 ? [0, options.delayMs] : [0]) {
+        session.delayMs = delayMs;
+        scenarios.push(...(await runModel(session, options)));
+      }
+    } finally {
+      await session.close();
+    }
+  }
+  let coldStart: ColdStart | null = null;
+  if (options.coldStart) {
+    progress("cold start: building the bundle and importing it in fresh processes");
+    coldStart = await measureColdStart(options.quick ? 3 : 7);
+  }
+  const results: BenchResults = {
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine,
+    note: "Each scenario's figures are the median of its runs; sender peak RSS is a high-water mark of the process.",
+    options,
+    connects,
+    scenarios,
+    goals: judgeGoals(scenarios, options.delayMs),
+    coldStart,
+  };
+  const outDir = resolve(options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const title = `fanout: publish to last receipt (${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node})`;
+  writeFileSync(join(outDir, "fanout.svg"), renderChart(scenarios, title));
+  process.stdout.write(`\n${renderTable(scenarios)}\n\n`);
+  for (const c of connects) {
+    process.stdout.write(
+      `connect: N = ${c.n} in ${Math.round(c.ms)} ms (${Math.round(c.perSec)}/s through $connect)\n`,
+    );
+  }
+  for (const goal of results.goals) {
+    process.stdout.write(`goal: ${goal.goal}: ${goal.status}${goal.measured ? ` (${goal.measured})` : ""}\n`);
+  }
+  if (coldStart) {
+    process.stdout.write(
+      `cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB, ` +
+        `import ${coldStart.importMs.toFixed(0)} ms, node + import ${coldStart.nodeWithImportMs.toFixed(0)} ms = ` +
+        `${coldStart.relativeToBareNode.toFixed(2)}x a bare node start (${coldStart.bareNodeMs.toFixed(0)} ms)\n`,
+    );
+  }
+  process.stdout.write(
+    `wrote ${join(options.outDir, "results.json")} and ${join(options.outDir, "fanout.svg")}\n`,
+  );
+  const broken = scenarios.filter((s) => s.summary && !s.summary.exactlyOnce);
+  if (broken.length > 0) {
+    process.stderr.write(
+      `bench: not exactly once in ${broken.map((s) => `${s.scenario} (N = ${s.n}, ${s.delayMs} ms)`).join(", ")}\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.FANOUT_DEBUG === "1" && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,79 @@
+/**
+ * Messages between the benchmark's main process and its child processes (client holders and baseline drivers),
+ * over the Node IPC channel of `child_process.fork`.
+ */
+import type { ClientReceipts, SenderCounters } from "./stats.js";
+
+/** Main -> client process. */
+export type ToClients =
+  | { type: "connect"; url: string; count: number; concurrency: number }
+  | { type: "broadcast"; runId: string; frame: string }
+  | { type: "ping"; count: number }
+  | { type: "report"; runId: string }
+  | { type: "close" };
+
+/** Client process -> main. */
+export type FromClients =
+  | { type: "connected"; count: number; failed: number; firstError?: string }
+  | { type: "complete"; runId: string }
+  | { type: "sent"; runId: string; t0: number }
+  | { type: "report"; runId: string; receipts: ClientReceipts; closed: number }
+  | { type: "error"; message: string };
+
+/** The algorithms that run outside the stack, in a driver process each. */
+export type DriverAlgorithm = "http-ceiling" | "seed" | "aws-sample";
+
+/** Where a driver finds the stack: a subset of the local outputs. */
+export interface DriverTarget {
+  managementEndpoint: string;
+  s3Endpoint: string;
+  bucket: string;
+  prefix: string;
+  region: string;
+}
+
+/** Main -> driver process. */
+export type ToDriver =
+  | { type: "init"; algorithm: DriverAlgorithm; target: DriverTarget }
+  | { type: "run"; runId: string; payload: string }
+  | { type: "exit" };
+
+/** Driver process -> main. */
+export type FromDriver =
+  | { type: "ready" }
+  | {
+      type: "done";
+      runId: string;
+      t0: number;
+      sent: number;
+      failed: number;
+      firstError?: string;
+      before: SenderCounters;
+      after: SenderCounters;
+    }
+  | { type: "error"; message: string };
+
+/** The message the benchmark publishes: small, JSON, carrying the run id the clients count by. */
+export function benchMessage(runId: string): { bench: string; pad: string } {
+  // ~100 bytes of padding makes the frame the size of a typical small notification.
+  return { bench: runId, pad: "x".repeat(100) };
+}
+
+/**
+ * The run id of a received frame: the message itself (SNS, direct POSTs, the gateway's ceiling) or wrapped as
+ * `{"message": M}` (the broadcast route). Undefined for anything else (pongs, errors).
+ */
+export function runIdOf(frame: string): string | undefined {
+  // Cheap pre-check: 10,000 sockets per message, most frames are ours, but pongs and errors are not JSON we track.
+  if (!frame.includes('"bench"')) return undefined;
+  try {
+    const value: unknown = JSON.parse(frame);
+    if (typeof value !== "object" || value === null) return undefined;
+    const direct = (value as { bench?: unknown }).bench;
+    if (typeof direct === "string") return direct;
+    const wrapped = (value as { message?: { bench?: unknown } }).message?.bench;
+    return typeof wrapped === "string" ? wrapped : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * One benchmark session: a local stack, N connected clients in child processes, the baseline drivers and an SNS
+ * publisher, for one N and one network model; and the measurement of one published message in one scenario.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { startLocalStack } from "../local-stack/index.js";
+import { ClientPool } from "./clients.js";
+import { Driver } from "./drivers.js";
+import type { RunResult, ScenarioId } from "./model.js";
+import { benchMessage, type DriverAlgorithm } from "./protocol.js";
+import { accountRun, cpuMsBetween } from "./stats.js";
+
+/** Connect phase figures per stack. */
+export interface ConnectFigures {
+  n: number;
+  processes: number;
+  ms: number;
+  perSec: number;
+}
+
+/** Time left for duplicates to show up after the last first receipt. */
+const SETTLE_MS = 250;
+/** Lambda environments in the local stack: also bounds the connect rate (each connect runs $connect there). */
+const LAMBDA_CONCURRENCY = 4;
+/** Client connects in flight across all client processes. */
+const CONNECT_CONCURRENCY = 32;
+
+/** How a session is set up. */
+export interface SessionOptions {
+  /** Client processes. */
+  processes: number;
+  /** Driver processes to start, one per algorithm. */
+  drivers: readonly DriverAlgorithm[];
+  /** Extra node flags for the drivers (e.g. --cpu-prof). */
+  driverExecArgv?: string[];
+  /** Extra Lambda environment (e.g. FANOUT_CONCURRENCY). */
+  lambdaEnv?: Record<string, string>;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const progress = (line: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+/** How long a delivery may take before it is declared incomplete. */
+function deliveryTimeoutMs(n: number, delayMs: number): number {
+  return 60_000 + n * (delayMs + 3);
+}
+
+/** One stack with its clients, drivers and publisher, for one N and one network model. */
+export class Session {
+  private constructor(
+    readonly n: number,
+    private readonly stack: Awaited<ReturnType<typeof startLocalStack>>,
+    private readonly stateDir: string,
+    readonly pool: ClientPool,
+    readonly drivers: Map<DriverAlgorithm, Driver>,
+    private readonly sns: SNSClient,
+    readonly connect: ConnectFigures,
+  ) {}
+
+  static async open(n: number, options: SessionOptions): Promise<Session> {
+    const stateDir = mkdtempSync(join(tmpdir(), "fanout-bench-"));
+    const stack = await startLocalStack({
+      gatewayPort: 0,
+      emulatorPort: 0,
+      stateDir,
+      writeOutputs: false,
+      log: false,
+      lambdaConcurrency: LAMBDA_CONCURRENCY,
+      lambdaEnv: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...options.lambdaEnv },
+    });
+    const processes = options.processes;
+    const pool = new ClientPool(processes);
+    const drivers = new Map<DriverAlgorithm, Driver>();
+    try {
+      const o = stack.outputs;
+      const target = {
+        managementEndpoint: o.management_endpoint,
+        s3Endpoint: o.s3_endpoint,
+        bucket: o.connection_bucket,
+        prefix: o.connection_prefix,
+        region: o.region,
+      };
+      for (const algorithm of options.drivers) {
+        drivers.set(algorithm, await Driver.start(algorithm, target, options.driverExecArgv ?? []));
+      }
+      progress(`N = ${n}: connecting ${n} clients from ${processes} processes`);
+      const start = performance.now();
+      await pool.connect(o.ws_url, n, CONNECT_CONCURRENCY, 120_000 + n * 50);
+      const ms = performance.now() - start;
+      const live = stack.gateway.connectionCount();
+      if (live !== n) throw new Error(`the gateway holds ${live} connections, expected ${n}`);
+      progress(`connected ${n} clients in ${Math.round(ms)} ms (${Math.round((n / ms) * 1000)}/s)`);
+      const sns = new SNSClient({
+        endpoint: o.sns_endpoint,
+        region: o.region,
+        credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+      });
+      const session = new Session(n, stack, stateDir, pool, drivers, sns, {
+        n,
+        processes,
+        ms,
+        perSec: (n / ms) * 1000,
+      });
+      await session.warmUp();
+      return session;
+    } catch (error) {
+      await Promise.allSettled([...[...drivers.values()].map((d) => d.stop()), pool.stop()]);
+      await stack.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** The injected delay on every @connections call, ms (the network model). */
+  get delayMs(): number {
+    return this.delay;
+  }
+
+  set delayMs(ms: number) {
+    this.stack.gateway.setManagementDelayMs(ms);
+    this.delay = ms;
+  }
+
+  private delay = 0;
+
+  /** Pings from a few clients so every Lambda environment has built its management client before timing. */
+  private async warmUp(): Promise<void> {
+    const before = await this.stack.lambda.stats();
+    this.pool.ping(LAMBDA_CONCURRENCY * 2);
+    await this.waitInvocations(before.invocations + LAMBDA_CONCURRENCY * 2, 30_000);
+  }
+
+  private async waitInvocations(target: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.stack.lambda.stats()).invocations < target) {
+      if (Date.now() > deadline) throw new Error(`the Lambda did not finish within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
+  /** Publishes one message in one scenario and accounts for its delivery. */
+  async measure(scenario: ScenarioId, runId: string): Promise<RunResult> {
+    const payload = JSON.stringify(benchMessage(runId));
+    const timeout = deliveryTimeoutMs(this.n, this.delayMs);
+    const complete = this.pool.waitComplete(runId, timeout).then(
+      () => true,
+      () => false,
+    );
+    let t0: number;
+    let senderCpuMs: number | null = null;
+    let senderPeakRssBytes: number | null = null;
+    if (scenario === "ceiling") {
+      t0 = now();
+      await this.stack.gateway.sendToAll(payload);
+    } else if (scenario === "ours-sns" || scenario === "ours-broadcast") {
+      const before = await this.stack.lambda.stats();
+      if (scenario === "ours-sns") {
+        t0 = now();
+        await this.sns.send(
+          new PublishCommand({ TopicArn: this.stack.outputs.input_sns_topic_arn, Message: payload }),
+        );
+      } else {
+        t0 = await this.pool.sendFrame(
+          runId,
+          JSON.stringify({ action: "broadcast", message: benchMessage(runId) }),
+        );
+      }
+      await complete;
+      await this.waitInvocations(before.invocations + 1, timeout);
+      const after = await this.stack.lambda.stats();
+      senderCpuMs = cpuMsBetween(before, after);
+      senderPeakRssBytes = after.maxRssBytes;
+    } else {
+      const driver = this.drivers.get(scenario);
+      if (!driver) throw new Error(`no driver for ${scenario}`);
+      const done = await driver.run(runId, payload, timeout);
+      if (done.failed > 0) progress(`${scenario}: ${done.failed} sends failed (first: ${done.firstError})`);
+      t0 = done.t0;
+      senderCpuMs = cpuMsBetween(done.before, done.after);
+      senderPeakRssBytes = done.after.maxRssBytes;
+    }
+    await complete;
+    await sleep(SETTLE_MS);
+    const { receipts } = await this.pool.report(runId);
+    return { t0, senderCpuMs, senderPeakRssBytes, ...accountRun(receipts, t0) };
+  }
+
+  async close(): Promise<void> {
+    // The stack first: closing 10,000 clients first would run 10,000 $disconnects through the Lambda for nothing.
+    await this.stack.stop();
+    await Promise.allSettled([...[...this.drivers.values()].map((d) => d.stop()), this.pool.stop()]);
+    this.sns.destroy();
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}

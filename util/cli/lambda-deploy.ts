@@ -1,0 +1,102 @@
+import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { buildLambdaBundle } from "../build/lambda-bundle.js";
+import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.js";
+import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
+import { updateFunctionCode } from "../lib/lambda-deploy.js";
+import { STACK_HELP, Stack, stackArgs } from "../lib/stack.js";
+
+const HELP = `Usage: util/lambda-deploy [options] [ENV]
+
+Builds the Lambda bundle (as util/lambda-build does, into dist/) and replaces the deployed function's code with it
+(Lambda UpdateFunctionCode), waits until Lambda reports the update Successful, then prints the function, its
+version and the CodeSha256 of the new code. For a quick code change without \`terraform apply\`; the next apply
+finds the same dist/lambda.zip and changes nothing.
+
+ENV is the Terraform workspace (the same as --env).
+
+Examples:
+  util/lambda-deploy
+  util/lambda-deploy staging --publish
+  util/lambda-deploy --function-name fanout-default --region eu-west-1
+
+Options:
+  --function-name NAME  default: the stack's lambda_function_name output
+  --publish             publish a numbered version of the new code
+  --dry-run             build, find the function, print what would be sent, and stop
+  -h, --help            this help
+
+${STACK_HELP}
+
+${AWS_HELP}
+
+Exit status: 0 deployed, 1 failure (the cause in one line), 2 usage error.`;
+
+await runCli("lambda-deploy", async () => {
+  const { values, positionals } = parseCliArgs({
+    allowPositionals: true,
+    options: {
+      ...stackArgs,
+      ...awsArgs,
+      "function-name": { type: "string" },
+      publish: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (positionals.length > 1)
+    throw new UsageError(`give at most one ENV (workspace), got ${positionals.join(" ")}`);
+  const env = positionals[0];
+  if (env !== undefined && values.env !== undefined && env !== values.env) {
+    throw new UsageError(`ENV ${env} and --env ${values.env} disagree: give one`);
+  }
+  if (values.local) {
+    throw new UsageError(
+      "--local: the local stack runs the bundle in dist/; rebuild with util/lambda-build instead",
+    );
+  }
+  const stack = new Stack({ outputs: values.outputs, env: env ?? values.env, stackDir: values["stack-dir"] });
+  const functionName = values["function-name"] ?? (await stack.require("lambda_function_name"));
+  const config = await awsClientConfig(stack, values);
+  const lambda = new LambdaClient(config);
+  try {
+    if (!values["dry-run"]) {
+      // Fail on missing credentials before spending seconds on the build.
+      await lambda.config.credentials().catch((error: unknown) => {
+        throw explainAwsError(error, stack, config.endpoint);
+      });
+    }
+    const bundle = await buildLambdaBundle({ quiet: true });
+    const zipPath = relative(process.cwd(), bundle.zipFile) || bundle.zipFile;
+    process.stderr.write(
+      `built ${zipPath}: ${bundle.zipBytes} bytes (bundle ${bundle.bundleBytes} bytes), sha256 ${bundle.sourceCodeHash}\n`,
+    );
+    if (values["dry-run"]) {
+      process.stdout.write(
+        `would update ${functionName} (region ${config.region ?? "from the SDK's configuration"}) ` +
+          `with ${zipPath}${values.publish ? " and publish a version" : ""}\n`,
+      );
+      return;
+    }
+    process.stderr.write(`updating ${functionName} and waiting until the update is Successful\n`);
+    const update = await updateFunctionCode(lambda, functionName, await readFile(bundle.zipFile), {
+      publish: values.publish,
+    }).catch((error: unknown) => {
+      throw explainAwsError(error, stack, config.endpoint);
+    });
+    process.stdout.write(
+      `updated ${functionName}: version ${update.version}, CodeSha256 ${update.codeSha256}\n`,
+    );
+    if (update.codeSha256 !== bundle.sourceCodeHash) {
+      // Lambda hashes the zip it received: a difference means it did not get the bytes we built.
+      throw new CliError(`Lambda's CodeSha256 differs from the bundle's (${bundle.sourceCodeHash})`);
+    }
+  } finally {
+    lambda.destroy();
+  }
+});

@@ -1,0 +1,58 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+/** Wrong usage: a bad flag, a missing argument, a malformed value. The CLI exits 2 and says what to do. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** An expected failure (missing outputs, no credentials, unknown topic): one line on stderr, exit 1, no stack. */
+export class CliError extends Error {
+  override name = "CliError";
+}
+
+/**
+ * `parseArgs` in strict mode, with its errors (unknown option, missing value, unexpected positional) turned into
+ * {@link UsageError}s so that they exit 2 like every other usage mistake.
+ * @param config - the `parseArgs` configuration; `strict` is forced on
+ */
+export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>({ ...config, strict: true });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Runs a CLI's main function and turns its outcome into an exit code: 0 when it resolves, 2 on a
+ * {@link UsageError} (with a pointer to `--help`), 1 on anything else, in one line. A stack trace is printed only
+ * for unexpected errors and only with `FANOUT_DEBUG=1`, so that users see causes, not internals.
+ * @param name - the CLI's name as typed (`send-data`), used to prefix messages
+ * @param main - the CLI's body; it may set `process.exitCode` itself and resolve
+ */
+export async function runCli(name: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${name}: ${error.message}\nRun 'util/${name} --help' for usage.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${name}: ${oneLine(message)}\n`);
+    if (!(error instanceof CliError) && process.env.FANOUT_DEBUG === "1" && error instanceof Error) {
+      process.stderr.write(`${error.stack}\n`);
+    }
+    process.exitCode = 1;
+  }
+}
+
+/** Collapses a multi-line message (the SDK and terraform write some) into one line. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, " ").trim();
+}

@@ -1,0 +1,127 @@
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { SNSEvent } from "aws-lambda";
+import { buildApp } from "fauxqs";
+import { type SnsEnvelope, snsEvent } from "./events.js";
+import { listenOn } from "./listen.js";
+
+/** What the emulator creates and where it listens. */
+export interface EmulatorOptions {
+  host: string;
+  port: number;
+  region: string;
+  bucket: string;
+  topicName: string;
+  /** The queue that stands in for SNS's Lambda delivery (see {@link startEmulator}). */
+  deliveryQueueName: string;
+  /** Called with the SNS event of each notification, asynchronously to the publisher. */
+  deliver: (event: SNSEvent) => Promise<void>;
+  /** Receives a line when delivery itself fails (not the function: that is the runtime's log). */
+  warn: (message: string) => void;
+}
+
+/** A running S3/SNS emulator. */
+export interface Emulator {
+  /** `http://<host>:<port>`, the endpoint of S3, SNS (and SQS). */
+  endpoint: string;
+  port: number;
+  topicArn: string;
+  stop(): Promise<void>;
+}
+
+/** Dummy credentials: the emulator accepts any, the SDK insists on some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+/**
+ * Starts fauxqs (S3, SNS and SQS in memory) on `host:port` only, creates the connection bucket and the input topic,
+ * and delivers the topic's notifications to the function.
+ *
+ * fauxqs delivers SNS only to SQS subscriptions, so the Lambda subscription is an SQS queue subscribed to the topic
+ * (non-raw, so each message is SNS's JSON envelope with MessageId, Timestamp and MessageAttributes) that this module
+ * long-polls; each envelope becomes the one-record SNS event Lambda receives. Publish returns its MessageId at once
+ * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers.
+ */
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  // fauxqs's own startFauxqs listens on 0.0.0.0 whatever it is told; buildApp lets us bind the address ourselves.
+  const app = buildApp({ logger: false, defaultRegion: options.region });
+  const port = await listenOn(app.server, options.host, options.port, "emulator", () =>
+    app.listen({ host: options.host, port: options.port }),
+  );
+  const endpoint = `http://${options.host}:${port}`;
+  const clientConfig = { endpoint, region: options.region, credentials: LOCAL_CREDENTIALS };
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const sns = new SNSClient(clientConfig);
+  const sqs = new SQSClient(clientConfig);
+  const polling = new AbortController();
+  let poller: Promise<void> = Promise.resolve();
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: options.bucket }));
+    const { TopicArn: topicArn = "" } = await sns.send(new CreateTopicCommand({ Name: options.topicName }));
+    const { QueueUrl: queueUrl = "" } = await sqs.send(new CreateQueueCommand({ QueueName: options.deliveryQueueName }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+    );
+    const { SubscriptionArn: subscriptionArn = "" } = await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: Attributes?.QueueArn ?? "" }),
+    );
+    poller = pollDeliveries(sqs, queueUrl, subscriptionArn, polling.signal, options);
+    return {
+      endpoint,
+      port,
+      topicArn,
+      async stop() {
+        polling.abort();
+        await poller;
+        for (const client of [s3, sns, sqs]) client.destroy();
+        await app.close();
+      },
+    };
+  } catch (error) {
+    polling.abort();
+    await poller;
+    await app.close();
+    throw error;
+  }
+}
+
+async function pollDeliveries(
+  sqs: SQSClient,
+  queueUrl: string,
+  subscriptionArn: string,
+  signal: AbortSignal,
+  options: EmulatorOptions,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }),
+        { abortSignal: signal },
+      );
+      if (Messages.length === 0) continue;
+      // The buffer is emptied before the invocations end: Lambda's asynchronous invocation has accepted them.
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      for (const message of Messages) {
+        const envelope = JSON.parse(message.Body ?? "{}") as SnsEnvelope;
+        options.deliver(snsEvent(envelope, subscriptionArn)).catch((error: unknown) => {
+          options.warn(`SNS delivery of ${envelope.MessageId} failed: ${String(error)}`);
+        });
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      options.warn(`SNS delivery queue: ${String(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

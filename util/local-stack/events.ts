@@ -1,0 +1,241 @@
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { APIGatewayEventWebsocketRequestContextV2, SNSEvent } from "aws-lambda";
+
+/** What every API Gateway WebSocket event of one API shares. */
+export interface ApiIdentity {
+  /** The API id (10 lowercase alphanumerics on AWS). */
+  apiId: string;
+  /** The stage name, also the URL path. */
+  stage: string;
+}
+
+/** What the gateway knows about a live (or connecting) connection. */
+export interface ConnectionInfo {
+  connectionId: string;
+  /** The Host header the client used: the API's domain name as the client sees it. */
+  domainName: string;
+  sourceIp: string;
+  userAgent: string | undefined;
+  /** Epoch milliseconds. */
+  connectedAt: number;
+  /** The request id of `$connect`; AWS reuses it on `$disconnect` (see fixtures/aws-events/disconnect_1.json). */
+  connectRequestId: string;
+}
+
+/**
+ * An id in API Gateway's format: 11 random bytes in base64, 16 characters ending in `=` (e.g. `Ek02Ofq8IAMCEyw=`).
+ * Ids with `+` or `/` are redrawn: AWS's ids do not contain them, and a `/` would split the S3 key
+ * `<prefix>/<connectionId>` into two levels.
+ */
+export function newAwsId(): string {
+  for (;;) {
+    const id = randomBytes(11).toString("base64");
+    if (!id.includes("+") && !id.includes("/")) return id;
+  }
+}
+
+/** A random API id: 10 lowercase alphanumerics, like `7b8s192d6i`. */
+export function newApiId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from(randomBytes(10), (byte) => alphabet[byte % alphabet.length]).join("");
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** `$context.requestTime` format (CLF): `24/Aug/2021:14:30:11 +0000`. */
+export function formatRequestTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
+    d.getUTCMinutes(),
+  )}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+/** The request context of a WebSocket event, with the fields @types/aws-lambda leaves out. */
+export interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRequestContextV2, "messageId"> {
+  /** MESSAGE events only. */
+  messageId?: string;
+  identity: { sourceIp: string };
+  disconnectStatusCode?: number;
+  disconnectReason?: string;
+}
+
+/** A WebSocket event as the Lambda receives it (CONNECT and DISCONNECT carry headers, MESSAGE a body). */
+export interface WebSocketEvent {
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  queryStringParameters?: Record<string, string>;
+  multiValueQueryStringParameters?: Record<string, string[]>;
+  requestContext: WebSocketRequestContext;
+  body?: string;
+  isBase64Encoded: boolean;
+}
+
+function requestContext(
+  api: ApiIdentity,
+  conn: ConnectionInfo,
+  routeKey: string,
+  eventType: "CONNECT" | "DISCONNECT" | "MESSAGE",
+  requestId: string,
+  now: number,
+): WebSocketRequestContext {
+  return {
+    routeKey,
+    eventType,
+    extendedRequestId: requestId,
+    requestTime: formatRequestTime(now),
+    messageDirection: "IN",
+    stage: api.stage,
+    connectedAt: conn.connectedAt,
+    requestTimeEpoch: now,
+    identity: { sourceIp: conn.sourceIp },
+    requestId,
+    domainName: conn.domainName,
+    connectionId: conn.connectionId,
+    apiId: api.apiId,
+  };
+}
+
+
+/**
+ * The `$connect` event, shaped like fixtures/aws-events/connect_1.json: the client's headers with their original
+ * case plus the ones API Gateway adds, and the query string only when there is one.
+ */
+export function connectEvent(api: ApiIdentity, conn: ConnectionInfo, req: IncomingMessage): WebSocketEvent {
+  const now = conn.connectedAt;
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1] as string);
+  }
+  const port = req.socket.localPort ?? 0;
+  multiValueHeaders["X-Amzn-Trace-Id"] = [
+    `Root=1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
+  ];
+  multiValueHeaders["X-Forwarded-For"] = [conn.sourceIp];
+  multiValueHeaders["X-Forwarded-Port"] = [String(port)];
+  multiValueHeaders["X-Forwarded-Proto"] = ["http"];
+  const event: WebSocketEvent = {
+    headers: lastValues(multiValueHeaders),
+    multiValueHeaders,
+    requestContext: requestContext(api, conn, "$connect", "CONNECT", conn.connectRequestId, now),
+    isBase64Encoded: false,
+  };
+  const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+  if ([...query.keys()].length > 0) {
+    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    for (const [key, value] of query) (multiValueQueryStringParameters[key] ??= []).push(value);
+    event.queryStringParameters = lastValues(multiValueQueryStringParameters);
+    event.multiValueQueryStringParameters = multiValueQueryStringParameters;
+  }
+  return event;
+}
+
+/**
+ * The `$disconnect` event, shaped like fixtures/aws-events/disconnect_1.json (including AWS's odd fixed headers and
+ * the `$connect` request id).
+ */
+export function disconnectEvent(
+  api: ApiIdentity,
+  conn: ConnectionInfo,
+  statusCode: number,
+  reason: string,
+): WebSocketEvent {
+  const headers = { Host: conn.domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": "" };
+  const context = requestContext(api, conn, "$disconnect", "DISCONNECT", conn.connectRequestId, Date.now());
+  context.disconnectStatusCode = statusCode;
+  context.disconnectReason = reason;
+  return {
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    requestContext: context,
+    isBase64Encoded: false,
+  };
+}
+
+/** A MESSAGE event, shaped like fixtures/aws-events/broadcast_1.json. Binary frames arrive base64-encoded. */
+export function messageEvent(
+  api: ApiIdentity,
+  conn: ConnectionInfo,
+  routeKey: string,
+  data: Buffer,
+  isBinary: boolean,
+): WebSocketEvent {
+  const requestId = newAwsId();
+  // Key order as in broadcast_1.json, where messageId comes right after routeKey.
+  const { routeKey: _, ...context } = requestContext(api, conn, routeKey, "MESSAGE", requestId, Date.now());
+  return {
+    requestContext: { routeKey, messageId: newAwsId(), ...context },
+    body: isBinary ? data.toString("base64") : data.toString("utf8"),
+    isBase64Encoded: isBinary,
+  };
+}
+
+/**
+ * Route selection on `$request.body.action`: the action of a JSON object body when a route has that key, else
+ * `$default` (non-JSON and binary bodies included).
+ */
+export function selectRoute(routes: ReadonlySet<string>, data: Buffer, isBinary: boolean): string {
+  if (isBinary) return "$default";
+  try {
+    const body: unknown = JSON.parse(data.toString("utf8"));
+    if (body !== null && typeof body === "object" && !Array.isArray(body)) {
+      const action = (body as { action?: unknown }).action;
+      // `$connect` and `$disconnect` are lifecycle routes that no message can select.
+      if (typeof action === "string" && routes.has(action) && !action.startsWith("$")) return action;
+    }
+  } catch {
+    // Not JSON: API Gateway cannot evaluate the expression and falls back to $default.
+  }
+  return "$default";
+}
+
+/** The SNS notification as SNS writes it to a subscribed SQS queue (the JSON envelope). */
+export interface SnsEnvelope {
+  Type: string;
+  MessageId: string;
+  TopicArn: string;
+  Subject?: string | null;
+  Message: string;
+  Timestamp: string;
+  SignatureVersion: string;
+  Signature: string;
+  SigningCertURL: string;
+  UnsubscribeURL: string;
+  MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+/**
+ * The SNS event Lambda receives for one notification (fixtures/aws-events/sns_message_1.json): SNS invokes Lambda
+ * with exactly one record per notification, and spells `SigningCertUrl`/`UnsubscribeUrl` differently from the
+ * envelope it writes to SQS.
+ */
+export function snsEvent(envelope: SnsEnvelope, subscriptionArn: string): SNSEvent {
+  return {
+    Records: [
+      {
+        EventSource: "aws:sns",
+        EventVersion: "1.0",
+        EventSubscriptionArn: subscriptionArn,
+        Sns: {
+          Type: envelope.Type,
+          MessageId: envelope.MessageId,
+          TopicArn: envelope.TopicArn,
+          Subject: (envelope.Subject ?? null) as string,
+          Message: envelope.Message,
+          Timestamp: envelope.Timestamp,
+          SignatureVersion: envelope.SignatureVersion,
+          Signature: envelope.Signature,
+          SigningCertUrl: envelope.SigningCertURL,
+          UnsubscribeUrl: envelope.UnsubscribeURL,
+          MessageAttributes: envelope.MessageAttributes ?? {},
+        },
+      },
+    ],
+  };
+}
+
+function lastValues(multi: Record<string, string[]>): Record<string, string> {
+  return Object.fromEntries(Object.entries(multi).map(([k, v]) => [k, v[v.length - 1] as string]));
+}

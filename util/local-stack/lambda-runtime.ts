@@ -1,0 +1,283 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import type { FunctionError, InvokeRequest, WorkerReply, WorkerUsage } from "./lambda-protocol.js";
+
+/** How the local Lambda runtime runs the function. */
+export interface LambdaRuntimeOptions {
+  /** The folder holding the bundle's `index.mjs` (`LAMBDA_TASK_ROOT`). */
+  taskRoot: string;
+  /** The built execution environment script (lambda-worker.ts compiled to plain JS). */
+  workerFile: string;
+  functionName: string;
+  functionArn: string;
+  /** At most this many execution environments (child processes); more invocations wait for a free one. */
+  concurrency: number;
+  /** The function timeout: a longer invocation is killed with its environment. */
+  timeoutMs: number;
+  /** The whole environment of the function (Lambda starts from a clean environment too). */
+  env: Record<string, string>;
+  /** Receives every log record: the function's output lines and the platform's report lines. */
+  log: (record: Record<string, unknown>) => void;
+}
+
+/** How one invocation ended. */
+export type InvokeOutcome =
+  | { status: "ok"; requestId: string; result: unknown }
+  | { status: "error"; requestId: string; error: FunctionError }
+  | { status: "timeout"; requestId: string };
+
+/** Summed (CPU) or maxed (memory) over every environment the runtime has run, live or retired. */
+export interface LambdaStats {
+  invocations: number;
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+  maxRssBytes: number;
+}
+
+const NO_USAGE: WorkerUsage = { cpuUserMicros: 0, cpuSystemMicros: 0, maxRssBytes: 0 };
+
+/** One execution environment: a child process that handles one event at a time. */
+class ExecutionEnvironment {
+  readonly child: ChildProcess;
+  usage: WorkerUsage = NO_USAGE;
+  dead = false;
+  /** The request id of the invocation in progress, for the log lines the function writes. */
+  requestId: string | undefined;
+  private readonly ready: Promise<{ initDurationMs: number } | { error: FunctionError }>;
+  private initReported = false;
+  private pending: ((reply: WorkerReply | { type: "exit"; code: number | null }) => void) | undefined;
+  private nextId = 0;
+
+  constructor(private readonly options: LambdaRuntimeOptions) {
+    this.child = fork(options.workerFile, [], {
+      cwd: options.taskRoot,
+      env: options.env,
+      // The parent may run under tsx; the function must not.
+      execArgv: [],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    for (const [stream, level] of [
+      [this.child.stdout, "INFO"],
+      [this.child.stderr, "ERROR"],
+    ] as const) {
+      if (stream) createInterface({ input: stream }).on("line", (line) => this.logLine(line, level));
+    }
+    this.ready = new Promise((resolve) => {
+      this.child.on("message", (reply: WorkerReply) => {
+        this.usage = reply.usage;
+        if (reply.type === "ready") resolve({ initDurationMs: reply.initDurationMs });
+        else if (reply.type === "init-error") resolve({ error: reply.error });
+        else this.pending?.(reply);
+      });
+      // A failed spawn or IPC write; the exit handler below settles the invocation.
+      this.child.on("error", (error) => this.log("ERROR", `execution environment: ${error.message}`));
+      this.child.on("exit", (code) => {
+        this.dead = true;
+        resolve({ error: exitError(code) });
+        this.pending?.({ type: "exit", code });
+      });
+    });
+  }
+
+  async invoke(event: unknown, requestId: string): Promise<InvokeOutcome> {
+    this.requestId = requestId;
+    const started = performance.now();
+    const init = await this.ready;
+    const initDurationMs = this.initReported || !("initDurationMs" in init) ? undefined : init.initDurationMs;
+    this.initReported = true;
+    if ("error" in init) {
+      this.kill();
+      this.report(requestId, started, "error", undefined);
+      return { status: "error", requestId, error: init.error };
+    }
+    const request: InvokeRequest = {
+      id: ++this.nextId,
+      requestId,
+      traceId: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
+      invokedFunctionArn: this.options.functionArn,
+      deadlineMs: Date.now() + this.options.timeoutMs,
+      event,
+    };
+    const reply = await new Promise<WorkerReply | { type: "exit"; code: number | null } | { type: "timeout" }>(
+      (resolve) => {
+        const timer = setTimeout(() => resolve({ type: "timeout" }), this.options.timeoutMs);
+        this.pending = (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        };
+        this.child.send(request, (error) => {
+          if (error) this.pending?.({ type: "exit", code: this.child.exitCode });
+        });
+      },
+    );
+    this.pending = undefined;
+    if (reply.type === "timeout") {
+      // Lambda stops a timed-out environment; the next invocation gets a fresh one (a cold start).
+      this.kill();
+      this.log("ERROR", `Task timed out after ${(this.options.timeoutMs / 1000).toFixed(2)} seconds`);
+      this.report(requestId, started, "timeout", initDurationMs);
+      return { status: "timeout", requestId };
+    }
+    if (reply.type === "result") {
+      this.report(requestId, started, "success", initDurationMs);
+      this.requestId = undefined;
+      return { status: "ok", requestId, result: reply.result };
+    }
+    const error = reply.type === "exit" ? exitError(reply.code) : "error" in reply ? reply.error : exitError(null);
+    this.log("ERROR", `Invoke Error ${JSON.stringify(error)}`, error);
+    this.report(requestId, started, "error", initDurationMs);
+    this.requestId = undefined;
+    return { status: "error", requestId, error };
+  }
+
+  kill(): void {
+    this.dead = true;
+    this.child.kill("SIGKILL");
+  }
+
+  /** Lambda's JSON log format for `console` lines: the function's JSON lines pass through unchanged. */
+  private logLine(line: string, level: string): void {
+    if (line.trim() === "") return;
+    if (line.startsWith("{")) {
+      try {
+        this.options.log(JSON.parse(line) as Record<string, unknown>);
+        return;
+      } catch {
+        // Not JSON after all: wrapped below like any other console line.
+      }
+    }
+    this.log(level, line);
+  }
+
+  private log(level: string, message: string, extra: object = {}): void {
+    this.options.log({
+      timestamp: new Date().toISOString(),
+      level,
+      requestId: this.requestId,
+      message,
+      ...extra,
+    });
+  }
+
+  /** Lambda's `platform.report` record (JSON log format), one per invocation. */
+  private report(requestId: string, started: number, status: string, initDurationMs: number | undefined): void {
+    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    this.options.log({
+      time: new Date().toISOString(),
+      type: "platform.report",
+      record: {
+        requestId,
+        metrics: {
+          durationMs,
+          billedDurationMs: Math.ceil(durationMs),
+          maxMemoryUsedMB: Math.round(this.usage.maxRssBytes / 1048576),
+          ...(initDurationMs === undefined ? {} : { initDurationMs: Math.round(initDurationMs * 1000) / 1000 }),
+        },
+        status,
+      },
+    });
+  }
+}
+
+function exitError(code: number | null): FunctionError {
+  return {
+    errorType: "Runtime.ExitError",
+    errorMessage: `Runtime exited ${code === null ? "on a signal" : `with error: exit status ${code}`}`,
+    stackTrace: [],
+  };
+}
+
+/**
+ * Runs the function the way Lambda does: a pool of execution environments started on demand (cold starts), each
+ * handling one event at a time and keeping its module state between invocations; a timed-out or crashed
+ * environment is replaced. Where Lambda would scale past the pool or throttle, invocations wait their turn.
+ */
+export class LambdaRuntime {
+  private readonly environments = new Set<ExecutionEnvironment>();
+  private readonly idle: ExecutionEnvironment[] = [];
+  private readonly waiting: Array<(env: ExecutionEnvironment | undefined) => void> = [];
+  private retired: WorkerUsage = { ...NO_USAGE };
+  private invocations = 0;
+  private stopped = false;
+
+  constructor(private readonly options: LambdaRuntimeOptions) {}
+
+  /** Invokes the function with one event and waits for the outcome (never rejects). */
+  async invoke(event: unknown): Promise<InvokeOutcome> {
+    const requestId = randomUUID();
+    const env = this.stopped ? undefined : await this.acquire();
+    if (!env) {
+      const error = { errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping", stackTrace: [] };
+      return { status: "error", requestId, error };
+    }
+    try {
+      return await env.invoke(event, requestId);
+    } finally {
+      // Counted when finished, so that a caller can wait for a fan-out to end before reading the CPU figures.
+      this.invocations++;
+      this.release(env);
+    }
+  }
+
+  /** CPU and memory of every environment so far (children report `process.resourceUsage()` after each event). */
+  stats(): LambdaStats {
+    const stats = { invocations: this.invocations, ...this.retired };
+    for (const env of this.environments) {
+      stats.cpuUserMicros += env.usage.cpuUserMicros;
+      stats.cpuSystemMicros += env.usage.cpuSystemMicros;
+      stats.maxRssBytes = Math.max(stats.maxRssBytes, env.usage.maxRssBytes);
+    }
+    return stats;
+  }
+
+  /** Kills every environment. Invocations in progress end as errors; waiting ones end without running. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const waiter of this.waiting.splice(0)) waiter(undefined);
+    const exits = [...this.environments].map(
+      (env) =>
+        new Promise<void>((resolve) => {
+          if (env.child.exitCode !== null || env.child.signalCode !== null) resolve();
+          else env.child.once("exit", () => resolve());
+        }),
+    );
+    for (const env of this.environments) env.kill();
+    await Promise.all(exits);
+  }
+
+  private acquire(): Promise<ExecutionEnvironment | undefined> {
+    for (let env = this.idle.pop(); env; env = this.idle.pop()) {
+      // An idle environment can die between invocations (a crash in a timer, say): retire it and look further.
+      if (!env.dead) return Promise.resolve(env);
+      this.retire(env);
+    }
+    if (this.environments.size < this.options.concurrency) return Promise.resolve(this.spawn());
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(env: ExecutionEnvironment): void {
+    let next: ExecutionEnvironment | undefined = env;
+    if (env.dead) {
+      this.retire(env);
+      next = this.waiting.length > 0 && !this.stopped ? this.spawn() : undefined;
+    }
+    if (!next) return;
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(next);
+    else this.idle.push(next);
+  }
+
+  private retire(env: ExecutionEnvironment): void {
+    this.environments.delete(env);
+    this.retired.cpuUserMicros += env.usage.cpuUserMicros;
+    this.retired.cpuSystemMicros += env.usage.cpuSystemMicros;
+    this.retired.maxRssBytes = Math.max(this.retired.maxRssBytes, env.usage.maxRssBytes);
+  }
+
+  private spawn(): ExecutionEnvironment {
+    const env = new ExecutionEnvironment(this.options);
+    this.environments.add(env);
+    return env;
+  }
+}

@@ -1,0 +1,34 @@
+import type { AddressInfo, Server } from "node:net";
+
+/** A port the local stack needs is taken (typically by another local stack). */
+export class PortInUseError extends Error {
+  override readonly name = "PortInUseError";
+  constructor(
+    readonly what: string,
+    readonly host: string,
+    readonly port: number,
+    options?: ErrorOptions,
+  ) {
+    super(`the ${what} port ${host}:${port} is already in use (another local stack?); choose another port`, options);
+  }
+}
+
+/**
+ * Runs `start` (which makes `server` listen on `host:port`) and returns the port actually bound (port 0 picks a free
+ * one), turning EADDRINUSE into a {@link PortInUseError}.
+ */
+export async function listenOn(
+  server: Server,
+  host: string,
+  port: number,
+  what: string,
+  start: () => Promise<unknown>,
+): Promise<number> {
+  try {
+    await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new PortInUseError(what, host, port, { cause: error });
+    throw error;
+  }
+  return (server.address() as AddressInfo).port;
+}

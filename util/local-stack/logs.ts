@@ -1,0 +1,64 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import type { AccessLogRecord } from "./gateway.js";
+
+/** A log file that gets one JSON object per line, appended (earlier runs' lines are kept). */
+export class JsonLogFile {
+  private readonly stream: WriteStream;
+
+  constructor(readonly path: string) {
+    this.stream = createWriteStream(path, { flags: "a" });
+  }
+
+  write(record: object): void {
+    this.stream.write(`${JSON.stringify(record)}\n`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.stream.end(resolve));
+  }
+}
+
+function clock(date: Date): string {
+  return date.toISOString().slice(11, 23);
+}
+
+/** One readable terminal line for an access log record: `12:00:01.123 gateway  MESSAGE broadcast 200 Ek02…= 12 ms`. */
+export function formatAccess(record: AccessLogRecord): string {
+  const parts = [
+    clock(new Date(record.requestTimeEpoch)),
+    "gateway",
+    record.eventType.padEnd(10),
+    record.routeKey,
+    String(record.status),
+    record.connectionId,
+    `${record.integrationLatency} ms`,
+  ];
+  if (record.disconnectStatusCode !== undefined) {
+    parts.push(`close ${record.disconnectStatusCode}${record.disconnectReason ? ` "${record.disconnectReason}"` : ""}`);
+  }
+  if (record.integrationErrorMessage) parts.push(`(${record.integrationErrorMessage})`);
+  return parts.join(" ");
+}
+
+/**
+ * One readable terminal line for a Lambda log record: the function's JSON lines as `time lambda LEVEL message k=v`,
+ * the platform's report as `time lambda REPORT <requestId> 12.3 ms, 61 MB`.
+ */
+export function formatLambda(record: Record<string, unknown>): string {
+  if (record.type === "platform.report") {
+    const { requestId, metrics, status } = record.record as {
+      requestId: string;
+      metrics: { durationMs: number; maxMemoryUsedMB: number; initDurationMs?: number };
+      status: string;
+    };
+    const init = metrics.initDurationMs === undefined ? "" : `, init ${metrics.initDurationMs.toFixed(1)} ms`;
+    const outcome = status === "success" ? "" : ` ${status.toUpperCase()}`;
+    return `${clock(new Date(String(record.time)))} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`;
+  }
+  const { timestamp, level, message, service: _service, requestId: _requestId, ...rest } = record;
+  const time = typeof timestamp === "string" && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
+  const extras = Object.entries(rest)
+    .filter(([key]) => !["xray_trace_id", "sampling_rate", "cold_start", "function_arn", "function_memory_size", "function_name", "function_request_id"].includes(key))
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+  return [clock(time), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(" ");
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm start`: runs the whole service on 127.0.0.1 until Ctrl-C / SIGTERM. A thin entry: options in, stack up,
+ * signals wired; everything else is in ./index.ts.
+ */
+import { parseArgs } from "node:util";
+import { type LocalStackOptions, PortInUseError, startLocalStack } from "./index.js";
+
+const HELP = `Usage: npm start -- [options]
+
+Runs fanout offline on 127.0.0.1: a WebSocket gateway that behaves like API Gateway, an S3/SNS emulator (fauxqs)
+and the Lambda bundle that is deployed, in child processes. Writes .local/outputs.json when ready and logs to
+.local/logs/access.log and .local/logs/lambda.log (one JSON object a line, also shown here). Ctrl-C stops it.
+
+Options:
+  --host ADDRESS             address to bind (default 127.0.0.1)
+  --gateway-port PORT        WebSocket + @connections port (default 4510; 0 = any free port)
+  --emulator-port PORT       S3/SNS endpoint port (default 4566; 0 = any free port)
+  --stage NAME               API stage, the URL path (default local)
+  --state-dir DIR            where outputs.json, logs/ and the built bundle go (default .local)
+  --concurrency N            Lambda execution environments at most (default 4)
+  --timeout-ms MS            Lambda function timeout (default 30000)
+  --idle-timeout-ms MS       close connections idle this long (default 600000, AWS's 10 minutes)
+  --max-connection-ms MS     close connections after this long (default 7200000, AWS's 2 hours)
+  --management-delay-ms MS   delay added to every @connections call (default 0)
+  --env KEY=VALUE            set an environment variable of the function (repeatable)
+  -h, --help                 show this help
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`npm start: ${message}\nRun 'npm start -- --help' for the options.\n`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): LocalStackOptions {
+  let values: ReturnType<typeof parse>["values"];
+  function parse() {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string" },
+        "gateway-port": { type: "string" },
+        "emulator-port": { type: "string" },
+        stage: { type: "string" },
+        "state-dir": { type: "string" },
+        concurrency: { type: "string" },
+        "timeout-ms": { type: "string" },
+        "idle-timeout-ms": { type: "string" },
+        "max-connection-ms": { type: "string" },
+        "management-delay-ms": { type: "string" },
+        env: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  }
+  try {
+    values = parse().values;
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const int = (name: keyof typeof values, min: number, max: number): number | undefined => {
+    const text = values[name];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+    return n;
+  };
+  const lambdaEnv: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) usageError(`--env expects KEY=VALUE, got "${pair}"`);
+    lambdaEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const stage = values.stage;
+  if (stage !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(stage)) {
+    usageError(`--stage must be letters, digits, '-' or '_', got "${stage}"`);
+  }
+  return {
+    host: values.host,
+    gatewayPort: int("gateway-port", 0, 65535),
+    emulatorPort: int("emulator-port", 0, 65535),
+    stage,
+    stateDir: values["state-dir"],
+    lambdaConcurrency: int("concurrency", 1, 64),
+    lambdaTimeoutMs: int("timeout-ms", 1, 900_000),
+    idleTimeoutMs: int("idle-timeout-ms", 1, 2 ** 31 - 1),
+    maxConnectionMs: int("max-connection-ms", 1, 2 ** 31 - 1),
+    managementDelayMs: int("management-delay-ms", 0, 60_000),
+    lambdaEnv,
+  };
+}
+
+const stack = await startLocalStack(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
+  // Expected failures get one line; anything else keeps its stack for a bug report.
+  const message = error instanceof PortInUseError ? error.message : error instanceof Error ? error.stack : String(error);
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(1);
+});
+console.log("Ctrl-C to stop.");
+
+let signals = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (++signals > 1) process.exit(1);
+    console.log(`\n${signal}: closing clients (1001) and stopping...`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`npm start: stop failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  });
+}
