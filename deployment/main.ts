@@ -1,5 +1,7 @@
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
+import { buildLambdaBundle } from "../util/build/lambda-bundle.js";
+import { SYNTH_OUT_DIR } from "./paths.js";
 import type { S3StateBackend } from "./stack.js";
 
 const HELP = `Usage: npm run synth [-- --hcl]
@@ -47,11 +49,7 @@ async function main(): Promise<number> {
 
   try {
     // Loaded only now: cdktf and the provider bindings take seconds to import, --help and usage errors need neither.
-    const [{ buildLambdaBundle }, { SYNTH_OUT_DIR }, { synthesize }] = await Promise.all([
-      import("../util/build/lambda-bundle.js"),
-      import("./paths.js"),
-      import("./synth.js"),
-    ]);
+    const { synthesize } = await import("./synth.js");
     const bundle = await buildLambdaBundle();
     const s3Backend = s3BackendFromEnv(process.env);
     const result = synthesize({

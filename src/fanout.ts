@@ -38,6 +38,9 @@ export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
   prefetchPages: 2,
 };
 
+/** Gone recipients are removed this many at a time: S3 DeleteObjects takes at most 1,000 keys. */
+const STALE_BATCH_SIZE = 1000;
+
 /** What a fan-out did. `recipients` = `delivered` + `gone` + `failed`. */
 export interface FanoutSummary {
   /** Connection ids listed and attempted. */
@@ -184,6 +187,8 @@ export async function fanOut(
   options: Partial<FanoutOptions> = {},
 ): Promise<FanoutSummary> {
   const settings = { ...DEFAULT_FANOUT_OPTIONS, ...options };
+  // Zero workers or zero prefetch would wait forever for each other.
+  const concurrency = Math.max(1, settings.concurrency);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = deps.random ?? Math.random;
   const started = performance.now();
@@ -200,7 +205,7 @@ export async function fanOut(
     durationMs: 0,
   };
 
-  const feed = new IdFeed(settings.prefetchPages);
+  const feed = new IdFeed(Math.max(1, settings.prefetchPages));
   const listing = feed.fill(deps.store.pages());
 
   let stale: string[] = [];
@@ -237,7 +242,7 @@ export async function fanOut(
         } else if (isGone(error)) {
           summary.gone++;
           stale.push(connectionId);
-          if (stale.length >= 1000) {
+          if (stale.length >= STALE_BATCH_SIZE) {
             removeStale(stale);
             stale = [];
           }
@@ -269,13 +274,13 @@ export async function fanOut(
     }
   };
 
-  await Promise.all(Array.from({ length: settings.concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   await listing;
   if (stale.length > 0) removeStale(stale);
   await Promise.all(removals);
   summary.durationMs = Math.round(performance.now() - started);
 
-  if (feed.error !== undefined) {
+  if (feed.failed) {
     deps.log?.error("fan-out incomplete: listing connections failed", { ...summary, error: feed.error });
     throw new FanoutError(summary, { cause: feed.error });
   }
@@ -295,7 +300,9 @@ class IdFeed {
   private done = false;
   private waiters: Array<() => void> = [];
   private resumeLister: (() => void) | undefined;
-  /** Why listing stopped early, if it did. */
+  /** True when listing stopped early; `error` says why. */
+  failed = false;
+  /** What the listing threw. */
   error: unknown;
 
   constructor(private readonly prefetchPages: number) {}
@@ -320,6 +327,7 @@ class IdFeed {
         }
       }
     } catch (error) {
+      this.failed = true;
       this.error = error;
     } finally {
       this.done = true;

@@ -57,31 +57,31 @@ export function createDependencies(env: Record<string, string | undefined> = pro
   };
 }
 
-/** The client actions, each a use case; anything else was already refused by `parseFrame`. */
-const ACTION_ROUTES = {
-  broadcast: (deps: MessageDependencies, connectionId: string, request: { message: unknown }) =>
-    broadcast(deps, connectionId, request.message),
-  ping: (deps: MessageDependencies, connectionId: string) => ping(deps, connectionId),
-} as const;
+type WebSocketRoute = (deps: Dependencies, event: WebSocketEvent) => Promise<RouteResult>;
 
-async function onWebSocket(deps: Dependencies, event: WebSocketEvent): Promise<RouteResult> {
-  const { connectionId, eventType, routeKey, requestId } = event.requestContext;
-  deps.log.appendKeys({ connectionId, routeKey, apiRequestId: requestId });
-  if (eventType === "CONNECT") return connect(deps, connectionId);
-  if (eventType === "DISCONNECT") return disconnect(deps, connectionId);
-  const messageDeps: MessageDependencies = {
-    store: deps.store,
-    log: deps.log,
-    send: deps.senders.for(managementEndpoint(deps.config.managementEndpoint, event.requestContext)),
-    fanout: fanoutSettings(deps.config),
-  };
-  const frame = parseFrame(event.body, event.isBase64Encoded);
-  if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
-  const request = frame.request;
-  return request.action === "broadcast"
-    ? ACTION_ROUTES.broadcast(messageDeps, connectionId, request)
-    : ACTION_ROUTES.ping(messageDeps, connectionId);
-}
+/**
+ * The WebSocket routes by event type. Every MESSAGE route (`broadcast`, `ping`, `$default` and any other) reads
+ * the frame itself: `$default` is where API Gateway sends what matched nothing, and `parseFrame` is the
+ * explicit not-found path (UNKNOWN_ACTION and the other error codes).
+ */
+const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], WebSocketRoute> = {
+  CONNECT: (deps, event) => connect(deps, event.requestContext.connectionId),
+  DISCONNECT: (deps, event) => disconnect(deps, event.requestContext.connectionId),
+  MESSAGE: async (deps, event) => {
+    const { connectionId } = event.requestContext;
+    const messageDeps: MessageDependencies = {
+      store: deps.store,
+      log: deps.log,
+      send: deps.senders.for(managementEndpoint(deps.config.managementEndpoint, event.requestContext)),
+      fanout: fanoutSettings(deps.config),
+    };
+    const frame = parseFrame(event.body, event.isBase64Encoded);
+    if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
+    if (frame.request.action === "broadcast")
+      return broadcast(messageDeps, connectionId, frame.request.message);
+    return ping(messageDeps, connectionId);
+  },
+};
 
 function fanoutSettings(config: Config): MessageDependencies["fanout"] {
   return { concurrency: config.fanoutConcurrency, sendTimeoutMs: config.fanoutSendTimeoutMs };
@@ -100,8 +100,10 @@ export function createHandler(
     try {
       const incoming = classifyEvent(event);
       if (incoming.kind === "websocket") {
+        const { connectionId, eventType, routeKey, requestId } = incoming.event.requestContext;
+        deps.log.appendKeys({ connectionId, routeKey, apiRequestId: requestId });
         try {
-          return await onWebSocket(deps, incoming.event);
+          return await WEBSOCKET_ROUTES[eventType](deps, incoming.event);
         } catch (error) {
           // The routes catch what they expect; this is a bug, and a thrown error would only reach API Gateway
           // as a 502 with no log of ours.

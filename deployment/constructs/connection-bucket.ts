@@ -37,8 +37,9 @@ export class ConnectionBucket extends Construct {
     super(scope, id);
 
     this.bucket = new S3Bucket(this, "bucket", {
-      // Bucket names are global and at most 63 characters: a prefix (at most 37) plus a generated suffix.
-      bucketPrefix: `${Fn.lower(Fn.substr(props.name, 0, 36))}-`,
+      // Bucket names are global, at most 63 characters of [a-z0-9.-]: a prefix (at most 37) plus a generated
+      // suffix. Workspace names may hold capitals and underscores, which buckets refuse.
+      bucketPrefix: `${Fn.replace(Fn.lower(Fn.substr(props.name, 0, 36)), "/[^a-z0-9-]/", "-")}-`,
       forceDestroy: props.forceDestroy,
     });
     this.keysArn = `${this.bucket.arn}/${props.prefix}/*`;

@@ -130,7 +130,10 @@ describe("tailCloudWatch", () => {
     // Prepare
     logs
       .on(FilterLogEventsCommand, { logGroupName: "/aws/lambda/fanout", nextToken: undefined })
-      .resolves({ events: [{ eventId: "l1", timestamp: NOW - 3000, message: "lambda 1\n" }], nextToken: "p2" })
+      .resolves({
+        events: [{ eventId: "l1", timestamp: NOW - 3000, message: "lambda 1\n" }],
+        nextToken: "p2",
+      })
       .on(FilterLogEventsCommand, { logGroupName: "/aws/lambda/fanout", nextToken: "p2" })
       .resolves({ events: [{ eventId: "l2", timestamp: NOW - 1000, message: "lambda 2" }] })
       .on(FilterLogEventsCommand, { logGroupName: "/aws/apigateway/fanout" })
@@ -139,7 +142,11 @@ describe("tailCloudWatch", () => {
 
     // Act
     const lines: LogLine[] = [];
-    for await (const line of tailCloudWatch(client, groups, { since: NOW - 600_000, follow: false, intervalMs: 0 })) {
+    for await (const line of tailCloudWatch(client, groups, {
+      since: NOW - 600_000,
+      follow: false,
+      intervalMs: 0,
+    })) {
       lines.push(line);
     }
 
@@ -213,7 +220,10 @@ describe("tailFiles", () => {
       lambda,
       `${at("2026-11-23T14:00:00Z", "old")}\n${at("2026-11-23T14:59:01Z", "one")}\nplain text after one\n${at("2026-11-23T14:59:03Z", "three")}\n`,
     );
-    writeFileSync(access, `${JSON.stringify({ requestTimeEpoch: Date.parse("2026-11-23T14:59:02Z"), n: "two" })}\n`);
+    writeFileSync(
+      access,
+      `${JSON.stringify({ requestTimeEpoch: Date.parse("2026-11-23T14:59:02Z"), n: "two" })}\n`,
+    );
     const files = [
       { source: "lambda" as const, path: lambda },
       { source: "api-gw" as const, path: access },
@@ -226,12 +236,12 @@ describe("tailFiles", () => {
     }
 
     // Assess
-    expect(lines.map((line) => `${line.source} ${jsonOf(line.message)?.message ?? jsonOf(line.message)?.n ?? line.message}`)).toEqual([
-      "lambda one",
-      "lambda plain text after one",
-      "api-gw two",
-      "lambda three",
-    ]);
+    expect(
+      lines.map(
+        (line) =>
+          `${line.source} ${jsonOf(line.message)?.message ?? jsonOf(line.message)?.n ?? line.message}`,
+      ),
+    ).toEqual(["lambda one", "lambda plain text after one", "api-gw two", "lambda three"]);
   });
 
   it("follows appended lines, waits for a missing file, keeps a partial line, and rereads a truncated file", async () => {
@@ -248,7 +258,12 @@ describe("tailFiles", () => {
         { source: "lambda" as const, path: lambda },
         { source: "api-gw" as const, path: access },
       ];
-      for await (const line of tailFiles(files, { since: 0, follow: true, intervalMs: 10, signal: stop.signal })) {
+      for await (const line of tailFiles(files, {
+        since: 0,
+        follow: true,
+        intervalMs: 10,
+        signal: stop.signal,
+      })) {
         lines.push(`${line.source} ${line.message}`);
       }
     })();

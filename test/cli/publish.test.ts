@@ -15,14 +15,17 @@ describe("checkPayload", () => {
     expect(message).toBe('{"b": 1, "a": [true]}');
   });
 
-  it.each(["{nope", "hello", "{'single':'quotes'}"])("refuses %j as not JSON, saying how to quote", (text) => {
-    // Prepare / Act
-    const act = () => checkPayload(text);
+  it.each(["{nope", "hello", "{'single':'quotes'}"])(
+    "refuses %j as not JSON, saying how to quote",
+    (text) => {
+      // Prepare / Act
+      const act = () => checkPayload(text);
 
-    // Assess
-    expect(act).toThrow(UsageError);
-    expect(act).toThrow(/not JSON .*'\{"hello":"world"\}'/);
-  });
+      // Assess
+      expect(act).toThrow(UsageError);
+      expect(act).toThrow(/not JSON .*'\{"hello":"world"\}'/);
+    },
+  );
 
   it("refuses an empty payload", () => {
     // Prepare / Act

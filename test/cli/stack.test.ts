@@ -50,7 +50,9 @@ describe("Stack on AWS (Terraform outputs)", () => {
     writeState(dir, AWS_OUTPUTS);
     writeState(dir, dev, "dev");
     writeTerraformOutputsFile(join(dir, "dev.json"), dev);
-    const stack = new Stack(hasTerraform ? { stackDir: dir, env: "dev" } : { outputs: join(dir, "dev.json") });
+    const stack = new Stack(
+      hasTerraform ? { stackDir: dir, env: "dev" } : { outputs: join(dir, "dev.json") },
+    );
 
     // Act
     const url = await stack.require("ws_url");
@@ -97,7 +99,9 @@ describe("Stack on AWS (Terraform outputs)", () => {
     const result = stack.all();
 
     // Assess
-    await expect(result).rejects.toThrow(/no synthesized stack in .*cdktf\.out\/stacks\/fanout: deploy first/);
+    await expect(result).rejects.toThrow(
+      /no synthesized stack in .*cdktf\.out\/stacks\/fanout: deploy first/,
+    );
   });
 
   it("reports terraform's own error line when it fails", async () => {
@@ -106,7 +110,7 @@ describe("Stack on AWS (Terraform outputs)", () => {
       "\u2577",
       '\u2502 Error: Backend initialization required, please run "terraform init"',
       "\u2502 ",
-      "\u2502 Reason: Initial configuration of the requested backend \"local\"",
+      '\u2502 Reason: Initial configuration of the requested backend "local"',
       "\u2575",
     ].join("\n");
     const runner: TerraformRunner = async () => ({ code: 1, stdout: "", stderr });
@@ -159,7 +163,9 @@ describe("Stack for the local stack", () => {
       const result = new Stack({ local: true }).all();
 
       // Assess
-      await expect(result).rejects.toThrow(/no local stack outputs at .*absent\/outputs\.json: run `npm start` first/);
+      await expect(result).rejects.toThrow(
+        /no local stack outputs at .*absent\/outputs\.json: run `npm start` first/,
+      );
     } finally {
       if (previous === undefined) delete process.env.FANOUT_LOCAL_OUTPUTS;
       else process.env.FANOUT_LOCAL_OUTPUTS = previous;

@@ -101,6 +101,16 @@ describe("Lambda bundle", () => {
     expect(first.bundleBytes).toBe(readFileSync(first.entryFile).length);
   });
 
+  it("returns esbuild's metafile of the same build, with what each input contributes", () => {
+    // Prepare
+    const output = first.metafile.outputs["dist/lambda/index.mjs"];
+    // Act
+    const handlerBytes = output?.inputs["src/handler.ts"]?.bytesInOutput;
+    // Assess
+    expect(output?.bytes).toBe(first.bundleBytes);
+    expect(handlerBytes).toBeGreaterThan(0);
+  });
+
   it("loads as an ES module and stores the connection of a real $connect event in S3", async () => {
     // Prepare
     const s3 = await startS3StandIn();

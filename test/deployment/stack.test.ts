@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions.
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -71,7 +72,7 @@ describe("stand-alone Terraform", () => {
     expect(tf.get("aws_sns_topic", "input-topic/topic").name).toBe("${local.name}-input");
     expect(tf.get("aws_iam_role", "handler/role").name).toBe("${local.name}-lambda");
     expect(tf.get("aws_s3_bucket", "connection-bucket/bucket").bucket_prefix).toBe(
-      "${lower(substr(local.name, 0, 36))}-",
+      '${replace(lower(substr(local.name, 0, 36)), "/[^a-z0-9-]/", "-")}-',
     );
     expect(tf.root.variable.app_name.default).toBe("fanout");
   });
@@ -325,8 +326,12 @@ describe("IAM", () => {
     const account = tf.get("aws_api_gateway_account", "api-gateway-logging-role/account");
     // Assess
     expect([role.count, attachment.count, account.count]).toEqual([count, count, count]);
-    expect(tf.statements("api-gateway-logging-role/assume-role")[0].principals).toEqual([
-      { type: "Service", identifiers: ["apigateway.amazonaws.com"] },
+    expect(tf.statements("api-gateway-logging-role/assume-role")).toEqual([
+      {
+        effect: "Allow",
+        actions: ["sts:AssumeRole"],
+        principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
+      },
     ]);
     expect(attachment.policy_arn).toBe(
       `arn:${PARTITION}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,

@@ -109,7 +109,7 @@ describe("HCL output", () => {
     expect(hclText).toMatch(/backend "local" \{\s+path = "terraform\.tfstate"/);
   });
 
-  it("gives way to JSON again on the next JSON synth", () => {
+  it("gives way to JSON again on the next JSON synth, identical to the first one elsewhere", () => {
     // Prepare
     const bundle = { zipFile: join(workDir, "lambda.zip"), sourceCodeHash: "test-hash" };
     const ownOutDir = join(workDir, "switch-back.out");
@@ -120,6 +120,7 @@ describe("HCL output", () => {
     expect(existsSync(again.stackFile)).toBe(true);
     expect(existsSync(join(again.stackDir, "cdk.tf"))).toBe(false);
     expect(existsSync(join(again.stackDir, "metadata.json"))).toBe(false);
+    expect(new TerraformJson(again.stackFile).root).toEqual(jsonRoot);
   });
 });
 

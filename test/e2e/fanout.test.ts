@@ -62,7 +62,9 @@ describe("fan-out through the local stack", () => {
 
     // Assess
     for (const client of clients) {
-      expect(client.received.filter((f) => JSON.stringify(f) === JSON.stringify({ message }))).toHaveLength(1);
+      expect(client.received.filter((f) => JSON.stringify(f) === JSON.stringify({ message }))).toHaveLength(
+        1,
+      );
     }
   });
 
@@ -72,8 +74,12 @@ describe("fan-out through the local stack", () => {
     const before = clients.map((c) => c.raw.length);
 
     // Act
-    const published = await sns.send(new PublishCommand({ TopicArn: stack.outputs.input_sns_topic_arn, Message: body }));
-    await Promise.all(clients.map((c, i) => c.next((f) => JSON.stringify(f) === JSON.stringify(JSON.parse(body)), before[i])));
+    const published = await sns.send(
+      new PublishCommand({ TopicArn: stack.outputs.input_sns_topic_arn, Message: body }),
+    );
+    await Promise.all(
+      clients.map((c, i) => c.next((f) => JSON.stringify(f) === JSON.stringify(JSON.parse(body)), before[i])),
+    );
 
     // Assess
     expect(published.MessageId).toMatch(/^[0-9a-f-]{36}$/);

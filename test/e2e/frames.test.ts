@@ -10,13 +10,18 @@ const BAD_FRAMES: Array<{ name: string; code: string; send: (c: Client) => void 
   { name: "JSON null", code: "NOT_AN_OBJECT", send: (c) => c.send("null") },
   { name: "no action", code: "MISSING_ACTION", send: (c) => c.send({ message: "hi" }) },
   { name: "an unknown action", code: "UNKNOWN_ACTION", send: (c) => c.send({ action: "shout", message: 1 }) },
-  { name: "a broadcast without message", code: "MISSING_MESSAGE", send: (c) => c.send({ action: "broadcast" }) },
+  {
+    name: "a broadcast without message",
+    code: "MISSING_MESSAGE",
+    send: (c) => c.send({ action: "broadcast" }),
+  },
   { name: "a binary frame", code: "BINARY_NOT_SUPPORTED", send: (c) => c.ws.send(Buffer.from([1, 2, 3])) },
   {
     // Under 128 KB as sent (in frames of at most 32 KB), over it once re-serialised: each 1e20 becomes 21 digits.
     name: "a broadcast over the payload limit once wrapped",
     code: "PAYLOAD_TOO_LARGE",
-    send: (c) => sendFragmented(c, `{"action":"broadcast","message":[${Array(20_000).fill("1e20").join(",")}]}`),
+    send: (c) =>
+      sendFragmented(c, `{"action":"broadcast","message":[${Array(20_000).fill("1e20").join(",")}]}`),
   },
 ];
 
@@ -36,7 +41,10 @@ describe("frames through the local stack", () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    [sender, bystander] = await Promise.all([Client.connect(stack.outputs.ws_url), Client.connect(stack.outputs.ws_url)]);
+    [sender, bystander] = await Promise.all([
+      Client.connect(stack.outputs.ws_url),
+      Client.connect(stack.outputs.ws_url),
+    ]);
   });
 
   afterAll(async () => {
@@ -45,25 +53,31 @@ describe("frames through the local stack", () => {
     await stack?.dispose();
   });
 
-  it.each(BAD_FRAMES)("answers $name with $code to the sender only, and the sender stays connected", async (bad) => {
-    // Prepare
-    const from = sender.received.length;
-    const bystanderFrom = bystander.received.length;
+  it.each(BAD_FRAMES)(
+    "answers $name with $code to the sender only, and the sender stays connected",
+    async (bad) => {
+      // Prepare
+      const from = sender.received.length;
+      const bystanderFrom = bystander.received.length;
 
-    // Act
-    bad.send(sender);
-    const answer = (await sender.next((f) => typeof f === "object" && f !== null && "error" in f, from)) as {
-      error: { code: string; message: string };
-    };
-    await sender.roundTrip();
-    await bystander.roundTrip();
+      // Act
+      bad.send(sender);
+      const answer = (await sender.next(
+        (f) => typeof f === "object" && f !== null && "error" in f,
+        from,
+      )) as {
+        error: { code: string; message: string };
+      };
+      await sender.roundTrip();
+      await bystander.roundTrip();
 
-    // Assess
-    expect(answer.error.code).toBe(bad.code);
-    expect(answer.error.message.length).toBeGreaterThan(10);
-    expect(sender.ws.readyState).toBe(sender.ws.OPEN);
-    expect(bystander.received.slice(bystanderFrom)).toEqual([{ action: "pong" }]);
-  });
+      // Assess
+      expect(answer.error.code).toBe(bad.code);
+      expect(answer.error.message.length).toBeGreaterThan(10);
+      expect(sender.ws.readyState).toBe(sender.ws.OPEN);
+      expect(bystander.received.slice(bystanderFrom)).toEqual([{ action: "pong" }]);
+    },
+  );
 
   it("accepts a message over 32 KB sent in frames of at most 32 KB", async () => {
     // Prepare

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PortInUseError } from "../../util/local-stack/index.js";
+import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../deployment/constructs/websocket-api.js";
+import { API_ROUTE_KEYS, PortInUseError } from "../../util/local-stack/index.js";
 import {
   Client,
   eventually,
@@ -40,6 +41,17 @@ async function closedPortUrl(): Promise<string> {
 }
 
 describe("connection lifecycle", () => {
+  it("serves the deployed API's routes", () => {
+    // Prepare
+    const deployed = [...ROUTE_KEYS].sort();
+
+    // Act
+    const local = [...API_ROUTE_KEYS].sort();
+
+    // Assess
+    expect(local).toEqual(deployed);
+  });
+
   let stack: TestStack;
   let s3: S3Client;
 
@@ -61,14 +73,19 @@ describe("connection lifecycle", () => {
 
     // Act
     client.ws.close(1000, "done");
-    await eventually("key removed", async () => !(await storedConnectionIds(stack, s3)).includes(added ?? "?"));
+    await eventually(
+      "key removed",
+      async () => !(await storedConnectionIds(stack, s3)).includes(added ?? "?"),
+    );
 
     // Assess
     expect(added).toBeDefined();
     const disconnect = (await readLog(stack.outputs.access_log_file)).find(
       (r) => r.eventType === "DISCONNECT" && r.connectionId === added,
     );
-    expect(disconnect).toMatchObject({ routeKey: "$disconnect", status: 200, disconnectStatusCode: 1000 });
+    expect(disconnect).toMatchObject({ routeKey: "$disconnect", status: "200", integrationError: "-" });
+    // The same fields, in the same order, as the deployed stage's access log.
+    expect(Object.keys(disconnect ?? {})).toEqual(Object.keys(ACCESS_LOG_FORMAT));
   });
 
   it("removes a stale key (no live connection) on the next fan-out, and still delivers to the others", async () => {
@@ -79,6 +96,7 @@ describe("connection lifecycle", () => {
         Bucket: stack.outputs.connection_bucket,
         Key: `${stack.outputs.connection_prefix}/${stale}`,
         Body: "",
+        ContentLength: 0,
       }),
     );
     const client = await Client.connect(stack.outputs.ws_url);
@@ -86,7 +104,10 @@ describe("connection lifecycle", () => {
     // Act
     client.send({ action: "broadcast", message: "sweep" });
     await client.next((f) => JSON.stringify(f) === '{"message":"sweep"}');
-    await eventually("stale key removed", async () => !(await storedConnectionIds(stack, s3)).includes(stale));
+    await eventually(
+      "stale key removed",
+      async () => !(await storedConnectionIds(stack, s3)).includes(stale),
+    );
 
     // Assess
     expect(await storedConnectionIds(stack, s3)).not.toContain(stale);
@@ -121,7 +142,10 @@ describe("failures of the function", () => {
     // Prepare
     const hole = await blackHole();
     holes.push(hole);
-    const stack = await startTestStack({ lambdaTimeoutMs: 1500, lambdaEnv: { AWS_ENDPOINT_URL_S3: hole.url } });
+    const stack = await startTestStack({
+      lambdaTimeoutMs: 1500,
+      lambdaEnv: { AWS_ENDPOINT_URL_S3: hole.url },
+    });
     stacks.push(stack);
 
     // Act
@@ -131,7 +155,11 @@ describe("failures of the function", () => {
     expect((refused as HandshakeRefused).status).toBe(504);
     const access = await readLog(stack.outputs.access_log_file);
     expect(access).toContainEqual(
-      expect.objectContaining({ eventType: "CONNECT", status: 504, integrationErrorMessage: "Endpoint request timed out" }),
+      expect.objectContaining({
+        eventType: "CONNECT",
+        status: "504",
+        errorMessage: "Endpoint request timed out",
+      }),
     );
     const lambda = await readLog(stack.outputs.lambda_log_file);
     expect(lambda).toContainEqual(expect.objectContaining({ message: "Task timed out after 1.50 seconds" }));
@@ -153,17 +181,22 @@ describe("failures of the function", () => {
     // Assess
     expect(answer).toMatchObject({ message: "Endpoint request timed out", connectionId: expect.any(String) });
     const access = await readLog(stack.outputs.access_log_file);
-    expect(access).toContainEqual(expect.objectContaining({ routeKey: "broadcast", status: 504 }));
-    const reports = (await readLog(stack.outputs.lambda_log_file)).filter((r) => r.type === "platform.report");
+    expect(access).toContainEqual(expect.objectContaining({ routeKey: "broadcast", status: "504" }));
+    const reports = (await readLog(stack.outputs.lambda_log_file)).filter(
+      (r) => r.type === "platform.report",
+    );
     expect(reports.map((r) => (r.record as { status: string }).status)).toContain("timeout");
     client.close();
   });
 
   it("closes idle connections and connections past the maximum duration with 1001 Going away", async () => {
     // Prepare
-    const stack = await startTestStack({ idleTimeoutMs: 1000, maxConnectionMs: 4000 });
+    const stack = await startTestStack({ idleTimeoutMs: 800, maxConnectionMs: 2500 });
     stacks.push(stack);
-    const [idle, busy] = await Promise.all([Client.connect(stack.outputs.ws_url), Client.connect(stack.outputs.ws_url)]);
+    const [idle, busy] = await Promise.all([
+      Client.connect(stack.outputs.ws_url),
+      Client.connect(stack.outputs.ws_url),
+    ]);
     const keepBusy = setInterval(() => busy.send({ action: "ping" }), 300);
 
     // Act
@@ -176,7 +209,7 @@ describe("failures of the function", () => {
     expect(busy.received.filter((f) => JSON.stringify(f) === '{"action":"pong"}').length).toBeGreaterThan(3);
     await eventually("both $disconnect logged", async () => {
       const access = await readLog(stack.outputs.access_log_file);
-      return access.filter((r) => r.eventType === "DISCONNECT" && r.disconnectStatusCode === 1001).length === 2;
+      return access.filter((r) => r.eventType === "DISCONNECT" && r.status === "200").length === 2;
     });
   });
 });

@@ -19,7 +19,13 @@ export interface TestStack extends LocalStack {
 export async function startTestStack(options: LocalStackOptions = {}): Promise<TestStack> {
   const stateDir = await mkdtemp(join(tmpdir(), "fanout-e2e-"));
   try {
-    const stack = await startLocalStack({ gatewayPort: 0, emulatorPort: 0, stateDir, log: false, ...options });
+    const stack = await startLocalStack({
+      gatewayPort: 0,
+      emulatorPort: 0,
+      stateDir,
+      log: false,
+      ...options,
+    });
     return Object.assign(stack, {
       stateDir,
       async dispose() {
@@ -52,7 +58,9 @@ export class Client {
       this.received.push(value);
       for (const wake of this.waiters.splice(0)) wake();
     });
-    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   /** Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused). */
@@ -81,7 +89,8 @@ export class Client {
       const found = this.received.slice(from).find(match);
       if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.received)}`);
+      if (left <= 0)
+        throw new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.received)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -142,7 +151,8 @@ export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Prom
         ContinuationToken: token,
       }),
     );
-    for (const object of page.Contents ?? []) ids.push((object.Key ?? "").slice(stack.outputs.connection_prefix.length + 1));
+    for (const object of page.Contents ?? [])
+      ids.push((object.Key ?? "").slice(stack.outputs.connection_prefix.length + 1));
     token = page.NextContinuationToken;
   } while (token);
   return ids.sort();

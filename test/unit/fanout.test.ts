@@ -93,6 +93,22 @@ describe("fanOut", () => {
     expect(highest).toBe(8);
   });
 
+  it("treats a concurrency or prefetch below 1 as 1 rather than waiting forever", async () => {
+    // Prepare
+    const ids = connectionIds(5);
+    const { send, received } = recordingSend();
+
+    // Act
+    const summary = await fanOut({ store: new MemoryStore(ids, 2), send }, payload, {
+      concurrency: 0,
+      prefetchPages: 0,
+    });
+
+    // Assess
+    expect(summary.delivered).toBe(5);
+    expect(received).toHaveLength(5);
+  });
+
   it("counts a recipient gone by name (GoneException) and removes its key", async () => {
     // Prepare
     const ids = connectionIds(5);
@@ -217,7 +233,9 @@ describe("fanOut", () => {
     expect(hungSignal?.reason).toBeInstanceOf(SendTimeoutError);
   });
 
-  it("lists more than 1,000 keys page by page and starts sending before the last page has loaded", async () => {
+  it("lists more than 1,000 keys page by page and starts sending before the last page has loaded", {
+    timeout: 10_000,
+  }, async () => {
     // Prepare
     const ids = connectionIds(2500);
     const page = (from: number, to: number, next?: string) => ({
@@ -338,24 +356,24 @@ describe("sendWithTimeout", () => {
 
 describe("error classification", () => {
   it.each([
-    ["GoneException by name", gone(), true, false],
-    ["a bare 410", bare410(), true, false],
-    ["LimitExceededException", throttled(), false, true],
+    ["GoneException by name", true, false, gone()],
+    ["a bare 410", true, false, bare410()],
+    ["LimitExceededException", false, true, throttled()],
     [
       "a bare 429",
-      Object.assign(new Error("x"), { name: "Unknown", $metadata: { httpStatusCode: 429 } }),
       false,
       true,
+      Object.assign(new Error("x"), { name: "Unknown", $metadata: { httpStatusCode: 429 } }),
     ],
     [
       "TooManyRequestsException",
-      Object.assign(new Error("x"), { name: "TooManyRequestsException" }),
       false,
       true,
+      Object.assign(new Error("x"), { name: "TooManyRequestsException" }),
     ],
-    ["a 403", forbidden(), false, false],
-    ["a non-error value", "boom", false, false],
-  ])("%s: gone %s, throttled %s", (_label, error, expectedGone, expectedThrottled) => {
+    ["a 403", false, false, forbidden()],
+    ["a non-error value", false, false, "boom"],
+  ])("%s: gone %s, throttled %s", (_label, expectedGone, expectedThrottled, error) => {
     // Prepare: the error above
 
     // Act

@@ -253,6 +253,24 @@ describe("broadcast", () => {
   });
 });
 
+describe("broadcast, unexpected failures", () => {
+  it("logs a failure that is not the store's listing and still tells the sender", async () => {
+    // Prepare
+    const { handler, log, deps } = setup();
+    deps.store.pages = () => {
+      throw new TypeError("bug");
+    };
+
+    // Act
+    const result = await handler(loadEvent("broadcast_1"), context);
+
+    // Assess
+    expect(result?.statusCode).toBe(500);
+    expect(log.lines[0]).toMatchObject({ level: "error", message: "broadcast failed" });
+    expect(sent()).toEqual([[SENDER, expect.stringContaining('"code":"INTERNAL_ERROR"')]]);
+  });
+});
+
 describe("ping", () => {
   it('answers {"action":"pong"} to the sender only', async () => {
     // Prepare

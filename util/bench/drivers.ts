@@ -46,7 +46,8 @@ export class Driver {
   ): Promise<Driver> {
     const child = fork(WORKER, [], {
       execArgv: ["--import", "tsx", ...execArgv],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      // stdout ignored: the handler driver logs its fan-out summary there, as the Lambda does.
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
       // The SDK's Node 20 end-of-support notice would interleave with the progress lines.
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });

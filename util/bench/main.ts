@@ -12,14 +12,13 @@ import { renderChart } from "./chart.js";
 import { type ColdStart, measureColdStart } from "./coldstart.js";
 import { describeMachine, type Machine, openFilesLimit } from "./machine.js";
 import { type GoalVerdict, judgeGoals, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
-import type { DriverAlgorithm } from "./protocol.js";
 import { type ConnectFigures, progress, Session } from "./session.js";
 import { renderTable } from "./table.js";
 
 /** Sequential sends with a delay take at least N x delay; past this budget the seed is bounded, not run. */
 const SEQUENTIAL_BUDGET_MS = 30_000;
 
-const DRIVEN: readonly DriverAlgorithm[] = ["http-ceiling", "seed", "aws-sample"];
+const DRIVEN = ["http-ceiling", "seed", "aws-sample"] as const;
 
 /** Everything results.json holds. */
 interface BenchResults {

@@ -20,8 +20,11 @@ export type FromClients =
   | { type: "report"; runId: string; receipts: ClientReceipts; closed: number }
   | { type: "error"; message: string };
 
-/** The algorithms that run outside the stack, in a driver process each. */
-export type DriverAlgorithm = "http-ceiling" | "seed" | "aws-sample";
+/**
+ * The algorithms that run outside the stack, in a driver process each. `handler` is ours: the Lambda handler from
+ * `src/` called in a plain process with an SNS event, which is what the profiler runs under `--cpu-prof`.
+ */
+export type DriverAlgorithm = "http-ceiling" | "seed" | "aws-sample" | "handler";
 
 /** Where a driver finds the stack: a subset of the local outputs. */
 export interface DriverTarget {

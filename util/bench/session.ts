@@ -176,9 +176,7 @@ export class Session {
       senderCpuMs = cpuMsBetween(before, after);
       senderPeakRssBytes = after.maxRssBytes;
     } else {
-      const driver = this.drivers.get(scenario);
-      if (!driver) throw new Error(`no driver for ${scenario}`);
-      const done = await driver.run(runId, payload, timeout);
+      const done = await this.drive(scenario, runId, payload, timeout);
       if (done.failed > 0) progress(`${scenario}: ${done.failed} sends failed (first: ${done.firstError})`);
       t0 = done.t0;
       senderCpuMs = cpuMsBetween(done.before, done.after);
@@ -188,6 +186,23 @@ export class Session {
     await sleep(SETTLE_MS);
     const { receipts } = await this.pool.report(runId);
     return { t0, senderCpuMs, senderPeakRssBytes, ...accountRun(receipts, t0) };
+  }
+
+  /** Runs a driver's algorithm once. */
+  private async drive(algorithm: DriverAlgorithm, runId: string, payload: string, timeoutMs: number) {
+    const driver = this.drivers.get(algorithm);
+    if (!driver) throw new Error(`no driver for ${algorithm}`);
+    return driver.run(runId, payload, timeoutMs);
+  }
+
+  /** Runs a driver's algorithm once and waits until every client has the message (profiling: no accounting). */
+  async driveToAll(algorithm: DriverAlgorithm, runId: string): Promise<number> {
+    const timeout = deliveryTimeoutMs(this.n, this.delayMs);
+    const complete = this.pool.waitComplete(runId, timeout);
+    const done = await this.drive(algorithm, runId, JSON.stringify(benchMessage(runId)), timeout);
+    await complete;
+    await this.pool.report(runId);
+    return now() - done.t0;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
 
 /** The repository root (this file lives in `util/build/`). */
@@ -26,6 +26,8 @@ export interface LambdaBundle {
   zipBytes: number;
   /** Base64 SHA-256 of the zip: what Terraform's `filebase64sha256()` gives and `source_code_hash` expects. */
   sourceCodeHash: string;
+  /** esbuild's metafile of this build: what each input contributes (`outputs[...].inputs[*].bytesInOutput`). */
+  metafile: Metafile;
 }
 
 /** Options of {@link buildLambdaBundle}. */
@@ -83,6 +85,7 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     // Paths are enough to read a stack trace against the repository; the sources would double the zip.
     sourcesContent: false,
     legalComments: "none",
+    metafile: true,
     logLevel: options.quiet ? "silent" : "warning",
   });
 
@@ -110,5 +113,6 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     bundleBytes: bundle.byteLength,
     zipBytes: zip.byteLength,
     sourceCodeHash: createHash("sha256").update(zip).digest("base64"),
+    metafile: result.metafile,
   };
 }

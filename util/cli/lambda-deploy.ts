@@ -11,8 +11,9 @@ const HELP = `Usage: util/lambda-deploy [options] [ENV]
 
 Builds the Lambda bundle (as util/lambda-build does, into dist/) and replaces the deployed function's code with it
 (Lambda UpdateFunctionCode), waits until Lambda reports the update Successful, then prints the function, its
-version and the CodeSha256 of the new code. For a quick code change without \`terraform apply\`; the next apply
-finds the same dist/lambda.zip and changes nothing.
+version and the CodeSha256 of the new code. For a quick code change without \`terraform apply\`: run
+\`npm run synth\` before the next apply, so that the stack folder carries the same zip (apply would otherwise put
+back the code the folder holds).
 
 ENV is the Terraform workspace (the same as --env).
 
@@ -24,6 +25,7 @@ Examples:
 Options:
   --function-name NAME  default: the stack's lambda_function_name output
   --publish             publish a numbered version of the new code
+  --out-dir DIR         where to build (default: dist/ in the repository, as util/lambda-build)
   --dry-run             build, find the function, print what would be sent, and stop
   -h, --help            this help
 
@@ -41,6 +43,7 @@ await runCli("lambda-deploy", async () => {
       ...awsArgs,
       "function-name": { type: "string" },
       publish: { type: "boolean" },
+      "out-dir": { type: "string" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -71,7 +74,7 @@ await runCli("lambda-deploy", async () => {
         throw explainAwsError(error, stack, config.endpoint);
       });
     }
-    const bundle = await buildLambdaBundle({ quiet: true });
+    const bundle = await buildLambdaBundle({ quiet: true, outDir: values["out-dir"] });
     const zipPath = relative(process.cwd(), bundle.zipFile) || bundle.zipFile;
     process.stderr.write(
       `built ${zipPath}: ${bundle.zipBytes} bytes (bundle ${bundle.bundleBytes} bytes), sha256 ${bundle.sourceCodeHash}\n`,

@@ -62,7 +62,7 @@ await runCli("send-data", async () => {
     if (!MessageId) throw new CliError(`SNS accepted the message but returned no MessageId (${topicArn})`);
     process.stdout.write(`${MessageId}\n`);
   } catch (error) {
-    throw explainSnsError(explainAwsError(error, stack, config.endpoint), topicArn);
+    throw explainSnsError(explainAwsError(error, stack, config.endpoint), topicArn, stack);
   } finally {
     sns.destroy();
   }
@@ -82,11 +82,15 @@ async function payloadText(argument: string | undefined): Promise<string> {
 }
 
 /** SNS's own refusals, in words that point at the fix. */
-function explainSnsError(error: unknown, topicArn: string): unknown {
+function explainSnsError(error: unknown, topicArn: string, stack: Stack): unknown {
   if (!(error instanceof Error) || error instanceof CliError) return error;
   switch (error.name) {
     case "NotFoundException":
-      return new CliError(`topic ${topicArn} does not exist: is the stack deployed (in this region)?`);
+      return new CliError(
+        stack.local
+          ? `topic ${topicArn} does not exist in the local stack: is --topic-arn right? (restarting \`npm start\` recreates it)`
+          : `topic ${topicArn} does not exist: is the stack deployed (in this region)?`,
+      );
     case "AuthorizationErrorException":
       return new CliError(`not allowed to publish to ${topicArn}: ${error.message}`);
     default:

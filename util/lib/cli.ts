@@ -35,6 +35,11 @@ export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<t
  * @param main - the CLI's body; it may set `process.exitCode` itself and resolve
  */
 export async function runCli(name: string, main: () => Promise<void>): Promise<void> {
+  // `util/tail-logs | head`: the reader left, which is how such a pipeline ends, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   try {
     await main();
   } catch (error) {

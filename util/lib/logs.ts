@@ -198,7 +198,7 @@ export interface FileTailOptions {
 }
 
 /**
- * Follows the local stack's log files: first what they hold (merged by time), then each line as it is appended.
+ * Follows the local stack's log files: first what they hold, then the lines appended, both merged by time.
  * A file that does not exist yet is waited for, and one that is truncated or replaced (the stack restarted) is read
  * again from its start.
  * @param files - the files
@@ -209,22 +209,29 @@ export async function* tailFiles(
   options: FileTailOptions,
 ): AsyncGenerator<LogLine> {
   const readers = files.map((file) => new FileReader(file));
-  const backlog: { line: LogLine; order: number }[] = [];
-  for (const reader of readers) {
-    // A line without a time of its own sorts with the last timed line before it in the same file.
-    let last = 0;
-    for (const line of await reader.read()) {
-      last = line.timestamp ?? last;
-      backlog.push({ line, order: last });
-    }
-  }
-  backlog.sort((a, b) => a.order - b.order);
-  for (const { line } of backlog)
+  const read = async () => mergeByTime(await Promise.all(readers.map((reader) => reader.read())));
+  for (const line of await read()) {
     if (line.timestamp === undefined || line.timestamp >= options.since) yield line;
+  }
   while (options.follow && !options.signal?.aborted) {
     await abortableSleep(options.intervalMs, options.signal);
-    for (const reader of readers) yield* await reader.read();
+    yield* await read();
   }
+}
+
+/**
+ * Merges the lines of several files by time. A line without a time of its own sorts with the last timed line
+ * before it in the same file, so each file keeps its order.
+ */
+function mergeByTime(perFile: LogLine[][]): LogLine[] {
+  const keyed = perFile.flatMap((lines) => {
+    let last = 0;
+    return lines.map((line) => {
+      last = line.timestamp ?? last;
+      return { line, order: last };
+    });
+  });
+  return keyed.sort((a, b) => a.order - b.order).map(({ line }) => line);
 }
 
 /** Reads the complete lines appended to a file since the last call. */

@@ -18,7 +18,7 @@ export const DEFAULT_STACK_DIR = "cdktf.out/stacks/fanout";
 export const LOCAL_OUTPUTS_ENV = "FANOUT_LOCAL_OUTPUTS";
 
 /** The hint for a missing deployment, shared by every message that needs it. */
-const DEPLOY_HINT = "deploy first: npm run synth && terraform apply (in the stack folder), or use --local";
+const DEPLOY_HINT = `deploy first: npm run synth, then terraform init && terraform apply in ${DEFAULT_STACK_DIR} (or use --local)`;
 /** The hint for a missing local stack. */
 const LOCAL_HINT = "run `npm start` first (in another terminal)";
 
@@ -169,7 +169,9 @@ export class Stack {
     if (workspace !== undefined) env.TF_WORKSPACE = workspace;
     const result = await this.runTerraform(["output", "-json", "-no-color"], dir, env);
     if (result.code !== 0) {
-      throw new CliError(`terraform output failed in ${display(dir)} (${terraformError(result.stderr)}): ${DEPLOY_HINT}`);
+      throw new CliError(
+        `terraform output failed in ${display(dir)} (${terraformError(result.stderr)}): ${DEPLOY_HINT}`,
+      );
     }
     const outputs = parseOutputs(result.stdout, `terraform output in ${display(dir)}`);
     if (Object.keys(outputs).length === 0) {

@@ -64,7 +64,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   try {
     await s3.send(new CreateBucketCommand({ Bucket: options.bucket }));
     const { TopicArn: topicArn = "" } = await sns.send(new CreateTopicCommand({ Name: options.topicName }));
-    const { QueueUrl: queueUrl = "" } = await sqs.send(new CreateQueueCommand({ QueueName: options.deliveryQueueName }));
+    const { QueueUrl: queueUrl = "" } = await sqs.send(
+      new CreateQueueCommand({ QueueName: options.deliveryQueueName }),
+    );
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
     );

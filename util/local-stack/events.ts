@@ -97,7 +97,6 @@ function requestContext(
   };
 }
 
-
 /**
  * The `$connect` event, shaped like fixtures/aws-events/connect_1.json: the client's headers with their original
  * case plus the ones API Gateway adds, and the query string only when there is one.
@@ -107,7 +106,7 @@ export function connectEvent(api: ApiIdentity, conn: ConnectionInfo, req: Incomi
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
-    (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1] as string);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), req.rawHeaders[i + 1] as string];
   }
   const port = req.socket.localPort ?? 0;
   multiValueHeaders["X-Amzn-Trace-Id"] = [
@@ -125,7 +124,9 @@ export function connectEvent(api: ApiIdentity, conn: ConnectionInfo, req: Incomi
   const query = new URL(req.url ?? "/", "http://localhost").searchParams;
   if ([...query.keys()].length > 0) {
     const multiValueQueryStringParameters: Record<string, string[]> = {};
-    for (const [key, value] of query) (multiValueQueryStringParameters[key] ??= []).push(value);
+    for (const [key, value] of query) {
+      multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value];
+    }
     event.queryStringParameters = lastValues(multiValueQueryStringParameters);
     event.multiValueQueryStringParameters = multiValueQueryStringParameters;
   }

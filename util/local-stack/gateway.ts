@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, STATUS_CODES, type ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
 import { isUtf8 } from "node:buffer";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import {
@@ -35,24 +35,24 @@ export interface GatewayOptions extends ApiIdentity {
   accessLog: (record: AccessLogRecord) => void;
 }
 
-/** One access log line, with the fields of the deployed stage's access log format. */
+/**
+ * One access log line: the fields (and order) of the deployed stage's access log format
+ * (deployment/constructs/websocket-api.ts), rendered as API Gateway renders `$context` variables in a JSON
+ * format: every value a string, "-" when there is none.
+ */
 export interface AccessLogRecord {
   requestId: string;
-  extendedRequestId: string;
-  ip: string;
-  requestTime: string;
-  requestTimeEpoch: number;
-  eventType: "CONNECT" | "MESSAGE" | "DISCONNECT";
-  routeKey: string;
-  status: number;
   connectionId: string;
-  messageId: string | undefined;
-  integrationStatus: number | undefined;
-  integrationLatency: number;
-  integrationErrorMessage: string | undefined;
-  errorMessage: string | undefined;
-  disconnectStatusCode?: number;
-  disconnectReason?: string;
+  routeKey: string;
+  eventType: "CONNECT" | "MESSAGE" | "DISCONNECT";
+  status: string;
+  /** `$context.requestTimeEpoch`, milliseconds. */
+  requestTime: string;
+  sourceIp: string;
+  integrationStatus: string;
+  integrationLatency: string;
+  integrationError: string;
+  errorMessage: string;
 }
 
 /** The running gateway. */
@@ -95,7 +95,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pendingUpgrades = new Set<Duplex>();
   let stopping = false;
   // maxPayload bounds the whole message (128 KB); the 32 KB frame limit is added per socket (limitFrameSize).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+  });
   const server = createServer((req, res) => {
     handleManagement(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, 500, "InternalServerErrorException", String(error));
@@ -114,7 +118,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const latency = Math.round(performance.now() - started);
     if (outcome === "timeout" || outcome.status === "timeout") {
       const message = "Endpoint request timed out";
-      return { status: 504, integrationStatus: undefined, errorMessage: message, integrationErrorMessage: message, latency };
+      return {
+        status: 504,
+        integrationStatus: undefined,
+        errorMessage: message,
+        integrationErrorMessage: message,
+        latency,
+      };
     }
     if (outcome.status === "error") {
       return {
@@ -127,29 +137,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const result = outcome.result as { statusCode?: unknown } | null;
     const status = typeof result?.statusCode === "number" ? result.statusCode : 200;
-    return { status, integrationStatus: 200, errorMessage: undefined, integrationErrorMessage: undefined, latency };
+    return {
+      status,
+      integrationStatus: 200,
+      errorMessage: undefined,
+      integrationErrorMessage: undefined,
+      latency,
+    };
   }
 
   function log(event: WebSocketEvent, result: IntegrationResult): void {
     const ctx = event.requestContext;
+    const text = (value: string | number | undefined) => (value === undefined ? "-" : String(value));
     options.accessLog({
       requestId: ctx.requestId,
-      extendedRequestId: ctx.extendedRequestId,
-      ip: ctx.identity.sourceIp,
-      requestTime: ctx.requestTime,
-      requestTimeEpoch: ctx.requestTimeEpoch,
-      eventType: ctx.eventType,
-      routeKey: ctx.routeKey,
-      status: result.status,
       connectionId: ctx.connectionId,
-      messageId: ctx.messageId ?? undefined,
-      integrationStatus: result.integrationStatus,
-      integrationLatency: result.latency,
-      integrationErrorMessage: result.integrationErrorMessage,
-      errorMessage: result.errorMessage,
-      ...(ctx.eventType === "DISCONNECT"
-        ? { disconnectStatusCode: ctx.disconnectStatusCode, disconnectReason: ctx.disconnectReason }
-        : {}),
+      routeKey: ctx.routeKey,
+      eventType: ctx.eventType,
+      status: text(result.status),
+      requestTime: text(ctx.requestTimeEpoch),
+      sourceIp: ctx.identity.sourceIp,
+      integrationStatus: text(result.integrationStatus),
+      integrationLatency: text(result.latency),
+      integrationError: text(result.integrationErrorMessage),
+      errorMessage: text(result.errorMessage),
     });
   }
 
@@ -282,7 +293,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         lastActiveAt: new Date(conn.lastActiveAt).toISOString(),
       };
       const text = JSON.stringify(info);
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+      res
+        .writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+        .end(text);
     } else {
       conn.closedBy = { code: 1000, reason: "" };
       conn.socket.close(1000);
@@ -290,14 +303,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  const port = await listenOn(server, options.host, options.port, "gateway", () =>
-    new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    }),
+  const port = await listenOn(
+    server,
+    options.host,
+    options.port,
+    "gateway",
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port, options.host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      }),
   );
 
   return {
@@ -387,7 +405,15 @@ function limitFrameSize(socket: WebSocket, maxFrameBytes: number): void {
   const haveLength = receiver.haveLength;
   receiver.haveLength = function (this: WsReceiver, cb) {
     if (this._opcode < 0x08 && this._payloadLength > maxFrameBytes) {
-      cb(this.createError(RangeError, "Max frame size exceeded", false, 1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"));
+      cb(
+        this.createError(
+          RangeError,
+          "Max frame size exceeded",
+          false,
+          1009,
+          "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+        ),
+      );
       return;
     }
     haveLength.call(this, cb);

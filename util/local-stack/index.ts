@@ -8,7 +8,7 @@ import {
   INTEGRATION_TIMEOUT_MS,
   MAX_CONNECTION_MS,
 } from "../../src/limits.js";
-import { buildLambdaBundle, LAMBDA_HANDLER } from "../build/lambda-bundle.js";
+import { buildLambdaBundle, LAMBDA_HANDLER, type LambdaBundle } from "../build/lambda-bundle.js";
 import type { LocalStackOutputs } from "../lib/outputs.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
 import { type Gateway, startGateway } from "./gateway.js";
@@ -73,8 +73,17 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The deployed API's routes (DESIGN.md: `$connect`, `$disconnect`, `broadcast`, `ping`, `$default`). */
-const ROUTES = new Set(["$connect", "$disconnect", "$default", "broadcast", "ping"]);
+/**
+ * The deployed API's routes (deployment/constructs/websocket-api.ts; an e2e test keeps the two equal without the
+ * local stack loading the CDK code).
+ */
+export const API_ROUTE_KEYS: ReadonlySet<string> = new Set([
+  "$connect",
+  "$disconnect",
+  "$default",
+  "broadcast",
+  "ping",
+]);
 const REGION = "us-east-1";
 const LAMBDA_MEMORY_MB = 256;
 /** SNS retries a failed asynchronous Lambda invocation twice (about 1 and 2 minutes later on AWS; sooner here). */
@@ -90,17 +99,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const host = options.host ?? "127.0.0.1";
   const stage = options.stage ?? "local";
   const stateDir = resolve(options.stateDir ?? join(repoRoot, ".local"));
-  const say = options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line)));
+  const say =
+    options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line)));
   const lambdaTimeoutMs = options.lambdaTimeoutMs ?? 30_000;
   const functionName = `fanout-${stage}`;
   const bucket = `fanout-${stage}-connections`;
   const buildDir = join(stateDir, "build");
   await mkdir(join(stateDir, "logs"), { recursive: true });
 
-  const [bundle, workerFile] = await Promise.all([
-    buildLambdaBundle({ outDir: buildDir, quiet: options.log === false }),
-    buildWorker(join(buildDir, "runtime", "worker.mjs")),
-  ]);
+  // The bundle is built once the gateway port is ours (so a second stack on the same port fails before it rewrites
+  // the bundle the first one loads from), while the emulator starts.
+  let built: Promise<[LambdaBundle, string]> | undefined;
 
   const accessLog = new JsonLogFile(join(stateDir, "logs", "access.log"));
   const lambdaLog = new JsonLogFile(join(stateDir, "logs", "lambda.log"));
@@ -127,7 +136,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.gatewayPort ?? 4510,
       stage,
       apiId: "local00api",
-      routes: ROUTES,
+      routes: API_ROUTE_KEYS,
       idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       maxConnectionMs: options.maxConnectionMs ?? MAX_CONNECTION_MS,
       integrationTimeoutMs: INTEGRATION_TIMEOUT_MS,
@@ -140,6 +149,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...managementDelay,
     };
     const gw = await startGateway(gatewayOptions);
+    built = Promise.all([
+      buildLambdaBundle({ outDir: buildDir, quiet: options.log === false }),
+      buildWorker(join(buildDir, "runtime", "worker.mjs")),
+    ]);
+    built.catch(() => undefined);
     gateway = gw;
     const managementEndpoint = `http://${host}:${gw.port}/${stage}`;
 
@@ -159,12 +173,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       },
       warn: (message) => {
-        const record = { timestamp: new Date().toISOString(), level: "WARN", message: `local stack: ${message}` };
+        const record = {
+          timestamp: new Date().toISOString(),
+          level: "WARN",
+          message: `local stack: ${message}`,
+        };
         lambdaLog.write(record);
         say(formatLambda(record));
       },
     });
 
+    const [bundle, workerFile] = await built;
     const account = emulator.topicArn.split(":")[4] ?? "000000000000";
     const rt = new LambdaRuntime({
       taskRoot: dirname(bundle.entryFile),
@@ -249,6 +268,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
   } catch (error) {
     await stopAll();
+    // Let a build in progress finish writing before the caller (a test, say) removes the state folder.
+    await built?.catch(() => undefined);
     throw error;
   }
 }

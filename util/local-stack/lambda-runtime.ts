@@ -99,18 +99,18 @@ class ExecutionEnvironment {
       deadlineMs: Date.now() + this.options.timeoutMs,
       event,
     };
-    const reply = await new Promise<WorkerReply | { type: "exit"; code: number | null } | { type: "timeout" }>(
-      (resolve) => {
-        const timer = setTimeout(() => resolve({ type: "timeout" }), this.options.timeoutMs);
-        this.pending = (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        };
-        this.child.send(request, (error) => {
-          if (error) this.pending?.({ type: "exit", code: this.child.exitCode });
-        });
-      },
-    );
+    const reply = await new Promise<
+      WorkerReply | { type: "exit"; code: number | null } | { type: "timeout" }
+    >((resolve) => {
+      const timer = setTimeout(() => resolve({ type: "timeout" }), this.options.timeoutMs);
+      this.pending = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      this.child.send(request, (error) => {
+        if (error) this.pending?.({ type: "exit", code: this.child.exitCode });
+      });
+    });
     this.pending = undefined;
     if (reply.type === "timeout") {
       // Lambda stops a timed-out environment; the next invocation gets a fresh one (a cold start).
@@ -124,7 +124,8 @@ class ExecutionEnvironment {
       this.requestId = undefined;
       return { status: "ok", requestId, result: reply.result };
     }
-    const error = reply.type === "exit" ? exitError(reply.code) : "error" in reply ? reply.error : exitError(null);
+    const error =
+      reply.type === "exit" ? exitError(reply.code) : "error" in reply ? reply.error : exitError(null);
     this.log("ERROR", `Invoke Error ${JSON.stringify(error)}`, error);
     this.report(requestId, started, "error", initDurationMs);
     this.requestId = undefined;
@@ -161,7 +162,12 @@ class ExecutionEnvironment {
   }
 
   /** Lambda's `platform.report` record (JSON log format), one per invocation. */
-  private report(requestId: string, started: number, status: string, initDurationMs: number | undefined): void {
+  private report(
+    requestId: string,
+    started: number,
+    status: string,
+    initDurationMs: number | undefined,
+  ): void {
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     this.options.log({
       time: new Date().toISOString(),
@@ -172,7 +178,9 @@ class ExecutionEnvironment {
           durationMs,
           billedDurationMs: Math.ceil(durationMs),
           maxMemoryUsedMB: Math.round(this.usage.maxRssBytes / 1048576),
-          ...(initDurationMs === undefined ? {} : { initDurationMs: Math.round(initDurationMs * 1000) / 1000 }),
+          ...(initDurationMs === undefined
+            ? {}
+            : { initDurationMs: Math.round(initDurationMs * 1000) / 1000 }),
         },
         status,
       },
@@ -208,7 +216,11 @@ export class LambdaRuntime {
     const requestId = randomUUID();
     const env = this.stopped ? undefined : await this.acquire();
     if (!env) {
-      const error = { errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping", stackTrace: [] };
+      const error = {
+        errorType: "Runtime.Stopped",
+        errorMessage: "the local stack is stopping",
+        stackTrace: [],
+      };
       return { status: "error", requestId, error };
     }
     try {

@@ -22,15 +22,18 @@ function usage(): WorkerReply["usage"] {
 
 function describe(error: unknown): { errorType: string; errorMessage: string; stackTrace: string[] } {
   const err = error instanceof Error ? error : new Error(String(error));
-  return { errorType: err.name, errorMessage: err.message, stackTrace: (err.stack ?? "").split("\n").slice(1) };
+  return {
+    errorType: err.name,
+    errorMessage: err.message,
+    stackTrace: (err.stack ?? "").split("\n").slice(1),
+  };
 }
 
 async function loadHandler(): Promise<Handler> {
   const [file = "index", name = "handler"] = (process.env._HANDLER ?? "index.handler").split(".");
-  const mod = (await import(pathToFileURL(join(process.env.LAMBDA_TASK_ROOT ?? ".", `${file}.mjs`)).href)) as Record<
-    string,
-    unknown
-  >;
+  const mod = (await import(
+    pathToFileURL(join(process.env.LAMBDA_TASK_ROOT ?? ".", `${file}.mjs`)).href
+  )) as Record<string, unknown>;
   const handler = mod[name];
   if (typeof handler !== "function") throw new TypeError(`${file}.${name} is not a function`);
   return handler as Handler;

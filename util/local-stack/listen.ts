@@ -9,7 +9,7 @@ export class PortInUseError extends Error {
     readonly port: number,
     options?: ErrorOptions,
   ) {
-    super(`the ${what} port ${host}:${port} is already in use (another local stack?); choose another port`, options);
+    super(`the ${what} port ${host}:${port} is already in use (another local stack?)`, options);
   }
 }
 
@@ -27,7 +27,8 @@ export async function listenOn(
   try {
     await start();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new PortInUseError(what, host, port, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new PortInUseError(what, host, port, { cause: error });
     throw error;
   }
   return (server.address() as AddressInfo).port;

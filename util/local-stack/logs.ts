@@ -10,7 +10,8 @@ export class JsonLogFile {
   }
 
   write(record: object): void {
-    this.stream.write(`${JSON.stringify(record)}\n`);
+    // An invocation that ends during shutdown (a $disconnect in flight, say) logs after the file is closed.
+    if (!this.stream.writableEnded) this.stream.write(`${JSON.stringify(record)}\n`);
   }
 
   close(): Promise<void> {
@@ -22,21 +23,21 @@ function clock(date: Date): string {
   return date.toISOString().slice(11, 23);
 }
 
-/** One readable terminal line for an access log record: `12:00:01.123 gateway  MESSAGE broadcast 200 Ek02…= 12 ms`. */
+/** One readable terminal line for an access log record: `12:00:01.123 gateway MESSAGE    broadcast 200 Ek02…= 12 ms`. */
 export function formatAccess(record: AccessLogRecord): string {
   const parts = [
-    clock(new Date(record.requestTimeEpoch)),
+    clock(new Date(Number(record.requestTime))),
     "gateway",
     record.eventType.padEnd(10),
     record.routeKey,
-    String(record.status),
+    record.status,
     record.connectionId,
     `${record.integrationLatency} ms`,
   ];
-  if (record.disconnectStatusCode !== undefined) {
-    parts.push(`close ${record.disconnectStatusCode}${record.disconnectReason ? ` "${record.disconnectReason}"` : ""}`);
+  if (record.errorMessage !== "-") parts.push(`(${record.errorMessage})`);
+  if (record.integrationError !== "-" && record.integrationError !== record.errorMessage) {
+    parts.push(`(${record.integrationError})`);
   }
-  if (record.integrationErrorMessage) parts.push(`(${record.integrationErrorMessage})`);
   return parts.join(" ");
 }
 
@@ -56,9 +57,23 @@ export function formatLambda(record: Record<string, unknown>): string {
     return `${clock(new Date(String(record.time)))} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`;
   }
   const { timestamp, level, message, service: _service, requestId: _requestId, ...rest } = record;
-  const time = typeof timestamp === "string" && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
+  const time =
+    typeof timestamp === "string" && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
   const extras = Object.entries(rest)
-    .filter(([key]) => !["xray_trace_id", "sampling_rate", "cold_start", "function_arn", "function_memory_size", "function_name", "function_request_id"].includes(key))
+    .filter(
+      ([key]) =>
+        ![
+          "xray_trace_id",
+          "sampling_rate",
+          "cold_start",
+          "function_arn",
+          "function_memory_size",
+          "function_name",
+          "function_request_id",
+        ].includes(key),
+    )
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
-  return [clock(time), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(" ");
+  return [clock(time), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(
+    " ",
+  );
 }

@@ -67,7 +67,8 @@ function parseOptions(argv: string[]): LocalStackOptions {
     const text = values[name];
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      usageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
     return n;
   };
   const lambdaEnv: Record<string, string> = {};
@@ -95,9 +96,17 @@ function parseOptions(argv: string[]): LocalStackOptions {
   };
 }
 
+// The SDK's notice that its 2027 releases need Node 22 is not something a local run can act on (the project supports
+// Node 20, and the function itself runs on nodejs22.x); it would be the first thing every `npm start` prints.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const stack = await startLocalStack(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
   // Expected failures get one line; anything else keeps its stack for a bug report.
-  const message = error instanceof PortInUseError ? error.message : error instanceof Error ? error.stack : String(error);
+  const message =
+    error instanceof PortInUseError
+      ? `${error.message}: stop it, or pass --${error.what}-port with a free port (0 picks one)`
+      : error instanceof Error
+        ? error.stack
+        : String(error);
   process.stderr.write(`npm start: ${message}\n`);
   process.exit(1);
 });

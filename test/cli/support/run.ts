@@ -83,7 +83,8 @@ export class CliProcess {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
         throw new Error(`exited before ${stream} matched ${pattern}:\n${this.describe()}`);
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${stream} ${pattern}:\n${this.describe()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${stream} ${pattern}:\n${this.describe()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

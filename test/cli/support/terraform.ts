@@ -23,7 +23,9 @@ export function writeState(dir: string, outputs: Record<string, string>, workspa
     terraform_version: "1.11.0",
     serial: 1,
     lineage: "00000000-0000-0000-0000-000000000000",
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, { value, type: "string" }])),
+    outputs: Object.fromEntries(
+      Object.entries(outputs).map(([name, value]) => [name, { value, type: "string" }]),
+    ),
     resources: [],
   };
   writeFileSync(join(stateDir, "terraform.tfstate"), JSON.stringify(state));

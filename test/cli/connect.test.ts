@@ -1,0 +1,98 @@
+import { rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type WebSocket, WebSocketServer } from "ws";
+import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+
+// The built-in client against a plain WebSocket server, for what the service never does on purpose: close with a
+// custom code, refuse the handshake, send multi-line or binary frames.
+let home: string;
+let env: NodeJS.ProcessEnv;
+let server: WebSocketServer | undefined;
+
+beforeAll(() => {
+  home = tempDir();
+  env = cliEnv(home);
+});
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  for (const client of server?.clients ?? []) client.terminate();
+  server = undefined;
+});
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+/** A WebSocket server on loopback, with a free port; resolves with its URL. */
+async function serve(options: {
+  refuseWith?: number;
+  onConnection?: (socket: WebSocket) => void;
+}): Promise<string> {
+  const wss = new WebSocketServer({
+    host: "127.0.0.1",
+    port: 0,
+    verifyClient: (_info, done) => (options.refuseWith ? done(false, options.refuseWith) : done(true)),
+  });
+  server = wss;
+  if (options.onConnection) wss.on("connection", options.onConnection);
+  await new Promise((resolve) => wss.once("listening", resolve));
+  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/stage`;
+}
+
+describe("util/connect (built-in client) against a plain WebSocket server", () => {
+  it("reports the server's close code and reason on stderr and exits 1 for a code other than 1000", async () => {
+    // Prepare: a server that closes as soon as it gets a frame
+    const url = await serve({
+      onConnection: (socket) => socket.on("message", () => socket.close(4001, "bye now")),
+    });
+
+    // Act
+    const result = await runCliToEnd("connect", ["--builtin", "--url", url, "--ping", "--count", "1"], env);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^the server closed the connection: code 4001, reason: bye now$/m);
+    expect(result.stdout).toBe("");
+  });
+
+  it("exits 0 when the server closes normally (1000)", async () => {
+    // Prepare
+    const url = await serve({ onConnection: (socket) => socket.close(1000) });
+
+    // Act
+    const result = await runCliToEnd("connect", ["--builtin", "--url", url, "--count", "5"], env);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^the server closed the connection: code 1000, no reason$/m);
+  });
+
+  it("says the handshake was refused, in one line, exit 1", async () => {
+    // Prepare: what API Gateway does when $connect fails
+    const url = await serve({ refuseWith: 500 });
+
+    // Act
+    const result = await runCliToEnd("connect", ["--builtin", "--url", url], env);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split("\n").at(-1)).toBe(
+      `connect: cannot connect to ${url}: Unexpected server response: 500`,
+    );
+  });
+
+  it("prints a multi-line JSON frame on one line and a binary frame in base64", async () => {
+    // Prepare
+    const url = await serve({
+      onConnection: (socket) => {
+        socket.send('{\n  "a": 1\n}');
+        socket.send(Buffer.from([1, 2, 3]), { binary: true });
+      },
+    });
+
+    // Act
+    const result = await runCliToEnd("connect", ["--builtin", "--url", url, "--count", "2"], env);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('{"a":1}\nbase64:AQID\n');
+  });
+});

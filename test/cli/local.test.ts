@@ -1,0 +1,416 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type LocalStack, startLocalStack } from "../../util/local-stack/index.js";
+import { repoRoot } from "../support/fixtures.js";
+import { type CliName, CliProcess, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import { hasTerraform, writeState, writeTerraformOutputsFile } from "./support/terraform.js";
+
+// One local stack for the whole file: starting one builds the bundle and takes seconds on a busy machine.
+let stack: LocalStack;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+/** Stops every process a test started, even when the test failed half-way. */
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  dir = tempDir();
+  stack = await startLocalStack({
+    gatewayPort: 0,
+    emulatorPort: 0,
+    stateDir: join(dir, "state"),
+    log: false,
+  });
+  // `--local` reads the test stack's outputs, never a developer's running `npm start`.
+  env = cliEnv(dir, { FANOUT_LOCAL_OUTPUTS: join(dir, "state", "outputs.json") });
+});
+
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((stop) => stop()));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts a CLI that the test stops (or that is killed after the test, whatever happens). */
+function start(name: CliName, args: string[], extraEnv: NodeJS.ProcessEnv = {}): CliProcess {
+  const cli = new CliProcess(name, args, { ...env, ...extraEnv });
+  cleanups.push(() => cli.kill());
+  return cli;
+}
+
+/** A listening `util/connect --local`, once its session is open. */
+async function listener(): Promise<CliProcess> {
+  const cli = start("connect", ["--local"]);
+  await cli.waitFor("stderr", /^connected to ws:\/\/127\.0\.0\.1:\d+\/local/m);
+  return cli;
+}
+
+/** Waits until the process has printed `count` lines on stdout. */
+async function lines(cli: CliProcess, count: number): Promise<string[]> {
+  await cli.waitFor("stdout", new RegExp(`^(?:.*\\n){${count}}`));
+  return cli.lines();
+}
+
+describe("util/send-data --local", () => {
+  it("publishes to the local topic: a listening client receives the payload exactly, and the MessageId is printed", async () => {
+    // Prepare
+    const client = await listener();
+    const payload = '{"hello": "world", "n": [1, 2.5, null]}';
+
+    // Act
+    const result = await runCliToEnd("send-data", ["--local", "--attribute", "source=test", payload], env);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    expect(await lines(client, 1)).toEqual([payload]);
+  });
+
+  it("reads a big payload from stdin (over one 32 KB frame, under 128 KB)", async () => {
+    // Prepare
+    const client = await listener();
+    const payload = JSON.stringify({ big: "é".repeat(30_000), end: true });
+
+    // Act
+    const result = await runCliToEnd("send-data", ["--local"], env, `${payload}\n`);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(await lines(client, 1)).toEqual([payload]);
+  });
+
+  it("says the topic does not exist, in one line, exit 1", async () => {
+    // Prepare
+    const arn = stack.outputs.input_sns_topic_arn.replace(/[^:]+$/, "no-such-topic");
+
+    // Act
+    const result = await runCliToEnd("send-data", ["--local", "--topic-arn", arn, "{}"], env);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `send-data: topic ${arn} does not exist in the local stack: is --topic-arn right? (restarting \`npm start\` recreates it)\n`,
+    );
+  });
+
+  it("says when the local stack is gone (outputs left behind by a stopped npm start)", async () => {
+    // Prepare: outputs that point at a port nobody listens on
+    const port = await freePort();
+    const stale = join(dir, "stale-outputs.json");
+    writeFileSync(stale, JSON.stringify({ ...stack.outputs, sns_endpoint: `http://127.0.0.1:${port}` }));
+
+    // Act
+    const result = await runCliToEnd("send-data", ["--local", "--outputs", stale, "{}"], env);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `send-data: cannot reach the local stack at http://127.0.0.1:${port} (ECONNREFUSED): is \`npm start\` still running?\n`,
+    );
+  });
+});
+
+describe("util/connect --local", () => {
+  it("sends stdin lines as frames and prints what every client receives; EOF closes with 1000", async () => {
+    // Prepare: two clients
+    const first = await listener();
+    const second = await listener();
+
+    // Act: the first client broadcasts by typing a line, then ends its input
+    first.child.stdin.write('{"action":"broadcast","message":{"from":"stdin"}}\n');
+    const secondLines = await lines(second, 1);
+    const firstLines = await lines(first, 1);
+    first.child.stdin.end();
+    const firstResult = await first.done;
+
+    // Assess
+    expect(firstLines).toEqual(['{"message":{"from":"stdin"}}']);
+    expect(secondLines).toEqual(['{"message":{"from":"stdin"}}']);
+    expect(firstResult.code).toBe(0);
+    expect(firstResult.stderr).toMatch(/^closed \(1000\)$/m);
+  });
+
+  it("Ctrl-C (SIGINT) closes with 1000 and exits 0", async () => {
+    // Prepare
+    const client = await listener();
+
+    // Act
+    client.child.kill("SIGINT");
+    const result = await client.done;
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^closed \(1000\)$/m);
+  });
+
+  it("runs the shortcuts in order and exits after --count frames", async () => {
+    // Prepare
+    const watcher = await listener();
+
+    // Act
+    const result = await runCliToEnd(
+      "connect",
+      ["--local", "--ping", "--broadcast", "42", "--count", "2"],
+      env,
+    );
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('{"action":"pong"}\n{"message":42}\n');
+    expect(await lines(watcher, 1)).toEqual(['{"message":42}']);
+  });
+
+  it("with --count, waits for the answer after the end of piped input", async () => {
+    // Prepare / Act
+    const result = await runCliToEnd("connect", ["--local", "--count", "1"], env, '{"action":"ping"}\n');
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('{"action":"pong"}\n');
+  });
+
+  it("sends a line over 32 KB as a fragmented message, and refuses one over 128 KB without closing", async () => {
+    // Prepare
+    const watcher = await listener();
+    const big = JSON.stringify({ action: "broadcast", message: "x".repeat(40_000) });
+    const huge = JSON.stringify({ action: "broadcast", message: "x".repeat(140_000) });
+
+    // Act
+    const input = `${huge}\n${big}\n`;
+    const result = await runCliToEnd("connect", ["--local", "--count", "1"], env, input);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /^not sent: 140\d{3} bytes, over the 131072-byte \(128 KB\) message limit$/m,
+    );
+    expect(result.stdout).toBe(`${JSON.stringify({ message: "x".repeat(40_000) })}\n`);
+    expect((await lines(watcher, 1))[0]?.length).toBe(40_000 + '{"message":""}'.length);
+  });
+
+  it("says when nothing listens at the stack's URL", async () => {
+    // Prepare
+    const port = await freePort();
+
+    // Act
+    const result = await runCliToEnd("connect", ["--local", "--url", `ws://127.0.0.1:${port}/local`], env);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^connect: cannot connect to ws://127\\.0\\.0\\.1:${port}/local: .*ECONNREFUSED.*: is \`npm start\` still running\\?$`,
+        "m",
+      ),
+    );
+  });
+
+  it(`finds the stack with ${hasTerraform ? "a real terraform output -json" : "an outputs file (no terraform on PATH)"}`, async () => {
+    // Prepare: a stack folder whose state points at the local stack's URL
+    const stackDir = join(dir, "cdktf.out/stacks/fanout");
+    writeState(stackDir, { ws_url: stack.outputs.ws_url });
+    writeTerraformOutputsFile(join(dir, "terraform-outputs.json"), { ws_url: stack.outputs.ws_url });
+    const source = hasTerraform
+      ? ["--stack-dir", stackDir]
+      : ["--outputs", join(dir, "terraform-outputs.json")];
+
+    // Act
+    const result = await runCliToEnd("connect", [...source, "--ping", "--count", "1"], env);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('{"action":"pong"}\n');
+  });
+
+  it("uses websocat when it is on PATH, exactly as the seed: websocat <ws_url>", async () => {
+    // Prepare: a stand-in websocat that records its arguments
+    const bin = join(dir, "bin");
+    const record = join(dir, "websocat-args");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "websocat"), `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\nexit 3\n`, {
+      mode: 0o755,
+    });
+    const pathEnv = { PATH: `${bin}:${env.PATH}` };
+
+    // Act
+    const withWebsocat = await runCliToEnd("connect", ["--local"], { ...env, ...pathEnv });
+    const builtin = await runCliToEnd(
+      "connect",
+      ["--local", "--builtin", "--count", "1"],
+      { ...env, ...pathEnv },
+      '{"action":"ping"}\n',
+    );
+
+    // Assess: websocat got exactly the URL, and its exit status is passed on; --builtin does not use it
+    expect(readFileSync(record, "utf8")).toBe(`${stack.outputs.ws_url}\n`);
+    expect(withWebsocat.code).toBe(3);
+    expect(builtin.code).toBe(0);
+    expect(builtin.stdout).toBe('{"action":"pong"}\n');
+  });
+});
+
+describe("util/tail-logs --local", () => {
+  it("follows both log files, labelling each line and pretty-printing JSON; Ctrl-C stops it with exit 0", async () => {
+    // Prepare: from now on only, so that what is printed comes from this test's ping, not from earlier lines
+    const tail = start("tail-logs", ["--local", "--follow", "--since", new Date().toISOString()]);
+    await tail.waitFor("stderr", /following .*lambda\.log and .*access\.log/);
+
+    // Act: a client that pings, so that both the gateway and the Lambda log it
+    const ping = await runCliToEnd("connect", ["--local", "--ping", "--count", "1"], env);
+    await tail.waitFor("stdout", /^\[api-gw\] {3}"routeKey": "ping",$/m);
+    await tail.waitFor("stdout", /^\[lambda\] {3}"routeKey": "ping",$/m);
+    tail.child.kill("SIGINT");
+    const result = await tail.done;
+
+    // Assess
+    expect(ping.code).toBe(0);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\[lambda\] \{\n\[lambda\] {3}"level": "INFO",$/m);
+    expect(
+      result.stdout
+        .split("\n")
+        .filter((line) => line !== "")
+        .every((line) => /^\[(lambda|api-gw)\] /.test(line)),
+    ).toBe(true);
+  });
+
+  it("without --follow, prints the recent lines raw and exits", async () => {
+    // Prepare: make sure there is something to print
+    await runCliToEnd("connect", ["--local", "--ping", "--count", "1"], env);
+
+    // Act
+    const result = await runCliToEnd("tail-logs", ["--local", "--since", "1h", "--raw"], env);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    const printed = result.stdout.trimEnd().split("\n");
+    expect(printed.some((line) => /^\[api-gw\] \{.*"routeKey":"ping"/.test(line))).toBe(true);
+    expect(printed.some((line) => /^\[lambda\] \{.*"routeKey":"ping"/.test(line))).toBe(true);
+  });
+});
+
+describe("the README's local quick example", () => {
+  it("runs exactly as written, and every terminal prints what the README says", async () => {
+    // Prepare: the commands and the promised output, from the README itself
+    const steps = quickExampleSteps(readFileSync(join(repoRoot, "README.md"), "utf8"));
+    const terminals = new Map<number, { processes: ReturnType<typeof spawnShell>[]; stdout: string }>();
+
+    // Act: each command in its terminal, in order; a command that stays connected runs on while the next starts
+    for (const step of steps) {
+      const terminal = terminals.get(step.terminal) ?? { processes: [], stdout: "" };
+      terminals.set(step.terminal, terminal);
+      const shell = spawnShell(step.command, (chunk) => {
+        terminal.stdout += chunk;
+      });
+      terminal.processes.push(shell);
+      await shell.settled;
+    }
+    const expectations = steps.flatMap((step) => step.expect);
+    const deadline = Date.now() + 30_000;
+    const missing = () =>
+      expectations.filter(
+        ({ terminal, line }) => !terminals.get(terminal)?.stdout.split("\n").includes(line),
+      );
+    while (missing().length > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const running = [...terminals.values()]
+      .flatMap((t) => t.processes)
+      .filter((p) => p.child.exitCode === null);
+    for (const shell of running) shell.child.kill("SIGINT");
+    const results = await Promise.all([...terminals.values()].flatMap((t) => t.processes.map((p) => p.done)));
+
+    // Assess
+    expect(steps.map((step) => step.command)).toEqual([
+      "util/connect --local",
+      `util/send-data --local '{"hello":"world"}'`,
+      "util/connect --local --broadcast hi --count 1",
+    ]);
+    expect(expectations.length).toBeGreaterThanOrEqual(3);
+    expect(missing()).toEqual([]);
+    expect(results.map((result) => result.code)).toEqual(results.map(() => 0));
+    expect(running.length).toBeGreaterThanOrEqual(1);
+    expect(results[0]?.stderr).toMatch(/^closed \(1000\)$/m);
+  });
+});
+
+/** One command of the quick example, the terminal it runs in, and what its comment says terminals print. */
+interface Step {
+  terminal: number;
+  command: string;
+  expect: { terminal: number; line: string }[];
+}
+
+/**
+ * Reads the quick example from the README: the fenced block between the `quick-example:local` markers. Each
+ * command follows a comment `# terminal N: …`; a comment's "terminal N prints X" or "terminals N and M print X"
+ * is what the test then expects on those terminals' stdout.
+ */
+function quickExampleSteps(readme: string): Step[] {
+  const block = /<!-- quick-example:local -->\s*```sh\n([\s\S]*?)```\s*<!-- \/quick-example:local -->/.exec(
+    readme,
+  );
+  if (!block?.[1]) throw new Error("README.md has no ```sh block between the quick-example:local markers");
+  const steps: Step[] = [];
+  let comment = "";
+  for (const line of block[1].split("\n")) {
+    if (line.startsWith("#")) {
+      comment = line;
+    } else if (line.trim() !== "") {
+      const terminal = /^# terminal (\d+):/.exec(comment)?.[1];
+      if (terminal === undefined) throw new Error(`no "# terminal N:" comment before: ${line}`);
+      const expect = [...comment.matchAll(/terminals? ((?:\d+(?:, | and )?)+) prints? (\S+)/g)].flatMap(
+        (match) =>
+          (match[1]?.match(/\d+/g) ?? []).map((n) => ({ terminal: Number(n), line: match[2] as string })),
+      );
+      steps.push({ terminal: Number(terminal), command: line.trim(), expect });
+      comment = "";
+    }
+  }
+  return steps;
+}
+
+/**
+ * Runs a README line as a shell would, from the repository root, with stdin open like a terminal's. Settles when
+ * the command exits or, for a client that stays connected, once its session is open.
+ */
+function spawnShell(command: string, onStdout: (chunk: string) => void) {
+  const child = spawn("bash", ["-c", command], { cwd: repoRoot, env, stdio: "pipe" });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    onStdout(chunk);
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  const settled = new Promise<void>((resolve) => {
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+      if (/^connected to /m.test(stderr)) resolve();
+    });
+    void done.then(() => resolve());
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await done;
+  });
+  return { child, done, settled };
+}
+
+/** A TCP port that was free a moment ago (bound, then released): nothing listens on it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}

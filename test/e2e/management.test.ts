@@ -1,0 +1,127 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  PostToConnectionCommand,
+} from "@aws-sdk/client-apigatewaymanagementapi";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { Client, s3Client, startTestStack, storedConnectionIds, type TestStack } from "./support.js";
+
+/** The real SDK client on the stack's @connections endpoint; no retries, so each call is one request. */
+function managementClient(endpoint: string): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+}
+
+/** Connects a client and finds its connection id in the store (the id only the server knows). */
+async function connectWithId(stack: TestStack, s3: S3Client): Promise<{ client: Client; id: string }> {
+  const before = await storedConnectionIds(stack, s3);
+  const client = await Client.connect(stack.outputs.ws_url);
+  const id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i));
+  if (!id) throw new Error("the new connection has no key in the store");
+  return { client, id };
+}
+
+describe("the @connections API through the real SDK client", () => {
+  let stack: TestStack;
+  let s3: S3Client;
+  let api: ApiGatewayManagementApiClient;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ managementRateLimit: 20 });
+    s3 = s3Client(stack);
+    api = managementClient(stack.outputs.management_endpoint);
+  });
+
+  afterAll(async () => {
+    api?.destroy();
+    s3?.destroy();
+    await stack?.dispose();
+  });
+
+  it("posts to a connection (a text frame), describes it, and deletes it", async () => {
+    // Prepare
+    const { client, id } = await connectWithId(stack, s3);
+
+    // Act
+    await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{"direct":true}') }));
+    const received = await client.next((f) => JSON.stringify(f) === '{"direct":true}');
+    const info = await api.send(new GetConnectionCommand({ ConnectionId: id }));
+    await api.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    const closed = await client.closed;
+
+    // Assess
+    expect(received).toEqual({ direct: true });
+    expect(client.raw[0]?.isBinary).toBe(false);
+    expect(info.ConnectedAt).toBeInstanceOf(Date);
+    expect(info.LastActiveAt).toBeInstanceOf(Date);
+    expect(info.Identity?.SourceIp).toBe("127.0.0.1");
+    expect(closed.code).toBe(1000);
+  });
+
+  it("answers GoneException (410) for a connection that does not exist", async () => {
+    // Prepare
+    const command = new PostToConnectionCommand({ ConnectionId: "NoSuchConnAAAA=", Data: Buffer.from("{}") });
+
+    // Act
+    const error = (await api.send(command).catch((e: unknown) => e)) as Error & {
+      $metadata: { httpStatusCode: number };
+    };
+
+    // Assess
+    expect(error.name).toBe("GoneException");
+    expect(error.$metadata.httpStatusCode).toBe(410);
+  });
+
+  it("answers PayloadTooLargeException (413) for data over 128 KB", async () => {
+    // Prepare
+    const { client, id } = await connectWithId(stack, s3);
+    const data = Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x61);
+
+    // Act
+    const error = (await api
+      .send(new PostToConnectionCommand({ ConnectionId: id, Data: data }))
+      .catch((e: unknown) => e)) as Error;
+
+    // Assess
+    expect(error.name).toBe("PayloadTooLargeException");
+    expect(client.received).toEqual([]);
+    client.close();
+  });
+
+  it("answers ForbiddenException (403) on another stage", async () => {
+    // Prepare
+    const other = managementClient(stack.outputs.management_endpoint.replace(/\/local$/, "/prod"));
+
+    // Act
+    const error = (await other
+      .send(new GetConnectionCommand({ ConnectionId: "AAAAAAAAAAAAAAA=" }))
+      .catch((e: unknown) => e)) as Error;
+
+    // Assess
+    expect(error.name).toBe("ForbiddenException");
+    other.destroy();
+  });
+
+  it("answers LimitExceededException (429) past the configured request rate", async () => {
+    // Prepare
+    const calls = Array.from({ length: 120 }, () =>
+      api
+        .send(new GetConnectionCommand({ ConnectionId: "NoSuchConnAAAA=" }))
+        .catch((e: unknown) => e as Error),
+    );
+
+    // Act
+    const names = new Set((await Promise.all(calls)).map((e) => (e as Error).name));
+
+    // Assess
+    expect(names).toContain("LimitExceededException");
+    expect(names).toContain("GoneException");
+  });
+});

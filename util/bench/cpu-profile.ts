@@ -1,0 +1,57 @@
+/**
+ * Reads a V8 `.cpuprofile` (written by `node --cpu-prof`) into self time per function and per package: where the
+ * fan-out's CPU goes, to decide what per-call overhead to remove.
+ */
+
+/** The parts of a V8 CPU profile used here. */
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time of one function or package. */
+export interface SelfTime {
+  name: string;
+  ms: number;
+  share: number;
+}
+
+/** The package of a script URL (`node_modules/<name>`, scoped too), `src` for ours, `node:` internals, or "(vm)". */
+export function packageOfUrl(url: string): string {
+  if (url === "") return "(vm: idle, gc, native)";
+  const at = url.lastIndexOf("node_modules/");
+  if (at >= 0) {
+    const [first = "", second = ""] = url.slice(at + "node_modules/".length).split("/");
+    return first.startsWith("@") ? `${first}/${second}` : first;
+  }
+  if (url.startsWith("node:")) return "node internals";
+  if (url.includes("/src/")) return "src (ours)";
+  return url;
+}
+
+/** Self time per function (`name (file:line)`) and per package, largest first. */
+export function selfTimes(profile: CpuProfile): {
+  functions: SelfTime[];
+  packages: SelfTime[];
+  totalMs: number;
+} {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const fn = new Map<string, number>();
+  const pkg = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id);
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    if (!frame) return;
+    total += ms;
+    const file = frame.url.split("/").slice(-2).join("/");
+    const key = `${frame.functionName || "(anonymous)"} (${file || "native"}:${frame.lineNumber + 1})`;
+    fn.set(key, (fn.get(key) ?? 0) + ms);
+    const name = packageOfUrl(frame.url);
+    pkg.set(name, (pkg.get(name) ?? 0) + ms);
+  });
+  const sorted = (m: Map<string, number>) =>
+    [...m].map(([name, ms]) => ({ name, ms, share: total > 0 ? ms / total : 0 })).sort((a, b) => b.ms - a.ms);
+  return { functions: sorted(fn), packages: sorted(pkg), totalMs: total };
+}

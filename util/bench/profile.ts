@@ -1,0 +1,99 @@
+/**
+ * `npx tsx util/bench/profile.ts`: profiles ours on the Lambda side. Starts the local stack, connects N clients,
+ * and runs the Lambda handler of `src/` in a driver process under `node --cpu-prof`, publishing `--runs` messages
+ * to all of them; then prints where the CPU went (self time per package and per function) and the profile's path,
+ * which Chrome DevTools or speedscope open.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseCliArgs, UsageError } from "../lib/cli.js";
+import { defaultProcesses } from "./args.js";
+import { type CpuProfile, selfTimes } from "./cpu-profile.js";
+import { progress, Session } from "./session.js";
+
+const HELP = `Usage: npx tsx util/bench/profile.ts [options]
+
+Profiles the Lambda handler of src/ fanning out to N local clients (node --cpu-prof).
+
+Options:
+  -n, --n N          clients (default 10000)
+  --delay MS         injected delay per @connections call (default 0)
+  --runs R           messages published (default 3)
+  --concurrency C    FANOUT_CONCURRENCY of the handler (default: the handler's own)
+  --out DIR          where the .cpuprofile goes (default .local/profile)
+  -h, --help         this text`;
+
+function int(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`${name} must be an integer >= ${min}, got '${text}'`);
+  return value;
+}
+
+async function main(argv: string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const { values } = parseCliArgs({
+    args: argv,
+    options: {
+      n: { type: "string", short: "n" },
+      delay: { type: "string" },
+      runs: { type: "string" },
+      concurrency: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const n = int("--n", values.n, 10_000, 1);
+  const runs = int("--runs", values.runs, 3, 1);
+  const delayMs = int("--delay", values.delay, 0, 0);
+  const outDir = resolve(values.out ?? ".local/profile");
+  mkdirSync(outDir, { recursive: true });
+  if (values.concurrency !== undefined) {
+    process.env.FANOUT_CONCURRENCY = String(int("--concurrency", values.concurrency, 100, 1));
+  }
+  const started = Date.now();
+  const session = await Session.open(n, {
+    processes: defaultProcesses(n),
+    drivers: ["handler"],
+    driverExecArgv: ["--cpu-prof", "--cpu-prof-dir", outDir],
+  });
+  try {
+    session.delayMs = delayMs;
+    for (let run = 1; run <= runs; run++) {
+      const ms = await session.driveToAll("handler", `profile-${run}`);
+      progress(`run ${run}/${runs}: publish to last receipt ${Math.round(ms)} ms`);
+    }
+  } finally {
+    await session.close();
+  }
+  // tsx's module loader thread writes a profile of its own; the driver's main thread is the biggest one.
+  const newest = readdirSync(outDir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => join(outDir, f))
+    .filter((f) => statSync(f).mtimeMs >= started)
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!newest) throw new Error(`no .cpuprofile was written to ${outDir}`);
+  const times = selfTimes(JSON.parse(readFileSync(newest, "utf8")) as CpuProfile);
+  const row = (t: { name: string; ms: number; share: number }) =>
+    `${t.ms.toFixed(0).padStart(8)} ms ${(t.share * 100).toFixed(1).padStart(5)}%  ${t.name}`;
+  process.stdout.write(
+    `self time by package (total ${times.totalMs.toFixed(0)} ms, includes start-up and idle):\n`,
+  );
+  process.stdout.write(`${times.packages.slice(0, 15).map(row).join("\n")}\n\nby function:\n`);
+  process.stdout.write(`${times.functions.slice(0, 30).map(row).join("\n")}\n\nprofile: ${newest}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const usage = error instanceof UsageError;
+    process.stderr.write(`profile: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(usage ? 2 : 1);
+  },
+);
