@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
-import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import { CliProcess, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
 // The built-in client against a plain WebSocket server, for what the service never does on purpose: close with a
 // custom code, refuse the handshake, send multi-line or binary frames.
@@ -51,6 +51,27 @@ describe("util/connect (built-in client) against a plain WebSocket server", () =
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^the server closed the connection: code 4001, reason: bye now$/m);
     expect(result.stdout).toBe("");
+  });
+
+  it("reports the server's close while the user is still typing (stdin open)", async () => {
+    // Prepare
+    const url = await serve({
+      onConnection: (socket) => socket.on("message", () => socket.close(4002, "enough")),
+    });
+    const client = new CliProcess("connect", ["--builtin", "--url", url], env);
+
+    try {
+      // Act
+      await client.waitFor("stderr", /^connected to /m);
+      client.child.stdin.write('{"action":"ping"}\n');
+      const result = await client.done;
+
+      // Assess
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^the server closed the connection: code 4002, reason: enough$/m);
+    } finally {
+      await client.kill();
+    }
   });
 
   it("exits 0 when the server closes normally (1000)", async () => {

@@ -1,8 +1,15 @@
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { GetFunctionCommand, LambdaClient, UpdateFunctionCodeCommand } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { CliError } from "../../util/lib/cli.js";
 import { updateFunctionCode, updateFunctionCodeInput } from "../../util/lib/lambda-deploy.js";
+import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import { writeTerraformOutputsFile } from "./support/terraform.js";
 
 const lambdaMock = mockClient(LambdaClient);
 afterEach(() => lambdaMock.reset());
@@ -112,5 +119,77 @@ describe("updateFunctionCode", () => {
     await expect(result).rejects.toThrow(CliError);
     await expect(result).rejects.toThrow(message);
     expect(lambdaMock.commandCalls(GetFunctionCommand)).toHaveLength(0);
+  });
+});
+
+describe("util/lambda-deploy against a stand-in Lambda API (--endpoint-url)", () => {
+  let home: string;
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("uploads the zip it built, waits for Successful, and prints the version and CodeSha256", async () => {
+    // Prepare: Lambda's REST API as the SDK speaks it: UpdateFunctionCode is PUT .../functions/{name}/code with the
+    // zip in base64, GetFunction is GET .../functions/{name}; the update is InProgress on the first check
+    home = tempDir();
+    const requests: { method: string; path: string; body: string }[] = [];
+    let checks = 0;
+    let receivedSha = "";
+    server = createServer((request, response) => {
+      let body = "";
+      request.setEncoding("utf8").on("data", (chunk: string) => {
+        body += chunk;
+      });
+      request.on("end", () => {
+        requests.push({ method: request.method ?? "", path: request.url ?? "", body });
+        response.setHeader("content-type", "application/json");
+        if (request.method === "PUT") {
+          const zip = Buffer.from((JSON.parse(body) as { ZipFile: string }).ZipFile, "base64");
+          receivedSha = createHash("sha256").update(zip).digest("base64");
+          response.end(
+            JSON.stringify({ FunctionName: "fanout-default", Version: "$LATEST", CodeSha256: receivedSha }),
+          );
+          return;
+        }
+        checks += 1;
+        const status = checks === 1 ? "InProgress" : "Successful";
+        response.end(
+          JSON.stringify({ Configuration: { LastUpdateStatus: status, CodeSha256: receivedSha } }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const outputs = join(home, "outputs.json");
+    writeTerraformOutputsFile(outputs, {
+      lambda_function_name: "fanout-default",
+      input_sns_topic_arn: "arn:aws:sns:eu-west-1:123456789012:fanout-default-input",
+    });
+    const env = cliEnv(home, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
+    const outDir = join(home, "dist");
+
+    // Act
+    const result = await runCliToEnd(
+      "lambda-deploy",
+      ["--outputs", outputs, "--endpoint-url", endpoint, "--out-dir", outDir],
+      env,
+    );
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    const builtSha = createHash("sha256")
+      .update(readFileSync(join(outDir, "lambda.zip")))
+      .digest("base64");
+    expect(receivedSha).toBe(builtSha);
+    expect(result.stdout).toBe(`updated fanout-default: version $LATEST, CodeSha256 ${builtSha}\n`);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "PUT /2015-03-31/functions/fanout-default/code",
+      "GET /2015-03-31/functions/fanout-default",
+      "GET /2015-03-31/functions/fanout-default",
+    ]);
+    expect(JSON.parse(requests[0]?.body ?? "{}").Publish).toBe(false);
   });
 });

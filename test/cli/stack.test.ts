@@ -1,9 +1,16 @@
 import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { STACK_DIR } from "../../deployment/paths.js";
 import { regionOf } from "../../util/lib/aws.js";
 import { CliError, UsageError } from "../../util/lib/cli.js";
-import { parseOutputs, Stack, type TerraformRunner } from "../../util/lib/stack.js";
+import {
+  DEFAULT_STACK_DIR,
+  parseOutputs,
+  repoRoot,
+  Stack,
+  type TerraformRunner,
+} from "../../util/lib/stack.js";
 import { tempDir } from "./support/run.js";
 import { hasTerraform, writeState, writeTerraformOutputsFile } from "./support/terraform.js";
 
@@ -28,6 +35,14 @@ afterEach(() => {
 });
 
 describe("Stack on AWS (Terraform outputs)", () => {
+  it("looks in the folder the synth writes (the CLIs do not import deployment/, which loads esbuild)", () => {
+    // Prepare / Act
+    const folder = resolve(repoRoot, DEFAULT_STACK_DIR);
+
+    // Assess
+    expect(folder).toBe(STACK_DIR);
+  });
+
   it(`reads every output of an applied stack (${hasTerraform ? "real terraform output -json" : "outputs file: no terraform on PATH"})`, async () => {
     // Prepare
     const dir = scratch();

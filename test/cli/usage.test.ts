@@ -80,7 +80,9 @@ describe.each(names)("util/%s", (name) => {
     if (name === "lambda-deploy") {
       // The local stack runs the working tree's bundle: there is nothing to deploy to.
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain("--local: the local stack runs the bundle in dist/");
+      expect(result.stderr).toContain(
+        "--local: the local stack builds the bundle from the working tree when it starts",
+      );
     } else {
       expectOneLine(
         result,

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../deployment/constructs/websocket-api.js";
+import { newAwsId } from "../../util/local-stack/events.js";
 import { API_ROUTE_KEYS, PortInUseError } from "../../util/local-stack/index.js";
 import {
   Client,
@@ -112,6 +113,44 @@ describe("connection lifecycle", () => {
     // Assess
     expect(await storedConnectionIds(stack, s3)).not.toContain(stale);
     client.close();
+  });
+  it("lists keys page by page in S3's order, each key once (mixed case and '=' as in connection ids)", async () => {
+    // Prepare
+    const keys = [
+      ...Array.from({ length: 60 }, () => newAwsId()),
+      "aB=",
+      "Ab=",
+      "a-b",
+      "a_b",
+      "A=",
+      "a=",
+    ].map((id) => `pagination/${id}`);
+    await Promise.all(
+      keys.map((Key) =>
+        s3.send(
+          new PutObjectCommand({ Bucket: stack.outputs.connection_bucket, Key, Body: "", ContentLength: 0 }),
+        ),
+      ),
+    );
+
+    // Act
+    const listed: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: stack.outputs.connection_bucket,
+          Prefix: "pagination/",
+          MaxKeys: 7,
+          ContinuationToken: token,
+        }),
+      );
+      listed.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+      token = page.NextContinuationToken;
+    } while (token);
+
+    // Assess
+    expect(listed).toEqual([...new Set(keys)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
   });
 });
 

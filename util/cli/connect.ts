@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { CliError, parseCliArgs, runCli } from "../lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
-import { STACK_HELP, Stack, stackArgs } from "../lib/stack.js";
+import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
 
 const HELP = `Usage: util/connect [options]
 
@@ -64,12 +64,7 @@ await runCli("connect", async () => {
     if (token.name === "broadcast" && token.value !== undefined) return [broadcastFrame(token.value)];
     return [];
   });
-  const stack = new Stack({
-    local: values.local,
-    outputs: values.outputs,
-    env: values.env,
-    stackDir: values["stack-dir"],
-  });
+  const stack = stackFrom(values);
   const url = values.url ?? (await stack.require("ws_url"));
 
   const needsBuiltin = values.builtin === true || shortcuts.length > 0 || count !== undefined;
@@ -181,6 +176,9 @@ function runSession(
       reject(new CliError(`cannot connect to ${url}: ${error.message || error.code}${hint}`));
     });
     ws.on("close", (code, reasonBuffer) => {
+      // Read before closing the input, whose close handler would otherwise count as ours.
+      const closedByUs = closing;
+      closing = true;
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       if (!inputEnded) input.close();
@@ -188,7 +186,7 @@ function runSession(
       process.stdin.destroy();
       if (!opened) return;
       const reason = reasonBuffer.toString("utf8");
-      if (closing) {
+      if (closedByUs) {
         status(`closed (${code}${reason ? ` ${reason}` : ""})`);
         resolve(0);
         return;

@@ -60,7 +60,7 @@ await runCli("lambda-deploy", async () => {
   }
   if (values.local) {
     throw new UsageError(
-      "--local: the local stack runs the bundle in dist/; rebuild with util/lambda-build instead",
+      "--local: the local stack builds the bundle from the working tree when it starts: restart `npm start` instead",
     );
   }
   const stack = new Stack({ outputs: values.outputs, env: env ?? values.env, stackDir: values["stack-dir"] });

@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.js";
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { checkPayload, parseAttributes, publishInput } from "../lib/publish.js";
-import { STACK_HELP, Stack, stackArgs } from "../lib/stack.js";
+import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
 
 const HELP = `Usage: util/send-data [options] [JSON]
 
@@ -47,12 +47,7 @@ await runCli("send-data", async () => {
   }
   const attributes = parseAttributes(values.attribute);
   const message = checkPayload(await payloadText(positionals[0]));
-  const stack = new Stack({
-    local: values.local,
-    outputs: values.outputs,
-    env: values.env,
-    stackDir: values["stack-dir"],
-  });
+  const stack = stackFrom(values);
 
   const topicArn = values["topic-arn"] ?? (await stack.require("input_sns_topic_arn"));
   const config = await awsClientConfig(stack, values, "sns_endpoint");

@@ -2,7 +2,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.js";
 import { CliError, parseCliArgs, runCli } from "../lib/cli.js";
 import { formatLine, type LogLine, parseSince, tailCloudWatch, tailFiles } from "../lib/logs.js";
-import { STACK_HELP, Stack, stackArgs } from "../lib/stack.js";
+import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
 
 const HELP = `Usage: util/tail-logs [options]
 
@@ -52,12 +52,7 @@ await runCli("tail-logs", async () => {
     return;
   }
   const since = parseSince(values.since, Date.now());
-  const stack = new Stack({
-    local: values.local,
-    outputs: values.outputs,
-    env: values.env,
-    stackDir: values["stack-dir"],
-  });
+  const stack = stackFrom(values);
   const format = { raw: values.raw, color: process.stdout.isTTY === true && !process.env.NO_COLOR };
   const follow = values.follow === true;
 

@@ -53,6 +53,24 @@ export interface StackOptions {
   stackDir?: string;
 }
 
+/**
+ * The stack named by a CLI's parsed {@link stackArgs}.
+ * @param values - `parseArgs` values holding the stack flags
+ */
+export function stackFrom(values: {
+  local?: boolean;
+  outputs?: string;
+  env?: string;
+  "stack-dir"?: string;
+}): Stack {
+  return new Stack({
+    local: values.local,
+    outputs: values.outputs,
+    env: values.env,
+    stackDir: values["stack-dir"],
+  });
+}
+
 /** What running `terraform` answered. */
 export interface TerraformResult {
   /** Exit code. */

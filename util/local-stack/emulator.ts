@@ -10,6 +10,7 @@ import {
 import type { SNSEvent } from "aws-lambda";
 import { buildApp } from "fauxqs";
 import { type SnsEnvelope, snsEvent } from "./events.js";
+import { fixFauxqsListOrder } from "./fauxqs-list-order.js";
 import { listenOn } from "./listen.js";
 
 /** What the emulator creates and where it listens. */
@@ -49,6 +50,7 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  await fixFauxqsListOrder();
   // fauxqs's own startFauxqs listens on 0.0.0.0 whatever it is told; buildApp lets us bind the address ourselves.
   const app = buildApp({ logger: false, defaultRegion: options.region });
   const port = await listenOn(app.server, options.host, options.port, "emulator", () =>

@@ -178,7 +178,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Validated before $connect runs, so that a handshake ws would reject never stores a connection.
     const key = req.headers["sec-websocket-key"];
     const version = req.headers["sec-websocket-version"];
-    if (req.headers.upgrade?.toLowerCase() !== "websocket" || !key || !/^[+/0-9A-Za-z]{22}==$/.test(key)) {
+    const upgrade = req.headers.upgrade?.toLowerCase();
+    if (req.method !== "GET" || upgrade !== "websocket" || !key || !/^[+/0-9A-Za-z]{22}==$/.test(key)) {
       return refuse(socket, 400);
     }
     if (version !== "13" && version !== "8") return refuse(socket, 400);

@@ -11,8 +11,8 @@ import {
 import { buildLambdaBundle, LAMBDA_HANDLER, type LambdaBundle } from "../build/lambda-bundle.js";
 import type { LocalStackOutputs } from "../lib/outputs.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
-import { type Gateway, startGateway } from "./gateway.js";
-import { LambdaRuntime, type LambdaStats } from "./lambda-runtime.js";
+import { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
+import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda-runtime.js";
 import { formatAccess, formatLambda, JsonLogFile } from "./logs.js";
 
 export { PortInUseError } from "./listen.js";
@@ -130,8 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     runtimeReady = r;
   });
   try {
-    const managementDelay = { managementDelayMs: options.managementDelayMs ?? 0 };
-    const gatewayOptions = {
+    const gatewayOptions: GatewayOptions = {
       host,
       port: options.gatewayPort ?? 4510,
       stage,
@@ -140,21 +139,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       maxConnectionMs: options.maxConnectionMs ?? MAX_CONNECTION_MS,
       integrationTimeoutMs: INTEGRATION_TIMEOUT_MS,
+      managementDelayMs: options.managementDelayMs ?? 0,
       managementRateLimit: options.managementRateLimit ?? 0,
-      invoke: async (event: unknown) => (await runtimePromise).invoke(event),
-      accessLog: (record: Parameters<typeof formatAccess>[0]) => {
+      invoke: async (event) => (await runtimePromise).invoke(event),
+      accessLog: (record) => {
         accessLog.write(record);
         say(formatAccess(record));
       },
-      ...managementDelay,
     };
     const gw = await startGateway(gatewayOptions);
+    gateway = gw;
     built = Promise.all([
       buildLambdaBundle({ outDir: buildDir, quiet: options.log === false }),
       buildWorker(join(buildDir, "runtime", "worker.mjs")),
     ]);
     built.catch(() => undefined);
-    gateway = gw;
     const managementEndpoint = `http://${host}:${gw.port}/${stage}`;
 
     emulator = await startEmulator({
@@ -170,6 +169,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           if (delay > 0) await new Promise((r) => setTimeout(r, delay));
           const outcome = await runtime.invoke(event);
           if (outcome.status === "ok") return;
+          if (outcome.status === "error" && outcome.error.errorType === STOPPED) return;
         }
       },
       warn: (message) => {

@@ -35,6 +35,9 @@ export interface LambdaStats {
   maxRssBytes: number;
 }
 
+/** The error type of an invocation that never ran because the runtime is stopping. */
+export const STOPPED = "Runtime.Stopped";
+
 const NO_USAGE: WorkerUsage = { cpuUserMicros: 0, cpuSystemMicros: 0, maxRssBytes: 0 };
 
 /** One execution environment: a child process that handles one event at a time. */
@@ -82,8 +85,9 @@ class ExecutionEnvironment {
 
   async invoke(event: unknown, requestId: string): Promise<InvokeOutcome> {
     this.requestId = requestId;
-    const started = performance.now();
     const init = await this.ready;
+    // Lambda reports Duration without the Init Duration of a cold start.
+    const started = performance.now();
     const initDurationMs = this.initReported || !("initDurationMs" in init) ? undefined : init.initDurationMs;
     this.initReported = true;
     if ("error" in init) {
@@ -217,7 +221,7 @@ export class LambdaRuntime {
     const env = this.stopped ? undefined : await this.acquire();
     if (!env) {
       const error = {
-        errorType: "Runtime.Stopped",
+        errorType: STOPPED,
         errorMessage: "the local stack is stopping",
         stackTrace: [],
       };

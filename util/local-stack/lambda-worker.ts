@@ -50,6 +50,9 @@ ready.then(
   },
 );
 
+// Without its runtime (the local stack ended, even by SIGKILL) an environment has nothing left to do.
+process.on("disconnect", () => process.exit());
+
 process.on("message", async (request: InvokeRequest) => {
   const handler = await ready;
   const context = {
