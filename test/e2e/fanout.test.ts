@@ -113,6 +113,18 @@ describe("fan-out through the local stack", () => {
     }
   });
 
+  it("writes to every socket itself with gateway.sendToAll (the benchmark's ceiling)", async () => {
+    // Prepare
+    const frame = '{"ceiling":true}';
+
+    // Act
+    const sent = await stack.gateway.sendToAll(frame);
+    await Promise.all(clients.map((c) => c.next((f) => JSON.stringify(f) === frame)));
+
+    // Assess
+    expect(sent).toBe(CLIENTS);
+  });
+
   it("reports completed invocations, CPU time and peak memory of the Lambda environments", async () => {
     // Prepare
     const stats = await stack.lambda.stats();

@@ -230,7 +230,7 @@ describe("failures of the function", () => {
 
   it("closes idle connections and connections past the maximum duration with 1001 Going away", async () => {
     // Prepare
-    const stack = await startTestStack({ idleTimeoutMs: 800, maxConnectionMs: 2500 });
+    const stack = await startTestStack({ idleTimeoutMs: 1500, maxConnectionMs: 4000 });
     stacks.push(stack);
     const [idle, busy] = await Promise.all([
       Client.connect(stack.outputs.ws_url),

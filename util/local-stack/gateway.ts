@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import * as wsModule from "ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import {
@@ -91,6 +92,7 @@ const GOING_AWAY = { code: 1001, reason: "Going away" };
  * at `/<stage>` and the @connections API at `/<stage>/@connections/{id}`.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  assertFrameLimitHook();
   const connections = new Map<string, LiveConnection>();
   const pendingUpgrades = new Set<Duplex>();
   let stopping = false;
@@ -386,6 +388,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
+/** Fails at start-up, not at the first connection, when the ws internals that {@link limitFrameSize} uses are gone. */
+function assertFrameLimitHook(): void {
+  // ws's ESM entry exports its Receiver class; @types/ws does not declare it.
+  const proto = (wsModule as unknown as { Receiver?: { prototype: Partial<WsReceiver> } }).Receiver
+    ?.prototype;
+  if (typeof proto?.haveLength !== "function" || typeof proto.createError !== "function") {
+    throw new Error(
+      "ws internals changed (Receiver.haveLength): cannot enforce API Gateway's 32 KB frame limit",
+    );
+  }
+}
+
 interface WsReceiver {
   _payloadLength: number;
   _opcode: number;
@@ -396,13 +410,10 @@ interface WsReceiver {
 /**
  * API Gateway limits each frame to 32 KB (closing with 1009) but accepts messages of up to 128 KB in several frames.
  * ws only bounds the whole message (`maxPayload`), so the frame check is added to this socket's receiver at the
- * point where ws reads a frame's length (ws 8.23, pinned; the start-up check below fails loudly if that changes).
+ * point where ws reads a frame's length (ws 8.23, pinned; {@link assertFrameLimitHook} fails the start if that changes).
  */
 function limitFrameSize(socket: WebSocket, maxFrameBytes: number): void {
-  const receiver = (socket as unknown as { _receiver?: WsReceiver })._receiver;
-  if (!receiver || typeof receiver.haveLength !== "function" || typeof receiver.createError !== "function") {
-    throw new Error("ws internals changed: cannot enforce the WebSocket frame limit");
-  }
+  const receiver = (socket as unknown as { _receiver: WsReceiver })._receiver;
   const haveLength = receiver.haveLength;
   receiver.haveLength = function (this: WsReceiver, cb) {
     if (this._opcode < 0x08 && this._payloadLength > maxFrameBytes) {
