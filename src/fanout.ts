@@ -55,6 +55,8 @@ export interface FanoutSummary {
   timedOut: number;
   /** Retries after a throttled (429) send. */
   throttledRetries: number;
+  /** Retries after a kept-alive connection turned out to be closed (see {@link isConnectionReset}). */
+  resetRetries: number;
   /** Stale keys removed from the store. */
   staleDeleted: number;
   /** Stale keys that could not be removed (a lifecycle rule sweeps them later). */
@@ -172,6 +174,23 @@ export function isThrottled(error: unknown): boolean {
 }
 
 /**
+ * The request went out on a kept-alive connection that the far end had already closed, so it got no answer.
+ * Lambda freezes the process between invocations, so the agent cannot see API Gateway close idle connections and
+ * reuses dead sockets; Node's documentation (`request.reusedSocket`) prescribes one immediate retry. The SDK's
+ * error does not say whether the socket was reused, so a connection that dropped after API Gateway accepted the
+ * request can, rarely, deliver twice: a duplicate is the lesser harm than the miss this prevents.
+ * @param error - what `send` rejected with
+ */
+export function isConnectionReset(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    (error instanceof Error && error.message === "socket hang up")
+  );
+}
+
+/**
  * Sends one payload to every connection in the store: pages are listed while earlier ones are being sent,
  * `concurrency` workers share the ids, gone recipients are removed in batches, throttled sends are retried with
  * backoff and jitter, and no failure stops the others. Logs one summary line.
@@ -199,6 +218,7 @@ export async function fanOut(
     failed: 0,
     timedOut: 0,
     throttledRetries: 0,
+    resetRetries: 0,
     staleDeleted: 0,
     staleDeleteFailed: 0,
     failureReasons: {},
@@ -246,6 +266,9 @@ export async function fanOut(
             removeStale(stale);
             stale = [];
           }
+        } else if (attempt === 0 && isConnectionReset(error)) {
+          summary.resetRetries++;
+          continue;
         } else if (isThrottled(error) && attempt < settings.throttleRetries) {
           summary.throttledRetries++;
           const ceiling = Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** attempt);

@@ -95,6 +95,18 @@ describe("judgeGoals", () => {
     expect(goals.map((g) => g.status)).toEqual(["not met", "not met", "not met"]);
   });
 
+  it("judges memory by the highest peak at N = 10,000 under either network model", () => {
+    // Prepare
+    const results = [
+      result("ours-sns", 10_000, 0, 1_000, 100 * 2 ** 20),
+      result("ours-broadcast", 10_000, 10, 1_000, 200 * 2 ** 20),
+    ];
+    // Act
+    const memory = judgeGoals(results, 10)[2];
+    // Assess
+    expect(memory).toMatchObject({ status: "not met", measured: "peak RSS 200.0 MB (78% of 256 MB)" });
+  });
+
   it("uses the seed's lower bound when it was not run, and says what was not measured", () => {
     // Prepare
     const bounded: ScenarioResult = {

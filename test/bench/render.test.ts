@@ -63,7 +63,7 @@ describe("renderChart", () => {
     const svg = renderChart(results, "title <&>");
     // Assess
     expect(svg.startsWith("<svg ")).toBe(true);
-    expect(svg).toContain("title &#60;&#38;&#62;");
+    expect(svg).toContain("<title>title &#60;&#38;&#62;</title>");
     expect(svg).toContain("N = 100, loopback");
     expect(svg).toContain("N = 100, 10 ms injected per @connections call");
     expect(svg.match(/<rect x=/g)).toHaveLength(results.length);

@@ -6,6 +6,7 @@ import { S3ConnectionStore } from "../../src/connections.js";
 import {
   FanoutError,
   fanOut,
+  isConnectionReset,
   isGone,
   isThrottled,
   type Send,
@@ -159,6 +160,38 @@ describe("fanOut", () => {
     // Assess
     expect(summary).toMatchObject({ recipients: 2, delivered: 2, failed: 0, throttledRetries: 2 });
     expect(delays).toEqual([50, 100]);
+  });
+
+  it("retries once at once a send whose kept-alive connection had been closed, then counts it as failed", async () => {
+    // Prepare
+    const ids = connectionIds(3);
+    const reset = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+    const attempts = new Map<string, number>();
+    const send: Send = async (connectionId) => {
+      const attempt = (attempts.get(connectionId) ?? 0) + 1;
+      attempts.set(connectionId, attempt);
+      if (connectionId === ids[0] && attempt === 1) throw reset();
+      if (connectionId === ids[1]) throw reset();
+    };
+    const delays: number[] = [];
+
+    // Act
+    const summary = await fanOut(
+      {
+        store: new MemoryStore(ids),
+        send,
+        sleep: async (ms) => {
+          delays.push(ms);
+        },
+      },
+      payload,
+    );
+
+    // Assess
+    expect(summary).toMatchObject({ recipients: 3, delivered: 2, failed: 1, resetRetries: 2 });
+    expect(summary.failureReasons).toEqual({ Error: 1 });
+    expect([attempts.get(ids[0] as string), attempts.get(ids[1] as string)]).toEqual([2, 2]);
+    expect(delays).toEqual([]);
   });
 
   it("caps the backoff and counts a send still throttled after the last retry as failed", async () => {
@@ -381,5 +414,22 @@ describe("error classification", () => {
 
     // Assess
     expect(result).toEqual([expectedGone, expectedThrottled]);
+  });
+
+  it.each([
+    ["ECONNRESET", true, Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })],
+    ["EPIPE", true, Object.assign(new Error("write EPIPE"), { code: "EPIPE" })],
+    ["socket hang up without a code", true, new Error("socket hang up")],
+    ["a timeout", false, new SendTimeoutError(100)],
+    ["a 410", false, gone()],
+    ["a non-error value", false, undefined],
+  ])("%s: connection reset %s", (_label, expected, error) => {
+    // Prepare: the error above
+
+    // Act
+    const result = isConnectionReset(error);
+
+    // Assess
+    expect(result).toBe(expected);
   });
 });

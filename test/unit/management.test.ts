@@ -9,6 +9,7 @@ import {
   createManagementClient,
   ManagementSenders,
   managementEndpoint,
+  PER_CALL_MIDDLEWARE_REMOVED,
   postToConnection,
 } from "../../src/management.js";
 
@@ -84,24 +85,44 @@ describe("createManagementClient", () => {
       expect(agent).toMatchObject({ keepAlive: true, maxSockets: 16 });
     }
   });
+
+  it("caches the resolved middleware and drops the per-call extras, keeping signing and serde", () => {
+    // Prepare
+    const options = { concurrency: 4, sendTimeoutMs: 1000 };
+
+    // Act
+    const client = createManagementClient("https://abc.execute-api.us-east-1.amazonaws.com/prod", options);
+
+    // Assess
+    expect(client.config.cacheMiddleware).toBe(true);
+    const names = client.middlewareStack.identify().join("\n");
+    for (const removed of PER_CALL_MIDDLEWARE_REMOVED) expect(names).not.toContain(removed);
+    for (const kept of [
+      "serializerMiddleware",
+      "hostHeaderMiddleware",
+      "httpSigningMiddleware",
+      "deserializerMiddleware",
+    ]) {
+      expect(names).toContain(kept);
+    }
+  });
 });
 
 describe("postToConnection", () => {
-  it("sends the bytes to the connection with the abort signal", async () => {
+  it("sends the bytes to the connection without per-call options, so the middleware cache applies", async () => {
     // Prepare
     api.on(PostToConnectionCommand).resolves({});
     const send = postToConnection(new ApiGatewayManagementApiClient({ region: "us-east-1" }));
     const data = Buffer.from('{"message":1}');
-    const controller = new AbortController();
 
     // Act
-    await send("abc=", data, controller.signal);
+    await send("abc=", data, new AbortController().signal);
 
     // Assess
     const call = api.commandCalls(PostToConnectionCommand)[0];
     expect(call?.args[0].input).toEqual({ ConnectionId: "abc=", Data: data });
-    // The mock types `send` with one argument; the SDK's second one carries the abort signal.
-    expect((call?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: controller.signal });
+    // The mock types `send` with one argument; a second one (options) would bypass the SDK's middleware cache.
+    expect((call?.args as unknown[] | undefined)?.[1]).toBeUndefined();
   });
 
   it("rejects with the SDK's error", async () => {

@@ -29,7 +29,7 @@ export const HELP = `Usage: npm run bench -- [options]
 Starts the local stack, connects N WebSocket clients from separate processes, publishes one message per run in
 each scenario (ceiling, http-ceiling, seed, aws-sample, ours-sns, ours-broadcast) on loopback and with an injected
 delay on every @connections call, and checks that every client got every message exactly once. Prints a table
-and writes <out>/results.json and <out>/fanout.svg.
+and writes <out>/results.json, <out>/results.md (the table) and <out>/fanout.svg.
 
 Options:
   --quick             small and fast (N = 100, 1 run): what CI runs so the benchmark never rots

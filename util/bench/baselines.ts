@@ -133,7 +133,7 @@ export async function httpCeilingFanout(
   const wakeAll = () => {
     for (const resolve of waiting.splice(0)) resolve();
   };
-  const post = (id: string) =>
+  const post = (id: string, retried = false): Promise<void> =>
     new Promise<void>((resolve) => {
       const req = http.request(
         {
@@ -153,7 +153,16 @@ export async function httpCeilingFanout(
           });
         },
       );
-      req.on("error", (error) => {
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed while idle: Node's documented remedy is one retry.
+        if (
+          req.reusedSocket &&
+          !retried &&
+          (error.code === "ECONNRESET" || error.message === "socket hang up")
+        ) {
+          resolve(post(id, true));
+          return;
+        }
         countFailure(count, error);
         resolve();
       });

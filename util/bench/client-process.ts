@@ -10,7 +10,6 @@ import { runIdOf } from "./protocol.js";
 const sockets: WebSocket[] = [];
 /** Per run id: per socket, receipt count and first receipt time. */
 const runs = new Map<string, { counts: number[]; firstAt: number[]; remaining: number }>();
-let closed = 0;
 
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: FromClients) => process.send?.(message);
@@ -49,9 +48,6 @@ function open(url: string, index: number): Promise<WebSocket> {
         run.remaining -= 1;
         if (run.remaining === 0) send({ type: "complete", runId });
       }
-    });
-    ws.on("close", () => {
-      closed += 1;
     });
   });
 }
@@ -100,7 +96,6 @@ process.on("message", (message: ToClients) => {
         type: "report",
         runId: message.runId,
         receipts: { counts: run.counts, firstAt: run.firstAt },
-        closed,
       });
       runs.delete(message.runId);
       break;

@@ -20,12 +20,12 @@ export class ClientPool {
   private readonly children: ChildProcess[] = [];
   private readonly listeners = new Set<(from: number, message: FromClients) => void>();
 
-  /** Clients connected (after {@link connect}). */
-  connected = 0;
+  /** The processes that hold clients (after {@link connect}; fewer than started when N is tiny). */
+  private active: number[] = [];
 
   constructor(processes: number) {
     for (let i = 0; i < processes; i++) {
-      // tsx as a loader so the worker runs from source; --max-old-space-size is not needed for 2,500 sockets each.
+      // tsx as a loader so the worker runs from source, as `npm run bench` runs main.ts.
       const child = fork(WORKER, [], {
         execArgv: ["--import", "tsx"],
         stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -96,7 +96,6 @@ export class ClientPool {
       this.post(i, { type: "connect", url, count, concurrency: perProcess });
     });
     const results = [...(await answers).values()];
-    this.connected = results.reduce((sum, r) => sum + r.count, 0);
     const failed = results.reduce((sum, r) => sum + r.failed, 0);
     if (failed > 0) {
       throw new Error(
@@ -105,8 +104,6 @@ export class ClientPool {
     }
     this.active = used;
   }
-
-  private active: number[] = [];
 
   /** Resolves when every client has received runId at least once; rejects after timeoutMs. */
   waitComplete(runId: string, timeoutMs: number): Promise<unknown> {
@@ -136,7 +133,7 @@ export class ClientPool {
   }
 
   /** Collects every process's receipts of runId (and forgets them there). */
-  async report(runId: string): Promise<{ receipts: ClientReceipts[]; closed: number }> {
+  async report(runId: string): Promise<ClientReceipts[]> {
     const answers = this.collect(
       this.active,
       (m): m is Extract<FromClients, { type: "report" }> => m.type === "report" && m.runId === runId,
@@ -145,7 +142,7 @@ export class ClientPool {
     );
     for (const i of this.active) this.post(i, { type: "report", runId });
     const reports = [...(await answers).values()];
-    return { receipts: reports.map((r) => r.receipts), closed: reports.reduce((s, r) => s + r.closed, 0) };
+    return reports.map((r) => r.receipts);
   }
 
   /** Closes every client and ends the processes (killing any that do not exit). */

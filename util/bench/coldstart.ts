@@ -96,7 +96,6 @@ export async function measureColdStart(repeats: number): Promise<ColdStart> {
     }
     const bareNodeMs = median(bare);
     const nodeWithImportMs = median(withImport);
-    const metafile = (bundle as { metafile?: MetafileLike }).metafile;
     return {
       bundleBytes: bundle.bundleBytes,
       zipBytes: bundle.zipBytes,
@@ -104,7 +103,7 @@ export async function measureColdStart(repeats: number): Promise<ColdStart> {
       bareNodeMs,
       nodeWithImportMs,
       relativeToBareNode: nodeWithImportMs / bareNodeMs,
-      dependencies: metafile ? dependencyCosts(metafile) : [],
+      dependencies: dependencyCosts(bundle.metafile),
     };
   } finally {
     rmSync(outDir, { recursive: true, force: true });

@@ -4,8 +4,10 @@
  * SNS and through a broadcast frame), under each network model, checks exactly-once delivery, and writes the
  * table, results.json and the chart.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { repoRoot } from "../build/lambda-bundle.js";
 import { UsageError } from "../lib/cli.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
 import { renderChart } from "./chart.js";
@@ -128,27 +130,41 @@ async function main(argv: string[]): Promise<number> {
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const jsonFile = join(outDir, "results.json");
+  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  // Committed results must pass the repository's `biome check` like every other file; biome decides the layout.
+  spawnSync(join(repoRoot, "node_modules/.bin/biome"), ["format", "--write", jsonFile], {
+    cwd: repoRoot,
+    stdio: "ignore",
+  });
   const title = `fanout: publish to last receipt (${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node})`;
   writeFileSync(join(outDir, "fanout.svg"), renderChart(scenarios, title));
-  process.stdout.write(`\n${renderTable(scenarios)}\n\n`);
-  for (const c of connects) {
-    process.stdout.write(
-      `connect: N = ${c.n} in ${Math.round(c.ms)} ms (${Math.round(c.perSec)}/s through $connect)\n`,
-    );
-  }
-  for (const goal of results.goals) {
-    process.stdout.write(`goal: ${goal.goal}: ${goal.status}${goal.measured ? ` (${goal.measured})` : ""}\n`);
-  }
-  if (coldStart) {
-    process.stdout.write(
-      `cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB, ` +
-        `import ${coldStart.importMs.toFixed(0)} ms, node + import ${coldStart.nodeWithImportMs.toFixed(0)} ms = ` +
-        `${coldStart.relativeToBareNode.toFixed(2)}x a bare node start (${coldStart.bareNodeMs.toFixed(0)} ms)\n`,
-    );
-  }
+  const summary = [
+    renderTable(scenarios),
+    "",
+    ...connects.map(
+      (c) =>
+        `- connect: N = ${c.n.toLocaleString("en-US")} in ${Math.round(c.ms).toLocaleString("en-US")} ms ` +
+        `(${Math.round(c.perSec)}/s, each through $connect and the Lambda; ${c.processes} client processes)`,
+    ),
+    ...results.goals.map(
+      (goal) => `- goal: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
+    ),
+    ...(coldStart
+      ? [
+          `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +
+            `(with its source map); import ${coldStart.importMs.toFixed(0)} ms; a fresh node that imports it takes ` +
+            `${coldStart.nodeWithImportMs.toFixed(0)} ms = ${coldStart.relativeToBareNode.toFixed(2)}x a bare \`node -e 0\` ` +
+            `(${coldStart.bareNodeMs.toFixed(0)} ms); medians of ${options.quick ? 3 : 7}`,
+          `- bundle by package: ${coldStart.dependencies
+            .map((d) => `${d.name} ${(d.bytes / 1024).toFixed(1)} KiB (${(d.share * 100).toFixed(0)}%)`)
+            .join(", ")}`,
+        ]
+      : []),
+  ].join("\n");
+  writeFileSync(join(outDir, "results.md"), `${summary}\n`);
   process.stdout.write(
-    `wrote ${join(options.outDir, "results.json")} and ${join(options.outDir, "fanout.svg")}\n`,
+    `\n${summary}\n\nwrote results.json, results.md and fanout.svg to ${options.outDir}\n`,
   );
   const broken = scenarios.filter((s) => s.summary && !s.summary.exactlyOnce);
   if (broken.length > 0) {

@@ -17,7 +17,7 @@ export type FromClients =
   | { type: "connected"; count: number; failed: number; firstError?: string }
   | { type: "complete"; runId: string }
   | { type: "sent"; runId: string; t0: number }
-  | { type: "report"; runId: string; receipts: ClientReceipts; closed: number }
+  | { type: "report"; runId: string; receipts: ClientReceipts }
   | { type: "error"; message: string };
 
 /**

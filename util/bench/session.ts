@@ -1,6 +1,7 @@
 /**
  * One benchmark session: a local stack, N connected clients in child processes, the baseline drivers and an SNS
- * publisher, for one N and one network model; and the measurement of one published message in one scenario.
+ * publisher, for one N (the network model is switched on the running stack); and the measurement of one published
+ * message in one scenario.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,8 +37,6 @@ export interface SessionOptions {
   drivers: readonly DriverAlgorithm[];
   /** Extra node flags for the drivers (e.g. --cpu-prof). */
   driverExecArgv?: string[];
-  /** Extra Lambda environment (e.g. FANOUT_CONCURRENCY). */
-  lambdaEnv?: Record<string, string>;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -50,14 +49,14 @@ function deliveryTimeoutMs(n: number, delayMs: number): number {
   return 60_000 + n * (delayMs + 3);
 }
 
-/** One stack with its clients, drivers and publisher, for one N and one network model. */
+/** One stack with its clients, drivers and publisher, for one N. */
 export class Session {
   private constructor(
     readonly n: number,
     private readonly stack: Awaited<ReturnType<typeof startLocalStack>>,
     private readonly stateDir: string,
-    readonly pool: ClientPool,
-    readonly drivers: Map<DriverAlgorithm, Driver>,
+    private readonly pool: ClientPool,
+    private readonly drivers: Map<DriverAlgorithm, Driver>,
     private readonly sns: SNSClient,
     readonly connect: ConnectFigures,
   ) {}
@@ -71,7 +70,7 @@ export class Session {
       writeOutputs: false,
       log: false,
       lambdaConcurrency: LAMBDA_CONCURRENCY,
-      lambdaEnv: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...options.lambdaEnv },
+      lambdaEnv: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     const processes = options.processes;
     const pool = new ClientPool(processes);
@@ -184,7 +183,7 @@ export class Session {
     }
     await complete;
     await sleep(SETTLE_MS);
-    const { receipts } = await this.pool.report(runId);
+    const receipts = await this.pool.report(runId);
     return { t0, senderCpuMs, senderPeakRssBytes, ...accountRun(receipts, t0) };
   }
 

@@ -1,0 +1,50 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../support/fixtures.js";
+
+/** Runs the benchmark's entry point as `npm run bench` does (tsx), without starting a stack. */
+function bench(args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", "util/bench/main.ts", ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+}
+
+describe("npm run bench (command line only)", () => {
+  it("prints its help and exits 0", () => {
+    // Prepare
+    const args = ["--help"];
+    // Act
+    const result = bench(args);
+    // Assess
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("Usage: npm run bench -- [options]");
+    expect(result.stdout).toContain("--quick");
+  });
+
+  it("exits 2 on a usage error with a one-line cause and where to look", () => {
+    // Prepare
+    const args = ["--runs", "zero"];
+    // Act
+    const result = bench(args);
+    // Assess
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      "bench: --runs must be an integer >= 1, got 'zero'\nRun 'npm run bench -- --help' for usage.\n",
+    );
+    expect(result.stdout).toBe("");
+  });
+
+  it("exits 1 before starting anything when N needs more open files than allowed", () => {
+    // Prepare
+    const args = ["-n", "1000000"];
+    // Act
+    const result = bench(args);
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(
+      /^bench: N = 1000000 needs about 1002000 open files in one process, the limit is \d+; raise it \(ulimit -n\) or lower N\n$/,
+    );
+  });
+});
