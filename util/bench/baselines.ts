@@ -66,16 +66,8 @@ export async function seedFanout(
   data: Uint8Array,
 ): Promise<SendCount> {
   const count: SendCount = { sent: 0, failed: 0 };
-  for (const id of await listAll(s3, target.bucket, target.prefix)) {
-    try {
-      await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
-      count.sent += 1;
-    } catch (error) {
-      if (isGone(error))
-        await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${target.prefix}/${id}` }));
-      countFailure(count, error);
-    }
-  }
+  for (const id of await listAll(s3, target.bucket, target.prefix))
+    await postOne(s3, api, target, data, id, count);
   return count;
 }
 
@@ -92,19 +84,27 @@ export async function awsSampleFanout(
 ): Promise<SendCount> {
   const count: SendCount = { sent: 0, failed: 0 };
   const ids = await listAll(s3, target.bucket, target.prefix);
-  await Promise.all(
-    ids.map(async (id) => {
-      try {
-        await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
-        count.sent += 1;
-      } catch (error) {
-        if (isGone(error))
-          await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${target.prefix}/${id}` }));
-        countFailure(count, error);
-      }
-    }),
-  );
+  await Promise.all(ids.map((id) => postOne(s3, api, target, data, id, count)));
   return count;
+}
+
+/** One recipient as both peers send it: PostToConnection, and on Gone the key deleted right away (one call each). */
+async function postOne(
+  s3: S3Client,
+  api: ApiGatewayManagementApiClient,
+  target: DriverTarget,
+  data: Uint8Array,
+  id: string,
+  count: SendCount,
+): Promise<void> {
+  try {
+    await api.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
+    count.sent += 1;
+  } catch (error) {
+    if (isGone(error))
+      await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${target.prefix}/${id}` }));
+    countFailure(count, error);
+  }
 }
 
 /** In-flight requests of the HTTP ceiling: enough to keep a loopback server busy, as the probes showed. */
