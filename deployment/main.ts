@@ -1,6 +1,6 @@
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
 import { buildLambdaBundle } from "../util/build/lambda-bundle.js";
+import { parseCliArgs, runCli } from "../util/lib/cli.js";
 import { SYNTH_OUT_DIR } from "./paths.js";
 import type { S3StateBackend } from "./stack.js";
 
@@ -30,24 +30,18 @@ function s3BackendFromEnv(env: NodeJS.ProcessEnv): S3StateBackend | undefined {
   };
 }
 
-async function main(): Promise<number> {
-  let values: { hcl?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
+await runCli(
+  "synth",
+  async () => {
+    const { values } = parseCliArgs({
       options: { hcl: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-      strict: true,
       allowPositionals: false,
-    }));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\nRun npm run synth -- --help for usage.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+    });
+    if (values.help) {
+      process.stdout.write(`${HELP}\n`);
+      return;
+    }
 
-  try {
     // Loaded only now: cdktf and the provider bindings take seconds to import, --help and usage errors need neither.
     const { synthesize } = await import("./synth.js");
     const bundle = await buildLambdaBundle();
@@ -69,11 +63,6 @@ async function main(): Promise<number> {
     }
     lines.push("", `next     cd ${show(result.stackDir)} && terraform init && terraform apply`, "");
     process.stdout.write(lines.join("\n"));
-    return 0;
-  } catch (error) {
-    process.stderr.write(`synth failed: ${(error as Error).message.split("\n")[0]}\n`);
-    return 1;
-  }
-}
-
-process.exitCode = await main();
+  },
+  "npm run synth -- --help",
+);

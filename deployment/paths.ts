@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { repoRoot } from "../util/build/lambda-bundle.js";
+import { repoRoot } from "../util/lib/repo.js";
 
 /** The stack's name: its folder under `cdktf.out/stacks/`. */
 export const STACK_NAME = "fanout";

@@ -98,7 +98,7 @@ export class FanoutStack extends TerraformStack {
       memoryMb: vars.lambdaMemoryMb,
       timeoutSeconds: vars.lambdaTimeoutSeconds,
       logRetentionDays: vars.logRetentionDays,
-      // The names src/config.ts reads (core-interface.md).
+      // The names src/config.ts reads; it validates them at cold start.
       environment: {
         CONNECTION_BUCKET: store.bucket.bucket,
         CONNECTION_PREFIX: vars.connectionPrefix,

@@ -1,5 +1,6 @@
 import { type IResolvable, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
+import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
 
 /**
@@ -73,13 +74,13 @@ export function declareVariables(scope: Construct): StackVariables {
     fanoutConcurrency: declare(
       "fanout_concurrency",
       "number",
-      100,
+      DEFAULT_FANOUT_CONCURRENCY,
       "PostToConnection calls in flight per fan-out (1..1000).",
     ).numberValue,
     fanoutSendTimeoutMs: declare(
       "fanout_send_timeout_ms",
       "number",
-      3000,
+      DEFAULT_FANOUT_SEND_TIMEOUT_MS,
       "Timeout of one PostToConnection call in ms (100..60000).",
     ).numberValue,
     logRetentionDays: declare(

@@ -37,7 +37,7 @@ export class ConnectionStoreError extends Error {
 }
 
 /** S3 caps both ListObjectsV2 pages and DeleteObjects batches at 1,000 keys. */
-export const S3_PAGE_SIZE = 1000;
+const S3_PAGE_SIZE = 1000;
 
 /** The connection store in S3: key `<prefix>/<connectionId>`, empty body. */
 export class S3ConnectionStore implements ConnectionStore {

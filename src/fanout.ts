@@ -29,7 +29,7 @@ export interface FanoutOptions {
  * every second and jitter spreads the retries of many workers (AWS Architecture Blog, "Exponential Backoff And
  * Jitter"); a recipient still throttled after ~1.5 s is counted as failed rather than holding the fan-out.
  */
-export const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
+const DEFAULT_FANOUT_OPTIONS: FanoutOptions = {
   concurrency: DEFAULT_FANOUT_CONCURRENCY,
   sendTimeoutMs: DEFAULT_FANOUT_SEND_TIMEOUT_MS,
   throttleRetries: 3,

@@ -50,10 +50,7 @@ export function createDependencies(env: Record<string, string | undefined> = pro
     config,
     log,
     store: new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix),
-    senders: new ManagementSenders({
-      concurrency: config.fanoutConcurrency,
-      sendTimeoutMs: config.fanoutSendTimeoutMs,
-    }),
+    senders: new ManagementSenders(fanoutSettings(config)),
   };
 }
 

@@ -18,8 +18,5 @@ export const MAX_CONNECTION_MS = 2 * 60 * 60 * 1000;
 /** API Gateway gives up on an integration (the Lambda) after 29 seconds. */
 export const INTEGRATION_TIMEOUT_MS = 29 * 1000;
 
-/** SNS accepts messages up to 256 KB, twice what a WebSocket client can receive. */
-export const MAX_SNS_MESSAGE_BYTES = 256 * 1024;
-
 /** The key prefix of the connection store when none is configured. */
 export const DEFAULT_CONNECTION_PREFIX = "active-connections";

@@ -30,6 +30,7 @@ export interface Log {
  * @param env - the environment, `process.env` by default
  */
 export function createLog(env: Record<string, string | undefined> = process.env): Log {
-  // Powertools prefers the constructor's serviceName over the variable, so pass it only when the variable is unset.
+  // Powertools prefers the constructor's serviceName over POWERTOOLS_SERVICE_NAME, so the variable's value is
+  // passed on, and the default applies only when it is unset.
   return new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME || "fanout" });
 }

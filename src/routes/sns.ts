@@ -1,8 +1,7 @@
 import type { SNSEvent } from "aws-lambda";
-import type { ConnectionStore } from "../connections.js";
-import { type FanoutOptions, fanOut, type Send } from "../fanout.js";
+import { fanOut, type Send } from "../fanout.js";
 import { MAX_MESSAGE_BYTES } from "../limits.js";
-import type { Log } from "../log.js";
+import type { MessageDependencies } from "./types.js";
 
 /** Delivering at least one SNS record failed because the connection store could not be listed. */
 export class SnsDeliveryError extends Error {
@@ -20,16 +19,10 @@ export class SnsDeliveryError extends Error {
   }
 }
 
-/** What the SNS use case receives. `send` is undefined when no management endpoint is configured. */
-export interface SnsDependencies {
-  /** The connection store. */
-  store: ConnectionStore;
-  /** Sends to one connection through the configured @connections endpoint. */
+/** What the SNS use case receives: the message routes' dependencies, but `send` may be missing. */
+export interface SnsDependencies extends Omit<MessageDependencies, "send"> {
+  /** Sends through the configured @connections endpoint; undefined when none is configured. */
   send: Send | undefined;
-  /** The invocation's logger. */
-  log: Log;
-  /** Concurrency and timeout of the fan-outs. */
-  fanout: Pick<FanoutOptions, "concurrency" | "sendTimeoutMs">;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../support/fixtures.js";
+import { repoRoot } from "../../util/lib/repo.js";
 
 /** Runs the benchmark's entry point as `npm run bench` does (tsx), without starting a stack. */
 function bench(args: string[]) {

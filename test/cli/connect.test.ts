@@ -15,8 +15,10 @@ beforeAll(() => {
   env = cliEnv(home);
 });
 afterEach(async () => {
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  // Clients first: with client tracking on, ws's close() calls back only once every client is gone, so a test that
+  // failed with the CLI still connected would otherwise hang here.
   for (const client of server?.clients ?? []) client.terminate();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server = undefined;
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));

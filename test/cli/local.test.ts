@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../util/lib/repo.js";
 import { type LocalStack, startLocalStack } from "../../util/local-stack/index.js";
-import { repoRoot } from "../support/fixtures.js";
 import { type CliName, CliProcess, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 import { hasTerraform, writeState, writeTerraformOutputsFile } from "./support/terraform.js";
 
@@ -299,6 +299,7 @@ describe("the README's local quick example", () => {
     // Prepare: the commands and the promised output, from the README itself
     const steps = quickExampleSteps(readFileSync(join(repoRoot, "README.md"), "utf8"));
     const terminals = new Map<number, { processes: ReturnType<typeof spawnShell>[]; stdout: string }>();
+    const launched: { step: Step; shell: ReturnType<typeof spawnShell> }[] = [];
 
     // Act: each command in its terminal, in order; a command that stays connected runs on while the next starts
     for (const step of steps) {
@@ -308,6 +309,7 @@ describe("the README's local quick example", () => {
         terminal.stdout += chunk;
       });
       terminal.processes.push(shell);
+      launched.push({ step, shell });
       await shell.settled;
     }
     const expectations = steps.flatMap((step) => step.expect);
@@ -318,9 +320,11 @@ describe("the README's local quick example", () => {
       );
     while (missing().length > 0 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 50));
-    const running = [...terminals.values()]
-      .flatMap((t) => t.processes)
-      .filter((p) => p.child.exitCode === null);
+    // Ctrl-C only where the README says to press it: the other commands must exit by themselves, and a signal that
+    // reaches one while it is already exiting would kill it (its Ctrl-C handler is gone by then).
+    const running = launched
+      .filter(({ step, shell }) => step.ctrlC && shell.child.exitCode === null)
+      .map(({ shell }) => shell);
     for (const shell of running) shell.child.kill("SIGINT");
     const results = await Promise.all([...terminals.values()].flatMap((t) => t.processes.map((p) => p.done)));
 
@@ -343,12 +347,15 @@ interface Step {
   terminal: number;
   command: string;
   expect: { terminal: number; line: string }[];
+  /** Its comment says Ctrl-C closes it: it runs until interrupted. */
+  ctrlC: boolean;
 }
 
 /**
  * Reads the quick example from the README: the fenced block between the `quick-example:local` markers. Each
  * command follows a comment `# terminal N: …`; a comment's "terminal N prints X" or "terminals N and M print X"
- * is what the test then expects on those terminals' stdout.
+ * is what the test then expects on those terminals' stdout; a comment that mentions Ctrl-C marks a command that runs
+ * until interrupted.
  */
 function quickExampleSteps(readme: string): Step[] {
   const block = /<!-- quick-example:local -->\s*```sh\n([\s\S]*?)```\s*<!-- \/quick-example:local -->/.exec(
@@ -367,7 +374,12 @@ function quickExampleSteps(readme: string): Step[] {
         (match) =>
           (match[1]?.match(/\d+/g) ?? []).map((n) => ({ terminal: Number(n), line: match[2] as string })),
       );
-      steps.push({ terminal: Number(terminal), command: line.trim(), expect });
+      steps.push({
+        terminal: Number(terminal),
+        command: line.trim(),
+        expect,
+        ctrlC: comment.includes("Ctrl-C"),
+      });
       comment = "";
     }
   }

@@ -4,13 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { STACK_DIR } from "../../deployment/paths.js";
 import { regionOf } from "../../util/lib/aws.js";
 import { CliError, UsageError } from "../../util/lib/cli.js";
-import {
-  DEFAULT_STACK_DIR,
-  parseOutputs,
-  repoRoot,
-  Stack,
-  type TerraformRunner,
-} from "../../util/lib/stack.js";
+import { repoRoot } from "../../util/lib/repo.js";
+import { DEFAULT_STACK_DIR, parseOutputs, Stack, type TerraformRunner } from "../../util/lib/stack.js";
 import { tempDir } from "./support/run.js";
 import { hasTerraform, writeState, writeTerraformOutputsFile } from "./support/terraform.js";
 
@@ -35,11 +30,12 @@ afterEach(() => {
 });
 
 describe("Stack on AWS (Terraform outputs)", () => {
-  it("looks in the folder the synth writes (the CLIs do not import deployment/, which loads esbuild)", () => {
+  it("names the folder the synth writes relative to the repository, as users type it", () => {
     // Prepare / Act
     const folder = resolve(repoRoot, DEFAULT_STACK_DIR);
 
     // Assess
+    expect(DEFAULT_STACK_DIR).toBe("cdktf.out/stacks/fanout");
     expect(folder).toBe(STACK_DIR);
   });
 

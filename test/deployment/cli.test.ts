@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../../util/build/lambda-bundle.js";
+import { repoRoot } from "../../util/lib/repo.js";
 
 const exec = promisify(execFile);
 

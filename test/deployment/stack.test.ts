@@ -7,8 +7,8 @@ import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../deployment/constructs/websocket-api.js";
 import { synthesize } from "../../deployment/synth.js";
-import { repoRoot } from "../../util/build/lambda-bundle.js";
 import type { StackOutputs } from "../../util/lib/outputs.js";
+import { repoRoot } from "../../util/lib/repo.js";
 import { TerraformJson } from "./terraform-json.js";
 
 // Synthesized once for the whole file (synthesis is the slow part); every test reads the same cdk.tf.json.

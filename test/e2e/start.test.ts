@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalStackOutputs } from "../../util/lib/outputs.js";
-import { repoRoot } from "../support/fixtures.js";
+import { repoRoot } from "../../util/lib/repo.js";
 import { Client, WAIT_MS } from "./support.js";
 
 /** `npm start` without npm: the same script, so signals reach it directly. */
@@ -46,7 +47,7 @@ async function waitFor(run: Run, text: string): Promise<void> {
     if (Date.now() > deadline || run.child.exitCode !== null) {
       throw new Error(`no "${text}" in: ${run.stdout} ${run.stderr}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -1,9 +1,6 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** The repository root (this file lives in `test/support/`). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { resolve } from "node:path";
+import { repoRoot } from "../../util/lib/repo.js";
 
 /** Real events captured from AWS, shared between projects: `../shared/fixtures/aws-events/` beside the clone. */
 export const fixturesDir = resolve(repoRoot, "../shared/fixtures/aws-events");

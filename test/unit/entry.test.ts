@@ -40,7 +40,9 @@ describe("handler (the bundle's entry point)", () => {
   });
 
   it("keeps the dependencies of the first good event for later (warm) invocations", async () => {
-    // Prepare
+    // Prepare: a good event first, so the test does not depend on the one above having run
+    vi.stubEnv("CONNECTION_BUCKET", "bucket");
+    await handler(loadEvent("connect_1"), context);
     vi.stubEnv("CONNECTION_BUCKET", "another-bucket");
 
     // Act

@@ -45,7 +45,13 @@ Options:
 Example:
   npm run bench -- -n 1000 --delay 10 --runs 5 --out /tmp/bench`;
 
-function positiveInt(name: string, text: string, min: number): number {
+/**
+ * Reads an integer flag, or throws a {@link UsageError} that names the flag and the bound.
+ * @param name - the flag as typed (`--runs`), for the message
+ * @param text - its value
+ * @param min - the smallest value allowed
+ */
+export function intFlag(name: string, text: string, min: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
     throw new UsageError(`${name} must be an integer >= ${min}, got '${text}'`);
@@ -74,7 +80,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
   const quick = values.quick === true;
   const ns = (values.n ?? (quick ? "100" : "1000,10000"))
     .split(",")
-    .map((part) => positiveInt("--n", part.trim(), 1));
+    .map((part) => intFlag("--n", part.trim(), 1));
   const scenarios = values.scenarios
     ? values.scenarios.split(",").map((part) => {
         const id = part.trim() as ScenarioId;
@@ -86,9 +92,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     : [...SCENARIOS];
   return {
     ns,
-    delayMs: positiveInt("--delay", values.delay ?? "10", 0),
-    runs: positiveInt("--runs", values.runs ?? (quick ? "1" : "3"), 1),
-    processes: values.processes === undefined ? 0 : positiveInt("--processes", values.processes, 1),
+    delayMs: intFlag("--delay", values.delay ?? "10", 0),
+    runs: intFlag("--runs", values.runs ?? (quick ? "1" : "3"), 1),
+    processes: values.processes === undefined ? 0 : intFlag("--processes", values.processes, 1),
     outDir: values.out ?? (quick ? ".local/bench-quick" : "bench"),
     scenarios,
     coldStart: values["no-cold-start"] !== true,

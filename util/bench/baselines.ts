@@ -108,7 +108,7 @@ async function postOne(
 }
 
 /** In-flight requests of the HTTP ceiling: enough to keep a loopback server busy, as the probes showed. */
-export const HTTP_CEILING_CONCURRENCY = 256;
+const HTTP_CEILING_CONCURRENCY = 256;
 
 /** The HTTP ceiling's agent: keep-alive, one socket per request in flight, kept between runs as a warm Lambda would. */
 export function httpCeilingAgent(): http.Agent {

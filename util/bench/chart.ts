@@ -3,7 +3,15 @@
  * log scale (the scenarios span three orders of magnitude), labelled with the time and the ratio to the HTTP
  * ceiling. Hand-written SVG: no chart library for a dozen rectangles.
  */
-import { ratio, representativeMs, SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "./model.js";
+import {
+  groupByModel,
+  ratio,
+  representativeMs,
+  SCENARIO_LABELS,
+  SCENARIOS,
+  type ScenarioId,
+  type ScenarioResult,
+} from "./model.js";
 
 const WIDTH = 960;
 const LABEL_W = 300;
@@ -12,7 +20,7 @@ const GAP = 6;
 const PANEL_TITLE_H = 28;
 const PLOT_W = WIDTH - LABEL_W - 230;
 
-const COLORS: Record<string, string> = {
+const COLORS: Record<ScenarioId, string> = {
   ceiling: "#9aa5b1",
   "http-ceiling": "#627d98",
   seed: "#d64545",
@@ -33,9 +41,6 @@ function fmtMs(ms: number): string {
 
 /** Renders the results as a standalone SVG document. */
 export function renderChart(results: readonly ScenarioResult[], title: string): string {
-  const panels = [...new Map(results.map((r) => [`${r.n}/${r.delayMs}`, r])).values()]
-    .map((r) => ({ n: r.n, delayMs: r.delayMs }))
-    .sort((a, b) => a.delayMs - b.delayMs || a.n - b.n);
   const times = results.map(representativeMs).filter((v): v is number => v !== undefined && v > 0);
   const lo = times.length > 0 ? 10 ** Math.floor(Math.log10(Math.min(...times))) : 1;
   const hi = times.length > 0 ? 10 ** Math.ceil(Math.log10(Math.max(...times))) : 10;
@@ -44,16 +49,15 @@ export function renderChart(results: readonly ScenarioResult[], title: string): 
 
   const out: string[] = [];
   let y = 40;
-  for (const panel of panels) {
+  for (const panel of groupByModel(results)) {
     const network = panel.delayMs > 0 ? `${panel.delayMs} ms injected per @connections call` : "loopback";
     out.push(
       `<text x="8" y="${y + 18}" font-weight="bold">N = ${panel.n.toLocaleString("en-US")}, ${escapeXml(network)}</text>`,
     );
     y += PANEL_TITLE_H;
-    const inPanel = results.filter((r) => r.n === panel.n && r.delayMs === panel.delayMs);
-    const http = representativeMs(inPanel.find((r) => r.scenario === "http-ceiling"));
+    const http = representativeMs(panel.results.find((r) => r.scenario === "http-ceiling"));
     for (const scenario of SCENARIOS) {
-      const result = inPanel.find((r) => r.scenario === scenario);
+      const result = panel.results.find((r) => r.scenario === scenario);
       if (!result) continue;
       const ms = representativeMs(result);
       out.push(`<text x="16" y="${y + BAR_H - 4}">${escapeXml(SCENARIO_LABELS[scenario])}</text>`);
@@ -62,7 +66,7 @@ export function renderChart(results: readonly ScenarioResult[], title: string): 
       } else {
         const bound = result.summary === null;
         const w = Math.max(x(ms) - LABEL_W, 1);
-        const fill = COLORS[scenario] ?? "#888";
+        const fill = COLORS[scenario];
         out.push(
           bound
             ? `<rect x="${LABEL_W}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="none" stroke="${fill}" stroke-dasharray="4 3"/>`

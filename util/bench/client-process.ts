@@ -4,14 +4,14 @@
  * Started by clients.ts with `fork`; speaks protocol.ts over IPC.
  */
 import WebSocket from "ws";
-import type { FromClients, ToClients } from "./protocol.js";
-import { runIdOf } from "./protocol.js";
+import { PING_FRAME } from "../lib/frames.js";
+import { type FromClients, runIdOf, type ToClients } from "./protocol.js";
+import { wallClockMs } from "./stats.js";
 
 const sockets: WebSocket[] = [];
 /** Per run id: per socket, receipt count and first receipt time. */
 const runs = new Map<string, { counts: number[]; firstAt: number[]; remaining: number }>();
 
-const now = () => performance.timeOrigin + performance.now();
 const send = (message: FromClients) => process.send?.(message);
 
 function runFor(runId: string) {
@@ -38,7 +38,7 @@ function open(url: string, index: number): Promise<WebSocket> {
     );
     ws.on("message", (data, isBinary) => {
       if (isBinary) return;
-      const at = now();
+      const at = wallClockMs();
       const runId = runIdOf(data.toString());
       if (runId === undefined) return;
       const run = runFor(runId);
@@ -82,13 +82,13 @@ process.on("message", (message: ToClients) => {
       );
       break;
     case "broadcast": {
-      const t0 = now();
+      const t0 = wallClockMs();
       sockets[0]?.send(message.frame);
       send({ type: "sent", runId: message.runId, t0 });
       break;
     }
     case "ping":
-      for (const ws of sockets.slice(0, message.count)) ws.send('{"action":"ping"}');
+      for (const ws of sockets.slice(0, message.count)) ws.send(PING_FRAME);
       break;
     case "report": {
       const run = runFor(message.runId);

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { FromClients, ToClients } from "./protocol.js";
+import { type FromClients, stopChild, type ToClients } from "./protocol.js";
 import type { ClientReceipts } from "./stats.js";
 
 const WORKER = fileURLToPath(new URL("./client-process.ts", import.meta.url));
@@ -23,6 +23,7 @@ export class ClientPool {
   /** The processes that hold clients (after {@link connect}; fewer than started when N is tiny). */
   private active: number[] = [];
 
+  /** @param processes - how many client processes to start (they connect on {@link connect}) */
   constructor(processes: number) {
     for (let i = 0; i < processes; i++) {
       // tsx as a loader so the worker runs from source, as `npm run bench` runs main.ts.
@@ -75,10 +76,6 @@ export class ClientPool {
       };
       this.listeners.add(listener);
     });
-  }
-
-  private get all(): number[] {
-    return this.children.map((_, i) => i);
   }
 
   /** Connects n clients, spread over the processes; rejects if any fails (the run would not be exactly-once). */
@@ -147,24 +144,6 @@ export class ClientPool {
 
   /** Closes every client and ends the processes (killing any that do not exit). */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || !child.connected) {
-              resolve();
-              return;
-            }
-            const timer = setTimeout(() => {
-              child.kill("SIGKILL");
-            }, 3_000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            child.send({ type: "close" } satisfies ToClients);
-          }),
-      ),
-    );
+    await Promise.all(this.children.map((child) => stopChild(child, { type: "close" })));
   }
 }

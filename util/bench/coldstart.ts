@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { measureColdImport } from "../build/cold-import.js";
 import { buildLambdaBundle } from "../build/lambda-bundle.js";
+import { npmPackageOf } from "./cpu-profile.js";
 import { median } from "./stats.js";
 
 /** Bytes a package contributes to the bundle. */
@@ -40,11 +41,10 @@ export interface MetafileLike {
 
 /** The package an esbuild input path belongs to: the last `node_modules/<name>` (scoped too), else "src". */
 export function packageOf(inputPath: string): string {
-  const parts = inputPath.split("/");
-  const at = parts.lastIndexOf("node_modules");
-  if (at < 0) return parts[0] === "src" ? "src (ours)" : (parts[0] ?? inputPath);
-  const first = parts[at + 1] ?? "";
-  return first.startsWith("@") ? `${first}/${parts[at + 2] ?? ""}` : first;
+  const npm = npmPackageOf(inputPath);
+  if (npm !== undefined) return npm;
+  const [first = inputPath] = inputPath.split("/");
+  return first === "src" ? "src (ours)" : first;
 }
 
 /** Bytes per package in the bundle's JavaScript output, largest first. */

@@ -17,14 +17,23 @@ export interface SelfTime {
   share: number;
 }
 
+/**
+ * The npm package a path or URL lies in: the one under its last `node_modules/` (a nested dependency is itself),
+ * scoped too; undefined outside `node_modules`.
+ * @param path - a file path, esbuild input path or script URL
+ */
+export function npmPackageOf(path: string): string | undefined {
+  const at = path.lastIndexOf("node_modules/");
+  if (at < 0) return undefined;
+  const [first = "", second = ""] = path.slice(at + "node_modules/".length).split("/");
+  return first.startsWith("@") ? `${first}/${second}` : first;
+}
+
 /** The package of a script URL (`node_modules/<name>`, scoped too), `src` for ours, `node:` internals, or "(vm)". */
 export function packageOfUrl(url: string): string {
   if (url === "") return "(vm: idle, gc, native)";
-  const at = url.lastIndexOf("node_modules/");
-  if (at >= 0) {
-    const [first = "", second = ""] = url.slice(at + "node_modules/".length).split("/");
-    return first.startsWith("@") ? `${first}/${second}` : first;
-  }
+  const npm = npmPackageOf(url);
+  if (npm !== undefined) return npm;
   if (url.startsWith("node:")) return "node internals";
   if (url.includes("/src/")) return "src (ours)";
   return url;

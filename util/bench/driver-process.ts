@@ -14,7 +14,7 @@ import {
   seedFanout,
 } from "./baselines.js";
 import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./protocol.js";
-import type { SenderCounters } from "./stats.js";
+import { type SenderCounters, wallClockMs } from "./stats.js";
 
 const send = (message: FromDriver) => process.send?.(message);
 
@@ -126,7 +126,7 @@ process.on("message", (message: ToDriver) => {
     }
     const data = new TextEncoder().encode(message.payload);
     const before = counters();
-    const t0 = performance.timeOrigin + performance.now();
+    const t0 = wallClockMs();
     fanout(data).then(
       (count) => send({ type: "done", runId: message.runId, t0, ...count, before, after: counters() }),
       (error: unknown) =>

@@ -1,7 +1,13 @@
 /** The parent side of a baseline driver process (driver-process.ts). */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./protocol.js";
+import {
+  type DriverAlgorithm,
+  type DriverTarget,
+  type FromDriver,
+  stopChild,
+  type ToDriver,
+} from "./protocol.js";
 
 const WORKER = fileURLToPath(new URL("./driver-process.ts", import.meta.url));
 
@@ -71,17 +77,6 @@ export class Driver {
 
   /** Ends the process (killing it if it does not exit). */
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.child.exitCode !== null || !this.child.connected) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => this.child.kill("SIGKILL"), 3_000);
-      this.child.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.child.send({ type: "exit" } satisfies ToDriver);
-    });
+    return stopChild(this.child, { type: "exit" });
   }
 }

@@ -7,8 +7,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { repoRoot } from "../build/lambda-bundle.js";
-import { UsageError } from "../lib/cli.js";
+import { CliError, runCli } from "../lib/cli.js";
+import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
 import { renderChart } from "./chart.js";
 import { type ColdStart, measureColdStart } from "./coldstart.js";
@@ -67,30 +67,22 @@ async function runModel(session: Session, options: BenchOptions): Promise<Scenar
   return results;
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<void> {
   // The SDK's notice that releases after January 2027 need Node 22 would interleave with the progress lines.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  let options: BenchOptions | null;
-  try {
-    options = parseBenchArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\nRun 'npm run bench -- --help' for usage.\n`);
-    return 2;
-  }
+  const options = parseBenchArgs(argv);
   if (options === null) {
     process.stdout.write(`${HELP}\n`);
-    return 0;
+    return;
   }
   const limit = openFilesLimit();
   const biggest = Math.max(...options.ns);
   // Each client socket lives in a client process, but the gateway holds the server side of all N in this one.
   if (limit !== null && biggest + 2_000 > limit) {
-    process.stderr.write(
-      `bench: N = ${biggest} needs about ${biggest + 2_000} open files in one process, the limit is ${limit}; ` +
-        "raise it (ulimit -n) or lower N\n",
+    throw new CliError(
+      `N = ${biggest} needs about ${biggest + 2_000} open files in one process, the limit is ${limit}; ` +
+        "raise it (ulimit -n) or lower N",
     );
-    return 1;
   }
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
@@ -168,19 +160,12 @@ async function main(argv: string[]): Promise<number> {
   );
   const broken = scenarios.filter((s) => s.summary && !s.summary.exactlyOnce);
   if (broken.length > 0) {
-    process.stderr.write(
-      `bench: not exactly once in ${broken.map((s) => `${s.scenario} (N = ${s.n}, ${s.delayMs} ms)`).join(", ")}\n`,
+    throw new CliError(
+      `not exactly once in ${broken.map((s) => `${s.scenario} (N = ${s.n}, ${s.delayMs} ms)`).join(", ")}`,
     );
-    return 1;
   }
-  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (process.env.FANOUT_DEBUG === "1" && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    process.exit(1);
-  },
-);
+await runCli("bench", () => main(process.argv.slice(2)), "npm run bench -- --help");
+// The verdict is out: do not wait for a child process or a kept-alive socket that is slow to let go.
+process.exit();

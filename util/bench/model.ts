@@ -93,6 +93,28 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
   return a !== undefined && b !== undefined && b > 0 && Number.isFinite(a) ? a / b : undefined;
 }
 
+/** The results of one N under one network model. */
+export interface ResultGroup {
+  n: number;
+  delayMs: number;
+  results: ScenarioResult[];
+}
+
+/**
+ * Groups results by N and network model, in the order the table and the chart show them: loopback first, then by N.
+ * @param results - every scenario's result
+ */
+export function groupByModel(results: readonly ScenarioResult[]): ResultGroup[] {
+  const groups = new Map<string, ResultGroup>();
+  for (const result of results) {
+    const key = `${result.delayMs}/${result.n}`;
+    const group = groups.get(key) ?? { n: result.n, delayMs: result.delayMs, results: [] };
+    group.results.push(result);
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => a.delayMs - b.delayMs || a.n - b.n);
+}
+
 /** One of the issue's goals and how this run measured up. */
 export interface GoalVerdict {
   goal: string;

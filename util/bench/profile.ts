@@ -6,8 +6,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseCliArgs, UsageError } from "../lib/cli.js";
-import { defaultProcesses } from "./args.js";
+import { parseCliArgs, runCli } from "../lib/cli.js";
+import { defaultProcesses, intFlag } from "./args.js";
 import { type CpuProfile, selfTimes } from "./cpu-profile.js";
 import { progress, Session } from "./session.js";
 
@@ -23,15 +23,7 @@ Options:
   --out DIR          where the .cpuprofile goes (default .local/profile)
   -h, --help         this text`;
 
-function int(name: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min)
-    throw new UsageError(`${name} must be an integer >= ${min}, got '${text}'`);
-  return value;
-}
-
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const { values } = parseCliArgs({
     args: argv,
@@ -46,15 +38,15 @@ async function main(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
-    return 0;
+    return;
   }
-  const n = int("--n", values.n, 10_000, 1);
-  const runs = int("--runs", values.runs, 3, 1);
-  const delayMs = int("--delay", values.delay, 0, 0);
+  const n = intFlag("--n", values.n ?? "10000", 1);
+  const runs = intFlag("--runs", values.runs ?? "3", 1);
+  const delayMs = intFlag("--delay", values.delay ?? "0", 0);
   const outDir = resolve(values.out ?? ".local/profile");
   mkdirSync(outDir, { recursive: true });
   if (values.concurrency !== undefined) {
-    process.env.FANOUT_CONCURRENCY = String(int("--concurrency", values.concurrency, 100, 1));
+    process.env.FANOUT_CONCURRENCY = String(intFlag("--concurrency", values.concurrency, 1));
   }
   const started = Date.now();
   const session = await Session.open(n, {
@@ -86,14 +78,8 @@ async function main(argv: string[]): Promise<number> {
   );
   process.stdout.write(`${times.packages.slice(0, 15).map(row).join("\n")}\n\nby function:\n`);
   process.stdout.write(`${times.functions.slice(0, 30).map(row).join("\n")}\n\nprofile: ${newest}\n`);
-  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const usage = error instanceof UsageError;
-    process.stderr.write(`profile: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+await runCli("profile", () => main(process.argv.slice(2)), "npx tsx util/bench/profile.ts --help");
+// The profile is printed: do not wait for a child process or a kept-alive socket that is slow to let go.
+process.exit();

@@ -2,6 +2,7 @@
  * Messages between the benchmark's main process and its child processes (client holders and baseline drivers),
  * over the Node IPC channel of `child_process.fork`.
  */
+import type { ChildProcess } from "node:child_process";
 import type { ClientReceipts, SenderCounters } from "./stats.js";
 
 /** Main -> client process. */
@@ -79,4 +80,25 @@ export function runIdOf(frame: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Asks a child process to leave and resolves once it has; one that has not exited 3 s later is killed, so a stuck
+ * child never holds the benchmark up.
+ * @param child - a process started with `fork`
+ * @param goodbye - the message that tells it to leave
+ */
+export function stopChild(child: ChildProcess, goodbye: ToClients | ToDriver): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || !child.connected) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send(goodbye);
+  });
 }

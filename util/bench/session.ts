@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { startLocalStack } from "../local-stack/index.js";
+import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { ClientPool } from "./clients.js";
 import { Driver } from "./drivers.js";
 import type { RunResult, ScenarioId } from "./model.js";
 import { benchMessage, type DriverAlgorithm } from "./protocol.js";
-import { accountRun, cpuMsBetween } from "./stats.js";
+import { accountRun, cpuMsBetween, wallClockMs } from "./stats.js";
 
 /** Connect phase figures per stack. */
 export interface ConnectFigures {
@@ -39,8 +39,9 @@ export interface SessionOptions {
   driverExecArgv?: string[];
 }
 
-const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Prints a progress line on stderr, stamped with the time of day (stdout carries the results). */
 export const progress = (line: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -53,7 +54,7 @@ function deliveryTimeoutMs(n: number, delayMs: number): number {
 export class Session {
   private constructor(
     readonly n: number,
-    private readonly stack: Awaited<ReturnType<typeof startLocalStack>>,
+    private readonly stack: LocalStack,
     private readonly stateDir: string,
     private readonly pool: ClientPool,
     private readonly drivers: Map<DriverAlgorithm, Driver>,
@@ -61,6 +62,11 @@ export class Session {
     readonly connect: ConnectFigures,
   ) {}
 
+  /**
+   * Starts a stack, its drivers and N clients, and warms the Lambda; on failure stops whatever had started.
+   * @param n - the number of clients
+   * @param options - see {@link SessionOptions}
+   */
   static async open(n: number, options: SessionOptions): Promise<Session> {
     const stateDir = mkdtempSync(join(tmpdir(), "fanout-bench-"));
     const stack = await startLocalStack({
@@ -108,9 +114,7 @@ export class Session {
       await session.warmUp();
       return session;
     } catch (error) {
-      await Promise.allSettled([...[...drivers.values()].map((d) => d.stop()), pool.stop()]);
-      await stack.stop();
-      rmSync(stateDir, { recursive: true, force: true });
+      await stopAll(stack, drivers, pool, stateDir);
       throw error;
     }
   }
@@ -154,12 +158,12 @@ export class Session {
     let senderCpuMs: number | null = null;
     let senderPeakRssBytes: number | null = null;
     if (scenario === "ceiling") {
-      t0 = now();
+      t0 = wallClockMs();
       await this.stack.gateway.sendToAll(payload);
     } else if (scenario === "ours-sns" || scenario === "ours-broadcast") {
       const before = await this.stack.lambda.stats();
       if (scenario === "ours-sns") {
-        t0 = now();
+        t0 = wallClockMs();
         await this.sns.send(
           new PublishCommand({ TopicArn: this.stack.outputs.input_sns_topic_arn, Message: payload }),
         );
@@ -201,14 +205,27 @@ export class Session {
     const done = await this.drive(algorithm, runId, JSON.stringify(benchMessage(runId)), timeout);
     await complete;
     await this.pool.report(runId);
-    return now() - done.t0;
+    return wallClockMs() - done.t0;
   }
 
+  /** Stops the stack, the drivers and the clients, and removes the stack's state. */
   async close(): Promise<void> {
-    // The stack first: closing 10,000 clients first would run 10,000 $disconnects through the Lambda for nothing.
-    await this.stack.stop();
-    await Promise.allSettled([...[...this.drivers.values()].map((d) => d.stop()), this.pool.stop()]);
+    await stopAll(this.stack, this.drivers, this.pool, this.stateDir);
     this.sns.destroy();
-    rmSync(this.stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Stops what a session started and removes its state. The stack first: closing 10,000 clients first would run
+ * 10,000 $disconnects through the Lambda for nothing.
+ */
+async function stopAll(
+  stack: LocalStack,
+  drivers: Map<DriverAlgorithm, Driver>,
+  pool: ClientPool,
+  stateDir: string,
+): Promise<void> {
+  await stack.stop();
+  await Promise.allSettled([...[...drivers.values()].map((d) => d.stop()), pool.stop()]);
+  rmSync(stateDir, { recursive: true, force: true });
 }

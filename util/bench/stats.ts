@@ -25,11 +25,19 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/**
+ * The clock every benchmark process stamps with (publish instants and receipts), in wall-clock ms: each process's
+ * time origin plus its monotonic `performance.now()`, finer than `Date.now()` and comparable across processes.
+ */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** What one client process saw of one published message: per socket, how often it arrived and when first. */
 export interface ClientReceipts {
   /** Per socket: how many times the message arrived (exactly-once means 1 everywhere). */
   counts: number[];
-  /** Per socket: wall-clock ms (`performance.timeOrigin + performance.now()`) of the first arrival, or -1. */
+  /** Per socket: {@link wallClockMs} of the first arrival, or -1. */
   firstAt: number[];
 }
 

@@ -2,7 +2,14 @@
  * The terminal (and README) table: one row per scenario, grouped by N and network model, with the ratio to the
  * HTTP ceiling as the headline column. Rendered as a Markdown table, which reads well on a terminal too.
  */
-import { ratio, representativeMs, SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "./model.js";
+import {
+  groupByModel,
+  ratio,
+  representativeMs,
+  SCENARIO_LABELS,
+  SCENARIOS,
+  type ScenarioResult,
+} from "./model.js";
 
 const int = (v: number) => Math.round(v).toLocaleString("en-US");
 const ms = (v: number) => (v >= 100 ? int(v) : v.toFixed(1));
@@ -28,11 +35,7 @@ const HEADER = [
 /** Renders the results as a Markdown table. */
 export function renderTable(results: readonly ScenarioResult[]): string {
   const rows: string[][] = [];
-  const groups = [...new Set(results.map((r) => `${r.delayMs}/${r.n}`))]
-    .map((k) => k.split("/").map(Number) as [number, number])
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (const [delayMs, n] of groups) {
-    const inGroup = results.filter((r) => r.n === n && r.delayMs === delayMs);
+  for (const { n, delayMs, results: inGroup } of groupByModel(results)) {
     const http = representativeMs(inGroup.find((r) => r.scenario === "http-ceiling"));
     const ceiling = representativeMs(inGroup.find((r) => r.scenario === "ceiling"));
     for (const scenario of SCENARIOS) {

@@ -1,12 +1,9 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
-
-/** The repository root (this file lives in `util/build/`). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { repoRoot } from "../lib/repo.js";
 
 /** The Lambda handler string for the bundle: the `handler` export of `index.mjs`. */
 export const LAMBDA_HANDLER = "index.handler";

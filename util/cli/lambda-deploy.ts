@@ -5,7 +5,7 @@ import { buildLambdaBundle } from "../build/lambda-bundle.js";
 import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.js";
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { updateFunctionCode } from "../lib/lambda-deploy.js";
-import { STACK_HELP, Stack, stackArgs } from "../lib/stack.js";
+import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
 
 const HELP = `Usage: util/lambda-deploy [options] [ENV]
 
@@ -63,7 +63,7 @@ await runCli("lambda-deploy", async () => {
       "--local: the local stack builds the bundle from the working tree when it starts: restart `npm start` instead",
     );
   }
-  const stack = new Stack({ outputs: values.outputs, env: env ?? values.env, stackDir: values["stack-dir"] });
+  const stack = stackFrom({ ...values, env: env ?? values.env });
   const functionName = values["function-name"] ?? (await stack.require("lambda_function_name"));
   const config = await awsClientConfig(stack, values);
   const lambda = new LambdaClient(config);

@@ -33,8 +33,13 @@ export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<t
  * for unexpected errors and only with `FANOUT_DEBUG=1`, so that users see causes, not internals.
  * @param name - the CLI's name as typed (`send-data`), used to prefix messages
  * @param main - the CLI's body; it may set `process.exitCode` itself and resolve
+ * @param helpCommand - how the user asks for help, for the usage hint (default `util/<name> --help`)
  */
-export async function runCli(name: string, main: () => Promise<void>): Promise<void> {
+export async function runCli(
+  name: string,
+  main: () => Promise<void>,
+  helpCommand = `util/${name} --help`,
+): Promise<void> {
   // `util/tail-logs | head`: the reader left, which is how such a pipeline ends, not an error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(0);
@@ -44,7 +49,7 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
     await main();
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`${name}: ${error.message}\nRun 'util/${name} --help' for usage.\n`);
+      process.stderr.write(`${name}: ${error.message}\nRun '${helpCommand}' for usage.\n`);
       process.exitCode = 2;
       return;
     }

@@ -56,8 +56,9 @@ export function jsonOf(message: string): Record<string, unknown> | undefined {
 }
 
 /**
- * The time a local JSON log line says it happened: Powertools' `timestamp` (ISO), or the access log's
- * `requestTimeEpoch` (ms, as API Gateway's `$context.requestTimeEpoch`).
+ * The time a local JSON log line says it happened: Powertools' `timestamp` (ISO), the access log's
+ * `requestTimeEpoch` (ms, as API Gateway's `$context.requestTimeEpoch`), or the `time` (ISO) of a platform record
+ * such as `platform.report`.
  * @param message - the line
  */
 export function timestampOf(message: string): number | undefined {

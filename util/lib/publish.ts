@@ -3,7 +3,7 @@ import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { UsageError } from "./cli.js";
 
 /** SNS accepts at most 10 message attributes per message. */
-export const MAX_MESSAGE_ATTRIBUTES = 10;
+const MAX_MESSAGE_ATTRIBUTES = 10;
 
 /**
  * Checks a payload before it is published: it must be JSON (the service delivers only JSON) and at most 128 KB, what

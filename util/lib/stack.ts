@@ -1,21 +1,19 @@
 import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
-import { dirname, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { relative, resolve } from "node:path";
+import { STACK_DIR } from "../../deployment/paths.js";
 import { CliError, UsageError } from "./cli.js";
 import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs } from "./outputs.js";
-
-/** The repository root (this file lives in `util/lib/`). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { repoRoot } from "./repo.js";
 
 /** The synthesized stack folder, relative to the repository root: where `terraform apply` runs. */
-export const DEFAULT_STACK_DIR = "cdktf.out/stacks/fanout";
+export const DEFAULT_STACK_DIR = relative(repoRoot, STACK_DIR);
 
 /**
  * Overrides where `--local` looks for the local stack's outputs (default `<repo>/.local/outputs.json`), for a local
  * stack started with another state folder.
  */
-export const LOCAL_OUTPUTS_ENV = "FANOUT_LOCAL_OUTPUTS";
+const LOCAL_OUTPUTS_ENV = "FANOUT_LOCAL_OUTPUTS";
 
 /** The hint for a missing deployment, shared by every message that needs it. */
 const DEPLOY_HINT = `deploy first: npm run synth, then terraform init && terraform apply in ${DEFAULT_STACK_DIR} (or use --local)`;
@@ -116,18 +114,21 @@ export class Stack {
     return this.options.local === true;
   }
 
+  /** Whether the outputs come from a file (`--outputs` or `--local`) rather than `terraform output`. */
+  private get fromFile(): boolean {
+    return this.options.outputs !== undefined || this.local;
+  }
+
   /** Where the outputs come from, for messages: a path relative to the cwd, and the workspace if any. */
   describe(): string {
-    if (this.options.outputs !== undefined || this.local) {
-      return display(this.outputsFile());
-    }
+    if (this.fromFile) return display(this.outputsFile());
     const workspace = this.workspace();
     return `${display(this.stackDir())} (terraform output${workspace ? `, workspace ${workspace}` : ""})`;
   }
 
   /** All the outputs, read on first use. */
   all(): Promise<Partial<Record<OutputName, string>>> {
-    this.cached ??= this.options.outputs !== undefined || this.local ? this.readFile() : this.readTerraform();
+    this.cached ??= this.fromFile ? this.readFile() : this.readTerraform();
     return this.cached;
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
@@ -32,7 +33,6 @@ export interface EmulatorOptions {
 export interface Emulator {
   /** `http://<host>:<port>`, the endpoint of S3, SNS (and SQS). */
   endpoint: string;
-  port: number;
   topicArn: string;
   stop(): Promise<void>;
 }
@@ -78,7 +78,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     poller = pollDeliveries(sqs, queueUrl, subscriptionArn, polling.signal, options);
     return {
       endpoint,
-      port,
       topicArn,
       async stop() {
         polling.abort();
@@ -125,7 +124,7 @@ async function pollDeliveries(
     } catch (error) {
       if (signal.aborted) return;
       options.warn(`SNS delivery queue: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
   }
 }

@@ -35,16 +35,15 @@ export function newAwsId(): string {
   }
 }
 
-/** A random API id: 10 lowercase alphanumerics, like `7b8s192d6i`. */
-export function newApiId(): string {
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  return Array.from(randomBytes(10), (byte) => alphabet[byte % alphabet.length]).join("");
+/** An X-Ray trace header value (`Root=1-<epoch seconds in hex>-<24 hex digits>`), as API Gateway and Lambda pass on. */
+export function newTraceId(epochMs: number): string {
+  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** `$context.requestTime` format (CLF): `24/Aug/2021:14:30:11 +0000`. */
-export function formatRequestTime(epochMs: number): string {
+function formatRequestTime(epochMs: number): string {
   const d = new Date(epochMs);
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(
@@ -109,9 +108,7 @@ export function connectEvent(api: ApiIdentity, conn: ConnectionInfo, req: Incomi
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), req.rawHeaders[i + 1] as string];
   }
   const port = req.socket.localPort ?? 0;
-  multiValueHeaders["X-Amzn-Trace-Id"] = [
-    `Root=1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
-  ];
+  multiValueHeaders["X-Amzn-Trace-Id"] = [newTraceId(now)];
   multiValueHeaders["X-Forwarded-For"] = [conn.sourceIp];
   multiValueHeaders["X-Forwarded-Port"] = [String(port)];
   multiValueHeaders["X-Forwarded-Proto"] = ["http"];

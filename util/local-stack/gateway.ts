@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as wsModule from "ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
@@ -209,16 +210,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function open(socket: WebSocket, info: ConnectionInfo): void {
     limitFrameSize(socket, MAX_FRAME_BYTES);
-    const close = (how: { code: number; reason: string }) => {
-      conn.closedBy = how;
-      socket.close(how.code, how.reason);
-    };
     const conn: LiveConnection = {
       info,
       socket,
       lastActiveAt: Date.now(),
-      idleTimer: setTimeout(() => close(GOING_AWAY), options.idleTimeoutMs),
-      maxTimer: setTimeout(() => close(GOING_AWAY), options.maxConnectionMs),
+      idleTimer: setTimeout(() => closeFromGateway(conn, GOING_AWAY), options.idleTimeoutMs),
+      maxTimer: setTimeout(() => closeFromGateway(conn, GOING_AWAY), options.maxConnectionMs),
     };
     connections.set(info.connectionId, conn);
     // ws reports protocol errors (such as an over-size frame: 1009) here, then closes; the close handler does the rest.
@@ -269,7 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const connectionId = decodeURIComponent(match[2] as string);
     const body = req.method === "POST" ? await readBody(req, MAX_MESSAGE_BYTES) : Buffer.alloc(0);
-    if (options.managementDelayMs > 0) await new Promise((r) => setTimeout(r, options.managementDelayMs));
+    if (options.managementDelayMs > 0) await sleep(options.managementDelayMs);
     if (options.managementRateLimit > 0) {
       const second = Math.floor(Date.now() / 1000);
       if (rateWindow.second !== second) rateWindow = { second, count: 0 };
@@ -300,8 +297,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         .writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
         .end(text);
     } else {
-      conn.closedBy = { code: 1000, reason: "" };
-      conn.socket.close(1000);
+      closeFromGateway(conn, { code: 1000, reason: "" });
       res.writeHead(204).end();
     }
   }
@@ -354,6 +350,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
     },
   };
+}
+
+/** Closes a connection from the gateway's side; its `$disconnect` reports this code, not the client's echo. */
+function closeFromGateway(conn: LiveConnection, how: { code: number; reason: string }): void {
+  conn.closedBy = how;
+  conn.socket.close(how.code, how.reason);
 }
 
 function refuse(socket: Duplex, status: number): void {

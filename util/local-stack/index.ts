@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import {
@@ -9,7 +10,8 @@ import {
   MAX_CONNECTION_MS,
 } from "../../src/limits.js";
 import { buildLambdaBundle, LAMBDA_HANDLER, type LambdaBundle } from "../build/lambda-bundle.js";
-import type { LocalStackOutputs } from "../lib/outputs.js";
+import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs } from "../lib/outputs.js";
+import { repoRoot } from "../lib/repo.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
 import { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
 import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda-runtime.js";
@@ -17,9 +19,6 @@ import { formatAccess, formatLambda, JsonLogFile } from "./logs.js";
 
 export { PortInUseError } from "./listen.js";
 export type { LambdaStats };
-
-/** The repository root (this file lives in `util/local-stack/`). */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Options of {@link startLocalStack}; every one has a default. */
 export interface LocalStackOptions {
@@ -98,10 +97,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const started = performance.now();
   const host = options.host ?? "127.0.0.1";
   const stage = options.stage ?? "local";
-  const stateDir = resolve(options.stateDir ?? join(repoRoot, ".local"));
+  // The default folder is where the `util/` CLIs look with `--local`.
+  const stateDir = resolve(options.stateDir ?? join(repoRoot, dirname(LOCAL_OUTPUTS_PATH)));
   const say =
     options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line)));
   const lambdaTimeoutMs = options.lambdaTimeoutMs ?? 30_000;
+  const lambdaConcurrency = options.lambdaConcurrency ?? 4;
   const functionName = `fanout-${stage}`;
   const bucket = `fanout-${stage}-connections`;
   const buildDir = join(stateDir, "build");
@@ -113,6 +114,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const accessLog = new JsonLogFile(join(stateDir, "logs", "access.log"));
   const lambdaLog = new JsonLogFile(join(stateDir, "logs", "lambda.log"));
+  const logLambda = (record: Record<string, unknown>) => {
+    lambdaLog.write(record);
+    say(formatLambda(record));
+  };
   let gateway: Gateway | undefined;
   let emulator: Emulator | undefined;
   let runtime: LambdaRuntime | undefined;
@@ -166,34 +171,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deliver: async (event) => {
         const runtime = await runtimePromise;
         for (const delay of [0, ...SNS_RETRY_DELAYS_MS]) {
-          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          if (delay > 0) await sleep(delay);
           const outcome = await runtime.invoke(event);
           if (outcome.status === "ok") return;
           if (outcome.status === "error" && outcome.error.errorType === STOPPED) return;
         }
       },
-      warn: (message) => {
-        const record = {
-          timestamp: new Date().toISOString(),
-          level: "WARN",
-          message: `local stack: ${message}`,
-        };
-        lambdaLog.write(record);
-        say(formatLambda(record));
-      },
+      warn: (message) =>
+        logLambda({ timestamp: new Date().toISOString(), level: "WARN", message: `local stack: ${message}` }),
     });
 
     const [bundle, workerFile] = await built;
     const account = emulator.topicArn.split(":")[4] ?? "000000000000";
+    const taskRoot = dirname(bundle.entryFile);
     const rt = new LambdaRuntime({
-      taskRoot: dirname(bundle.entryFile),
+      taskRoot,
       workerFile,
       functionName,
       functionArn: `arn:aws:lambda:${REGION}:${account}:function:${functionName}`,
-      concurrency: options.lambdaConcurrency ?? 4,
+      concurrency: lambdaConcurrency,
       timeoutMs: lambdaTimeoutMs,
       env: {
-        ...lambdaBaseEnv(functionName, dirname(bundle.entryFile), dirname(workerFile)),
+        ...lambdaBaseEnv(functionName, taskRoot, dirname(workerFile)),
         CONNECTION_BUCKET: bucket,
         CONNECTION_PREFIX: DEFAULT_CONNECTION_PREFIX,
         MANAGEMENT_ENDPOINT: managementEndpoint,
@@ -204,10 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         POWERTOOLS_LOG_LEVEL: "INFO",
         ...options.lambdaEnv,
       },
-      log: (record) => {
-        lambdaLog.write(record);
-        say(formatLambda(record));
-      },
+      log: logLambda,
     });
     runtime = rt;
     runtimeReady(rt);
@@ -227,7 +223,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda_log_file: lambdaLog.path,
       access_log_file: accessLog.path,
     };
-    const outputsFile = join(stateDir, "outputs.json");
+    const outputsFile = join(stateDir, basename(LOCAL_OUTPUTS_PATH));
     if (options.writeOutputs !== false) {
       await writeFile(`${outputsFile}.tmp`, `${JSON.stringify(outputs, null, 2)}\n`);
       await rename(`${outputsFile}.tmp`, outputsFile);
@@ -240,9 +236,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         `  WebSocket     ${outputs.ws_url}`,
         `  @connections  ${managementEndpoint}/@connections/{connectionId}`,
         `  S3 + SNS      ${emulator.endpoint}  bucket ${bucket}, topic ${emulator.topicArn}`,
-        `  Lambda        ${functionName}: ${(bundle.bundleBytes / 1024).toFixed(0)} KiB bundle, up to ${
-          options.lambdaConcurrency ?? 4
-        } environments, timeout ${lambdaTimeoutMs / 1000} s`,
+        `  Lambda        ${functionName}: ${(bundle.bundleBytes / 1024).toFixed(0)} KiB bundle, ` +
+          `up to ${lambdaConcurrency} environments, timeout ${lambdaTimeoutMs / 1000} s`,
         `  Logs          ${shown(accessLog.path)}  ${shown(lambdaLog.path)}`,
         options.writeOutputs === false ? "" : `  Outputs       ${shown(outputsFile)}`,
       ]

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
+import { newTraceId } from "./events.js";
 import type { FunctionError, InvokeRequest, WorkerReply, WorkerUsage } from "./lambda-protocol.js";
 
 /** How the local Lambda runtime runs the function. */
@@ -40,6 +41,16 @@ export const STOPPED = "Runtime.Stopped";
 
 const NO_USAGE: WorkerUsage = { cpuUserMicros: 0, cpuSystemMicros: 0, maxRssBytes: 0 };
 
+/** What ends an invocation in progress: the child's answer to it, or the child's exit. */
+type InvocationEnd = Extract<WorkerReply, { id: number }> | { type: "exit"; code: number | null };
+
+/** Adds `usage` to `total`: CPU times summed, peak memory maxed. */
+function addUsage(total: WorkerUsage, usage: WorkerUsage): void {
+  total.cpuUserMicros += usage.cpuUserMicros;
+  total.cpuSystemMicros += usage.cpuSystemMicros;
+  total.maxRssBytes = Math.max(total.maxRssBytes, usage.maxRssBytes);
+}
+
 /** One execution environment: a child process that handles one event at a time. */
 class ExecutionEnvironment {
   readonly child: ChildProcess;
@@ -49,7 +60,7 @@ class ExecutionEnvironment {
   requestId: string | undefined;
   private readonly ready: Promise<{ initDurationMs: number } | { error: FunctionError }>;
   private initReported = false;
-  private pending: ((reply: WorkerReply | { type: "exit"; code: number | null }) => void) | undefined;
+  private pending: ((end: InvocationEnd) => void) | undefined;
   private nextId = 0;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
@@ -98,14 +109,12 @@ class ExecutionEnvironment {
     const request: InvokeRequest = {
       id: ++this.nextId,
       requestId,
-      traceId: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`,
+      traceId: newTraceId(Date.now()),
       invokedFunctionArn: this.options.functionArn,
       deadlineMs: Date.now() + this.options.timeoutMs,
       event,
     };
-    const reply = await new Promise<
-      WorkerReply | { type: "exit"; code: number | null } | { type: "timeout" }
-    >((resolve) => {
+    const reply = await new Promise<InvocationEnd | { type: "timeout" }>((resolve) => {
       const timer = setTimeout(() => resolve({ type: "timeout" }), this.options.timeoutMs);
       this.pending = (r) => {
         clearTimeout(timer);
@@ -128,8 +137,7 @@ class ExecutionEnvironment {
       this.requestId = undefined;
       return { status: "ok", requestId, result: reply.result };
     }
-    const error =
-      reply.type === "exit" ? exitError(reply.code) : "error" in reply ? reply.error : exitError(null);
+    const error = reply.type === "error" ? reply.error : exitError(reply.code);
     this.log("ERROR", `Invoke Error ${JSON.stringify(error)}`, error);
     this.report(requestId, started, "error", initDurationMs);
     this.requestId = undefined;
@@ -239,11 +247,7 @@ export class LambdaRuntime {
   /** CPU and memory of every environment so far (children report `process.resourceUsage()` after each event). */
   stats(): LambdaStats {
     const stats = { invocations: this.invocations, ...this.retired };
-    for (const env of this.environments) {
-      stats.cpuUserMicros += env.usage.cpuUserMicros;
-      stats.cpuSystemMicros += env.usage.cpuSystemMicros;
-      stats.maxRssBytes = Math.max(stats.maxRssBytes, env.usage.maxRssBytes);
-    }
+    for (const env of this.environments) addUsage(stats, env.usage);
     return stats;
   }
 
@@ -286,9 +290,7 @@ export class LambdaRuntime {
 
   private retire(env: ExecutionEnvironment): void {
     this.environments.delete(env);
-    this.retired.cpuUserMicros += env.usage.cpuUserMicros;
-    this.retired.cpuSystemMicros += env.usage.cpuSystemMicros;
-    this.retired.maxRssBytes = Math.max(this.retired.maxRssBytes, env.usage.maxRssBytes);
+    addUsage(this.retired, env.usage);
   }
 
   private spawn(): ExecutionEnvironment {

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { InvokeRequest, WorkerReply } from "./lambda-protocol.js";
+import type { FunctionError, InvokeRequest, WorkerReply } from "./lambda-protocol.js";
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
@@ -20,7 +20,7 @@ function usage(): WorkerReply["usage"] {
   return { cpuUserMicros: u.userCPUTime, cpuSystemMicros: u.systemCPUTime, maxRssBytes: u.maxRSS * 1024 };
 }
 
-function describe(error: unknown): { errorType: string; errorMessage: string; stackTrace: string[] } {
+function describe(error: unknown): FunctionError {
   const err = error instanceof Error ? error : new Error(String(error));
   return {
     errorType: err.name,

@@ -19,6 +19,19 @@ export class JsonLogFile {
   }
 }
 
+/** Context fields Powertools adds to every line: the terminal leaves them out (the log file keeps them). */
+const HIDDEN_FIELDS: ReadonlySet<string> = new Set([
+  "service",
+  "requestId",
+  "xray_trace_id",
+  "sampling_rate",
+  "cold_start",
+  "function_arn",
+  "function_memory_size",
+  "function_name",
+  "function_request_id",
+]);
+
 function clock(date: Date): string {
   return date.toISOString().slice(11, 23);
 }
@@ -56,22 +69,11 @@ export function formatLambda(record: Record<string, unknown>): string {
     const outcome = status === "success" ? "" : ` ${status.toUpperCase()}`;
     return `${clock(new Date(String(record.time)))} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`;
   }
-  const { timestamp, level, message, service: _service, requestId: _requestId, ...rest } = record;
+  const { timestamp, level, message, ...rest } = record;
   const time =
     typeof timestamp === "string" && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
   const extras = Object.entries(rest)
-    .filter(
-      ([key]) =>
-        ![
-          "xray_trace_id",
-          "sampling_rate",
-          "cold_start",
-          "function_arn",
-          "function_memory_size",
-          "function_name",
-          "function_request_id",
-        ].includes(key),
-    )
+    .filter(([key]) => !HIDDEN_FIELDS.has(key))
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
   return [clock(time), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(
     " ",

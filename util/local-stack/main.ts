@@ -31,9 +31,9 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-function parseOptions(argv: string[]): LocalStackOptions {
-  let values: ReturnType<typeof parse>["values"];
-  function parse() {
+/** The flags as given; a malformed command line ends in a usage error. */
+function parseFlags(argv: string[]) {
+  try {
     return parseArgs({
       args: argv,
       strict: true,
@@ -52,13 +52,14 @@ function parseOptions(argv: string[]): LocalStackOptions {
         env: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
-    });
-  }
-  try {
-    values = parse().values;
+    }).values;
   } catch (error) {
-    usageError((error as Error).message);
+    return usageError((error as Error).message);
   }
+}
+
+function parseOptions(argv: string[]): LocalStackOptions {
+  const values = parseFlags(argv);
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);

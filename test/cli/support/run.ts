@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "../../support/fixtures.js";
+import { repoRoot } from "../../../util/lib/repo.js";
 
 /** A CLI's name under `util/`. */
 export type CliName = "send-data" | "connect" | "tail-logs" | "lambda-deploy";
