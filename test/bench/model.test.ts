@@ -127,6 +127,6 @@ describe("judgeGoals", () => {
     const goals = judgeGoals(results, 10);
     // Assess
     expect(goals.map((g) => g.status)).toEqual(["not measured", "met", "not measured"]);
-    expect(goals[1]?.measured).toContain("40.00x faster than the seed");
+    expect(goals[1]?.measured).toContain("40.00x faster than the sequential loop");
   });
 });

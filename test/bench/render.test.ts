@@ -50,7 +50,7 @@ describe("renderTable", () => {
     const ours = lines.find((l) => l.includes("ours via SNS"));
     expect(ours).toContain("| 100 | 2.00 | 20.00 |");
     expect(ours).toMatch(/\| NO \|$/);
-    const seed = lines.find((l) => l.includes("seed"));
+    const seed = lines.find((l) => l.includes("sequential"));
     expect(seed).toContain("(not run: too slow) | >= 1,000 | >= 12.50 |");
   });
 });

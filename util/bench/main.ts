@@ -15,26 +15,12 @@ import { type ColdStart, measureColdStart } from "./coldstart.js";
 import { describeMachine, type Machine, openFilesLimit } from "./machine.js";
 import { type GoalVerdict, judgeGoals, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
 import { type ConnectFigures, progress, Session } from "./session.js";
-import { renderTable } from "./table.js";
+import { type BenchResults, renderSummary } from "./summary.js";
 
 /** Sequential sends with a delay take at least N x delay; past this budget the seed is bounded, not run. */
 const SEQUENTIAL_BUDGET_MS = 30_000;
 
 const DRIVEN = ["http-ceiling", "seed", "aws-sample"] as const;
-
-/** Everything results.json holds. */
-interface BenchResults {
-  command: string;
-  startedAt: string;
-  finishedAt: string;
-  machine: Machine;
-  note: string;
-  options: BenchOptions;
-  connects: ConnectFigures[];
-  scenarios: ScenarioResult[];
-  goals: GoalVerdict[];
-  coldStart: ColdStart | null;
-}
 
 /** Runs every scenario of one N under one network model, the runs interleaved so drift hits all alike. */
 async function runModel(session: Session, options: BenchOptions): Promise<ScenarioResult[]> {
@@ -131,29 +117,7 @@ async function main(argv: string[]): Promise<void> {
   });
   const title = `fanout: publish to last receipt (${machine.cores} cores, ${machine.cpuModel}, Node ${machine.node})`;
   writeFileSync(join(outDir, "fanout.svg"), renderChart(scenarios, title));
-  const summary = [
-    renderTable(scenarios),
-    "",
-    ...connects.map(
-      (c) =>
-        `- connect: N = ${c.n.toLocaleString("en-US")} in ${Math.round(c.ms).toLocaleString("en-US")} ms ` +
-        `(${Math.round(c.perSec)}/s, each through $connect and the Lambda; ${c.processes} client processes)`,
-    ),
-    ...results.goals.map(
-      (goal) => `- goal: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
-    ),
-    ...(coldStart
-      ? [
-          `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +
-            `(with its source map); import ${coldStart.importMs.toFixed(0)} ms; a fresh node that imports it takes ` +
-            `${coldStart.nodeWithImportMs.toFixed(0)} ms = ${coldStart.relativeToBareNode.toFixed(2)}x a bare \`node -e 0\` ` +
-            `(${coldStart.bareNodeMs.toFixed(0)} ms); medians of ${options.quick ? 3 : 7}`,
-          `- bundle by package: ${coldStart.dependencies
-            .map((d) => `${d.name} ${(d.bytes / 1024).toFixed(1)} KiB (${(d.share * 100).toFixed(0)}%)`)
-            .join(", ")}`,
-        ]
-      : []),
-  ].join("\n");
+  const summary = renderSummary(results);
   writeFileSync(join(outDir, "results.md"), `${summary}\n`);
   process.stdout.write(
     `\n${summary}\n\nwrote results.json, results.md and fanout.svg to ${options.outDir}\n`,

@@ -1,6 +1,6 @@
 /**
  * The shape of the benchmark's results (what `bench/results.json` holds), the scenarios, the summary of repeated
- * runs and the verdict on the issue's goals. Pure, so the headline ratios are unit-tested.
+ * runs and the verdict on the targets set for it. Pure, so the headline ratios are unit-tested.
  */
 import { median, type RunFigures } from "./stats.js";
 
@@ -21,7 +21,7 @@ export type ScenarioId = (typeof SCENARIOS)[number];
 export const SCENARIO_LABELS: Record<ScenarioId, string> = {
   ceiling: "ceiling (gateway writes to every socket)",
   "http-ceiling": "HTTP ceiling (bare POSTs, 256 in flight)",
-  seed: "seed (sequential PostToConnection)",
+  seed: "sequential (one PostToConnection at a time)",
   "aws-sample": "AWS sample (unbounded Promise.all)",
   "ours-sns": "ours via SNS publish",
   "ours-broadcast": "ours via broadcast frame",
@@ -131,7 +131,7 @@ const COMFORTABLE_SHARE = 0.75;
 const fmtX = (x: number) => `${x.toFixed(2)}x`;
 const fmtMs = (ms: number) => `${Math.round(ms).toLocaleString("en-US")} ms`;
 
-/** Judges the issue's three measured goals on the results (cold start has no threshold: it is reported). */
+/** Judges the three measured targets on the results (cold start has no threshold: it is reported). */
 export function judgeGoals(results: readonly ScenarioResult[], delayMs: number): GoalVerdict[] {
   const find = (scenario: ScenarioId, n: number, delay: number) =>
     results.find((r) => r.scenario === scenario && r.n === n && r.delayMs === delay);
@@ -154,7 +154,7 @@ export function judgeGoals(results: readonly ScenarioResult[], delayMs: number):
         },
   );
 
-  const goal2 = `N = 1,000, ${delayMs} ms delay: ours >= 40x faster than the seed and faster than the AWS sample`;
+  const goal2 = `N = 1,000, ${delayMs} ms delay: ours >= 40x faster than the sequential loop and faster than the AWS sample`;
   const seed = representativeMs(find("seed", 1_000, delayMs));
   const sample = representativeMs(find("aws-sample", 1_000, delayMs));
   const vsSeed = ours.map((s) => ({ s, ms: representativeMs(find(s, 1_000, delayMs)) }));
@@ -168,7 +168,7 @@ export function judgeGoals(results: readonly ScenarioResult[], delayMs: number):
       measured: vsSeed
         .map(
           (v) =>
-            `${v.s} ${fmtMs(v.ms as number)}: ${fmtX(seed / (v.ms as number))} faster than the seed, ` +
+            `${v.s} ${fmtMs(v.ms as number)}: ${fmtX(seed / (v.ms as number))} faster than the sequential loop, ` +
             `${fmtX(sample / (v.ms as number))} faster than the AWS sample`,
         )
         .join("; "),
