@@ -187,11 +187,11 @@ describe("WebSocket API", () => {
 });
 
 describe("Lambda function", () => {
-  it("runs the bundle on nodejs22.x, arm64, with memory and timeout from variables", () => {
+  it("runs the bundle on nodejs24.x, arm64, with memory and timeout from variables", () => {
     // Prepare / Act
     const fn = tf.get("aws_lambda_function", "handler/function");
     // Assess
-    expect(fn.runtime).toBe("nodejs22.x");
+    expect(fn.runtime).toBe("nodejs24.x");
     expect(fn.architectures).toEqual(["arm64"]);
     expect(fn.handler).toBe("index.handler");
     expect(fn.memory_size).toBe("${var.lambda_memory_mb}");
@@ -487,7 +487,7 @@ describe("outputs", () => {
 });
 
 describe("stack folder", () => {
-  it("holds the Terraform file and the zip, nothing that needs cdktf", () => {
+  it("holds the Terraform file and the zip, nothing that needs CDK Terrain", () => {
     // Prepare / Act
     const fn = tf.get("aws_lambda_function", "handler/function");
     // Assess
