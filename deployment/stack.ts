@@ -47,8 +47,10 @@ export class FanoutStack extends TerraformStack {
     const vars = declareVariables(this);
 
     if (props.s3Backend) {
-      // S3-native state locking (Terraform >= 1.10, OpenTofu >= 1.10): no DynamoDB table needed.
-      new S3Backend(this, { ...props.s3Backend, encrypt: true, useLockfile: true });
+      new S3Backend(this, { ...props.s3Backend, encrypt: true });
+      // S3-native state locking (Terraform >= 1.10, OpenTofu >= 1.10): no DynamoDB table needed. An override, because
+      // CDK Terrain's own `useLockfile` fails synthesis while the stack also allows Terraform 1.5 without a backend.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
     } else {
       // A relative path: CDK Terrain's default is absolute, which breaks once the folder moves to another machine.
       new LocalBackend(this, { path: "terraform.tfstate" });
