@@ -71,8 +71,9 @@ export class HandlerFunction extends Construct {
         {
           sid: "ConnectionKeys",
           effect: "Allow",
-          // DeleteObjects (the batch call) is authorised per key as s3:DeleteObject.
-          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+          // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
+          // s3:DeleteObject). It never reads a key back.
+          actions: ["s3:PutObject", "s3:DeleteObject"],
           resources: [props.keysArn],
         },
         {
