@@ -42,7 +42,7 @@ await runCli(
       return;
     }
 
-    // Loaded only now: cdktf and the provider bindings take seconds to import, --help and usage errors need neither.
+    // Loaded only now: CDK Terrain and the provider bindings take seconds to import, --help and usage errors need neither.
     const { synthesize } = await import("./synth.js");
     const bundle = await buildLambdaBundle();
     const s3Backend = s3BackendFromEnv(process.env);

@@ -1,7 +1,7 @@
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition/index.js";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
-import { LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { DataAwsCallerIdentity } from "@cdktn/provider-aws/lib/data-aws-caller-identity/index.js";
+import { DataAwsPartition } from "@cdktn/provider-aws/lib/data-aws-partition/index.js";
+import { AwsProvider } from "@cdktn/provider-aws/lib/provider/index.js";
+import { LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktn";
 import type { Construct } from "constructs";
 import type { StackOutputs } from "../util/lib/outputs.js";
 import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js";
@@ -48,11 +48,11 @@ export class FanoutStack extends TerraformStack {
 
     if (props.s3Backend) {
       new S3Backend(this, { ...props.s3Backend, encrypt: true });
-      // S3-native state locking (Terraform >= 1.10, OpenTofu >= 1.10): no DynamoDB table needed. cdktf 0.21 predates
-      // the setting, hence the override.
+      // S3-native state locking (Terraform >= 1.10, OpenTofu >= 1.10): no DynamoDB table needed. An override, because
+      // CDK Terrain's own `useLockfile` fails synthesis while the stack also allows Terraform 1.5 without a backend.
       this.addOverride("terraform.backend.s3.use_lockfile", true);
     } else {
-      // A relative path: cdktf's default is absolute, which breaks once the folder moves to another machine.
+      // A relative path: CDK Terrain's default is absolute, which breaks once the folder moves to another machine.
       new LocalBackend(this, { path: "terraform.tfstate" });
     }
 

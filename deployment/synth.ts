@@ -1,13 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { App } from "cdktf";
+import { App } from "cdktn";
 import { STACK_NAME } from "./paths.js";
 import { FanoutStack, type FanoutStackProps } from "./stack.js";
 
 /** Options of {@link synthesize}. */
 export interface SynthOptions extends FanoutStackProps {
-  /** The cdktf output folder; the stack lands in `<outDir>/stacks/fanout`. */
+  /** The synth output folder; the stack lands in `<outDir>/stacks/fanout`. */
   outDir: string;
   /** Write HCL (`cdk.tf`) instead of Terraform JSON (`cdk.tf.json`). */
   hcl?: boolean;
@@ -24,7 +24,7 @@ export interface SynthResult {
 }
 
 /**
- * Synthesizes the stack (no cdktf-cli involved): plain Terraform that `terraform` and OpenTofu run as is, with its
+ * Synthesizes the stack (no CLI involved): plain Terraform that `terraform` and OpenTofu run as is, with its
  * own copy of the Lambda zip. The state files in the stack folder are left alone.
  * @param options - see {@link SynthOptions}
  */
@@ -38,7 +38,7 @@ export function synthesize(options: SynthOptions): SynthResult {
 
   // No stack traces: they would write this machine's absolute paths into the stack's metadata.
   const app = new App({ outdir: options.outDir, hclOutput: hcl, stackTraces: false });
-  // cdktf 0.21's stacks read SYNTH_HCL_OUTPUT from the environment, not from the App's hclOutput.
+  // CDK Terrain's stacks (like cdktf's before them) read SYNTH_HCL_OUTPUT from the environment, not from the App's hclOutput.
   const previous = process.env.SYNTH_HCL_OUTPUT;
   process.env.SYNTH_HCL_OUTPUT = String(hcl);
   try {
@@ -54,7 +54,7 @@ export function synthesize(options: SynthOptions): SynthResult {
 }
 
 /**
- * cdktf writes HCL without indentation and with quoted `depends_on` references (deprecated syntax that Terraform
+ * CDK Terrain writes HCL without indentation and with quoted `depends_on` references (deprecated syntax that Terraform
  * warns about). Unquotes those and formats the file with `terraform fmt` (or `tofu fmt`) when one is on PATH.
  * @returns the formatter used, or undefined when none was found
  */

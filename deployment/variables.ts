@@ -1,4 +1,4 @@
-import { type IResolvable, TerraformVariable } from "cdktf";
+import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
 import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";

@@ -1,8 +1,8 @@
-import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account/index.js";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js";
-import { Fn, type IResolvable, Token } from "cdktf";
+import { ApiGatewayAccount } from "@cdktn/provider-aws/lib/api-gateway-account/index.js";
+import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import { IamRole } from "@cdktn/provider-aws/lib/iam-role/index.js";
+import { IamRolePolicyAttachment } from "@cdktn/provider-aws/lib/iam-role-policy-attachment/index.js";
+import { Fn, type IResolvable, Token } from "cdktn";
 import { Construct } from "constructs";
 
 /** Settings of {@link ApiGatewayLoggingRole}. */

@@ -1,11 +1,11 @@
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
-import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket/index.js";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js";
-import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.js";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
-import { Fn, type IResolvable } from "cdktf";
+import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import { S3Bucket } from "@cdktn/provider-aws/lib/s3-bucket/index.js";
+import { S3BucketLifecycleConfiguration } from "@cdktn/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
+import { S3BucketOwnershipControls } from "@cdktn/provider-aws/lib/s3-bucket-ownership-controls/index.js";
+import { S3BucketPolicy } from "@cdktn/provider-aws/lib/s3-bucket-policy/index.js";
+import { S3BucketPublicAccessBlock } from "@cdktn/provider-aws/lib/s3-bucket-public-access-block/index.js";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
+import { Fn, type IResolvable } from "cdktn";
 import { Construct } from "constructs";
 
 /** Settings of {@link ConnectionBucket}. */

@@ -1,9 +1,9 @@
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
-import { AssetType, TerraformAsset } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktn/provider-aws/lib/cloudwatch-log-group/index.js";
+import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import { IamRole } from "@cdktn/provider-aws/lib/iam-role/index.js";
+import { IamRolePolicy } from "@cdktn/provider-aws/lib/iam-role-policy/index.js";
+import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js";
+import { AssetType, TerraformAsset } from "cdktn";
 import { Construct } from "constructs";
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../util/build/lambda-bundle.js";
 
@@ -71,8 +71,9 @@ export class HandlerFunction extends Construct {
         {
           sid: "ConnectionKeys",
           effect: "Allow",
-          // DeleteObjects (the batch call) is authorised per key as s3:DeleteObject.
-          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+          // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
+          // s3:DeleteObject). It never reads a key back.
+          actions: ["s3:PutObject", "s3:DeleteObject"],
           resources: [props.keysArn],
         },
         {

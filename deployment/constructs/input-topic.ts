@@ -1,10 +1,10 @@
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
-import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
-import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy/index.js";
-import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription/index.js";
-import { Fn, Token } from "cdktf";
+import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import type { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js";
+import { LambdaPermission } from "@cdktn/provider-aws/lib/lambda-permission/index.js";
+import { SnsTopic } from "@cdktn/provider-aws/lib/sns-topic/index.js";
+import { SnsTopicPolicy } from "@cdktn/provider-aws/lib/sns-topic-policy/index.js";
+import { SnsTopicSubscription } from "@cdktn/provider-aws/lib/sns-topic-subscription/index.js";
+import { Fn, Token } from "cdktn";
 import { Construct } from "constructs";
 
 /** Settings of {@link InputTopic}. */

@@ -1,11 +1,11 @@
-import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api/index.js";
-import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration/index.js";
-import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route/index.js";
-import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage/index.js";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
-import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
-import { Fn, type ITerraformDependable } from "cdktf";
+import { Apigatewayv2Api } from "@cdktn/provider-aws/lib/apigatewayv2-api/index.js";
+import { Apigatewayv2Integration } from "@cdktn/provider-aws/lib/apigatewayv2-integration/index.js";
+import { Apigatewayv2Route } from "@cdktn/provider-aws/lib/apigatewayv2-route/index.js";
+import { Apigatewayv2Stage } from "@cdktn/provider-aws/lib/apigatewayv2-stage/index.js";
+import { CloudwatchLogGroup } from "@cdktn/provider-aws/lib/cloudwatch-log-group/index.js";
+import type { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js";
+import { LambdaPermission } from "@cdktn/provider-aws/lib/lambda-permission/index.js";
+import { Fn, type ITerraformDependable } from "cdktn";
 import { Construct } from "constructs";
 
 /** The routes of the API, all integrated with the one handler function. */

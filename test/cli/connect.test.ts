@@ -1,8 +1,9 @@
-import { rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { delimiter, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
-import { CliProcess, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import { CliProcess, cliEnv, pathWithout, runCliToEnd, tempDir } from "./support/run.js";
 
 // The built-in client against a plain WebSocket server, for what the service never does on purpose: close with a
 // custom code, refuse the handshake, send multi-line or binary frames.
@@ -117,5 +118,34 @@ describe("util/connect (built-in client) against a plain WebSocket server", () =
     // Assess
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('{"a":1}\nbase64:AQID\n');
+  });
+});
+
+describe("the CLI tests' PATH", () => {
+  it("hides an installed websocat and keeps every other program of its folder, in PATH order", () => {
+    // Prepare: a folder with a websocat and another program, between two ordinary folders
+    const bin = join(home, "installed-bin");
+    mkdirSync(bin, { recursive: true });
+    for (const name of ["websocat", "other-tool"])
+      writeFileSync(join(bin, name), "#!/bin/sh\n", { mode: 0o755 });
+    const path = ["/first", bin, "/last"].join(delimiter);
+
+    // Act
+    const folders = pathWithout("websocat", path).split(delimiter);
+
+    // Assess
+    expect(folders).toHaveLength(3);
+    expect([folders[0], folders[2]]).toEqual(["/first", "/last"]);
+    expect(folders[1]).not.toBe(bin);
+    expect(existsSync(join(folders[1] ?? "", "other-tool"))).toBe(true);
+    expect(existsSync(join(folders[1] ?? "", "websocat"))).toBe(false);
+  });
+
+  it("is what cliEnv gives every CLI", () => {
+    // Prepare / Act
+    const path = cliEnv(home).PATH ?? "";
+
+    // Assess
+    expect(path).toBe(pathWithout("websocat", process.env.PATH ?? ""));
   });
 });

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { zipSync } from "fflate";
@@ -187,11 +187,11 @@ describe("WebSocket API", () => {
 });
 
 describe("Lambda function", () => {
-  it("runs the bundle on nodejs22.x, arm64, with memory and timeout from variables", () => {
+  it("runs the bundle on nodejs24.x, arm64, with memory and timeout from variables", () => {
     // Prepare / Act
     const fn = tf.get("aws_lambda_function", "handler/function");
     // Assess
-    expect(fn.runtime).toBe("nodejs22.x");
+    expect(fn.runtime).toBe("nodejs24.x");
     expect(fn.architectures).toEqual(["arm64"]);
     expect(fn.handler).toBe("index.handler");
     expect(fn.memory_size).toBe("${var.lambda_memory_mb}");
@@ -246,7 +246,44 @@ describe("Lambda function", () => {
   });
 });
 
+/** The IAM action that authorises each S3 call of the SDK the handler could make on connection keys. */
+const S3_KEY_ACTIONS: Record<string, string> = {
+  PutObjectCommand: "s3:PutObject",
+  DeleteObjectCommand: "s3:DeleteObject",
+  DeleteObjectsCommand: "s3:DeleteObject",
+  GetObjectCommand: "s3:GetObject",
+  HeadObjectCommand: "s3:GetObject",
+  GetObjectAttributesCommand: "s3:GetObject",
+  CopyObjectCommand: "s3:PutObject",
+};
+
+/** The S3 key actions that `src/` needs: from the SDK commands its files name. */
+function s3KeyActionsUsedBySrc(): string[] {
+  const files = readdirSync(join(repoRoot, "src"), { recursive: true, encoding: "utf8" }).filter((f) =>
+    f.endsWith(".ts"),
+  );
+  const used = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(join(repoRoot, "src", file), "utf8");
+    for (const [command, action] of Object.entries(S3_KEY_ACTIONS))
+      if (new RegExp(`\\b${command}\\b`).test(text)) used.add(action);
+  }
+  return [...used].sort();
+}
+
 describe("IAM", () => {
+  it("grants on connection keys exactly the S3 actions the handler's code calls, nothing unused", () => {
+    // Prepare
+    const used = s3KeyActionsUsedBySrc();
+    // Act
+    const keys = (tf.statements("handler/permissions") as { sid: string; actions: string[] }[]).find(
+      (statement) => statement.sid === "ConnectionKeys",
+    );
+    // Assess
+    expect(used).toEqual(["s3:DeleteObject", "s3:PutObject"]);
+    expect([...(keys?.actions ?? [])].sort()).toEqual(used);
+  });
+
   it("lets only Lambda assume the function's role", () => {
     // Prepare / Act
     const statements = tf.statements("handler/assume-role");
@@ -273,7 +310,7 @@ describe("IAM", () => {
       {
         sid: "ConnectionKeys",
         effect: "Allow",
-        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        actions: ["s3:PutObject", "s3:DeleteObject"],
         resources: [`${bucketArn}/\${var.connection_prefix}/*`],
       },
       {
@@ -487,7 +524,7 @@ describe("outputs", () => {
 });
 
 describe("stack folder", () => {
-  it("holds the Terraform file and the zip, nothing that needs cdktf", () => {
+  it("holds the Terraform file and the zip, nothing that needs CDK Terrain", () => {
     // Prepare / Act
     const fn = tf.get("aws_lambda_function", "handler/function");
     // Assess

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { repoRoot } from "../../util/lib/repo.js";
 
-/** Real events captured from AWS, shared between projects: `../shared/fixtures/aws-events/` beside the clone. */
-export const fixturesDir = resolve(repoRoot, "../shared/fixtures/aws-events");
+/** Real events captured from AWS, kept unchanged in the repository so that a clone tests on its own. */
+export const fixturesDir = resolve(repoRoot, "test/fixtures/aws-events");
 
 /** The names of the captured events. */
 export type FixtureName = "connect_1" | "disconnect_1" | "broadcast_1" | "sns_message_1";

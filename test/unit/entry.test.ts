@@ -1,10 +1,9 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ConfigError } from "../../src/config.js";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { S3ConnectionStore } from "../../src/connections.js";
-import { createDependencies, handler } from "../../src/handler.js";
+import { createDependencies } from "../../src/handler.js";
 import { ManagementSenders } from "../../src/management.js";
 import { loadEvent } from "../support/fixtures.js";
 
@@ -22,6 +21,18 @@ afterAll(() => {
   s3.restore();
 });
 
+/** The bundle's entry point and the error class of the same module instance (`instanceof` needs both fresh). */
+let handler: typeof import("../../src/handler.js").handler;
+let ConfigError: typeof import("../../src/config.js").ConfigError;
+
+// The entry point caches its dependencies at module level, as a warm Lambda does. A fresh module instance per test
+// is a cold start each time, so no test sees what another one cached, in any order (`--sequence.shuffle`).
+beforeEach(async () => {
+  vi.resetModules();
+  ({ handler } = await import("../../src/handler.js"));
+  ({ ConfigError } = await import("../../src/config.js"));
+});
+
 describe("handler (the bundle's entry point)", () => {
   it("fails with a ConfigError naming the variable, then reads the configuration again on the next event", async () => {
     // Prepare
@@ -34,13 +45,13 @@ describe("handler (the bundle's entry point)", () => {
 
     // Assess
     expect(failure).toBeInstanceOf(ConfigError);
-    expect((failure as ConfigError).variable).toBe("CONNECTION_BUCKET");
+    expect((failure as InstanceType<typeof ConfigError>).variable).toBe("CONNECTION_BUCKET");
     expect(result).toEqual({ statusCode: 200 });
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: "bucket" });
   });
 
   it("keeps the dependencies of the first good event for later (warm) invocations", async () => {
-    // Prepare: a good event first, so the test does not depend on the one above having run
+    // Prepare: a good event first, on a cold module
     vi.stubEnv("CONNECTION_BUCKET", "bucket");
     await handler(loadEvent("connect_1"), context);
     vi.stubEnv("CONNECTION_BUCKET", "another-bucket");

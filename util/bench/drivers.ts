@@ -54,8 +54,6 @@ export class Driver {
       execArgv: ["--import", "tsx", ...execArgv],
       // stdout ignored: the handler driver logs its fan-out summary there, as the Lambda does.
       stdio: ["ignore", "ignore", "inherit", "ipc"],
-      // The SDK's Node 20 end-of-support notice would interleave with the progress lines.
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     const driver = new Driver(child);
     const ready = driver.next(

@@ -54,8 +54,6 @@ async function runModel(session: Session, options: BenchOptions): Promise<Scenar
 }
 
 async function main(argv: string[]): Promise<void> {
-  // The SDK's notice that releases after January 2027 need Node 22 would interleave with the progress lines.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const options = parseBenchArgs(argv);
   if (options === null) {
     process.stdout.write(`${HELP}\n`);

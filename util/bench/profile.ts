@@ -24,7 +24,6 @@ Options:
   -h, --help         this text`;
 
 async function main(argv: string[]): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const { values } = parseCliArgs({
     args: argv,
     options: {

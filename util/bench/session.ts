@@ -76,7 +76,6 @@ export class Session {
       writeOutputs: false,
       log: false,
       lambdaConcurrency: LAMBDA_CONCURRENCY,
-      lambdaEnv: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
     const processes = options.processes;
     const pool = new ClientPool(processes);

@@ -9,7 +9,10 @@ import { repoRoot } from "../lib/repo.js";
 export const LAMBDA_HANDLER = "index.handler";
 
 /** The Lambda runtime the bundle targets; esbuild's `target` follows it. */
-export const LAMBDA_RUNTIME = "nodejs22.x";
+export const LAMBDA_RUNTIME = "nodejs24.x";
+
+/** esbuild's `target` for {@link LAMBDA_RUNTIME}: the syntax that runtime's Node runs as is. */
+export const LAMBDA_NODE_TARGET = "node24";
 
 /** What {@link buildLambdaBundle} produced. */
 export interface LambdaBundle {
@@ -48,7 +51,7 @@ const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 const ZIP_FILE_ATTRIBUTES: ZipOptions = { os: 3, attrs: 0o100644 << 16, mtime: FIXED_MTIME, level: 9 };
 
 /**
- * Bundles `src/handler.ts` for Lambda (`nodejs22.x`) into `<outDir>/lambda/index.mjs` (minified, with a source
+ * Bundles `src/handler.ts` for Lambda (`nodejs24.x`) into `<outDir>/lambda/index.mjs` (minified, with a source
  * map) and zips it into `<outDir>/lambda.zip`, byte-identical for the same sources, so `source_code_hash` changes
  * only when the code does.
  *
@@ -71,11 +74,11 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     absWorkingDir: repoRoot,
     bundle: true,
     platform: "node",
-    target: "node22",
+    target: LAMBDA_NODE_TARGET,
     format: "esm",
     // esbuild's default for platform node is main-first: the SDK's CommonJS builds, whose `require("node:https")`
     // becomes a `__require` shim that throws "Dynamic require of node:https is not supported" in an ES module.
-    // Module-first picks their ESM builds: no shim, and a smaller bundle (PROBES.md).
+    // Module-first picks their ESM builds: no shim, and a smaller bundle (measured: 452 KiB against 653 KiB).
     mainFields: ["module", "main"],
     minify: true,
     sourcemap: true,

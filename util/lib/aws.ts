@@ -1,10 +1,6 @@
 import { CliError } from "./cli.js";
 import type { OutputName, Stack } from "./stack.js";
 
-// The SDK warns on every run under Node 20 that releases after January 2027 need Node 22: true, but noise for a
-// person running a CLI, and nothing they can act on here (the Lambda itself runs nodejs22.x).
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 /** The `parseArgs` options for the AWS client of a CLI. */
 export const awsArgs = {
   region: { type: "string" },

@@ -9,7 +9,13 @@ import {
   INTEGRATION_TIMEOUT_MS,
   MAX_CONNECTION_MS,
 } from "../../src/limits.js";
-import { buildLambdaBundle, LAMBDA_HANDLER, type LambdaBundle } from "../build/lambda-bundle.js";
+import {
+  buildLambdaBundle,
+  LAMBDA_HANDLER,
+  LAMBDA_NODE_TARGET,
+  LAMBDA_RUNTIME,
+  type LambdaBundle,
+} from "../build/lambda-bundle.js";
 import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs } from "../lib/outputs.js";
 import { repoRoot } from "../lib/repo.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
@@ -281,7 +287,7 @@ function lambdaBaseEnv(functionName: string, taskRoot: string, runtimeDir: strin
     LAMBDA_TASK_ROOT: taskRoot,
     LAMBDA_RUNTIME_DIR: runtimeDir,
     _HANDLER: LAMBDA_HANDLER,
-    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_EXECUTION_ENV: `AWS_Lambda_${LAMBDA_RUNTIME}`,
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(LAMBDA_MEMORY_MB),
@@ -295,8 +301,6 @@ function lambdaBaseEnv(functionName: string, taskRoot: string, runtimeDir: strin
     // Lambda has no ~/.aws: the user's profiles (regions, endpoints, credentials) must not leak into the function.
     AWS_CONFIG_FILE: "/dev/null",
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    // The SDK warns on Node < 22 once per process; Lambda runs nodejs22.x, so the warning would be local noise.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
 }
 
@@ -308,7 +312,7 @@ async function buildWorker(outfile: string): Promise<string> {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node20",
+    target: LAMBDA_NODE_TARGET,
     logLevel: "silent",
   });
   return outfile;

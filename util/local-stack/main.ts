@@ -97,9 +97,6 @@ function parseOptions(argv: string[]): LocalStackOptions {
   };
 }
 
-// The SDK's notice that its 2027 releases need Node 22 is not something a local run can act on (the project supports
-// Node 20, and the function itself runs on nodejs22.x); it would be the first thing every `npm start` prints.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const stack = await startLocalStack(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
   // Expected failures get one line; anything else keeps its stack for a bug report.
   const message =

@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { repoRoot } from "../../../util/lib/repo.js";
 
 /** A CLI's name under `util/`. */
@@ -20,8 +20,45 @@ export function tempDir(prefix = "fanout-cli-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Each PATH folder that holds websocat, and its stand-in: the same entries as symbolic links, websocat left out. */
+const shadowFolders = new Map<string, string>();
+
 /**
- * The environment a CLI sees in tests: the caller's PATH, and nothing that could reach a real stack or real
+ * `path` with `name` taken out: each folder that holds an executable `name` is replaced by a folder of links to
+ * everything else in it, so every other program (node, bash, terraform) is still found, in the same order.
+ * @param name - the program to hide
+ * @param path - a PATH value
+ */
+export function pathWithout(name: string, path: string): string {
+  return path
+    .split(delimiter)
+    .map((folder) => {
+      if (folder === "" || !isExecutable(join(folder, name))) return folder;
+      let shadow = shadowFolders.get(folder);
+      if (shadow === undefined) {
+        shadow = join(tempDir("fanout-path-"), "bin");
+        mkdirSync(shadow);
+        for (const entry of readdirSync(folder))
+          if (entry !== name) symlinkSync(join(folder, entry), join(shadow, entry));
+        shadowFolders.set(folder, shadow);
+      }
+      return shadow;
+    })
+    .join(delimiter);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The environment a CLI sees in tests: the caller's PATH without websocat (so `util/connect` runs its built-in client
+ * whether or not websocat is installed; a test that wants websocat puts one first on PATH), and nothing that could reach a real stack or real
  * credentials: no AWS variables, a HOME without `~/.aws`, instance metadata off (it would wait on a network that is
  * not there), no Terraform workspace, and `--local` pointed at `localOutputs` (default: a file that does not exist,
  * so that a developer's running `npm start` never leaks into a test).
@@ -33,6 +70,7 @@ export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
   }
   return {
     ...env,
+    PATH: pathWithout("websocat", process.env.PATH ?? ""),
     HOME: home,
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_CONFIG_FILE: join(home, "aws-config"),
