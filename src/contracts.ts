@@ -91,7 +91,8 @@ export const LAMBDA_RUNTIME = "nodejs22.x";
 export const STACK_OUTPUT_DESCRIPTIONS = {
   ws_url: "WebSocket URL clients connect to (wss://<api>.execute-api.<region>.amazonaws.com/<stage>).",
   lambda_function_name: "Name of the Lambda function that handles every WebSocket route and SNS message.",
-  input_sns_topic_arn: "ARN of the SNS topic to publish JSON to; every message reaches every connected client.",
+  input_sns_topic_arn:
+    "ARN of the SNS topic to publish JSON to; every message reaches every connected client.",
   lambda_log_group: "CloudWatch log group of the Lambda (one JSON line per log entry).",
   api_gw_log_group: "CloudWatch log group of the WebSocket stage's access logs (one JSON line per request).",
   management_endpoint: "Base URL of the API Gateway Management API (@connections) for this stage.",

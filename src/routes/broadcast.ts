@@ -18,7 +18,10 @@ export async function broadcast(
   const frame = broadcastFrame(message);
   if (!frame.ok) return rejectFrame(deps, connectionId, frame.rejection);
   try {
-    logFanout(deps.log, await fanOut({ store: deps.store, send: deps.send, log: deps.log }, frame.data, deps.fanout));
+    logFanout(
+      deps.log,
+      await fanOut({ store: deps.store, send: deps.send, log: deps.log }, frame.data, deps.fanout),
+    );
     return { statusCode: 200 };
   } catch (error) {
     // A FanoutError carries the summary of what was sent; anything else is a bug worth its own line.

@@ -68,7 +68,10 @@ describe("parseFrame", () => {
     // Assess
     expect(parsed).toEqual({
       ok: false,
-      rejection: { code: "UNKNOWN_ACTION", message: `Unknown action (a deeply nested value); send ${EXAMPLES}.` },
+      rejection: {
+        code: "UNKNOWN_ACTION",
+        message: `Unknown action (a deeply nested value); send ${EXAMPLES}.`,
+      },
     });
   });
 
