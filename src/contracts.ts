@@ -36,6 +36,16 @@ export function isClientAction(value: unknown): value is ClientAction {
 }
 
 /**
+ * A client frame's text: `{"action":…}` followed by the action's fields, so that a tool that sends frames names
+ * its action through {@link ClientAction} and a renamed action fails to compile there too.
+ * @param action - the action
+ * @param fields - the action's fields (`message` for a broadcast)
+ */
+export function clientFrame(action: ClientAction, fields: Readonly<Record<string, unknown>> = {}): string {
+  return JSON.stringify({ action, ...fields });
+}
+
+/**
  * API Gateway's route selection for a message (`$request.body.action`): the action's route when a JSON text frame
  * names one, else `$default` (binary frames, text that is not a JSON object, unknown or non-string actions). The
  * local stack selects routes with it; the deployed API does the same by its route keys.

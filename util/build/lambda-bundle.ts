@@ -5,11 +5,8 @@ import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
 import { repoRoot } from "../lib/repo.js";
 
-/** The Lambda handler string for the bundle: the `handler` export of `index.mjs`. */
-export const LAMBDA_HANDLER = "index.handler";
-
-/** The Lambda runtime the bundle targets; esbuild's `target` follows it. */
-export const LAMBDA_RUNTIME = "nodejs22.x";
+// The handler string and the runtime, which esbuild's `target` follows, are contracts with the deployment.
+export { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
 
 /** What {@link buildLambdaBundle} produced. */
 export interface LambdaBundle {
