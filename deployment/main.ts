@@ -1,7 +1,10 @@
-import { relative } from "node:path";
-import { buildLambdaBundle } from "../util/build/lambda-bundle.js";
-import { parseCliArgs, runCli } from "../util/lib/cli.js";
-import { SYNTH_OUT_DIR } from "./paths.js";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { LAMBDA_ZIP_PATH } from "../src/contracts.js";
+import { REPO_ROOT, SYNTH_OUT_DIR } from "./paths.js";
 import type { S3StateBackend } from "./stack.js";
 
 const HELP = `Usage: npm run synth [-- --hcl]
@@ -30,21 +33,44 @@ function s3BackendFromEnv(env: NodeJS.ProcessEnv): S3StateBackend | undefined {
   };
 }
 
-await runCli(
-  "synth",
-  async () => {
-    const { values } = parseCliArgs({
+/**
+ * Builds the bundle with `util/lambda-build` (a separate program: `deployment/` and `util/` import nothing from each
+ * other) and hashes the zip it wrote, as Terraform's `source_code_hash` (base64 SHA-256).
+ */
+function buildBundle(): { zipFile: string; zipBytes: number; sourceCodeHash: string } {
+  // Its report (sizes, hash, cold import time) goes to the user as it is; a failure exits non-zero with its message.
+  execFileSync(join(REPO_ROOT, "util", "lambda-build"), [], { stdio: ["ignore", "inherit", "inherit"] });
+  const zipFile = join(REPO_ROOT, LAMBDA_ZIP_PATH);
+  const zip = readFileSync(zipFile);
+  return {
+    zipFile,
+    zipBytes: zip.byteLength,
+    sourceCodeHash: createHash("sha256").update(zip).digest("base64"),
+  };
+}
+
+/** Parses the arguments; a usage mistake exits 2 with a pointer to --help. */
+function parseCommandLine(): { hcl?: boolean; help?: boolean } {
+  try {
+    return parseArgs({
       options: { hcl: { type: "boolean" }, help: { type: "boolean", short: "h" } },
       allowPositionals: false,
-    });
-    if (values.help) {
-      process.stdout.write(`${HELP}\n`);
-      return;
-    }
+      strict: true,
+    }).values;
+  } catch (error) {
+    process.stderr.write(`synth: ${(error as Error).message}\nRun 'npm run synth -- --help' for usage.\n`);
+    process.exit(2);
+  }
+}
 
+const values = parseCommandLine();
+if (values.help) {
+  process.stdout.write(`${HELP}\n`);
+} else {
+  try {
     // Loaded only now: CDK Terrain and the provider bindings take seconds to import, --help and usage errors need neither.
     const { synthesize } = await import("./synth.js");
-    const bundle = await buildLambdaBundle();
+    const bundle = buildBundle();
     const s3Backend = s3BackendFromEnv(process.env);
     const result = synthesize({
       outDir: SYNTH_OUT_DIR,
@@ -63,6 +89,10 @@ await runCli(
     }
     lines.push("", `next     cd ${show(result.stackDir)} && terraform init && terraform apply`, "");
     process.stdout.write(lines.join("\n"));
-  },
-  "npm run synth -- --help",
-);
+  } catch (error) {
+    // One line, no stack: the build has printed its own located errors; FANOUT_DEBUG=1 shows the stack.
+    process.stderr.write(`synth: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}\n`);
+    if (process.env.FANOUT_DEBUG === "1" && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+  }
+}

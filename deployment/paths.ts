@@ -1,11 +1,14 @@
-import { join } from "node:path";
-import { repoRoot } from "../util/lib/repo.js";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { STACK_NAME, STACK_PATH, SYNTH_OUT_PATH } from "../src/contracts.js";
 
-/** The stack's name: its folder under `cdktf.out/stacks/`. */
-export const STACK_NAME = "fanout";
+/** The repository root (this file lives in `deployment/`), so that the synth writes there from any cwd. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export { STACK_NAME };
 
 /** Where `npm run synth` writes (always under the repository, whatever the cwd). */
-export const SYNTH_OUT_DIR = join(repoRoot, "cdktf.out");
+export const SYNTH_OUT_DIR = join(REPO_ROOT, SYNTH_OUT_PATH);
 
 /** The synthesized stack folder: run `terraform` here. Self-contained: it holds its own copy of the Lambda zip. */
-export const STACK_DIR = join(SYNTH_OUT_DIR, "stacks", STACK_NAME);
+export const STACK_DIR = join(REPO_ROOT, STACK_PATH);

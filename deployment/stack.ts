@@ -3,7 +3,7 @@ import { DataAwsPartition } from "@cdktn/provider-aws/lib/data-aws-partition/ind
 import { AwsProvider } from "@cdktn/provider-aws/lib/provider/index.js";
 import { LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktn";
 import type { Construct } from "constructs";
-import type { StackOutputs } from "../util/lib/outputs.js";
+import { LAMBDA_ENV, STACK_OUTPUT_DESCRIPTIONS, type StackOutputName } from "../src/contracts.js";
 import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js";
 import { ConnectionBucket } from "./constructs/connection-bucket.js";
 import { HandlerFunction } from "./constructs/handler-function.js";
@@ -100,13 +100,13 @@ export class FanoutStack extends TerraformStack {
       logRetentionDays: vars.logRetentionDays,
       // The names src/config.ts reads; it validates them at cold start.
       environment: {
-        CONNECTION_BUCKET: store.bucket.bucket,
-        CONNECTION_PREFIX: vars.connectionPrefix,
-        MANAGEMENT_ENDPOINT: api.managementEndpoint,
-        FANOUT_CONCURRENCY: Token.asString(vars.fanoutConcurrency),
-        FANOUT_SEND_TIMEOUT_MS: Token.asString(vars.fanoutSendTimeoutMs),
-        POWERTOOLS_LOG_LEVEL: vars.logLevel,
-        POWERTOOLS_SERVICE_NAME: vars.appName,
+        [LAMBDA_ENV.connectionBucket]: store.bucket.bucket,
+        [LAMBDA_ENV.connectionPrefix]: vars.connectionPrefix,
+        [LAMBDA_ENV.managementEndpoint]: api.managementEndpoint,
+        [LAMBDA_ENV.fanoutConcurrency]: Token.asString(vars.fanoutConcurrency),
+        [LAMBDA_ENV.fanoutSendTimeoutMs]: Token.asString(vars.fanoutSendTimeoutMs),
+        [LAMBDA_ENV.logLevel]: vars.logLevel,
+        [LAMBDA_ENV.serviceName]: vars.appName,
         // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
         NODE_OPTIONS: "--enable-source-maps",
       },
@@ -118,37 +118,18 @@ export class FanoutStack extends TerraformStack {
     api.routeTo(handler.function);
     topic.deliverTo(handler.function);
 
-    const outputs: Record<keyof StackOutputs, { value: string; description: string }> = {
-      ws_url: {
-        value: api.stage.invokeUrl,
-        description:
-          "WebSocket URL clients connect to (wss://<api>.execute-api.<region>.amazonaws.com/<stage>).",
-      },
-      lambda_function_name: {
-        value: handler.function.functionName,
-        description: "Name of the Lambda function that handles every WebSocket route and SNS message.",
-      },
-      input_sns_topic_arn: {
-        value: topic.topic.arn,
-        description: "ARN of the SNS topic to publish JSON to; every message reaches every connected client.",
-      },
-      lambda_log_group: {
-        value: handler.logGroup.name,
-        description: "CloudWatch log group of the Lambda (one JSON line per log entry).",
-      },
-      api_gw_log_group: {
-        value: api.logGroup.name,
-        description: "CloudWatch log group of the WebSocket stage's access logs (one JSON line per request).",
-      },
-      management_endpoint: {
-        value: api.managementEndpoint,
-        description: "Base URL of the API Gateway Management API (@connections) for this stage.",
-      },
-      connection_bucket: {
-        value: store.bucket.bucket,
-        description: "S3 bucket holding one key per live connection, under the connection prefix.",
-      },
+    const values: Record<StackOutputName, string> = {
+      ws_url: api.stage.invokeUrl,
+      lambda_function_name: handler.function.functionName,
+      input_sns_topic_arn: topic.topic.arn,
+      lambda_log_group: handler.logGroup.name,
+      api_gw_log_group: api.logGroup.name,
+      management_endpoint: api.managementEndpoint,
+      connection_bucket: store.bucket.bucket,
     };
-    for (const [outputId, config] of Object.entries(outputs)) new TerraformOutput(this, outputId, config);
+    for (const [outputId, value] of Object.entries(values)) {
+      const description = STACK_OUTPUT_DESCRIPTIONS[outputId as StackOutputName];
+      new TerraformOutput(this, outputId, { value, description });
+    }
   }
 }

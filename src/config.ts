@@ -1,3 +1,4 @@
+import { LAMBDA_ENV } from "./contracts.js";
 import { DEFAULT_CONNECTION_PREFIX } from "./limits.js";
 
 /** The Lambda's configuration, read once per cold start from the environment. */
@@ -59,12 +60,18 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig(env: Env = process.env): Config {
   return {
-    connectionBucket: required(env, "CONNECTION_BUCKET"),
-    connectionPrefix: prefix(env, "CONNECTION_PREFIX"),
-    managementEndpoint: endpoint(env, "MANAGEMENT_ENDPOINT"),
-    fanoutConcurrency: integer(env, "FANOUT_CONCURRENCY", DEFAULT_FANOUT_CONCURRENCY, 1, 1000),
-    fanoutSendTimeoutMs: integer(env, "FANOUT_SEND_TIMEOUT_MS", DEFAULT_FANOUT_SEND_TIMEOUT_MS, 100, 60_000),
-    s3ForcePathStyle: boolean(env, "S3_FORCE_PATH_STYLE", false),
+    connectionBucket: required(env, LAMBDA_ENV.connectionBucket),
+    connectionPrefix: prefix(env, LAMBDA_ENV.connectionPrefix),
+    managementEndpoint: endpoint(env, LAMBDA_ENV.managementEndpoint),
+    fanoutConcurrency: integer(env, LAMBDA_ENV.fanoutConcurrency, DEFAULT_FANOUT_CONCURRENCY, 1, 1000),
+    fanoutSendTimeoutMs: integer(
+      env,
+      LAMBDA_ENV.fanoutSendTimeoutMs,
+      DEFAULT_FANOUT_SEND_TIMEOUT_MS,
+      100,
+      60_000,
+    ),
+    s3ForcePathStyle: boolean(env, LAMBDA_ENV.s3ForcePathStyle, false),
   };
 }
 

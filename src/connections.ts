@@ -14,8 +14,13 @@ export interface ConnectionStore {
   remove(connectionId: string): Promise<void>;
   /** Removes many connections in as few calls as the store allows. */
   removeMany(connectionIds: readonly string[]): Promise<void>;
-  /** Lists every connection id, a page at a time, so that a caller can start work before the last page loads. */
-  pages(): AsyncIterable<string[]>;
+  /**
+   * Lists the connection ids in key order, a page at a time, so that a caller can start work before the last page
+   * loads.
+   * @param startAfter - list only the ids after this one (S3's `StartAfter`), so that a fan-out can be split into
+   *   slices; every id when omitted
+   */
+  pages(startAfter?: string): AsyncIterable<string[]>;
 }
 
 /** A connection store call failed. `operation` names the S3 call; `cause` is the SDK's error. */
@@ -101,7 +106,7 @@ export class S3ConnectionStore implements ConnectionStore {
   }
 
   /** @inheritdoc */
-  async *pages(): AsyncIterable<string[]> {
+  async *pages(startAfter?: string): AsyncIterable<string[]> {
     const keyPrefix = `${this.prefix}/`;
     let token: string | undefined;
     do {
@@ -112,6 +117,8 @@ export class S3ConnectionStore implements ConnectionStore {
             Prefix: keyPrefix,
             MaxKeys: S3_PAGE_SIZE,
             ContinuationToken: token,
+            // S3 ignores StartAfter once a continuation token is given, so it only places the first page.
+            StartAfter: token === undefined && startAfter !== undefined ? this.key(startAfter) : undefined,
           }),
         ),
       );

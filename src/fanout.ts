@@ -69,11 +69,16 @@ export interface FanoutSummary {
 
 /** What the engine needs; tests and the benchmark pass their own. */
 export interface FanoutDependencies {
-  /** Where the connection ids come from and where stale ones are removed. */
+  /** Where gone recipients are removed, and the ids come from when `source` is not given. */
   store: ConnectionStore;
+  /**
+   * The ids to send to, a page at a time; `store.pages()` (every connection) when omitted. A slice of the store
+   * (`store.pages(startAfter)`, cut short) lets several invocations share one fan-out.
+   */
+  source?: AsyncIterable<string[]>;
   /** Sends to one connection. */
   send: Send;
-  /** Receives the one summary line per fan-out and the rare store failure; omitted, nothing is logged. */
+  /** Receives the rare failure to remove stale keys; omitted, nothing is logged. The caller logs the summary. */
   log?: Log;
   /** Waits before a retry; replaceable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
@@ -190,15 +195,62 @@ export function isConnectionReset(error: unknown): boolean {
   );
 }
 
+/** What to do after a send failed, decided by {@link classifySendFailure}. */
+export type SendOutcome =
+  /** The recipient has gone (410): remove its key, do not retry. */
+  | { kind: "gone" }
+  /** A kept-alive socket had been closed under the request: retry at once, once. */
+  | { kind: "retryNow" }
+  /** Throttled (429): retry after a random delay in `[0, ceilingMs)`. */
+  | { kind: "retryAfter"; ceilingMs: number }
+  /** Give up on this recipient; `reason` counts it in the summary, `timedOut` when the per-call timer won. */
+  | { kind: "fail"; reason: string; timedOut: boolean };
+
+/** The retries one recipient has had so far. Reset and throttle retries are counted apart. */
+export interface RetryState {
+  /** Immediate retries after a connection reset (at most one). */
+  resets: number;
+  /** Retries after a throttled send. */
+  throttles: number;
+}
+
 /**
- * Sends one payload to every connection in the store: pages are listed while earlier ones are being sent,
- * `concurrency` workers share the ids, gone recipients are removed in batches, throttled sends are retried with
- * backoff and jitter, and no failure stops the others. Logs one summary line.
- * @param deps - the store, the send function and optionally the log, sleep and random source
+ * Classifies a failed send. Pure: the same error and state give the same outcome. A reset retry neither uses up a
+ * throttle retry nor moves the throttle backoff on, since it says nothing about the account's request rate.
+ * @param error - what the send rejected with
+ * @param state - the retries this recipient has had
+ * @param settings - throttle retries and backoff
+ */
+export function classifySendFailure(
+  error: unknown,
+  state: RetryState,
+  settings: Pick<FanoutOptions, "throttleRetries" | "retryBaseDelayMs" | "retryMaxDelayMs">,
+): SendOutcome {
+  if (error instanceof SendTimeoutError) return { kind: "fail", reason: error.name, timedOut: true };
+  if (isGone(error)) return { kind: "gone" };
+  if (state.resets === 0 && isConnectionReset(error)) return { kind: "retryNow" };
+  if (isThrottled(error) && state.throttles < settings.throttleRetries) {
+    const ceilingMs = Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** state.throttles);
+    return { kind: "retryAfter", ceilingMs };
+  }
+  const status = statusOf(error);
+  return {
+    kind: "fail",
+    reason: status === undefined ? nameOf(error) : `${nameOf(error)} (${status})`,
+    timedOut: false,
+  };
+}
+
+/**
+ * Sends one payload to every id of a source of pages: pages are listed while earlier ones are being sent,
+ * `concurrency` workers share the ids, gone recipients are removed in batches, failed sends are retried as
+ * {@link classifySendFailure} decides, and no failure stops the others. It logs nothing but a failed removal of
+ * stale keys: the caller logs the summary ({@link logFanout}).
+ * @param deps - the store, the send function and optionally the id source, log, sleep and random source
  * @param data - the payload, serialised once by the caller
  * @param options - overrides of `DEFAULT_FANOUT_OPTIONS`
  * @returns the summary
- * @throws FanoutError when listing the store failed (after sending to every id already listed)
+ * @throws FanoutError when listing failed (after sending to every id already listed)
  */
 export async function fanOut(
   deps: FanoutDependencies,
@@ -226,7 +278,7 @@ export async function fanOut(
   };
 
   const feed = new IdFeed(Math.max(1, settings.prefetchPages));
-  const listing = feed.fill(deps.store.pages());
+  const listing = feed.fill(deps.source ?? deps.store.pages());
 
   let stale: string[] = [];
   const removals: Promise<void>[] = [];
@@ -244,41 +296,39 @@ export async function fanOut(
     );
   };
 
-  const fail = (reason: string): void => {
-    summary.failed++;
-    summary.failureReasons[reason] = (summary.failureReasons[reason] ?? 0) + 1;
-  };
-
   const deliver = async (connectionId: string): Promise<void> => {
-    for (let attempt = 0; ; attempt++) {
+    const state: RetryState = { resets: 0, throttles: 0 };
+    for (;;) {
       try {
         await sendWithTimeout(deps.send, connectionId, data, settings.sendTimeoutMs);
         summary.delivered++;
         return;
       } catch (error) {
-        if (error instanceof SendTimeoutError) {
-          summary.timedOut++;
-          fail(error.name);
-        } else if (isGone(error)) {
-          summary.gone++;
-          stale.push(connectionId);
-          if (stale.length >= STALE_BATCH_SIZE) {
-            removeStale(stale);
-            stale = [];
-          }
-        } else if (attempt === 0 && isConnectionReset(error)) {
-          summary.resetRetries++;
-          continue;
-        } else if (isThrottled(error) && attempt < settings.throttleRetries) {
-          summary.throttledRetries++;
-          const ceiling = Math.min(settings.retryMaxDelayMs, settings.retryBaseDelayMs * 2 ** attempt);
-          await sleep(random() * ceiling);
-          continue;
-        } else {
-          const status = statusOf(error);
-          fail(status === undefined ? nameOf(error) : `${nameOf(error)} (${status})`);
+        const outcome = classifySendFailure(error, state, settings);
+        switch (outcome.kind) {
+          case "retryNow":
+            state.resets++;
+            summary.resetRetries++;
+            continue;
+          case "retryAfter":
+            state.throttles++;
+            summary.throttledRetries++;
+            await sleep(random() * outcome.ceilingMs);
+            continue;
+          case "gone":
+            summary.gone++;
+            stale.push(connectionId);
+            if (stale.length >= STALE_BATCH_SIZE) {
+              removeStale(stale);
+              stale = [];
+            }
+            return;
+          case "fail":
+            summary.failed++;
+            if (outcome.timedOut) summary.timedOut++;
+            summary.failureReasons[outcome.reason] = (summary.failureReasons[outcome.reason] ?? 0) + 1;
+            return;
         }
-        return;
       }
     }
   };
@@ -303,13 +353,23 @@ export async function fanOut(
   await Promise.all(removals);
   summary.durationMs = Math.round(performance.now() - started);
 
-  if (feed.failed) {
-    deps.log?.error("fan-out incomplete: listing connections failed", { ...summary, error: feed.error });
-    throw new FanoutError(summary, { cause: feed.error });
-  }
-  if (summary.failed > 0 || summary.staleDeleteFailed > 0) deps.log?.warn("fan-out done", { ...summary });
-  else deps.log?.info("fan-out done", { ...summary });
+  if (feed.failed) throw new FanoutError(summary, { cause: feed.error });
   return summary;
+}
+
+/**
+ * Logs what a fan-out did, in one line: INFO when every recipient was reached or gone, WARN when some failed or
+ * stale keys stayed, ERROR with the store's error when listing failed.
+ * @param log - the invocation's logger
+ * @param result - the summary, or what `fanOut` threw
+ */
+export function logFanout(log: Log, result: FanoutSummary | FanoutError): void {
+  if (result instanceof FanoutError) {
+    log.error("fan-out incomplete: listing connections failed", { ...result.summary, error: result.cause });
+    return;
+  }
+  if (result.failed > 0 || result.staleDeleteFailed > 0) log.warn("fan-out done", { ...result });
+  else log.info("fan-out done", { ...result });
 }
 
 /**

@@ -1,16 +1,14 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
+import { parseFrame, runAction } from "./actions.js";
 import { type Config, loadConfig } from "./config.js";
 import { type ConnectionStore, S3ConnectionStore } from "./connections.js";
 import { classifyEvent, type WebSocketEvent } from "./events.js";
 import type { Send } from "./fanout.js";
 import { createLog, type Log } from "./log.js";
 import { ManagementSenders, managementEndpoint } from "./management.js";
-import { parseFrame } from "./protocol.js";
-import { broadcast } from "./routes/broadcast.js";
 import { connect } from "./routes/connect.js";
 import { disconnect } from "./routes/disconnect.js";
-import { ping } from "./routes/ping.js";
 import { rejectFrame } from "./routes/reply.js";
 import { deliverSns } from "./routes/sns.js";
 import type { MessageDependencies, RouteResult } from "./routes/types.js";
@@ -57,9 +55,10 @@ export function createDependencies(env: Record<string, string | undefined> = pro
 type WebSocketRoute = (deps: Dependencies, event: WebSocketEvent) => Promise<RouteResult>;
 
 /**
- * The WebSocket routes by event type. Every MESSAGE route (`broadcast`, `ping`, `$default` and any other) reads
- * the frame itself: `$default` is where API Gateway sends what matched nothing, and `parseFrame` is the
- * explicit not-found path (UNKNOWN_ACTION and the other error codes).
+ * The WebSocket routes by event type. Every MESSAGE route (each client action's, `$default` and any other) reads
+ * the frame itself and runs the action's use case from the route table (`actions.ts`): `$default` is where API
+ * Gateway sends what matched nothing, and `parseFrame` is the explicit not-found path (UNKNOWN_ACTION and the
+ * other error codes).
  */
 const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], WebSocketRoute> = {
   CONNECT: (deps, event) => connect(deps, event.requestContext.connectionId),
@@ -74,9 +73,7 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
     };
     const frame = parseFrame(event.body, event.isBase64Encoded);
     if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
-    if (frame.request.action === "broadcast")
-      return broadcast(messageDeps, connectionId, frame.request.message);
-    return ping(messageDeps, connectionId);
+    return runAction(messageDeps, connectionId, frame.request);
   },
 };
 
@@ -135,8 +132,8 @@ export function createHandler(
 let cached: Dependencies | undefined;
 
 /**
- * The Lambda entry point for every event: API Gateway WebSocket events (`$connect`, `$disconnect`, `broadcast`,
- * `ping`, `$default`) and SNS events. Bundled as `index.handler`.
+ * The Lambda entry point for every event: API Gateway WebSocket events (every route key of `contracts.ts`) and
+ * SNS events. Bundled as `index.handler`.
  */
 export const handler = createHandler(() => {
   cached ??= createDependencies(process.env);

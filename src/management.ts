@@ -40,6 +40,55 @@ export const PER_CALL_MIDDLEWARE_REMOVED = [
   "getUserAgentMiddleware",
 ] as const;
 
+/** The SDK's retry middleware, replaced by a pass-through of the same name (signing is placed relative to it). */
+const RETRY_MIDDLEWARE = "retryMiddleware";
+
+/** The SDK no longer has a middleware the tuning names: an SDK update renamed or dropped it. */
+export class MiddlewareNotFoundError extends Error {
+  override readonly name = "MiddlewareNotFoundError";
+
+  /**
+   * @param middleware - the name that is missing
+   */
+  constructor(readonly middleware: string) {
+    super(
+      `the SDK has no middleware named "${middleware}"; it was renamed or dropped, so update the tuning in src/management.ts`,
+    );
+  }
+}
+
+/** What the tuning needs of a client's middleware stack. */
+export interface TunableMiddlewareStack {
+  /** Removes a middleware by name; false when there is none of that name. */
+  remove(name: string): boolean;
+  /** One `<name> - <step>` line per middleware. */
+  identify(): string[];
+}
+
+/**
+ * Removes middleware by name, loudly: `remove()` answers false for a name the stack lacks, and a tuning that
+ * silently stopped applying would only show as a slower fan-out.
+ * @param stack - the client's middleware stack
+ * @param names - the middleware to remove
+ * @throws MiddlewareNotFoundError for the first name the stack lacks
+ */
+export function removeMiddleware(stack: TunableMiddlewareStack, names: readonly string[]): void {
+  for (const name of names) {
+    if (!stack.remove(name)) throw new MiddlewareNotFoundError(name);
+  }
+}
+
+/**
+ * Checks that the stack has a middleware of this name.
+ * @param stack - the client's middleware stack
+ * @param name - the middleware
+ * @throws MiddlewareNotFoundError when it has none
+ */
+export function requireMiddleware(stack: TunableMiddlewareStack, name: string): void {
+  if (!stack.identify().some((entry) => entry.split(" - ")[0] === name))
+    throw new MiddlewareNotFoundError(name);
+}
+
 /**
  * Builds a management client tuned for fan-out, where per-call overhead decides the speed (`npm run bench`):
  * - keep-alive agents sized to the concurrency (the default agent caps at 50 sockets);
@@ -53,6 +102,8 @@ export const PER_CALL_MIDDLEWARE_REMOVED = [
  *   id (a UUID per call) and a few awaits, but signing is placed relative to its name, so the name must stay.
  * @param endpoint - the @connections base URL
  * @param options - concurrency and timeout
+ * @throws MiddlewareNotFoundError when the SDK lacks a middleware the tuning names (so every test that builds a
+ *   client fails after such an SDK update)
  */
 export function createManagementClient(
   endpoint: string,
@@ -73,12 +124,14 @@ export function createManagementClient(
       throwOnRequestTimeout: true,
     }),
   });
-  for (const name of PER_CALL_MIDDLEWARE_REMOVED) client.middlewareStack.remove(name);
+  removeMiddleware(client.middlewareStack, PER_CALL_MIDDLEWARE_REMOVED);
+  // Replaced, not removed: check the name first, since `override` on a missing name would only add a stray step.
+  requireMiddleware(client.middlewareStack, RETRY_MIDDLEWARE);
   client.middlewareStack.add((next) => (args) => next(args), {
     step: "finalizeRequest",
     priority: "high",
     tags: ["RETRY"],
-    name: "retryMiddleware",
+    name: RETRY_MIDDLEWARE,
     override: true,
   });
   return client;

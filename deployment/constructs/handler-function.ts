@@ -5,7 +5,7 @@ import { IamRolePolicy } from "@cdktn/provider-aws/lib/iam-role-policy/index.js"
 import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js";
 import { AssetType, TerraformAsset } from "cdktn";
 import { Construct } from "constructs";
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../util/build/lambda-bundle.js";
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
 
 /** Settings of {@link HandlerFunction}. */
 export interface HandlerFunctionProps {

@@ -7,27 +7,7 @@ import type { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/ind
 import { LambdaPermission } from "@cdktn/provider-aws/lib/lambda-permission/index.js";
 import { Fn, type ITerraformDependable } from "cdktn";
 import { Construct } from "constructs";
-
-/** The routes of the API, all integrated with the one handler function. */
-export const ROUTE_KEYS = ["$connect", "$disconnect", "$default", "broadcast", "ping"] as const;
-
-/**
- * One JSON object per stage access log line: who (request, connection), what (route, event), and how it ended
- * (status, integration status and error). Names from "Configure logging for WebSocket APIs in API Gateway".
- */
-export const ACCESS_LOG_FORMAT = {
-  requestId: "$context.requestId",
-  connectionId: "$context.connectionId",
-  routeKey: "$context.routeKey",
-  eventType: "$context.eventType",
-  status: "$context.status",
-  requestTime: "$context.requestTimeEpoch",
-  sourceIp: "$context.identity.sourceIp",
-  integrationStatus: "$context.integration.status",
-  integrationLatency: "$context.integration.latency",
-  integrationError: "$context.integration.error",
-  errorMessage: "$context.error.message",
-} as const;
+import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../src/contracts.js";
 
 /** Settings of {@link WebSocketApi}. */
 export interface WebSocketApiProps {

@@ -1,11 +1,11 @@
-import { FanoutError, fanOut } from "../fanout.js";
+import { FanoutError, fanOut, logFanout } from "../fanout.js";
 import { broadcastFrame, ErrorCode, errorFrame } from "../protocol.js";
 import { rejectFrame, reply } from "./reply.js";
 import type { MessageDependencies, RouteResult } from "./types.js";
 
 /**
  * `broadcast`: sends `{"message": M}` to every stored connection, the sender included. A message too large once
- * wrapped is refused to the sender alone. The fan-out logs its own summary line.
+ * wrapped, or nested too deeply to serialise, is refused to the sender alone. Logs the fan-out's summary line.
  * @param deps - store, send, log and fan-out settings
  * @param connectionId - the sender
  * @param message - the broadcast's `message` value
@@ -18,11 +18,15 @@ export async function broadcast(
   const frame = broadcastFrame(message);
   if (!frame.ok) return rejectFrame(deps, connectionId, frame.rejection);
   try {
-    await fanOut({ store: deps.store, send: deps.send, log: deps.log }, frame.data, deps.fanout);
+    logFanout(
+      deps.log,
+      await fanOut({ store: deps.store, send: deps.send, log: deps.log }, frame.data, deps.fanout),
+    );
     return { statusCode: 200 };
   } catch (error) {
-    // FanoutError has been logged with its summary by the engine; anything else is a bug worth its own line.
-    if (!(error instanceof FanoutError)) deps.log.error("broadcast failed", { error });
+    // A FanoutError carries the summary of what was sent; anything else is a bug worth its own line.
+    if (error instanceof FanoutError) logFanout(deps.log, error);
+    else deps.log.error("broadcast failed", { error });
     await reply(
       deps,
       connectionId,

@@ -1,5 +1,5 @@
 import type { SNSEvent } from "aws-lambda";
-import { fanOut, type Send } from "../fanout.js";
+import { FanoutError, fanOut, logFanout, type Send } from "../fanout.js";
 import { MAX_MESSAGE_BYTES } from "../limits.js";
 import type { MessageDependencies } from "./types.js";
 
@@ -58,9 +58,10 @@ export async function deliverSns(deps: SnsDependencies, event: SNSEvent): Promis
         deps.log.error("SNS message rejected", { reason: data });
         continue;
       }
-      await fanOut({ store: deps.store, send, log: deps.log }, data, deps.fanout);
+      logFanout(deps.log, await fanOut({ store: deps.store, send, log: deps.log }, data, deps.fanout));
     } catch (error) {
-      // The engine has logged the FanoutError with its summary.
+      if (error instanceof FanoutError) logFanout(deps.log, error);
+      else deps.log.error("SNS delivery failed", { error });
       failed.push(record.Sns.MessageId);
       firstError ??= error;
     } finally {

@@ -1,11 +1,9 @@
 import { rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { STACK_DIR } from "../../deployment/paths.js";
 import { regionOf } from "../../util/lib/aws.js";
 import { CliError, UsageError } from "../../util/lib/cli.js";
-import { repoRoot } from "../../util/lib/repo.js";
-import { DEFAULT_STACK_DIR, parseOutputs, Stack, type TerraformRunner } from "../../util/lib/stack.js";
+import { parseOutputs, Stack, type TerraformRunner } from "../../util/lib/stack.js";
 import { tempDir } from "./support/run.js";
 import { hasTerraform, writeState, writeTerraformOutputsFile } from "./support/terraform.js";
 
@@ -30,15 +28,6 @@ afterEach(() => {
 });
 
 describe("Stack on AWS (Terraform outputs)", () => {
-  it("names the folder the synth writes relative to the repository, as users type it", () => {
-    // Prepare / Act
-    const folder = resolve(repoRoot, DEFAULT_STACK_DIR);
-
-    // Assess
-    expect(DEFAULT_STACK_DIR).toBe("cdktf.out/stacks/fanout");
-    expect(folder).toBe(STACK_DIR);
-  });
-
   it(`reads every output of an applied stack (${hasTerraform ? "real terraform output -json" : "outputs file: no terraform on PATH"})`, async () => {
     // Prepare
     const dir = scratch();

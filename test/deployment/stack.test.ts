@@ -5,9 +5,8 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../deployment/constructs/websocket-api.js";
 import { synthesize } from "../../deployment/synth.js";
-import type { StackOutputs } from "../../util/lib/outputs.js";
+import { ACCESS_LOG_FORMAT, ROUTE_KEYS, type StackOutputs } from "../../src/contracts.js";
 import { repoRoot } from "../../util/lib/repo.js";
 import { TerraformJson } from "./terraform-json.js";
 

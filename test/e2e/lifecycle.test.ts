@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../deployment/constructs/websocket-api.js";
+import { ACCESS_LOG_FORMAT } from "../../src/contracts.js";
 import { newAwsId } from "../../util/local-stack/events.js";
-import { API_ROUTE_KEYS, PortInUseError } from "../../util/local-stack/index.js";
+import { PortInUseError } from "../../util/local-stack/index.js";
 import {
   Client,
   eventually,
@@ -42,17 +42,6 @@ async function closedPortUrl(): Promise<string> {
 }
 
 describe("connection lifecycle", () => {
-  it("serves the deployed API's routes", () => {
-    // Prepare
-    const deployed = [...ROUTE_KEYS].sort();
-
-    // Act
-    const local = [...API_ROUTE_KEYS].sort();
-
-    // Assess
-    expect(local).toEqual(deployed);
-  });
-
   let stack: TestStack;
   let s3: S3Client;
 

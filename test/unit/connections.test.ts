@@ -123,6 +123,30 @@ describe("S3ConnectionStore", () => {
     });
   });
 
+  it("starts the listing after a given id and keeps to the continuation token after the first page", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
+      Contents: [{ Key: "active-connections/c=" }],
+      IsTruncated: true,
+      NextContinuationToken: "next",
+    });
+    s3.on(ListObjectsV2Command, { ContinuationToken: "next" }).resolves({
+      Contents: [{ Key: "active-connections/d=" }],
+      IsTruncated: false,
+    });
+
+    // Act
+    const pages = await collect(store().pages("b="));
+
+    // Assess
+    expect(pages).toEqual([["c="], ["d="]]);
+    const inputs = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
+    expect(inputs.map((input) => [input.StartAfter, input.ContinuationToken])).toEqual([
+      ["active-connections/b=", undefined],
+      [undefined, "next"],
+    ]);
+  });
+
   it("fails the listing with ConnectionStoreError when S3 fails", async () => {
     // Prepare
     s3.on(ListObjectsV2Command).rejects("no such bucket");

@@ -4,11 +4,13 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import { S3ConnectionStore } from "../../src/connections.js";
 import {
+  classifySendFailure,
   FanoutError,
   fanOut,
   isConnectionReset,
   isGone,
   isThrottled,
+  logFanout,
   type Send,
   SendTimeoutError,
   sendWithTimeout,
@@ -43,7 +45,7 @@ afterEach(() => {
 });
 
 describe("fanOut", () => {
-  it("delivers the payload once to every stored connection and logs one summary line", async () => {
+  it("delivers the payload once to every stored connection; its summary logs as one line", async () => {
     // Prepare
     const ids = connectionIds(25);
     const { send, received } = recordingSend();
@@ -51,10 +53,13 @@ describe("fanOut", () => {
 
     // Act
     const summary = await fanOut({ store: new MemoryStore(ids), send, log }, payload, { concurrency: 4 });
+    const linesDuringFanout = log.lines.length;
+    logFanout(log, summary);
 
     // Assess
     expect(received.sort()).toEqual(ids.map((id) => `${id}:{"message":"hi"}`).sort());
     expect(summary).toMatchObject({ recipients: 25, delivered: 25, gone: 0, failed: 0, throttledRetries: 0 });
+    expect(linesDuringFanout).toBe(0);
     expect(log.lines).toHaveLength(1);
     expect(log.lines[0]).toMatchObject({ level: "info", message: "fan-out done" });
     expect(log.lines[0]?.attributes).toMatchObject({ recipients: 25, delivered: 25 });
@@ -215,6 +220,7 @@ describe("fanOut", () => {
       payload,
       { throttleRetries: 4, retryBaseDelayMs: 100, retryMaxDelayMs: 300 },
     );
+    logFanout(log, summary);
 
     // Assess
     expect(summary).toMatchObject({ delivered: 2, failed: 1, throttledRetries: 4 });
@@ -235,6 +241,7 @@ describe("fanOut", () => {
 
     // Act
     const summary = await fanOut({ store: new MemoryStore(ids), send, log }, payload);
+    logFanout(log, summary);
 
     // Assess
     expect(received).toHaveLength(3);
@@ -341,6 +348,7 @@ describe("fanOut", () => {
 
     // Act
     const summary = await fanOut({ store, send, log }, payload);
+    logFanout(log, summary);
 
     // Assess
     expect(summary).toMatchObject({ delivered: 1, gone: 2, staleDeleted: 0, staleDeleteFailed: 2 });
@@ -362,6 +370,7 @@ describe("fanOut", () => {
 
     // Act
     const failure = await fanOut({ store, send, log }, payload).catch((error: unknown) => error);
+    logFanout(log, failure as FanoutError);
 
     // Assess
     expect(failure).toBeInstanceOf(FanoutError);
@@ -371,6 +380,117 @@ describe("fanOut", () => {
     expect(log.lines.map((line) => [line.level, line.message])).toEqual([
       ["error", "fan-out incomplete: listing connections failed"],
     ]);
+  });
+  it("lets a reset retry use up no throttle retry and leave the first backoff as it was", async () => {
+    // Prepare: reset, then throttled past every retry
+    const reset = () => Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    let attempt = 0;
+    const send: Send = async () => {
+      attempt++;
+      throw attempt === 1 ? reset() : throttled();
+    };
+    const delays: number[] = [];
+
+    // Act
+    const summary = await fanOut(
+      {
+        store: new MemoryStore(connectionIds(1)),
+        send,
+        random: () => 0.999,
+        sleep: async (ms) => {
+          delays.push(ms);
+        },
+      },
+      payload,
+      { throttleRetries: 2, retryBaseDelayMs: 100, retryMaxDelayMs: 1000 },
+    );
+
+    // Assess: 1 send + 1 reset retry + 2 throttle retries, backoff from the base
+    expect(attempt).toBe(4);
+    expect(summary).toMatchObject({ failed: 1, resetRetries: 1, throttledRetries: 2 });
+    expect(delays.map(Math.round)).toEqual([100, 200]);
+  });
+
+  it("sends to the ids of the source it is given, not the whole store", async () => {
+    // Prepare
+    const ids = connectionIds(6);
+    const store = new MemoryStore(ids, 2);
+    const { send, received } = recordingSend();
+
+    // Act
+    const summary = await fanOut({ store, send, source: store.pages(ids[3]) }, payload);
+
+    // Assess
+    expect(summary.recipients).toBe(2);
+    expect(received.map((line) => line.split(":")[0])).toEqual(ids.slice(4));
+  });
+});
+
+describe("classifySendFailure", () => {
+  const settings = { throttleRetries: 3, retryBaseDelayMs: 100, retryMaxDelayMs: 1000 };
+  const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+  it.each([
+    ["a 410", gone(), { resets: 0, throttles: 0 }, { kind: "gone" }],
+    ["a bare 410", bare410(), { resets: 1, throttles: 3 }, { kind: "gone" }],
+    ["a first reset", reset, { resets: 0, throttles: 0 }, { kind: "retryNow" }],
+    ["a reset after throttles", reset, { resets: 0, throttles: 2 }, { kind: "retryNow" }],
+    [
+      "a second reset",
+      reset,
+      { resets: 1, throttles: 0 },
+      { kind: "fail", reason: "Error", timedOut: false },
+    ],
+    ["a first throttle", throttled(), { resets: 0, throttles: 0 }, { kind: "retryAfter", ceilingMs: 100 }],
+    [
+      "a throttle after a reset",
+      throttled(),
+      { resets: 1, throttles: 0 },
+      { kind: "retryAfter", ceilingMs: 100 },
+    ],
+    ["a third throttle", throttled(), { resets: 0, throttles: 2 }, { kind: "retryAfter", ceilingMs: 400 }],
+    [
+      "a throttle past the retries",
+      throttled(),
+      { resets: 0, throttles: 3 },
+      { kind: "fail", reason: "LimitExceededException (429)", timedOut: false },
+    ],
+    [
+      "a timeout",
+      new SendTimeoutError(100),
+      { resets: 0, throttles: 0 },
+      { kind: "fail", reason: "SendTimeoutError", timedOut: true },
+    ],
+    [
+      "a 403",
+      forbidden(),
+      { resets: 0, throttles: 0 },
+      { kind: "fail", reason: "ForbiddenException (403)", timedOut: false },
+    ],
+    [
+      "a non-error value",
+      "boom",
+      { resets: 0, throttles: 0 },
+      { kind: "fail", reason: "string", timedOut: false },
+    ],
+  ])("%s (retries so far %j) -> %j", (_label, error, state, expected) => {
+    // Prepare: the error and state above
+
+    // Act
+    const outcome = classifySendFailure(error, state, settings);
+
+    // Assess
+    expect(outcome).toEqual(expected);
+  });
+
+  it("caps the backoff ceiling at retryMaxDelayMs", () => {
+    // Prepare
+    const state = { resets: 0, throttles: 9 };
+
+    // Act
+    const outcome = classifySendFailure(throttled(), state, { ...settings, throttleRetries: 10 });
+
+    // Assess
+    expect(outcome).toEqual({ kind: "retryAfter", ceilingMs: 1000 });
   });
 });
 

@@ -330,6 +330,9 @@ describe("ping", () => {
 
 describe("bad frames and $default", () => {
   const tooLarge = JSON.stringify({ action: "broadcast", message: "é".repeat(65_530) });
+  // JSON.stringify recurses and ran out of stack on these (a 500 and a stack trace before MESSAGE_TOO_DEEP).
+  const deep = `{"action":"broadcast","message":${"[".repeat(4100)}${"]".repeat(4100)}}`;
+  const deepAction = `{"action":${"[".repeat(4100)}${"]".repeat(4100)}}`;
   it.each([
     ["not JSON", "hello", false, "INVALID_JSON"],
     ["an empty body", undefined, false, "INVALID_JSON"],
@@ -339,6 +342,8 @@ describe("bad frames and $default", () => {
     ["a broadcast without message", '{"action":"broadcast"}', false, "MISSING_MESSAGE"],
     ["a binary frame", "eyJhY3Rpb24iOiJwaW5nIn0=", true, "BINARY_NOT_SUPPORTED"],
     ["a payload over 128 KB once wrapped", tooLarge, false, "PAYLOAD_TOO_LARGE"],
+    ["a message nested 4,100 levels deep (8 KB)", deep, false, "MESSAGE_TOO_DEEP"],
+    ["an action nested 4,100 levels deep", deepAction, false, "UNKNOWN_ACTION"],
   ])("answers %s with %s to the sender only", async (_label, body, binary, code) => {
     // Prepare
     storedConnections(SENDER, "other=");

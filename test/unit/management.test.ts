@@ -8,9 +8,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   createManagementClient,
   ManagementSenders,
+  MiddlewareNotFoundError,
   managementEndpoint,
   PER_CALL_MIDDLEWARE_REMOVED,
   postToConnection,
+  removeMiddleware,
+  requireMiddleware,
 } from "../../src/management.js";
 
 interface HandlerSettings {
@@ -105,6 +108,51 @@ describe("createManagementClient", () => {
     ]) {
       expect(names).toContain(kept);
     }
+  });
+});
+
+describe("removeMiddleware and requireMiddleware", () => {
+  it("fails loudly when a name to remove is not in the SDK's stack", () => {
+    // Prepare: a misspelt name after the real ones
+    const client = new ApiGatewayManagementApiClient({ region: "us-east-1" });
+    const names = [...PER_CALL_MIDDLEWARE_REMOVED, "noSuchMiddleware"];
+
+    // Act
+    let failure: unknown;
+    try {
+      removeMiddleware(client.middlewareStack, names);
+    } catch (error) {
+      failure = error;
+    }
+
+    // Assess
+    expect(failure).toBeInstanceOf(MiddlewareNotFoundError);
+    expect((failure as MiddlewareNotFoundError).middleware).toBe("noSuchMiddleware");
+  });
+
+  it("finds every name the tuning removes in a fresh client of the installed SDK", () => {
+    // Prepare
+    const client = new ApiGatewayManagementApiClient({ region: "us-east-1" });
+
+    // Act
+    const attempt = () => removeMiddleware(client.middlewareStack, PER_CALL_MIDDLEWARE_REMOVED);
+
+    // Assess
+    expect(attempt).not.toThrow();
+    expect(client.middlewareStack.identify().join("\n")).not.toMatch(/loggerMiddleware/);
+  });
+
+  it("checks that the middleware it replaces exists", () => {
+    // Prepare
+    const client = new ApiGatewayManagementApiClient({ region: "us-east-1" });
+
+    // Act
+    const present = () => requireMiddleware(client.middlewareStack, "retryMiddleware");
+    const missing = () => requireMiddleware(client.middlewareStack, "retryMiddlewareV2");
+
+    // Assess
+    expect(present).not.toThrow();
+    expect(missing).toThrow(MiddlewareNotFoundError);
   });
 });
 

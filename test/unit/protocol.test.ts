@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { ACTIONS, EXAMPLES, parseFrame } from "../../src/actions.js";
+import { CLIENT_ACTIONS, ROUTE_KEYS, selectRouteKey } from "../../src/contracts.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { broadcastFrame, errorFrame, parseFrame } from "../../src/protocol.js";
+import { broadcastFrame, errorFrame } from "../../src/protocol.js";
+
+/** A broadcast whose message nests `depth` arrays: about 2 bytes per level, far below 128 KB. */
+function deeplyNested(depth: number): string {
+  return `{"action":"broadcast","message":${"[".repeat(depth)}${"]".repeat(depth)}}`;
+}
 
 describe("parseFrame", () => {
   it("reads a broadcast, keeping any JSON value as the message", () => {
@@ -48,6 +55,51 @@ describe("parseFrame", () => {
     if (!parsed.ok) {
       expect(parsed.rejection.code).toBe(code);
       expect(parsed.rejection.message).toMatch(/"action"/);
+    }
+  });
+
+  it("names a deeply nested non-string action without throwing", () => {
+    // Prepare
+    const body = `{"action":${"[".repeat(4100)}${"]".repeat(4100)}}`;
+
+    // Act
+    const parsed = parseFrame(body, false);
+
+    // Assess
+    expect(parsed).toEqual({
+      ok: false,
+      rejection: {
+        code: "UNKNOWN_ACTION",
+        message: `Unknown action (a deeply nested value); send ${EXAMPLES}.`,
+      },
+    });
+  });
+
+  it("reads every action's own example as that action", () => {
+    // Prepare
+    const examples = CLIENT_ACTIONS.map((action) => [action, ACTIONS[action].example] as const);
+
+    // Act
+    const parsed = examples.map(([, example]) => parseFrame(example, false));
+
+    // Assess
+    expect(parsed.map((frame) => frame.ok && frame.request.action)).toEqual([...CLIENT_ACTIONS]);
+    expect(examples.map(([, example]) => selectRouteKey(example))).toEqual([...CLIENT_ACTIONS]);
+  });
+
+  it("lists every action's example in the UNKNOWN_ACTION text", () => {
+    // Prepare
+    const body = '{"action":"shout"}';
+
+    // Act
+    const parsed = parseFrame(body, false);
+
+    // Assess
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.rejection.message).toBe(
+        'Unknown action "shout"; send {"action":"broadcast","message":"hello"} or {"action":"ping"}.',
+      );
     }
   });
 
@@ -119,6 +171,64 @@ describe("broadcastFrame", () => {
     // Assess
     expect(message.length).toBeLessThan(MAX_MESSAGE_BYTES);
     expect(frame.ok).toBe(false);
+  });
+});
+
+describe("broadcastFrame with a deeply nested message", () => {
+  it("refuses a message nested 4,100 levels deep (an 8 KB frame) with MESSAGE_TOO_DEEP instead of throwing", () => {
+    // Prepare
+    const parsed = parseFrame(deeplyNested(4100), false);
+    if (!parsed.ok || parsed.request.action !== "broadcast") throw new Error("the frame should parse");
+
+    // Act
+    const frame = broadcastFrame(parsed.request.message);
+
+    // Assess
+    expect(frame).toEqual({
+      ok: false,
+      rejection: {
+        code: "MESSAGE_TOO_DEEP",
+        message:
+          "The broadcast's message nests arrays or objects more than 1000 levels deep; send a flatter JSON value.",
+      },
+    });
+  });
+
+  it.each([
+    [1001, false],
+    [1000, true],
+  ])("at %i levels deep, sends it: %s", (depth, sent) => {
+    // Prepare
+    const parsed = parseFrame(deeplyNested(depth), false);
+    if (!parsed.ok || parsed.request.action !== "broadcast") throw new Error("the frame should parse");
+
+    // Act
+    const frame = broadcastFrame(parsed.request.message);
+
+    // Assess
+    expect(frame.ok).toBe(sent);
+  });
+});
+
+describe("selectRouteKey", () => {
+  it.each([
+    ['{"action":"broadcast","message":1}', "broadcast"],
+    ['{"action":"ping"}', "ping"],
+    ['{"action":"$connect"}', "$default"],
+    ['{"action":"shout"}', "$default"],
+    ['{"action":["ping"]}', "$default"],
+    ["[1]", "$default"],
+    ["nope", "$default"],
+    [undefined, "$default"],
+  ])("selects the route of %j as %s", (body, routeKey) => {
+    // Prepare: the frame above (undefined: a binary frame)
+
+    // Act
+    const selected = selectRouteKey(body);
+
+    // Assess
+    expect(selected).toBe(routeKey);
+    expect(ROUTE_KEYS).toContain(selected);
   });
 });
 

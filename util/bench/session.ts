@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { clientFrame } from "../../src/contracts.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { ClientPool } from "./clients.js";
 import { Driver } from "./drivers.js";
@@ -167,10 +168,7 @@ export class Session {
           new PublishCommand({ TopicArn: this.stack.outputs.input_sns_topic_arn, Message: payload }),
         );
       } else {
-        t0 = await this.pool.sendFrame(
-          runId,
-          JSON.stringify({ action: "broadcast", message: benchMessage(runId) }),
-        );
+        t0 = await this.pool.sendFrame(runId, clientFrame("broadcast", { message: benchMessage(runId) }));
       }
       await complete;
       await this.waitInvocations(before.invocations + 1, timeout);

@@ -3,16 +3,8 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
+import { LAMBDA_NODE_TARGET } from "../../src/contracts.js";
 import { repoRoot } from "../lib/repo.js";
-
-/** The Lambda handler string for the bundle: the `handler` export of `index.mjs`. */
-export const LAMBDA_HANDLER = "index.handler";
-
-/** The Lambda runtime the bundle targets; esbuild's `target` follows it. */
-export const LAMBDA_RUNTIME = "nodejs24.x";
-
-/** esbuild's `target` for {@link LAMBDA_RUNTIME}: the syntax that runtime's Node runs as is. */
-export const LAMBDA_NODE_TARGET = "node24";
 
 /** What {@link buildLambdaBundle} produced. */
 export interface LambdaBundle {

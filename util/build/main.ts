@@ -1,7 +1,8 @@
 import { relative } from "node:path";
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
 import { parseCliArgs, runCli } from "../lib/cli.js";
 import { measureColdImport } from "./cold-import.js";
-import { buildLambdaBundle, LAMBDA_HANDLER, LAMBDA_RUNTIME } from "./lambda-bundle.js";
+import { buildLambdaBundle } from "./lambda-bundle.js";
 
 const HELP = `Usage: util/lambda-build [--out-dir DIR]
 

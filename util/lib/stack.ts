@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { STACK_DIR } from "../../deployment/paths.js";
+import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs, STACK_PATH } from "../../src/contracts.js";
 import { CliError, UsageError } from "./cli.js";
-import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs } from "./outputs.js";
 import { repoRoot } from "./repo.js";
 
 /** The synthesized stack folder, relative to the repository root: where `terraform apply` runs. */
-export const DEFAULT_STACK_DIR = relative(repoRoot, STACK_DIR);
+export const DEFAULT_STACK_DIR = STACK_PATH;
 
 /**
  * Overrides where `--local` looks for the local stack's outputs (default `<repo>/.local/outputs.json`), for a local

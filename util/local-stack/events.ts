@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayEventWebsocketRequestContextV2, SNSEvent } from "aws-lambda";
+import { selectRouteKey } from "../../src/contracts.js";
 
 /** What every API Gateway WebSocket event of one API shares. */
 export interface ApiIdentity {
@@ -171,22 +172,12 @@ export function messageEvent(
 }
 
 /**
- * Route selection on `$request.body.action`: the action of a JSON object body when a route has that key, else
- * `$default` (non-JSON and binary bodies included).
+ * Route selection on `$request.body.action` (`selectRouteKey` of the contracts): the action's route when a JSON
+ * object body names a client action and the API has that route, else `$default` (non-JSON and binary included).
  */
 export function selectRoute(routes: ReadonlySet<string>, data: Buffer, isBinary: boolean): string {
-  if (isBinary) return "$default";
-  try {
-    const body: unknown = JSON.parse(data.toString("utf8"));
-    if (body !== null && typeof body === "object" && !Array.isArray(body)) {
-      const action = (body as { action?: unknown }).action;
-      // `$connect` and `$disconnect` are lifecycle routes that no message can select.
-      if (typeof action === "string" && routes.has(action) && !action.startsWith("$")) return action;
-    }
-  } catch {
-    // Not JSON: API Gateway cannot evaluate the expression and falls back to $default.
-  }
-  return "$default";
+  const routeKey = selectRouteKey(isBinary ? undefined : data.toString("utf8"));
+  return routes.has(routeKey) ? routeKey : "$default";
 }
 
 /** The SNS notification as SNS writes it to a subscribed SQS queue (the JSON envelope). */

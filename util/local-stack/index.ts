@@ -4,19 +4,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import {
+  LAMBDA_HANDLER,
+  LAMBDA_NODE_TARGET,
+  LAMBDA_RUNTIME,
+  LOCAL_OUTPUTS_PATH,
+  type LocalStackOutputs,
+  ROUTE_KEYS,
+} from "../../src/contracts.js";
+import {
   DEFAULT_CONNECTION_PREFIX,
   IDLE_TIMEOUT_MS,
   INTEGRATION_TIMEOUT_MS,
   MAX_CONNECTION_MS,
 } from "../../src/limits.js";
-import {
-  buildLambdaBundle,
-  LAMBDA_HANDLER,
-  LAMBDA_NODE_TARGET,
-  LAMBDA_RUNTIME,
-  type LambdaBundle,
-} from "../build/lambda-bundle.js";
-import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs } from "../lib/outputs.js";
+import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
 import { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
@@ -78,17 +79,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/**
- * The deployed API's routes (deployment/constructs/websocket-api.ts; an e2e test keeps the two equal without the
- * local stack loading the CDK code).
- */
-export const API_ROUTE_KEYS: ReadonlySet<string> = new Set([
-  "$connect",
-  "$disconnect",
-  "$default",
-  "broadcast",
-  "ping",
-]);
+/** The API's routes: the same list the deployed API is synthesized from. */
+export const API_ROUTE_KEYS: ReadonlySet<string> = new Set(ROUTE_KEYS);
 const REGION = "us-east-1";
 const LAMBDA_MEMORY_MB = 256;
 /** SNS retries a failed asynchronous Lambda invocation twice (about 1 and 2 minutes later on AWS; sooner here). */

@@ -22,8 +22,8 @@ export class MemoryStore implements ConnectionStore {
     this.removeManyCalls.push([...connectionIds]);
     for (const id of connectionIds) this.ids.delete(id);
   }
-  async *pages(): AsyncIterable<string[]> {
-    const all = [...this.ids];
+  async *pages(startAfter?: string): AsyncIterable<string[]> {
+    const all = [...this.ids].sort().filter((id) => startAfter === undefined || id > startAfter);
     for (let start = 0; start < all.length; start += this.pageSize)
       yield all.slice(start, start + this.pageSize);
   }
