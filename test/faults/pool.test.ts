@@ -33,7 +33,7 @@ describe("faults: the Lambda pool", () => {
     stack.gateway.setManagementDelayMs(400);
 
     // Act
-    all.forEach((c, i) => c.send({ action: "broadcast", message: `m${i}` }));
+    for (const [i, c] of all.entries()) c.send({ action: "broadcast", message: `m${i}` });
     await eventually("100 deliveries", () => all.every((c) => c.received.length >= 10));
 
     // Assess
@@ -52,7 +52,7 @@ describe("faults: the Lambda pool", () => {
     stack.gateway.setManagementDelayMs(1000);
 
     // Act: all ten arrive within the first fan-out's second.
-    all.forEach((c, i) => c.send({ action: "broadcast", message: `t${i}` }));
+    for (const [i, c] of all.entries()) c.send({ action: "broadcast", message: `t${i}` });
     await eventually("every sender answered", () =>
       all.every((c, i) => c.received.some(GATEWAY_ERROR) || count([c], `t${i}`) === 1),
     );
