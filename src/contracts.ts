@@ -132,6 +132,8 @@ export interface LocalStackOutputs extends StackOutputs {
   lambda_log_file: string;
   /** Path of the gateway's access log file (one JSON line per request, the stage access log's fields). */
   access_log_file: string;
+  /** The process id of the running local stack: the CLIs check it to tell a stack killed without cleaning up. */
+  pid?: string;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -151,6 +152,20 @@ describe("Stack for the local stack", () => {
     // Assess
     expect(stack.local).toBe(true);
     expect(await stack.require("ws_url")).toBe("ws://127.0.0.1:4510/local");
+  });
+
+  it("says the local stack is not running when outputs.json names a process that is gone (SIGKILL)", async () => {
+    // Prepare
+    const dir = scratch();
+    const file = join(dir, "outputs.json");
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(file, JSON.stringify({ ws_url: "ws://127.0.0.1:4510/local", pid: String(gone) }));
+
+    // Act
+    const result = new Stack({ local: true, outputs: file }).all();
+
+    // Assess
+    await expect(result).rejects.toThrow(/^the local stack is not running \(start it with npm start\)/);
   });
 
   it("says to run npm start when the local outputs are missing", async () => {

@@ -62,7 +62,7 @@ describe("npm start (util/local-stack/main.ts), run as a user runs it", () => {
     await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  it("says where it listens, writes outputs.json, refuses a second start on its port, and stops on SIGTERM", async () => {
+  it("says where it listens, writes outputs.json, refuses a second start on its state folder, and stops on SIGTERM with a last stopped line", async () => {
     // Prepare
     const stateDir = await mkdtemp(join(tmpdir(), "fanout-start-"));
     dirs.push(stateDir);
@@ -95,6 +95,7 @@ describe("npm start (util/local-stack/main.ts), run as a user runs it", () => {
         "lambda_log_file",
         "lambda_log_group",
         "management_endpoint",
+        "pid",
         "region",
         "s3_endpoint",
         "sns_endpoint",
@@ -104,8 +105,9 @@ describe("npm start (util/local-stack/main.ts), run as a user runs it", () => {
     expect(outputs.ws_url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/local$/);
     expect(secondCode).toBe(1);
     expect(second.stderr.trim().split("\n")).toEqual([
-      `npm start: the gateway port 127.0.0.1:${gatewayPort} is already in use (another local stack?): stop it, or pass --gateway-port with a free port (0 picks one)`,
+      `npm start: the state folder ${stateDir} is in use by another local stack (pid ${outputs.pid}): stop it, or pass --state-dir with another folder`,
     ]);
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("fanout local stack stopped");
     expect(closed.code).toBe(1001);
     expect(code).toBe(0);
     expect(run.stdout).toContain("gateway CONNECT    $connect 200");

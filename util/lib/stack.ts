@@ -172,7 +172,15 @@ export class Stack {
       }
       throw new CliError(`cannot read ${display(file)}: ${(error as Error).message}`);
     }
-    return parseOutputs(text, display(file));
+    const outputs = parseOutputs(text, display(file));
+    if (this.local && outputs.pid !== undefined && !processRuns(Number(outputs.pid))) {
+      // A stack killed with SIGKILL (or a crash) leaves its outputs behind; its endpoints now refuse or, worse,
+      // belong to something else.
+      throw new CliError(
+        `the local stack is not running (start it with npm start): ${display(file)} is left over`,
+      );
+    }
+    return outputs;
   }
 
   private async readTerraform(): Promise<Partial<Record<OutputName, string>>> {
@@ -231,6 +239,17 @@ function terraformError(stderr: string): string {
     .map((line) => line.replace(/^[│╷╵\s]+/, "").trim())
     .filter((line) => line !== "");
   return lines.find((line) => line.startsWith("Error:")) ?? lines.at(-1) ?? "no error message";
+}
+
+/** Whether a process with this pid runs (EPERM: it does, as another user). */
+function processRuns(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** A path as the user would type it from the cwd. */

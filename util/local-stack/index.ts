@@ -20,11 +20,19 @@ import {
 import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
-import { type Gateway, type GatewayOptions, startGateway } from "./gateway.js";
+import {
+  type AccessLogRecord,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  type Gateway,
+  type GatewayOptions,
+  startGateway,
+} from "./gateway.js";
 import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda-runtime.js";
 import { formatAccess, formatLambda, JsonLogFile } from "./logs.js";
+import { buildAtomically, lockStateDir, StateDirInUseError, type StateLock } from "./state-dir.js";
 
 export { PortInUseError } from "./listen.js";
+export { StateDirInUseError } from "./state-dir.js";
 export type { LambdaStats };
 
 /** Options of {@link startLocalStack}; every one has a default. */
@@ -53,6 +61,12 @@ export interface LocalStackOptions {
   managementDelayMs?: number;
   /** @connections calls per second before 429 LimitExceededException; default 0 (no limit). */
   managementRateLimit?: number;
+  /** Past `lambdaConcurrency` busy environments, throttle synchronous invocations as Lambda does; default false (wait). */
+  lambdaThrottle?: boolean;
+  /** API Gateway's integration timeout; default AWS's 29 s (a test shortens it). */
+  integrationTimeoutMs?: number;
+  /** Bytes waiting to be written to one client before it is closed as a slow consumer (1008); default 1 MiB. */
+  maxBufferedBytes?: number;
   /** Extra or overriding environment variables of the function (e.g. `FANOUT_CONCURRENCY`). */
   lambdaEnv?: Record<string, string>;
   /** Where the live terminal output goes (the ready text and both logs, readable); `false` for none. Default stdout. */
@@ -74,6 +88,8 @@ export interface LocalStack {
   lambda: {
     /** Completed invocations, CPU summed and peak RSS maxed over every execution environment so far. */
     stats(): Promise<LambdaStats>;
+    /** The process ids of the live execution environments (fault tests stop or kill them). */
+    pids(): number[];
   };
   /** Closes every client with 1001 and stops everything; safe to call twice. */
   stop(): Promise<void>;
@@ -86,185 +102,353 @@ const LAMBDA_MEMORY_MB = 256;
 /** SNS retries a failed asynchronous Lambda invocation twice (about 1 and 2 minutes later on AWS; sooner here). */
 const SNS_RETRY_DELAYS_MS = [1000, 2000];
 
+/** Every setting of one local stack, defaults applied. */
+interface Settings {
+  host: string;
+  stage: string;
+  stateDir: string;
+  buildDir: string;
+  functionName: string;
+  bucket: string;
+  lambdaConcurrency: number;
+  lambdaTimeoutMs: number;
+  say: (line: string) => void;
+}
+
+/** What a start has brought up so far, stopped in reverse on failure or on `stop()`. */
+interface Parts {
+  lock?: StateLock;
+  logs?: Logs;
+  gateway?: Gateway;
+  emulator?: Emulator;
+  runtime?: LambdaRuntime;
+}
+
 /**
  * Starts the whole service on `host`: the S3/SNS emulator, the Lambda runtime running the bundle that is deployed,
  * and the WebSocket gateway in front of it; writes `<stateDir>/outputs.json` when ready.
  * @param options - see {@link LocalStackOptions}
+ * @throws StateDirInUseError when another running stack uses the state folder (nothing is written then)
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started = performance.now();
-  const host = options.host ?? "127.0.0.1";
-  const stage = options.stage ?? "local";
-  // The default folder is where the `util/` CLIs look with `--local`.
-  const stateDir = resolve(options.stateDir ?? join(repoRoot, dirname(LOCAL_OUTPUTS_PATH)));
-  const say =
-    options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line)));
-  const lambdaTimeoutMs = options.lambdaTimeoutMs ?? 30_000;
-  const lambdaConcurrency = options.lambdaConcurrency ?? 4;
-  const functionName = `fanout-${stage}`;
-  const bucket = `fanout-${stage}-connections`;
-  const buildDir = join(stateDir, "build");
-  await mkdir(join(stateDir, "logs"), { recursive: true });
-
-  // The bundle is built once the gateway port is ours (so a second stack on the same port fails before it rewrites
-  // the bundle the first one loads from), while the emulator starts.
-  let built: Promise<[LambdaBundle, string]> | undefined;
-
-  const accessLog = new JsonLogFile(join(stateDir, "logs", "access.log"));
-  const lambdaLog = new JsonLogFile(join(stateDir, "logs", "lambda.log"));
-  const logLambda = (record: Record<string, unknown>) => {
-    lambdaLog.write(record);
-    say(formatLambda(record));
-  };
-  let gateway: Gateway | undefined;
-  let emulator: Emulator | undefined;
-  let runtime: LambdaRuntime | undefined;
-  // Clients first (closed with 1001), then the emulator's delivery, then the function, then the log files.
-  const stopAll = async () => {
-    await gateway?.stop();
-    await emulator?.stop();
-    await runtime?.stop();
-    await Promise.all([accessLog.close(), lambdaLog.close()]);
-  };
-
-  // The runtime needs both ports in its environment; events that arrive before it exists wait for it.
-  let runtimeReady: (runtime: LambdaRuntime) => void = () => undefined;
-  const runtimePromise = new Promise<LambdaRuntime>((r) => {
-    runtimeReady = r;
-  });
+  const settings = resolveSettings(options);
+  const parts: Parts = {};
+  let built: Promise<Built> | undefined;
   try {
-    const gatewayOptions: GatewayOptions = {
-      host,
-      port: options.gatewayPort ?? 4510,
-      stage,
-      apiId: "local00api",
-      routes: API_ROUTE_KEYS,
-      idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-      maxConnectionMs: options.maxConnectionMs ?? MAX_CONNECTION_MS,
-      integrationTimeoutMs: INTEGRATION_TIMEOUT_MS,
-      managementDelayMs: options.managementDelayMs ?? 0,
-      managementRateLimit: options.managementRateLimit ?? 0,
-      invoke: async (event) => (await runtimePromise).invoke(event),
-      accessLog: (record) => {
-        accessLog.write(record);
-        say(formatAccess(record));
-      },
-    };
-    const gw = await startGateway(gatewayOptions);
-    gateway = gw;
-    built = Promise.all([
-      buildLambdaBundle({ outDir: buildDir, quiet: options.log === false }),
-      buildWorker(join(buildDir, "runtime", "worker.mjs")),
-    ]);
+    parts.lock = await lockStateDir(settings.stateDir);
+    parts.logs = await openLogs(settings);
+    // Events that arrive before the runtime exists (it needs both ports) wait for it.
+    const runtime = deferred<LambdaRuntime>();
+    const gateway = await startLocalGateway(options, settings, parts.logs, runtime.promise);
+    parts.gateway = gateway.gateway;
+    // Built once the gateway port is ours, while the emulator starts.
+    built = buildArtifacts(settings, options.log === false);
     built.catch(() => undefined);
-    const managementEndpoint = `http://${host}:${gw.port}/${stage}`;
-
-    emulator = await startEmulator({
-      host,
-      port: options.emulatorPort ?? 4566,
-      region: REGION,
-      bucket,
-      topicName: `fanout-${stage}-input`,
-      deliveryQueueName: `fanout-${stage}-lambda-delivery`,
-      deliver: async (event) => {
-        const runtime = await runtimePromise;
-        for (const delay of [0, ...SNS_RETRY_DELAYS_MS]) {
-          if (delay > 0) await sleep(delay);
-          const outcome = await runtime.invoke(event);
-          if (outcome.status === "ok") return;
-          if (outcome.status === "error" && outcome.error.errorType === STOPPED) return;
-        }
-      },
-      warn: (message) =>
-        logLambda({ timestamp: new Date().toISOString(), level: "WARN", message: `local stack: ${message}` }),
-    });
-
-    const [bundle, workerFile] = await built;
-    const account = emulator.topicArn.split(":")[4] ?? "000000000000";
-    const taskRoot = dirname(bundle.entryFile);
-    const rt = new LambdaRuntime({
-      taskRoot,
-      workerFile,
-      functionName,
-      functionArn: `arn:aws:lambda:${REGION}:${account}:function:${functionName}`,
-      concurrency: lambdaConcurrency,
-      timeoutMs: lambdaTimeoutMs,
-      env: {
-        ...lambdaBaseEnv(functionName, taskRoot, dirname(workerFile)),
-        CONNECTION_BUCKET: bucket,
-        CONNECTION_PREFIX: DEFAULT_CONNECTION_PREFIX,
-        MANAGEMENT_ENDPOINT: managementEndpoint,
-        S3_FORCE_PATH_STYLE: "true",
-        AWS_ENDPOINT_URL_S3: emulator.endpoint,
-        FANOUT_CONCURRENCY: "100",
-        FANOUT_SEND_TIMEOUT_MS: "3000",
-        POWERTOOLS_LOG_LEVEL: "INFO",
-        ...options.lambdaEnv,
-      },
-      log: logLambda,
-    });
-    runtime = rt;
-    runtimeReady(rt);
-
-    const outputs: LocalStackOutputs = {
-      ws_url: `ws://${host}:${gw.port}/${stage}`,
-      lambda_function_name: functionName,
-      input_sns_topic_arn: emulator.topicArn,
-      lambda_log_group: lambdaLog.path,
-      api_gw_log_group: accessLog.path,
-      management_endpoint: managementEndpoint,
-      connection_bucket: bucket,
-      sns_endpoint: emulator.endpoint,
-      s3_endpoint: emulator.endpoint,
-      region: REGION,
-      connection_prefix: DEFAULT_CONNECTION_PREFIX,
-      lambda_log_file: lambdaLog.path,
-      access_log_file: accessLog.path,
-    };
-    const outputsFile = join(stateDir, basename(LOCAL_OUTPUTS_PATH));
-    if (options.writeOutputs !== false) {
-      await writeFile(`${outputsFile}.tmp`, `${JSON.stringify(outputs, null, 2)}\n`);
-      await rename(`${outputsFile}.tmp`, outputsFile);
-    }
-
-    const shown = (path: string) => (path.startsWith(repoRoot) ? relative(process.cwd(), path) || "." : path);
-    say(
-      [
-        `fanout local stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (stage "${stage}")`,
-        `  WebSocket     ${outputs.ws_url}`,
-        `  @connections  ${managementEndpoint}/@connections/{connectionId}`,
-        `  S3 + SNS      ${emulator.endpoint}  bucket ${bucket}, topic ${emulator.topicArn}`,
-        `  Lambda        ${functionName}: ${(bundle.bundleBytes / 1024).toFixed(0)} KiB bundle, ` +
-          `up to ${lambdaConcurrency} environments, timeout ${lambdaTimeoutMs / 1000} s`,
-        `  Logs          ${shown(accessLog.path)}  ${shown(lambdaLog.path)}`,
-        options.writeOutputs === false ? "" : `  Outputs       ${shown(outputsFile)}`,
-      ]
-        .filter(Boolean)
-        .join("\n"),
+    parts.emulator = await startLocalEmulator(options, settings, parts.logs, runtime.promise);
+    const bundle = await built;
+    parts.runtime = createRuntime(
+      options,
+      settings,
+      parts.logs,
+      bundle,
+      parts.emulator,
+      gateway.managementEndpoint,
     );
-
-    let stopped: Promise<void> | undefined;
-    return {
+    runtime.resolve(parts.runtime);
+    const outputs = await writeOutputs(options, settings, parts.logs, gateway, parts.emulator);
+    settings.say(readyText(options, settings, outputs, bundle, started));
+    return stackHandle(
       outputs,
-      gateway: {
-        connectionCount: () => gw.connectionCount(),
-        sendToAll: (data) => gw.sendToAll(data),
-        setManagementDelayMs: (ms) => {
-          gatewayOptions.managementDelayMs = ms;
-        },
-      },
-      lambda: { stats: async () => rt.stats() },
-      stop: () => {
-        stopped ??= stopAll();
-        return stopped;
-      },
-    };
+      gateway,
+      parts.runtime,
+      once(() => stopParts(parts, settings)),
+    );
   } catch (error) {
-    await stopAll();
-    // Let a build in progress finish writing before the caller (a test, say) removes the state folder.
+    if (!(error instanceof StateDirInUseError)) await stopParts(parts, settings, false);
+    // Let a build in progress finish before the caller (a test, say) removes the state folder.
     await built?.catch(() => undefined);
     throw error;
   }
+}
+
+function resolveSettings(options: LocalStackOptions): Settings {
+  const stage = options.stage ?? "local";
+  // The default folder is where the `util/` CLIs look with `--local`.
+  const stateDir = resolve(options.stateDir ?? join(repoRoot, dirname(LOCAL_OUTPUTS_PATH)));
+  return {
+    host: options.host ?? "127.0.0.1",
+    stage,
+    stateDir,
+    buildDir: join(stateDir, "build"),
+    functionName: `fanout-${stage}`,
+    bucket: `fanout-${stage}-connections`,
+    lambdaConcurrency: options.lambdaConcurrency ?? 4,
+    lambdaTimeoutMs: options.lambdaTimeoutMs ?? 30_000,
+    say: options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line))),
+  };
+}
+
+/** The two log files, each line also shown on the terminal when it is written (arrival order). */
+interface Logs {
+  access: JsonLogFile;
+  lambda: JsonLogFile;
+  logAccess(record: AccessLogRecord): void;
+  logLambda(record: Record<string, unknown>): void;
+}
+
+async function openLogs(settings: Settings): Promise<Logs> {
+  await mkdir(join(settings.stateDir, "logs"), { recursive: true });
+  const access = new JsonLogFile(join(settings.stateDir, "logs", "access.log"));
+  const lambda = new JsonLogFile(join(settings.stateDir, "logs", "lambda.log"));
+  return {
+    access,
+    lambda,
+    logAccess(record) {
+      access.write(record);
+      settings.say(formatAccess(record));
+    },
+    logLambda(record) {
+      lambda.write(record);
+      settings.say(formatLambda(record));
+    },
+  };
+}
+
+/** A gateway and what it is reachable at. */
+interface LocalGateway {
+  gateway: Gateway;
+  options: GatewayOptions;
+  managementEndpoint: string;
+}
+
+async function startLocalGateway(
+  options: LocalStackOptions,
+  settings: Settings,
+  logs: Logs,
+  runtime: Promise<LambdaRuntime>,
+): Promise<LocalGateway> {
+  const gatewayOptions: GatewayOptions = {
+    host: settings.host,
+    port: options.gatewayPort ?? 4510,
+    stage: settings.stage,
+    apiId: "local00api",
+    routes: API_ROUTE_KEYS,
+    idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    maxConnectionMs: options.maxConnectionMs ?? MAX_CONNECTION_MS,
+    integrationTimeoutMs: options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS,
+    managementDelayMs: options.managementDelayMs ?? 0,
+    managementRateLimit: options.managementRateLimit ?? 0,
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    invoke: async (event, started) => (await runtime).invoke(event, { started }),
+    accessLog: (record) => logs.logAccess(record),
+    notice: (message) =>
+      logs.logLambda({ timestamp: new Date().toISOString(), level: "WARN", message: `gateway: ${message}` }),
+  };
+  const gateway = await startGateway(gatewayOptions);
+  const managementEndpoint = `http://${settings.host}:${gateway.port}/${settings.stage}`;
+  return { gateway, options: gatewayOptions, managementEndpoint };
+}
+
+/** The function bundle and the execution environment script, built where the runtime loads them from. */
+interface Built {
+  bundle: LambdaBundle;
+  taskRoot: string;
+  workerFile: string;
+}
+
+async function buildArtifacts(settings: Settings, quiet: boolean): Promise<Built> {
+  // Written whole or not at all: a crash mid-build leaves the previous bundle in place.
+  const bundle = await buildAtomically(settings.buildDir, async (dir) => {
+    const [bundle] = await Promise.all([
+      buildLambdaBundle({ outDir: dir, quiet }),
+      buildWorker(join(dir, "runtime", "worker.mjs")),
+    ]);
+    return bundle;
+  });
+  return {
+    bundle,
+    taskRoot: join(settings.buildDir, "lambda"),
+    workerFile: join(settings.buildDir, "runtime", "worker.mjs"),
+  };
+}
+
+function startLocalEmulator(
+  options: LocalStackOptions,
+  settings: Settings,
+  logs: Logs,
+  runtime: Promise<LambdaRuntime>,
+): Promise<Emulator> {
+  return startEmulator({
+    host: settings.host,
+    port: options.emulatorPort ?? 4566,
+    region: REGION,
+    bucket: settings.bucket,
+    topicName: `fanout-${settings.stage}-input`,
+    deliveryQueueName: `fanout-${settings.stage}-lambda-delivery`,
+    deliver: async (event) => deliverAsync(await runtime, event),
+    warn: (message) =>
+      logs.logLambda({
+        timestamp: new Date().toISOString(),
+        level: "WARN",
+        message: `local stack: ${message}`,
+      }),
+  });
+}
+
+/**
+ * SNS invokes Lambda asynchronously: Lambda queues the event (never throttled away) and retries a failed run twice.
+ * A run cut off by a stop is not retried.
+ */
+async function deliverAsync(runtime: LambdaRuntime, event: unknown): Promise<void> {
+  for (const delay of [0, ...SNS_RETRY_DELAYS_MS]) {
+    if (delay > 0) await sleep(delay);
+    const outcome = await runtime.invoke(event, { async: true });
+    if (outcome.status === "ok") return;
+    if (outcome.status === "error" && outcome.error.errorType === STOPPED) return;
+  }
+}
+
+function createRuntime(
+  options: LocalStackOptions,
+  settings: Settings,
+  logs: Logs,
+  built: Built,
+  emulator: Emulator,
+  managementEndpoint: string,
+): LambdaRuntime {
+  const account = emulator.topicArn.split(":")[4] ?? "000000000000";
+  const { functionName } = settings;
+  return new LambdaRuntime({
+    taskRoot: built.taskRoot,
+    workerFile: built.workerFile,
+    functionName,
+    functionArn: `arn:aws:lambda:${REGION}:${account}:function:${functionName}`,
+    concurrency: settings.lambdaConcurrency,
+    throttle: options.lambdaThrottle ?? false,
+    timeoutMs: settings.lambdaTimeoutMs,
+    env: {
+      ...lambdaBaseEnv(functionName, built.taskRoot, dirname(built.workerFile)),
+      CONNECTION_BUCKET: settings.bucket,
+      CONNECTION_PREFIX: DEFAULT_CONNECTION_PREFIX,
+      MANAGEMENT_ENDPOINT: managementEndpoint,
+      S3_FORCE_PATH_STYLE: "true",
+      AWS_ENDPOINT_URL_S3: emulator.endpoint,
+      FANOUT_CONCURRENCY: "100",
+      FANOUT_SEND_TIMEOUT_MS: "3000",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+      ...options.lambdaEnv,
+    },
+    log: (record) => logs.logLambda(record),
+  });
+}
+
+async function writeOutputs(
+  options: LocalStackOptions,
+  settings: Settings,
+  logs: Logs,
+  gateway: LocalGateway,
+  emulator: Emulator,
+): Promise<LocalStackOutputs> {
+  const outputs: LocalStackOutputs = {
+    ws_url: `ws://${settings.host}:${gateway.gateway.port}/${settings.stage}`,
+    lambda_function_name: settings.functionName,
+    input_sns_topic_arn: emulator.topicArn,
+    lambda_log_group: logs.lambda.path,
+    api_gw_log_group: logs.access.path,
+    management_endpoint: gateway.managementEndpoint,
+    connection_bucket: settings.bucket,
+    sns_endpoint: emulator.endpoint,
+    s3_endpoint: emulator.endpoint,
+    region: REGION,
+    connection_prefix: DEFAULT_CONNECTION_PREFIX,
+    lambda_log_file: logs.lambda.path,
+    access_log_file: logs.access.path,
+    // The CLIs check it: outputs left by a stack that was killed must not send them to a dead endpoint.
+    pid: String(process.pid),
+  };
+  if (options.writeOutputs !== false) {
+    const file = outputsFile(settings);
+    await writeFile(`${file}.tmp`, `${JSON.stringify(outputs, null, 2)}\n`);
+    await rename(`${file}.tmp`, file);
+  }
+  return outputs;
+}
+
+function outputsFile(settings: Settings): string {
+  return join(settings.stateDir, basename(LOCAL_OUTPUTS_PATH));
+}
+
+function readyText(
+  options: LocalStackOptions,
+  settings: Settings,
+  outputs: LocalStackOutputs,
+  built: Built,
+  started: number,
+): string {
+  const shown = (path: string) => (path.startsWith(repoRoot) ? relative(process.cwd(), path) || "." : path);
+  return [
+    `fanout local stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (stage "${settings.stage}")`,
+    `  WebSocket     ${outputs.ws_url}`,
+    `  @connections  ${outputs.management_endpoint}/@connections/{connectionId}`,
+    `  S3 + SNS      ${outputs.s3_endpoint}  bucket ${settings.bucket}, topic ${outputs.input_sns_topic_arn}`,
+    `  Lambda        ${settings.functionName}: ${(built.bundle.bundleBytes / 1024).toFixed(0)} KiB bundle, ` +
+      `up to ${settings.lambdaConcurrency} environments${options.lambdaThrottle ? " (then throttled)" : ""}, ` +
+      `timeout ${settings.lambdaTimeoutMs / 1000} s`,
+    `  Logs          ${shown(outputs.access_log_file)}  ${shown(outputs.lambda_log_file)}`,
+    options.writeOutputs === false ? "" : `  Outputs       ${shown(outputsFile(settings))}`,
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
+function stackHandle(
+  outputs: LocalStackOutputs,
+  gateway: LocalGateway,
+  runtime: LambdaRuntime,
+  stop: () => Promise<void>,
+): LocalStack {
+  return {
+    outputs,
+    gateway: {
+      connectionCount: () => gateway.gateway.connectionCount(),
+      sendToAll: (data) => gateway.gateway.sendToAll(data),
+      setManagementDelayMs: (ms) => {
+        gateway.options.managementDelayMs = ms;
+      },
+    },
+    lambda: { stats: async () => runtime.stats(), pids: () => runtime.pids() },
+    stop,
+  };
+}
+
+/**
+ * Clients first (closed with 1001), then the emulator's delivery, then the function, then the log files and the
+ * lock; the last line says so.
+ */
+async function stopParts(parts: Parts, settings: Settings, announce = true): Promise<void> {
+  await parts.gateway?.stop();
+  await parts.emulator?.stop();
+  await parts.runtime?.stop();
+  await Promise.all([parts.logs?.access.close(), parts.logs?.lambda.close()]);
+  await parts.lock?.release();
+  if (announce) settings.say("fanout local stack stopped");
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => {
+    result ??= fn();
+    return result;
+  };
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 /** The environment Lambda gives every Node.js function, with local values; nothing is inherited from this shell. */

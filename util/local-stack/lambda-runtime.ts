@@ -12,8 +12,15 @@ export interface LambdaRuntimeOptions {
   workerFile: string;
   functionName: string;
   functionArn: string;
-  /** At most this many execution environments (child processes); more invocations wait for a free one. */
+  /** At most this many execution environments (child processes), started on demand. */
   concurrency: number;
+  /**
+   * What a synchronous invocation does when every environment is busy: `false` (default) waits for the next free one,
+   * as if Lambda had scaled out (the gateway does not count the wait); `true` fails it at once as Lambda throttles
+   * past its concurrency limit (429 TooManyRequestsException). Asynchronous invocations always wait: Lambda queues
+   * them and retries throttled ones.
+   */
+  throttle?: boolean;
   /** The function timeout: a longer invocation is killed with its environment. */
   timeoutMs: number;
   /** The whole environment of the function (Lambda starts from a clean environment too). */
@@ -25,8 +32,18 @@ export interface LambdaRuntimeOptions {
 /** How one invocation ended. */
 export type InvokeOutcome =
   | { status: "ok"; requestId: string; result: unknown }
-  | { status: "error"; requestId: string; error: FunctionError }
-  | { status: "timeout"; requestId: string };
+  /** `stopped`: the invocation never ran or was cut off because the local stack is stopping. */
+  | { status: "error"; requestId: string; error: FunctionError; stopped?: boolean }
+  | { status: "timeout"; requestId: string }
+  | { status: "throttled"; requestId: string };
+
+/** How an invocation is made. */
+export interface InvokeOptions {
+  /** Called once an execution environment has taken the event (after any wait for a free one). */
+  started?: () => void;
+  /** An asynchronous invocation (SNS): waits for an environment even when the runtime throttles. */
+  async?: boolean;
+}
 
 /** Summed (CPU) or maxed (memory) over every environment the runtime has run, live or retired. */
 export interface LambdaStats {
@@ -56,6 +73,8 @@ class ExecutionEnvironment {
   readonly child: ChildProcess;
   usage: WorkerUsage = NO_USAGE;
   dead = false;
+  /** Killed because the runtime stops: its end is not the function's failure and is not logged. */
+  stopping = false;
   /** The request id of the invocation in progress, for the log lines the function writes. */
   requestId: string | undefined;
   private readonly ready: Promise<{ initDurationMs: number } | { error: FunctionError }>;
@@ -137,6 +156,10 @@ class ExecutionEnvironment {
       this.requestId = undefined;
       return { status: "ok", requestId, result: reply.result };
     }
+    if (reply.type === "exit" && this.stopping) {
+      this.requestId = undefined;
+      return { status: "error", requestId, error: stoppedError(), stopped: true };
+    }
     const error = reply.type === "error" ? reply.error : exitError(reply.code);
     this.log("ERROR", `Invoke Error ${JSON.stringify(error)}`, error);
     this.report(requestId, started, "error", initDurationMs);
@@ -200,6 +223,10 @@ class ExecutionEnvironment {
   }
 }
 
+function stoppedError(): FunctionError {
+  return { errorType: STOPPED, errorMessage: "the local stack is stopping", stackTrace: [] };
+}
+
 function exitError(code: number | null): FunctionError {
   return {
     errorType: "Runtime.ExitError",
@@ -211,7 +238,7 @@ function exitError(code: number | null): FunctionError {
 /**
  * Runs the function the way Lambda does: a pool of execution environments started on demand (cold starts), each
  * handling one event at a time and keeping its module state between invocations; a timed-out or crashed
- * environment is replaced. Where Lambda would scale past the pool or throttle, invocations wait their turn.
+ * environment is replaced. Past the pool, see {@link LambdaRuntimeOptions.throttle}.
  */
 export class LambdaRuntime {
   private readonly environments = new Set<ExecutionEnvironment>();
@@ -224,17 +251,14 @@ export class LambdaRuntime {
   constructor(private readonly options: LambdaRuntimeOptions) {}
 
   /** Invokes the function with one event and waits for the outcome (never rejects). */
-  async invoke(event: unknown): Promise<InvokeOutcome> {
+  async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeOutcome> {
     const requestId = randomUUID();
-    const env = this.stopped ? undefined : await this.acquire();
-    if (!env) {
-      const error = {
-        errorType: STOPPED,
-        errorMessage: "the local stack is stopping",
-        stackTrace: [],
-      };
-      return { status: "error", requestId, error };
+    if (this.options.throttle && !options.async && !this.hasCapacity()) {
+      return { status: "throttled", requestId };
     }
+    const env = this.stopped ? undefined : await this.acquire();
+    if (!env) return { status: "error", requestId, error: stoppedError(), stopped: true };
+    options.started?.();
     try {
       return await env.invoke(event, requestId);
     } finally {
@@ -251,9 +275,25 @@ export class LambdaRuntime {
     return stats;
   }
 
-  /** Kills every environment. Invocations in progress end as errors; waiting ones end without running. */
+  /** The process ids of the live execution environments. */
+  pids(): number[] {
+    return [...this.environments].flatMap((env) =>
+      env.child.pid === undefined || env.dead ? [] : [env.child.pid],
+    );
+  }
+
+  /** Whether an invocation would get an environment now, without waiting. */
+  private hasCapacity(): boolean {
+    return this.idle.some((env) => !env.dead) || this.environments.size < this.options.concurrency;
+  }
+
+  /**
+   * Kills every environment. Invocations in progress and waiting ones end as `stopped` errors, which nobody logs:
+   * stopping the stack is not the function failing.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const env of this.environments) env.stopping = true;
     for (const waiter of this.waiting.splice(0)) waiter(undefined);
     const exits = [...this.environments].map(
       (env) =>

@@ -36,10 +36,16 @@ function clock(date: Date): string {
   return date.toISOString().slice(11, 23);
 }
 
+/*
+ * Terminal lines are printed in the order they arrive and stamped with the time they are printed, so the clock
+ * column only ever goes forward. A request's line arrives when it ends; its start time and latency are in the log
+ * file (requestTime, integrationLatency), as in the stage's access log.
+ */
+
 /** One readable terminal line for an access log record: `12:00:01.123 gateway MESSAGE    broadcast 200 Ek02…= 12 ms`. */
-export function formatAccess(record: AccessLogRecord): string {
+export function formatAccess(record: AccessLogRecord, now = new Date()): string {
   const parts = [
-    clock(new Date(Number(record.requestTime))),
+    clock(now),
     "gateway",
     record.eventType.padEnd(10),
     record.routeKey,
@@ -58,7 +64,7 @@ export function formatAccess(record: AccessLogRecord): string {
  * One readable terminal line for a Lambda log record: the function's JSON lines as `time lambda LEVEL message k=v`,
  * the platform's report as `time lambda REPORT <requestId> 12.3 ms, 61 MB`.
  */
-export function formatLambda(record: Record<string, unknown>): string {
+export function formatLambda(record: Record<string, unknown>, now = new Date()): string {
   if (record.type === "platform.report") {
     const { requestId, metrics, status } = record.record as {
       requestId: string;
@@ -67,15 +73,13 @@ export function formatLambda(record: Record<string, unknown>): string {
     };
     const init = metrics.initDurationMs === undefined ? "" : `, init ${metrics.initDurationMs.toFixed(1)} ms`;
     const outcome = status === "success" ? "" : ` ${status.toUpperCase()}`;
-    return `${clock(new Date(String(record.time)))} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`;
+    return `${clock(now)} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`;
   }
-  const { timestamp, level, message, ...rest } = record;
-  const time =
-    typeof timestamp === "string" && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
+  const { timestamp: _timestamp, level, message, ...rest } = record;
   const extras = Object.entries(rest)
     .filter(([key]) => !HIDDEN_FIELDS.has(key))
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
-  return [clock(time), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(
+  return [clock(now), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(
     " ",
   );
 }

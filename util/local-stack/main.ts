@@ -2,8 +2,10 @@
  * `npm start`: runs the whole service on 127.0.0.1 until Ctrl-C / SIGTERM. A thin entry: options in, stack up,
  * signals wired; everything else is in ./index.ts.
  */
+
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { type LocalStackOptions, PortInUseError, startLocalStack } from "./index.js";
+import { type LocalStackOptions, PortInUseError, StateDirInUseError, startLocalStack } from "./index.js";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -12,16 +14,23 @@ and the Lambda bundle that is deployed, in child processes. Writes .local/output
 .local/logs/access.log and .local/logs/lambda.log (one JSON object a line, also shown here). Ctrl-C stops it.
 
 Options:
-  --host ADDRESS             address to bind (default 127.0.0.1)
+  --host ADDRESS             address to bind (default 127.0.0.1); a loopback address unless --allow-remote
+  --allow-remote             allow --host to be a non-loopback address: the stack has no authentication, and
+                             anyone who can reach it can connect, publish and read the logs' connection ids
   --gateway-port PORT        WebSocket + @connections port (default 4510; 0 = any free port)
   --emulator-port PORT       S3/SNS endpoint port (default 4566; 0 = any free port)
   --stage NAME               API stage, the URL path (default local)
   --state-dir DIR            where outputs.json, logs/ and the built bundle go (default .local)
-  --concurrency N            Lambda execution environments at most (default 4)
+  --concurrency N            Lambda execution environments at most (default 4); past them an invocation waits for
+                             a free one, and the wait does not count towards the 29 s integration timeout
+  --throttle                 past --concurrency busy environments, throttle like Lambda: a message or connect
+                             fails at once (500, Lambda.TooManyRequestsException); SNS events still wait
   --timeout-ms MS            Lambda function timeout (default 30000)
   --idle-timeout-ms MS       close connections idle this long (default 600000, AWS's 10 minutes)
   --max-connection-ms MS     close connections after this long (default 7200000, AWS's 2 hours)
   --management-delay-ms MS   delay added to every @connections call (default 0)
+  --management-rate-limit N  @connections calls per second before 429 LimitExceededException (default 0: none)
+  --max-buffered-bytes N     bytes waiting for one slow client before it is closed with 1008 (default 1048576)
   --env KEY=VALUE            set an environment variable of the function (repeatable)
   -h, --help                 show this help
 `;
@@ -49,6 +58,10 @@ function parseFlags(argv: string[]) {
         "idle-timeout-ms": { type: "string" },
         "max-connection-ms": { type: "string" },
         "management-delay-ms": { type: "string" },
+        "management-rate-limit": { type: "string" },
+        "max-buffered-bytes": { type: "string" },
+        throttle: { type: "boolean", default: false },
+        "allow-remote": { type: "boolean", default: false },
         env: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -83,7 +96,7 @@ function parseOptions(argv: string[]): LocalStackOptions {
     usageError(`--stage must be letters, digits, '-' or '_', got "${stage}"`);
   }
   return {
-    host: values.host,
+    host: checkHost(values.host, values["allow-remote"] === true),
     gatewayPort: int("gateway-port", 0, 65535),
     emulatorPort: int("emulator-port", 0, 65535),
     stage,
@@ -93,8 +106,33 @@ function parseOptions(argv: string[]): LocalStackOptions {
     idleTimeoutMs: int("idle-timeout-ms", 1, 2 ** 31 - 1),
     maxConnectionMs: int("max-connection-ms", 1, 2 ** 31 - 1),
     managementDelayMs: int("management-delay-ms", 0, 60_000),
+    managementRateLimit: int("management-rate-limit", 0, 1_000_000),
+    maxBufferedBytes: int("max-buffered-bytes", 1024, 2 ** 31 - 1),
+    lambdaThrottle: values.throttle === true,
     lambdaEnv,
   };
+}
+
+/**
+ * The address to bind: loopback unless the user says otherwise. The stack has no authentication, so binding every
+ * interface (an empty host, 0.0.0.0) or a LAN address exposes it to the network.
+ */
+function checkHost(host: string | undefined, allowRemote: boolean): string | undefined {
+  if (host === undefined) return undefined;
+  if (host.trim() === "")
+    usageError("--host must not be empty (it would bind every interface); omit it for 127.0.0.1");
+  if (!allowRemote && !isLoopback(host)) {
+    usageError(
+      `--host ${host} is not a loopback address: add --allow-remote to expose the stack to the network`,
+    );
+  }
+  return host;
+}
+
+function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1" || host === "[::1]") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return /^::ffff:127\./i.test(host);
 }
 
 const stack = await startLocalStack(parseOptions(process.argv.slice(2))).catch((error: unknown) => {
@@ -102,9 +140,11 @@ const stack = await startLocalStack(parseOptions(process.argv.slice(2))).catch((
   const message =
     error instanceof PortInUseError
       ? `${error.message}: stop it, or pass --${error.what}-port with a free port (0 picks one)`
-      : error instanceof Error
-        ? error.stack
-        : String(error);
+      : error instanceof StateDirInUseError
+        ? `${error.message}: stop it, or pass --state-dir with another folder`
+        : error instanceof Error
+          ? error.stack
+          : String(error);
   process.stderr.write(`npm start: ${message}\n`);
   process.exit(1);
 });

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  Client,
+  connectMany,
+  eventually,
+  s3Client,
+  startTestStack,
+  storedConnectionIds,
+  type TestStack,
+} from "../e2e/support.js";
+
+const GATEWAY_ERROR = (f: unknown) => typeof f === "object" && f !== null && "requestId" in f;
+const count = (clients: Client[], message: string) =>
+  clients.reduce(
+    (n, c) => n + c.received.filter((f) => JSON.stringify(f) === JSON.stringify({ message })).length,
+    0,
+  );
+/** Faults of the Lambda pool: saturation, a worker killed or stopped mid fan-out. Every count is exact. */
+describe("faults: the Lambda pool", () => {
+  const stacks: TestStack[] = [];
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
+  });
+
+  it("does not time out broadcasts that only waited for a free environment (one environment, 10 senders)", async () => {
+    // Prepare: each fan-out takes ~400 ms; the 10th waits ~4 s, past the 2 s integration timeout if the wait counted.
+    const stack = await startTestStack({ lambdaConcurrency: 1, integrationTimeoutMs: 2000 });
+    stacks.push(stack);
+    const all = await connectMany(stack.outputs.ws_url, 10);
+    clients.push(...all);
+    stack.gateway.setManagementDelayMs(400);
+
+    // Act
+    for (const [i, c] of all.entries()) c.send({ action: "broadcast", message: `m${i}` });
+    await eventually("100 deliveries", () => all.every((c) => c.received.length >= 10));
+
+    // Assess
+    expect(all.map((c) => c.received.filter(GATEWAY_ERROR).length)).toEqual(Array(10).fill(0));
+    for (let i = 0; i < 10; i++) expect(count(all, `m${i}`)).toBe(10);
+  });
+
+  it("throttles like Lambda with --throttle: a sender past the limit gets 500 at once, the others deliver", async () => {
+    // Prepare
+    const stack = await startTestStack({ lambdaConcurrency: 1, lambdaThrottle: true });
+    stacks.push(stack);
+    const all: Client[] = [];
+    // One at a time: concurrent $connects would be throttled too.
+    for (let i = 0; i < 10; i++) all.push(await Client.connect(stack.outputs.ws_url));
+    clients.push(...all);
+    stack.gateway.setManagementDelayMs(1000);
+
+    // Act: all ten arrive within the first fan-out's second.
+    for (const [i, c] of all.entries()) c.send({ action: "broadcast", message: `t${i}` });
+    await eventually("every sender answered", () =>
+      all.every((c, i) => c.received.some(GATEWAY_ERROR) || count([c], `t${i}`) === 1),
+    );
+
+    // Assess
+    const throttled = all.filter((c) => c.received.some(GATEWAY_ERROR));
+    expect(throttled).toHaveLength(9);
+    expect(throttled[0]?.received.find(GATEWAY_ERROR)).toMatchObject({ message: "Internal server error" });
+    const sent = all.findIndex((c) => !c.received.some(GATEWAY_ERROR));
+    await eventually("the one accepted broadcast reaches all", () => count(all, `t${sent}`) === 10);
+    expect(all.reduce((n, _, i) => n + count(all, `t${i}`), 0)).toBe(10);
+  });
+
+  it("a worker SIGKILLed mid fan-out: the POSTs it already sent arrive once (20 of 20), the sender gets 500, keys stay", async () => {
+    // Prepare: one environment; every @connections call waits 1.5 s in the gateway, so all 20 POSTs are in flight
+    // when the worker dies 500 ms in.
+    const stack = await startTestStack({ lambdaConcurrency: 1 });
+    stacks.push(stack);
+    const all = await connectMany(stack.outputs.ws_url, 20);
+    clients.push(...all);
+    await all[0]?.roundTrip();
+    stack.gateway.setManagementDelayMs(1500);
+    const kill = async (afterMs: number) => {
+      await new Promise((r) => setTimeout(r, afterMs));
+      for (const pid of stack.lambda.pids()) process.kill(pid, "SIGKILL");
+    };
+
+    // Act 1: a client broadcast.
+    all[0]?.send({ action: "broadcast", message: "killed" });
+    await kill(500);
+    await eventually("sender told", () => all[0]?.received.some(GATEWAY_ERROR) === true);
+    await eventually("in-flight POSTs delivered", () => count(all, "killed") === 20);
+
+    // Assess
+    expect(all[0]?.received.find(GATEWAY_ERROR)).toMatchObject({ message: "Internal server error" });
+    expect(count(all, "killed")).toBe(20);
+    expect(await storedConnectionIds(stack, s3Client(stack))).toHaveLength(20);
+  });
+});

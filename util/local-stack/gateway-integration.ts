@@ -1,0 +1,126 @@
+/**
+ * How API Gateway sees one integration (a Lambda invocation): its status, its latency, its error texts, and the
+ * access log record it writes for it.
+ */
+
+import type { WebSocketEvent } from "./events.js";
+import type { AccessLogRecord } from "./gateway.js";
+import type { InvokeOutcome } from "./lambda-runtime.js";
+
+/** Invokes the function; calls `started` once an execution environment has taken the event. */
+export type Invoke = (event: WebSocketEvent, started: () => void) => Promise<InvokeOutcome>;
+
+/** How an integration result looks from API Gateway. */
+export interface IntegrationResult {
+  status: number;
+  integrationStatus: number | undefined;
+  /** What API Gateway tells the client and the access log when the integration failed. */
+  errorMessage: string | undefined;
+  integrationErrorMessage: string | undefined;
+  latency: number;
+  /** The function's `Sec-WebSocket-Protocol` response header ($connect only), if it returned one. */
+  subprotocol: string | undefined;
+  /** The invocation still running after API Gateway gave up on it (504), to clean up after. */
+  late: Promise<InvokeOutcome> | undefined;
+  /** The local stack is stopping: nothing to report. */
+  stopped: boolean;
+}
+
+const TIMED_OUT = "Endpoint request timed out";
+
+/**
+ * Runs one integration. The timeout counts from the moment an environment takes the event: the wait for a free
+ * local environment stands for Lambda scaling out, which API Gateway does not wait for.
+ */
+export async function integrate(
+  invoke: Invoke,
+  event: WebSocketEvent,
+  timeoutMs: number,
+): Promise<IntegrationResult> {
+  const queued = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut: (value: "timeout") => void = () => undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timedOut = resolve;
+  });
+  const running = invoke(event, () => {
+    timer = setTimeout(() => timedOut("timeout"), timeoutMs);
+  });
+  const outcome = await Promise.race([running, timeout]);
+  clearTimeout(timer);
+  const base = {
+    latency: Math.round(performance.now() - queued),
+    subprotocol: undefined,
+    late: undefined,
+    stopped: false,
+  };
+  if (outcome === "timeout" || outcome.status === "timeout") {
+    return {
+      ...base,
+      status: 504,
+      integrationStatus: undefined,
+      errorMessage: TIMED_OUT,
+      integrationErrorMessage: TIMED_OUT,
+      late: outcome === "timeout" ? running : undefined,
+    };
+  }
+  if (outcome.status === "throttled") {
+    // Lambda answers 429 TooManyRequestsException; API Gateway turns an integration failure into a 500.
+    return {
+      ...base,
+      status: 500,
+      integrationStatus: 429,
+      errorMessage: "Internal server error",
+      integrationErrorMessage: "Lambda.TooManyRequestsException: Rate Exceeded.",
+    };
+  }
+  if (outcome.status === "error") {
+    return {
+      ...base,
+      status: 500,
+      integrationStatus: 200,
+      errorMessage: "Internal server error",
+      integrationErrorMessage: `${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+      stopped: outcome.stopped === true,
+    };
+  }
+  return {
+    ...base,
+    ...proxyResult(outcome.result),
+    integrationStatus: 200,
+    errorMessage: undefined,
+    integrationErrorMessage: undefined,
+  };
+}
+
+/** The status and subprotocol header of a Lambda proxy result. */
+function proxyResult(value: unknown): { status: number; subprotocol: string | undefined } {
+  const result = value as { statusCode?: unknown; headers?: unknown } | null;
+  const status = typeof result?.statusCode === "number" ? result.statusCode : 200;
+  let subprotocol: string | undefined;
+  if (typeof result?.headers === "object" && result.headers !== null) {
+    for (const [name, header] of Object.entries(result.headers)) {
+      if (name.toLowerCase() === "sec-websocket-protocol" && typeof header === "string") subprotocol = header;
+    }
+  }
+  return { status, subprotocol };
+}
+
+/** The stage access log record of one request, rendered as API Gateway renders `$context` variables. */
+export function accessRecord(event: WebSocketEvent, result: IntegrationResult): AccessLogRecord {
+  const ctx = event.requestContext;
+  const text = (value: string | number | undefined) => (value === undefined ? "-" : String(value));
+  return {
+    requestId: ctx.requestId,
+    connectionId: ctx.connectionId,
+    routeKey: ctx.routeKey,
+    eventType: ctx.eventType,
+    status: text(result.status),
+    requestTime: text(ctx.requestTimeEpoch),
+    sourceIp: ctx.identity.sourceIp,
+    integrationStatus: text(result.integrationStatus),
+    integrationLatency: text(result.latency),
+    integrationError: text(result.integrationErrorMessage),
+    errorMessage: text(result.errorMessage),
+  };
+}
