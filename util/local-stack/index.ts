@@ -167,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region: REGION,
       bucket,
       topicName: `fanout-${stage}-input`,
+      functionName,
       deliveryQueueName: `fanout-${stage}-lambda-delivery`,
       deliver: async (event) => {
         const runtime = await runtimePromise;
@@ -182,13 +183,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const [bundle, workerFile] = await built;
-    const account = emulator.topicArn.split(":")[4] ?? "000000000000";
     const taskRoot = dirname(bundle.entryFile);
     const rt = new LambdaRuntime({
       taskRoot,
       workerFile,
       functionName,
-      functionArn: `arn:aws:lambda:${REGION}:${account}:function:${functionName}`,
+      functionArn: emulator.functionArn,
       concurrency: lambdaConcurrency,
       timeoutMs: lambdaTimeoutMs,
       env: {
