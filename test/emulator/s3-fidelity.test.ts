@@ -171,3 +171,47 @@ describe("the local S3 takes what S3 takes (requests that are not the JS SDK's)"
     expect(left).toEqual([]);
   });
 });
+
+describe("requests from web pages", () => {
+  let emulator: TestEmulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it("refuses an S3 put and an SNS publish that carry a browser Origin with 403, and stores and delivers nothing", async () => {
+    // Prepare
+    const origin = { origin: "https://evil.example" };
+    const publish = new URLSearchParams({
+      Action: "Publish",
+      TopicArn: emulator.topicArn,
+      Message: "from a page",
+    });
+
+    // Act
+    const put = await signedRequest(emulator.endpoint, "PUT", `/${emulator.bucket}/active-connections/x`, {
+      headers: origin,
+    });
+    const sns = await fetch(emulator.endpoint, {
+      method: "POST",
+      headers: { ...origin, "content-type": "application/x-www-form-urlencoded" },
+      body: publish.toString(),
+    });
+    const snsBody = await sns.text();
+    const head = await signedRequest(emulator.endpoint, "HEAD", `/${emulator.bucket}/active-connections/x`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess
+    expect(put.status).toBe(403);
+    expect(xmlText(put.body, "Code")).toBe("AccessDenied");
+    expect(xmlText(put.body, "Message")).toContain(
+      "refuses requests from web pages (Origin: https://evil.example)",
+    );
+    expect(sns.status).toBe(403);
+    expect(snsBody).toContain("<Code>AccessDenied</Code>");
+    expect(head.status).toBe(404);
+    expect(emulator.delivered).toEqual([]);
+  });
+});

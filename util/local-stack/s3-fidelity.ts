@@ -90,8 +90,10 @@ export function installS3Fidelity(app: EmulatorApp, options: S3FidelityOptions):
     return undefined;
   });
 
-  app.addHook("onSend", async (request, _reply, payload) => {
-    if (typeof payload !== "string" || !payload.includes("<ListBucketResult")) return payload;
+  // onSend hooks here call `done` at once: an async one lets fauxqs's async handlers, which call `reply.send()` and
+  // return undefined, see the reply as not yet sent and send it a second time (a 500 once two such hooks run).
+  app.addHook("onSend", (request, _reply, payload, done) => {
+    if (typeof payload !== "string" || !payload.includes("<ListBucketResult")) return done(null, payload);
     let body = payload.replace(
       /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/,
       (_all, token: string) =>
@@ -104,7 +106,7 @@ export function installS3Fidelity(app: EmulatorApp, options: S3FidelityOptions):
         `<ContinuationToken>${escapeXml(sent)}</ContinuationToken>`,
       );
     }
-    return body;
+    return done(null, body);
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -114,10 +114,11 @@ export class SnsFidelity {
         .header("content-type", "text/xml")
         .send(snsErrorXml("InvalidParameter", refusal));
     });
-    app.addHook("onSend", async (request, reply, payload) => {
+    // Synchronous, as in s3-fidelity.ts: an async onSend hook makes fauxqs's handlers send twice.
+    app.addHook("onSend", (request, reply, payload, done) => {
       const finish = this.pending.get(request);
-      if (finish === undefined || typeof payload !== "string") return payload;
-      return finish(payload, reply.statusCode);
+      if (finish === undefined || typeof payload !== "string") return done(null, payload);
+      return done(null, finish(payload, reply.statusCode));
     });
   }
 
