@@ -10,9 +10,12 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SNSEvent } from "aws-lambda";
 import { buildApp } from "fauxqs";
+import { refuseBrowserRequests } from "./browser-guard.js";
 import { type SnsEnvelope, snsEvent } from "./events.js";
 import { fixFauxqsListOrder } from "./fauxqs-list-order.js";
 import { listenOn } from "./listen.js";
+import { installS3Fidelity } from "./s3-fidelity.js";
+import { SnsFidelity } from "./sns-fidelity.js";
 
 /** What the emulator creates and where it listens. */
 export interface EmulatorOptions {
@@ -21,11 +24,16 @@ export interface EmulatorOptions {
   region: string;
   bucket: string;
   topicName: string;
+  /** The function the topic delivers to; its ARN is what the SNS API shows as the subscription's endpoint. */
+  functionName: string;
   /** The queue that stands in for SNS's Lambda delivery (see {@link startEmulator}). */
   deliveryQueueName: string;
   /** Called with the SNS event of each notification, asynchronously to the publisher. */
   deliver: (event: SNSEvent) => Promise<void>;
-  /** Receives a line when delivery itself fails (not the function: that is the runtime's log). */
+  /**
+   * Receives a line when delivery itself fails (not the function: that is the runtime's log), when the function is
+   * unsubscribed or subscribed again, and with the cause of any 5xx the emulator answers.
+   */
   warn: (message: string) => void;
 }
 
@@ -34,6 +42,8 @@ export interface Emulator {
   /** `http://<host>:<port>`, the endpoint of S3, SNS (and SQS). */
   endpoint: string;
   topicArn: string;
+  /** The function's ARN, in the topic's account and region. */
+  functionArn: string;
   stop(): Promise<void>;
 }
 
@@ -47,42 +57,57 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * fauxqs delivers SNS only to SQS subscriptions, so the Lambda subscription is an SQS queue subscribed to the topic
  * (non-raw, so each message is SNS's JSON envelope with MessageId, Timestamp and MessageAttributes) that this module
  * long-polls; each envelope becomes the one-record SNS event Lambda receives. Publish returns its MessageId at once
- * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers.
+ * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers. Through the SNS
+ * API the queue's subscription looks and behaves like the function's (sns-fidelity.ts).
+ *
+ * S3 is made as strict and as lenient as S3 (s3-fidelity.ts), and requests from web pages are refused
+ * (browser-guard.ts). All of it goes through the Fastify app that `buildApp` returns; fauxqs itself is not edited.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   await fixFauxqsListOrder();
   // fauxqs's own startFauxqs listens on 0.0.0.0 whatever it is told; buildApp lets us bind the address ourselves.
   const app = buildApp({ logger: false, defaultRegion: options.region });
+  refuseBrowserRequests(app);
+  installS3Fidelity(app, { warn: options.warn });
+  const sns = new SnsFidelity(options.warn);
+  sns.install(app);
   const port = await listenOn(app.server, options.host, options.port, "emulator", () =>
     app.listen({ host: options.host, port: options.port }),
   );
   const endpoint = `http://${options.host}:${port}`;
   const clientConfig = { endpoint, region: options.region, credentials: LOCAL_CREDENTIALS };
   const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
-  const sns = new SNSClient(clientConfig);
+  const snsClient = new SNSClient(clientConfig);
   const sqs = new SQSClient(clientConfig);
   const polling = new AbortController();
   let poller: Promise<void> = Promise.resolve();
   try {
     await s3.send(new CreateBucketCommand({ Bucket: options.bucket }));
-    const { TopicArn: topicArn = "" } = await sns.send(new CreateTopicCommand({ Name: options.topicName }));
+    const { TopicArn: topicArn = "" } = await snsClient.send(
+      new CreateTopicCommand({ Name: options.topicName }),
+    );
     const { QueueUrl: queueUrl = "" } = await sqs.send(
       new CreateQueueCommand({ QueueName: options.deliveryQueueName }),
     );
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
     );
-    const { SubscriptionArn: subscriptionArn = "" } = await sns.send(
-      new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: Attributes?.QueueArn ?? "" }),
+    const queueArn = Attributes?.QueueArn ?? "";
+    const { SubscriptionArn: subscriptionArn = "" } = await snsClient.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: queueArn }),
     );
-    poller = pollDeliveries(sqs, queueUrl, subscriptionArn, polling.signal, options);
+    const [, , , region, account] = topicArn.split(":");
+    const functionArn = `arn:aws:lambda:${region}:${account}:function:${options.functionName}`;
+    sns.attach({ topicArn, functionArn, queueArn, subscriptionArn, endpoint });
+    poller = pollDeliveries(sqs, queueUrl, sns, polling.signal, options);
     return {
       endpoint,
       topicArn,
+      functionArn,
       async stop() {
         polling.abort();
         await poller;
-        for (const client of [s3, sns, sqs]) client.destroy();
+        for (const client of [s3, snsClient, sqs]) client.destroy();
         await app.close();
       },
     };
@@ -97,10 +122,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 async function pollDeliveries(
   sqs: SQSClient,
   queueUrl: string,
-  subscriptionArn: string,
+  sns: SnsFidelity,
   signal: AbortSignal,
   options: EmulatorOptions,
 ): Promise<void> {
+  // Notifications already queued when the subscription is removed are still delivered (as SNS's in-flight ones are),
+  // with the ARN they were sent under.
+  let subscriptionArn = sns.subscriptionArn ?? "";
   while (!signal.aborted) {
     try {
       const { Messages = [] } = await sqs.send(
@@ -116,7 +144,8 @@ async function pollDeliveries(
         }),
       );
       for (const message of Messages) {
-        const envelope = JSON.parse(message.Body ?? "{}") as SnsEnvelope;
+        const envelope = sns.forFunction(JSON.parse(message.Body ?? "{}") as SnsEnvelope);
+        subscriptionArn = sns.subscriptionArn ?? subscriptionArn;
         options.deliver(snsEvent(envelope, subscriptionArn)).catch((error: unknown) => {
           options.warn(`SNS delivery of ${envelope.MessageId} failed: ${String(error)}`);
         });

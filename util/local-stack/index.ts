@@ -285,6 +285,7 @@ function startLocalEmulator(
     region: REGION,
     bucket: settings.bucket,
     topicName: `fanout-${settings.stage}-input`,
+    functionName: settings.functionName,
     deliveryQueueName: `fanout-${settings.stage}-lambda-delivery`,
     deliver: async (event) => deliverAsync(await runtime, event),
     warn: (message) =>
@@ -317,13 +318,12 @@ function createRuntime(
   emulator: Emulator,
   managementEndpoint: string,
 ): LambdaRuntime {
-  const account = emulator.topicArn.split(":")[4] ?? "000000000000";
   const { functionName } = settings;
   return new LambdaRuntime({
     taskRoot: built.taskRoot,
     workerFile: built.workerFile,
     functionName,
-    functionArn: `arn:aws:lambda:${REGION}:${account}:function:${functionName}`,
+    functionArn: emulator.functionArn,
     concurrency: settings.lambdaConcurrency,
     throttle: options.lambdaThrottle ?? false,
     timeoutMs: settings.lambdaTimeoutMs,
