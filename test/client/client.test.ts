@@ -371,6 +371,23 @@ describe("createClient", () => {
     expect(socketAt(sockets, 0).frames()).toEqual([{ action: "unsubscribe", channel: "news/a" }]);
   });
 
+  it("reconnect() renews an open connection at once, and skips the backoff while down", () => {
+    // Prepare
+    const { client, sockets, states } = setup({ backoffBaseMs: 60_000 });
+    socketAt(sockets, 0).accept();
+
+    // Act
+    client.reconnect();
+    socketAt(sockets, 1).accept();
+    socketAt(sockets, 1).serverClose();
+    client.reconnect();
+
+    // Assess
+    expect(socketAt(sockets, 0).closedWith).toBe(1000);
+    expect(sockets).toHaveLength(3);
+    expect(states).toEqual(["open", "reconnecting"]);
+  });
+
   it("rejects every pending request with CLOSED on close, and stays closed", async () => {
     // Prepare
     const { client, sockets } = setup();
