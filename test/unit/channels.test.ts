@@ -112,11 +112,7 @@ describe("parsing channel frames", () => {
   });
 
   it.each([
-    [
-      { action: "subscribe" },
-      "subscribe",
-      { code: "MISSING_CHANNEL", action: "subscribe" },
-    ],
+    [{ action: "subscribe" }, "subscribe", { code: "MISSING_CHANNEL", action: "subscribe" }],
     [
       { action: "unsubscribe", channel: "a//b" },
       "unsubscribe",
@@ -144,8 +140,14 @@ describe("parsing channel frames", () => {
 
   it.each([
     [{ action: "publish", message: 1 }, { code: "MISSING_CHANNEL" }],
-    [{ action: "publish", channel: "n", id: "bad id", message: 1 }, { code: "INVALID_ID", channel: "n" }],
-    [{ action: "publish", channel: "n", id: "r1" }, { code: "MISSING_MESSAGE", channel: "n", id: "r1" }],
+    [
+      { action: "publish", channel: "n", id: "bad id", message: 1 },
+      { code: "INVALID_ID", channel: "n" },
+    ],
+    [
+      { action: "publish", channel: "n", id: "r1" },
+      { code: "MISSING_MESSAGE", channel: "n", id: "r1" },
+    ],
   ])("refuses the publish %j", (frame, expected) => {
     // Prepare / Act
     const parsed = parsePublishRequest(frame);
@@ -222,7 +224,13 @@ describe("channel frames", () => {
     const bare = { code: "INVALID_JSON", message: "m" } as const;
     // Act
     const plain = channelErrorFrame(bare);
-    const full = channelErrorFrame({ code: "FORBIDDEN", message: "m", action: "subscribe", channel: "c", id: "i" });
+    const full = channelErrorFrame({
+      code: "FORBIDDEN",
+      message: "m",
+      action: "subscribe",
+      channel: "c",
+      id: "i",
+    });
     // Assess
     expect(plain).toBe(errorFrame(bare));
     expect(full).toBe(

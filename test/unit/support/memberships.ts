@@ -30,7 +30,8 @@ export class MemoryMemberships implements MembershipStore {
   async *members(channel: string): AsyncIterable<string[]> {
     if (this.failWith) throw this.failWith;
     const all = [...(this.channels.get(channel) ?? [])];
-    for (let start = 0; start < all.length; start += this.pageSize) yield all.slice(start, start + this.pageSize);
+    for (let start = 0; start < all.length; start += this.pageSize)
+      yield all.slice(start, start + this.pageSize);
   }
   async removeConnections(connectionIds: readonly string[]): Promise<void> {
     this.removed.push([...connectionIds]);
