@@ -7,6 +7,7 @@ import { S3BucketPublicAccessBlock } from "@cdktn/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
 import { Fn, type IResolvable } from "cdktn";
 import { Construct } from "constructs";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/membership-keys.js";
 
 /** Settings of {@link ConnectionBucket}. */
 export interface ConnectionBucketProps {
@@ -92,6 +93,15 @@ export class ConnectionBucket extends Construct {
           expiration: [{ days: 1 }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },
+        // Channel memberships (src/membership-keys.ts) die with their connection for the same reason: a membership
+        // key older than a day belongs to a connection that is gone, whose $disconnect or 410 cleanup never came.
+        // One rule per prefix: a lifecycle filter takes a single prefix.
+        ...[CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX].map((prefix) => ({
+          id: `expire-stale-${prefix}`,
+          status: "Enabled",
+          filter: [{ prefix: `${prefix}/` }],
+          expiration: [{ days: 1 }],
+        })),
       ],
     });
   }

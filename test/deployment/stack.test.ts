@@ -430,12 +430,32 @@ describe("connection bucket", () => {
     // Prepare / Act
     const rules = tf.get("aws_s3_bucket_lifecycle_configuration", "connection-bucket/lifecycle").rule;
     // Assess
-    expect(rules).toHaveLength(1);
+    expect(rules).toHaveLength(3);
     expect(rules[0]).toMatchObject({
       status: "Enabled",
       filter: [{ prefix: "${var.connection_prefix}/" }],
       expiration: [{ days: 1 }],
     });
+  });
+
+  it("expires channel membership keys after 1 day, both the members and the reverse index", () => {
+    // Prepare / Act
+    const rules = tf.get("aws_s3_bucket_lifecycle_configuration", "connection-bucket/lifecycle").rule;
+    // Assess
+    expect(rules.slice(1)).toMatchObject([
+      {
+        id: "expire-stale-channel-members",
+        status: "Enabled",
+        filter: [{ prefix: "channel-members/" }],
+        expiration: [{ days: 1 }],
+      },
+      {
+        id: "expire-stale-connection-channels",
+        status: "Enabled",
+        filter: [{ prefix: "connection-channels/" }],
+        expiration: [{ days: 1 }],
+      },
+    ]);
   });
 
   it("takes force_destroy from a variable", () => {

@@ -1,0 +1,320 @@
+import { randomUUID } from "node:crypto";
+import { MAX_MESSAGE_BYTES } from "./limits.js";
+import type { ErrorCode } from "./protocol.js";
+
+/**
+ * Channels: the name grammar, the limits, the frames of `subscribe`, `unsubscribe` and `publish`, and the
+ * optional client-chosen `id` (CONTRACT.md). Pure functions: no I/O, so the handler, the CLIs and the tests can
+ * share them.
+ */
+
+/** A channel name is at most this many characters (all ASCII, so also bytes). */
+export const MAX_CHANNEL_LENGTH = 128;
+
+/** A connection holds at most this many subscriptions. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
+
+/** A client-chosen id is at most this many characters. */
+export const MAX_ID_LENGTH = 64;
+
+/** New error codes of the channel actions; the frames also use the existing codes of `protocol.ts`. */
+export const ChannelErrorCode = {
+  FORBIDDEN: "FORBIDDEN",
+  INVALID_CHANNEL: "INVALID_CHANNEL",
+  MISSING_CHANNEL: "MISSING_CHANNEL",
+  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
+  INVALID_ID: "INVALID_ID",
+} as const;
+
+/** One of the channel error codes. */
+export type ChannelErrorCode = (typeof ChannelErrorCode)[keyof typeof ChannelErrorCode];
+
+/** The client actions of channels. */
+export type ChannelAction = "subscribe" | "unsubscribe" | "publish";
+
+/**
+ * A refused request, with the context fields a client library uses to match the error to its request. Only the
+ * fields known (and short enough to echo) are set.
+ */
+export interface ChannelRejection {
+  /** A stable code. */
+  code: ErrorCode | ChannelErrorCode;
+  /** What was wrong and what to send instead. */
+  message: string;
+  /** The action of the refused frame. */
+  action?: string;
+  /** The channel of the refused frame, when it is a string of at most {@link MAX_CHANNEL_LENGTH} characters. */
+  channel?: string;
+  /** The id of the refused frame, when it is a string of at most {@link MAX_ID_LENGTH} characters. */
+  id?: string;
+}
+
+/** A valid `subscribe` or `unsubscribe`. */
+export interface MembershipRequest {
+  action: "subscribe" | "unsubscribe";
+  channel: string;
+}
+
+/** A valid `publish`. `id` is the client's, or undefined when it sent none. */
+export interface PublishRequest {
+  action: "publish";
+  channel: string;
+  message: unknown;
+  id: string | undefined;
+}
+
+/** Either the value or the refusal. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; rejection: ChannelRejection };
+
+const SEGMENT = /^[A-Za-z0-9_.-]+$/;
+const ID = /^[A-Za-z0-9_-]+$/;
+const CHANNEL_EXAMPLE = `"news/sport"`;
+
+/**
+ * Checks a channel name: 1..128 characters, segments of `[A-Za-z0-9_.-]` separated by "/", no empty segment.
+ * The message of a refusal says what is wrong and what a valid name looks like.
+ * @param channel - the `channel` field as the client sent it
+ */
+export function checkChannel(channel: unknown): Checked<string> {
+  if (typeof channel !== "string") {
+    return refuse(
+      "INVALID_CHANNEL",
+      `"channel" must be a string such as ${CHANNEL_EXAMPLE}, got ${typeof channel === "object" ? (channel === null ? "null" : Array.isArray(channel) ? "an array" : "an object") : `a ${typeof channel}`}.`,
+    );
+  }
+  // Length first: a hostile 128 KB name costs nothing more than this comparison.
+  if (channel.length === 0 || channel.length > MAX_CHANNEL_LENGTH) {
+    return refuse(
+      "INVALID_CHANNEL",
+      `A channel name has 1 to ${MAX_CHANNEL_LENGTH} characters, got ${channel.length}; send a name such as ${CHANNEL_EXAMPLE}.`,
+    );
+  }
+  const segments = channel.split("/");
+  for (const [index, segment] of segments.entries()) {
+    if (segment === "") {
+      const where = index === 0 ? "a leading" : index === segments.length - 1 ? "a trailing" : "a doubled";
+      return refuse(
+        "INVALID_CHANNEL",
+        `The channel name ${JSON.stringify(channel)} has ${where} "/"; separate non-empty segments with one "/", such as ${CHANNEL_EXAMPLE}.`,
+      );
+    }
+    if (!SEGMENT.test(segment)) {
+      const bad = [...segment].find((character) => !SEGMENT.test(character)) ?? "";
+      return refuse(
+        "INVALID_CHANNEL",
+        `The channel name ${JSON.stringify(channel)} contains ${JSON.stringify(bad)}; use only letters, digits, "_", "." and "-" in segments separated by "/", such as ${CHANNEL_EXAMPLE}.`,
+      );
+    }
+  }
+  return { ok: true, value: channel };
+}
+
+/**
+ * Checks an optional client-chosen id: absent is fine (undefined), otherwise 1..64 characters of `[A-Za-z0-9_-]`.
+ * @param frame - the client's frame
+ */
+export function checkId(frame: Record<string, unknown>): Checked<string | undefined> {
+  if (!("id" in frame) || frame.id === undefined) return { ok: true, value: undefined };
+  const id = frame.id;
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_ID_LENGTH || !ID.test(id)) {
+    return refuse(
+      "INVALID_ID",
+      `"id" must be 1 to ${MAX_ID_LENGTH} characters of letters, digits, "_" and "-", such as "a1b2-c3"; or leave it out.`,
+    );
+  }
+  return { ok: true, value: id };
+}
+
+/**
+ * Reads a `subscribe` or `unsubscribe` frame (already parsed as a JSON object with that action).
+ * @param frame - the client's frame
+ * @param action - which of the two it is
+ */
+export function parseMembershipRequest(
+  frame: Record<string, unknown>,
+  action: "subscribe" | "unsubscribe",
+): Checked<MembershipRequest> {
+  const channel = readChannel(frame, action);
+  if (!channel.ok) return channel;
+  return { ok: true, value: { action, channel: channel.value } };
+}
+
+/**
+ * Reads a `publish` frame (already parsed as a JSON object with that action). Checked in the order channel,
+ * id, message, so the refusal names the first thing to fix.
+ * @param frame - the client's frame
+ */
+export function parsePublishRequest(frame: Record<string, unknown>): Checked<PublishRequest> {
+  const channel = readChannel(frame, "publish");
+  if (!channel.ok) return channel;
+  const id = checkId(frame);
+  if (!id.ok) return { ok: false, rejection: { ...id.rejection, ...context("publish", channel.value) } };
+  if (!("message" in frame)) {
+    return {
+      ok: false,
+      rejection: {
+        code: "MISSING_MESSAGE",
+        message: `A publish needs a "message" field (any JSON value), such as {"action":"publish","channel":${CHANNEL_EXAMPLE},"message":"hello"}.`,
+        ...context("publish", channel.value, id.value),
+      },
+    };
+  }
+  return {
+    ok: true,
+    value: { action: "publish", channel: channel.value, message: frame.message, id: id.value },
+  };
+}
+
+function readChannel(frame: Record<string, unknown>, action: ChannelAction): Checked<string> {
+  const id = echoable(frame.id, MAX_ID_LENGTH);
+  if (!("channel" in frame)) {
+    return {
+      ok: false,
+      rejection: {
+        code: "MISSING_CHANNEL",
+        message: `A ${action} needs a "channel" field, such as {"action":"${action}","channel":${CHANNEL_EXAMPLE}${action === "publish" ? ',"message":"hello"' : ""}}.`,
+        ...context(action, undefined, id),
+      },
+    };
+  }
+  const checked = checkChannel(frame.channel);
+  if (!checked.ok) {
+    return {
+      ok: false,
+      rejection: {
+        ...checked.rejection,
+        ...context(action, echoable(frame.channel, MAX_CHANNEL_LENGTH), id),
+      },
+    };
+  }
+  return checked;
+}
+
+/** A value echoed in an error's context only when it is a string short enough to echo. */
+function echoable(value: unknown, maxLength: number): string | undefined {
+  return typeof value === "string" && value.length <= maxLength ? value : undefined;
+}
+
+/**
+ * The context fields of a rejection, omitting the unknown ones.
+ * @param action - the action
+ * @param channel - the channel, if known
+ * @param id - the id, if known
+ */
+export function context(
+  action: string,
+  channel?: string,
+  id?: string,
+): Pick<ChannelRejection, "action" | "channel" | "id"> {
+  return {
+    action,
+    ...(channel === undefined ? {} : { channel }),
+    ...(id === undefined ? {} : { id }),
+  };
+}
+
+/**
+ * The error frame for the sender: `{"error":{"code","message","action"?,"channel"?,"id"?}}`. Without context fields
+ * it is byte for byte the existing `errorFrame`.
+ * @param rejection - the code, text and context
+ */
+export function channelErrorFrame(rejection: ChannelRejection): string {
+  const { code, message, action, channel, id } = rejection;
+  return JSON.stringify({ error: { code, message, action, channel, id } });
+}
+
+/**
+ * `{"action":"subscribed","channel":C}`, sent once the membership is stored.
+ * @param channel - the channel
+ */
+export function subscribedFrame(channel: string): string {
+  return JSON.stringify({ action: "subscribed", channel });
+}
+
+/**
+ * `{"action":"unsubscribed","channel":C}`.
+ * @param channel - the channel
+ */
+export function unsubscribedFrame(channel: string): string {
+  return JSON.stringify({ action: "unsubscribed", channel });
+}
+
+/**
+ * `{"action":"accepted","id":ID}`, sent to a sender that gave an id once its message is accepted for fan-out.
+ * @param id - the client's id
+ */
+export function acceptedFrame(id: string): string {
+  return JSON.stringify({ action: "accepted", id });
+}
+
+/**
+ * Serialises, once, the frame every subscriber of a channel receives: `{"channel":C,"message":M,"id":ID}`.
+ * @param channel - the channel
+ * @param message - the message, any JSON value
+ * @param id - the client's id, the SNS MessageId, or a generated one
+ * @returns the UTF-8 bytes, or a PAYLOAD_TOO_LARGE rejection (with context) when they cannot be sent
+ */
+export function deliveryFrame(channel: string, message: unknown, id: string): Checked<Uint8Array> {
+  return serialise(
+    { channel, message, id },
+    `{"channel":...,"message":...,"id":...}`,
+    context("publish", channel, id),
+  );
+}
+
+/**
+ * Serialises, once, a broadcast that carries an id: `{"message":M,"id":ID}` (without an id, `broadcastFrame` of
+ * `protocol.ts` stays as it is).
+ * @param message - the message
+ * @param id - the client's id
+ */
+export function broadcastFrameWithId(message: unknown, id: string): Checked<Uint8Array> {
+  return serialise({ message, id }, `{"message":...,"id":...}`, context("broadcast", undefined, id));
+}
+
+/** A fresh id for a publish without one: a UUID, which fits the id grammar (hex digits and "-"). */
+export function generateId(): string {
+  return randomUUID();
+}
+
+/**
+ * JSON-serialises a frame and measures it in UTF-8 bytes against API Gateway's 128 KB message limit.
+ * JSON.stringify recurses, so a message nested a few thousand levels deep (a 10 KB frame of "[[[[...") throws
+ * RangeError although JSON.parse accepted it: that is the client's payload, refused like an oversized one.
+ */
+function serialise(
+  frame: Record<string, unknown>,
+  shape: string,
+  where: Pick<ChannelRejection, "action" | "channel" | "id">,
+): Checked<Uint8Array> {
+  let text: string;
+  try {
+    text = JSON.stringify(frame);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      ok: false,
+      rejection: {
+        code: "PAYLOAD_TOO_LARGE",
+        message: "The message is nested too deeply to be delivered; send a flatter JSON value.",
+        ...where,
+      },
+    };
+  }
+  const data = Buffer.from(text, "utf8");
+  if (data.byteLength > MAX_MESSAGE_BYTES) {
+    return {
+      ok: false,
+      rejection: {
+        code: "PAYLOAD_TOO_LARGE",
+        message: `The message is ${data.byteLength} bytes once wrapped as ${shape}; the limit is ${MAX_MESSAGE_BYTES} bytes. Send a smaller message.`,
+        ...where,
+      },
+    };
+  }
+  return { ok: true, value: data };
+}
+
+function refuse(code: ChannelErrorCode, message: string): { ok: false; rejection: ChannelRejection } {
+  return { ok: false, rejection: { code, message } };
+}

@@ -1,0 +1,212 @@
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  channelMembersPrefix,
+  connectionChannelsPrefix,
+  decodeKeySegment,
+  encodeKeySegment,
+  memberKey,
+  reverseKey,
+} from "./membership-keys.js";
+
+/**
+ * Channel memberships. Every membership is its own pair of keys (member, reverse), so two subscribes of one
+ * connection running at once in two Lambda environments write different keys and lose nothing: there is no
+ * read-modify-write. Invariant kept by the write order: a member key never exists without its reverse key, so the
+ * reverse index always finds every channel a connection is in.
+ */
+export interface MembershipStore {
+  /** Adds `connectionId` to `channel`; idempotent (re-subscribing also repairs a half-written subscription). */
+  subscribe(connectionId: string, channel: string): Promise<void>;
+  /** Removes `connectionId` from `channel`; idempotent. */
+  unsubscribe(connectionId: string, channel: string): Promise<void>;
+  /** The channels `connectionId` joined, from the reverse index (also counts them for the subscription limit). */
+  channelsOf(connectionId: string): Promise<string[]>;
+  /**
+   * Lists one channel's members, a page at a time, so a caller can send before the last page loads.
+   * @param startAfter - resume after this connection id (listing order), e.g. after a timeout
+   */
+  members(channel: string, startAfter?: string): AsyncIterable<string[]>;
+  /** Removes each connection from every channel it joined (for `$disconnect` and 410s); missing ones are fine. */
+  removeConnections(connectionIds: readonly string[]): Promise<void>;
+}
+
+/** A membership store call failed. `operation` names the S3 call; `cause` is the SDK's error. */
+export class MembershipStoreError extends Error {
+  override readonly name = "MembershipStoreError";
+
+  /**
+   * @param operation - the S3 operation that failed
+   * @param message - what failed
+   * @param options - the SDK error
+   */
+  constructor(
+    readonly operation: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** S3 caps both ListObjectsV2 pages and DeleteObjects batches at 1,000 keys. */
+const S3_PAGE_SIZE = 1000;
+
+/** Reverse-index listings in flight at once when many connections are removed (a 410 batch). */
+const LIST_CONCURRENCY = 8;
+
+/** Memberships in S3; the layout is in `membership-keys.ts` and `docs/channels.md`. */
+export class S3MembershipStore implements MembershipStore {
+  /**
+   * @param client - the S3 client
+   * @param bucket - the bucket name (the connection store's bucket)
+   */
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  /** @inheritdoc */
+  async subscribe(connectionId: string, channel: string): Promise<void> {
+    // Reverse key first: a crash between the two puts leaves a reverse key without its member, which delivers
+    // nothing and is removed by $disconnect. The other order could leave a member that no cleanup can find.
+    await this.put(reverseKey(connectionId, channel));
+    await this.put(memberKey(channel, connectionId));
+  }
+
+  /** @inheritdoc */
+  async unsubscribe(connectionId: string, channel: string): Promise<void> {
+    // Member key first, for the same reason as in subscribe: the reverse key must outlive its member.
+    await this.delete(memberKey(channel, connectionId));
+    await this.delete(reverseKey(connectionId, channel));
+  }
+
+  /** @inheritdoc */
+  async channelsOf(connectionId: string): Promise<string[]> {
+    const channels: string[] = [];
+    for await (const page of this.list(connectionChannelsPrefix(connectionId))) channels.push(...page);
+    return channels;
+  }
+
+  /** @inheritdoc */
+  members(channel: string, startAfter?: string): AsyncIterable<string[]> {
+    return this.list(channelMembersPrefix(channel), startAfter);
+  }
+
+  /** @inheritdoc */
+  async removeConnections(connectionIds: readonly string[]): Promise<void> {
+    const joined = await this.listChannelsOfAll(connectionIds);
+    const members = joined.flatMap(({ connectionId, channels }) =>
+      channels.map((channel) => memberKey(channel, connectionId)),
+    );
+    const reverse = joined.flatMap(({ connectionId, channels }) =>
+      channels.map((channel) => reverseKey(connectionId, channel)),
+    );
+    // Every member key goes before any reverse key: if a member delete fails this throws, and the reverse keys
+    // stay so that a retry (or the next 410) still finds the member.
+    await this.deleteMany(members);
+    await this.deleteMany(reverse);
+  }
+
+  private async listChannelsOfAll(
+    connectionIds: readonly string[],
+  ): Promise<Array<{ connectionId: string; channels: string[] }>> {
+    const results: Array<{ connectionId: string; channels: string[] }> = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < connectionIds.length) {
+        const connectionId = connectionIds[next++] as string;
+        results.push({ connectionId, channels: await this.channelsOf(connectionId) });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, connectionIds.length) }, worker));
+    return results;
+  }
+
+  /** Lists the decoded last segments of the keys under `prefix`, a page at a time. */
+  private async *list(prefix: string, startAfter?: string): AsyncIterable<string[]> {
+    let token: string | undefined;
+    do {
+      const output = await this.call("ListObjectsV2", prefix, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            MaxKeys: S3_PAGE_SIZE,
+            ContinuationToken: token,
+            // S3 ignores StartAfter once a ContinuationToken is given; sent on the first page only.
+            StartAfter:
+              token === undefined && startAfter !== undefined
+                ? `${prefix}${encodeKeySegment(startAfter)}`
+                : undefined,
+          }),
+        ),
+      );
+      const values: string[] = [];
+      for (const object of output.Contents ?? []) {
+        // A console-made "folder" object or a key someone else wrote under the prefix is skipped.
+        const value = decodeKeySegment(object.Key?.slice(prefix.length) ?? "");
+        if (value !== undefined) values.push(value);
+      }
+      yield values;
+      token = output.IsTruncated ? output.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private async put(key: string): Promise<void> {
+    // An explicit ContentLength: without it the SDK warns "Stream of unknown length" for the empty body.
+    await this.call("PutObject", key, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: "", ContentLength: 0 })),
+    );
+  }
+
+  private async delete(key: string): Promise<void> {
+    // S3 answers 204 for a missing key: idempotent without a HeadObject.
+    await this.call("DeleteObject", key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+  }
+
+  private async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += S3_PAGE_SIZE) {
+      const batch = keys.slice(start, start + S3_PAGE_SIZE);
+      const output = await this.call("DeleteObjects", `${batch.length} keys`, () =>
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        ),
+      );
+      // DeleteObjects answers 200 even when some keys failed; the failures are listed in Errors.
+      const failed = output.Errors ?? [];
+      if (failed.length > 0) {
+        const first = failed[0];
+        throw new MembershipStoreError(
+          "DeleteObjects",
+          `DeleteObjects failed for ${failed.length} of ${batch.length} keys in ${this.bucket} (first: ${first?.Key} ${first?.Code} ${first?.Message})`,
+        );
+      }
+    }
+  }
+
+  private async call<T>(operation: string, subject: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new MembershipStoreError(
+        operation,
+        `S3 ${operation} failed for ${subject} in ${this.bucket}: ${reason}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
