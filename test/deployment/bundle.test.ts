@@ -111,6 +111,36 @@ describe("Lambda bundle", () => {
     expect(handlerBytes).toBeGreaterThan(0);
   });
 
+  it("carries only the environment credential provider: no other provider, no nested SSO/STS/OIDC clients", () => {
+    // Prepare
+    const inputs = Object.keys(first.metafile.outputs["dist/lambda/index.mjs"]?.inputs ?? {});
+    const bundleText = readFileSync(first.entryFile, "utf8");
+    // Act
+    const unwanted = inputs.filter((path) =>
+      /nested-clients|token-providers|credential-provider-(?!env\/)|credential-provider-imds/.test(path),
+    );
+    // Assess
+    expect(inputs).toContain("util/build/env-credentials.ts");
+    expect(inputs.some((path) => path.includes("@aws-sdk/credential-provider-env/"))).toBe(true);
+    expect(unwanted).toEqual([]);
+    // Matched without printing the bundle on failure. (Region and config loading still read ~/.aws/config, so
+    // AWS_PROFILE legitimately remains.)
+    expect(
+      bundleText.match(/sso-oidc|SSOOIDC|AssumeRoleWithWebIdentity|GetRoleCredentials/)?.[0],
+    ).toBeUndefined();
+  });
+
+  it("maps our own sources only, and is small: the zip stays within 200 KiB", () => {
+    // Prepare
+    const map = JSON.parse(readFileSync(`${first.entryFile}.map`, "utf8")) as { sources: string[] };
+    // Act
+    const sdkSources = map.sources.filter((source) => source.includes("node_modules/"));
+    // Assess
+    expect(map.sources).toContain("../../src/handler.ts");
+    expect(sdkSources).toEqual([]);
+    expect(first.zipBytes).toBeLessThanOrEqual(200 * 1024);
+  });
+
   it("loads as an ES module and stores the connection of a real $connect event in S3", async () => {
     // Prepare
     const s3 = await startS3StandIn();

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
 import { LAMBDA_NODE_TARGET } from "../../src/contracts.js";
 import { repoRoot } from "../lib/repo.js";
+import { type SourceMapV3, trimSourceMap } from "./trim-source-map.js";
 
 /** What {@link buildLambdaBundle} produced. */
 export interface LambdaBundle {
@@ -43,6 +44,36 @@ const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 const ZIP_FILE_ATTRIBUTES: ZipOptions = { os: 3, attrs: 0o100644 << 16, mtime: FIXED_MTIME, level: 9 };
 
 /**
+ * The module the Lambda bundle uses instead of the SDK's default credential chain (see `env-credentials.ts`).
+ * Exported so that a test can prove no other provider is left in the bundle.
+ */
+export const ENV_CREDENTIALS_MODULE = join(repoRoot, "util/build/env-credentials.ts");
+
+/**
+ * Resolves `@aws-sdk/credential-provider-node` (imported by every SDK client's Node `runtimeConfig`) to the
+ * environment-only provider, for the Lambda bundle only: the CLIs and tests still get the full chain.
+ * A plugin rather than esbuild's `alias`, so that the match is exact and the replacement an absolute path.
+ */
+const envCredentialsOnly: Plugin = {
+  name: "env-credentials-only",
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
+      path: ENV_CREDENTIALS_MODULE,
+    }));
+  },
+};
+
+/**
+ * Keeps the source map's mappings of our own files only (see `trim-source-map.ts`): the zip then carries a map
+ * for the frames worth reading, at a fraction of the size.
+ */
+function trimMapToOurSources(map: Uint8Array): Uint8Array {
+  const parsed = JSON.parse(Buffer.from(map).toString("utf8")) as SourceMapV3;
+  const trimmed = trimSourceMap(parsed, (source) => !source.includes("node_modules/"));
+  return Buffer.from(JSON.stringify(trimmed), "utf8");
+}
+
+/**
  * Bundles `src/handler.ts` for Lambda (`nodejs24.x`) into `<outDir>/lambda/index.mjs` (minified, with a source
  * map) and zips it into `<outDir>/lambda.zip`, byte-identical for the same sources, so `source_code_hash` changes
  * only when the code does.
@@ -78,12 +109,15 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     sourcesContent: false,
     legalComments: "none",
     metafile: true,
+    plugins: [envCredentialsOnly],
     logLevel: options.quiet ? "silent" : "warning",
   });
 
   const files = new Map<string, Uint8Array>();
   for (const file of result.outputFiles)
     files.set(file.path.slice(file.path.lastIndexOf("/") + 1), file.contents);
+  const map = files.get("index.mjs.map");
+  if (map !== undefined) files.set("index.mjs.map", trimMapToOurSources(map));
   const bundle = files.get("index.mjs");
   if (bundle === undefined)
     throw new Error(`esbuild wrote no index.mjs (it wrote: ${[...files.keys()].join(", ")})`);
