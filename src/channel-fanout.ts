@@ -28,7 +28,7 @@ export function withMembershipCleanup(store: ConnectionStore, memberships: Membe
     add: (connectionId) => store.add(connectionId),
     remove: (connectionId) => removeAll([connectionId], () => store.remove(connectionId)),
     removeMany: (connectionIds) => removeAll(connectionIds, () => store.removeMany(connectionIds)),
-    pages: () => store.pages(),
+    pages: (range) => store.pages(range),
   };
 }
 
@@ -65,7 +65,7 @@ export function fanOutToChannel(
       Promise.reject(new Error("a channel audience is read-only; subscribe through MembershipStore")),
     remove: (connectionId) => deps.store.remove(connectionId),
     removeMany: (connectionIds) => deps.store.removeMany(connectionIds),
-    pages: () => deps.memberships.members(channel),
+    pages: (range) => deps.memberships.members(channel, range),
   };
   return fanOut({ store: audience, send: deps.send, log: deps.log }, data, options);
 }

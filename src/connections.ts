@@ -1,10 +1,14 @@
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { listKeyRange, S3_PAGE_SIZE } from "./s3-listing.js";
 import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+  ALL_BUCKETS,
+  BUCKET_COUNT,
+  BUCKET_MARK,
+  type BucketRange,
+  bucketOf,
+  bucketSegment,
+  startsTheStore,
+} from "./shards.js";
 
 /** The live connections: one entry per connection id. Removing a missing id is not an error. */
 export interface ConnectionStore {
@@ -15,12 +19,11 @@ export interface ConnectionStore {
   /** Removes many connections in as few calls as the store allows. */
   removeMany(connectionIds: readonly string[]): Promise<void>;
   /**
-   * Lists the connection ids in key order, a page at a time, so that a caller can start work before the last page
-   * loads.
-   * @param startAfter - list only the ids after this one (S3's `StartAfter`), so that a fan-out can be split into
-   *   slices; every id when omitted
+   * Lists the connection ids of some buckets (see `shards.ts`), a page at a time, so that a caller can start work
+   * before the last page loads, and a fan-out shard lists its part without reading the rest.
+   * @param range - the buckets to list; every bucket when omitted
    */
-  pages(startAfter?: string): AsyncIterable<string[]>;
+  pages(range?: BucketRange): AsyncIterable<string[]>;
 }
 
 /** A connection store call failed. `operation` names the S3 call; `cause` is the SDK's error. */
@@ -41,21 +44,39 @@ export class ConnectionStoreError extends Error {
   }
 }
 
-/** S3 caps both ListObjectsV2 pages and DeleteObjects batches at 1,000 keys. */
-const S3_PAGE_SIZE = 1000;
+/** Options of {@link S3ConnectionStore}. */
+export interface ConnectionStoreOptions {
+  /**
+   * Also read and remove keys of the flat layout (`<prefix>/<connectionId>`) that releases before the bucketed
+   * layout wrote. On by default: those keys live until their connection closes or the bucket's lifecycle rule
+   * expires them (within a day), and meanwhile they must still receive. Off saves one listing per fan-out and one
+   * key per removal once no flat key is left.
+   */
+  readFlatKeys?: boolean;
+}
 
-/** The connection store in S3: key `<prefix>/<connectionId>`, empty body. */
+/**
+ * The connection store in S3: key `<prefix>/~<bb>/<connectionId>`, empty body, `bb` the id's bucket (`shards.ts`).
+ * Keys of the earlier flat layout, `<prefix>/<connectionId>`, are still listed and removed (see
+ * {@link ConnectionStoreOptions.readFlatKeys}); they all sort before the first bucket.
+ */
 export class S3ConnectionStore implements ConnectionStore {
+  private readonly readFlatKeys: boolean;
+
   /**
    * @param client - the S3 client
    * @param bucket - the bucket name
    * @param prefix - the key prefix, without a trailing slash
+   * @param options - see {@link ConnectionStoreOptions}
    */
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly prefix: string,
-  ) {}
+    options: ConnectionStoreOptions = {},
+  ) {
+    this.readFlatKeys = options.readFlatKeys ?? true;
+  }
 
   /** @inheritdoc */
   async add(connectionId: string): Promise<void> {
@@ -65,7 +86,7 @@ export class S3ConnectionStore implements ConnectionStore {
       this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
-          Key: this.key(connectionId),
+          Key: connectionKey(this.prefix, connectionId),
           Body: "",
           ContentLength: 0,
         }),
@@ -75,21 +96,25 @@ export class S3ConnectionStore implements ConnectionStore {
 
   /** @inheritdoc */
   async remove(connectionId: string): Promise<void> {
-    // S3 answers 204 for a missing key, so this is idempotent without a prior HeadObject.
-    await this.call("DeleteObject", connectionId, () =>
-      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(connectionId) })),
-    );
+    await this.removeMany([connectionId]);
   }
 
   /** @inheritdoc */
   async removeMany(connectionIds: readonly string[]): Promise<void> {
-    for (let start = 0; start < connectionIds.length; start += S3_PAGE_SIZE) {
-      const batch = connectionIds.slice(start, start + S3_PAGE_SIZE);
+    // S3 answers a missing key as deleted, so the flat key of a connection that never had one costs nothing but
+    // its place in the batch. One DeleteObjects per batch, also for a single id: both of its keys in one request.
+    const keys = connectionIds.flatMap((id) =>
+      this.readFlatKeys
+        ? [connectionKey(this.prefix, id), flatKey(this.prefix, id)]
+        : [connectionKey(this.prefix, id)],
+    );
+    for (let start = 0; start < keys.length; start += S3_PAGE_SIZE) {
+      const batch = keys.slice(start, start + S3_PAGE_SIZE);
       const output = await this.call("DeleteObjects", `${batch.length} keys`, () =>
         this.client.send(
           new DeleteObjectsCommand({
             Bucket: this.bucket,
-            Delete: { Objects: batch.map((id) => ({ Key: this.key(id) })), Quiet: true },
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
           }),
         ),
       );
@@ -106,35 +131,31 @@ export class S3ConnectionStore implements ConnectionStore {
   }
 
   /** @inheritdoc */
-  async *pages(startAfter?: string): AsyncIterable<string[]> {
-    const keyPrefix = `${this.prefix}/`;
-    let token: string | undefined;
-    do {
-      const output = await this.call("ListObjectsV2", keyPrefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: keyPrefix,
-            MaxKeys: S3_PAGE_SIZE,
-            ContinuationToken: token,
-            // S3 ignores StartAfter once a continuation token is given, so it only places the first page.
-            StartAfter: token === undefined && startAfter !== undefined ? this.key(startAfter) : undefined,
-          }),
-        ),
-      );
-      const ids: string[] = [];
-      for (const object of output.Contents ?? []) {
-        const id = object.Key?.slice(keyPrefix.length);
+  async *pages(range: BucketRange = ALL_BUCKETS): AsyncIterable<string[]> {
+    const root = `${this.prefix}/`;
+    if (this.readFlatKeys && startsTheStore(range)) {
+      // The flat layout's keys sort before the first bucket: list from the front of the prefix up to it.
+      for await (const keys of listKeyRange(
+        this.client,
+        this.bucket,
+        { prefix: root, before: `${root}${BUCKET_MARK}` },
+        (operation, subject, run) => this.call(operation, subject, run),
+      )) {
         // A console-made "folder" object `<prefix>/` has no id.
-        if (id) ids.push(id);
+        yield keys.map((key) => key.slice(root.length)).filter((id) => id !== "");
       }
-      yield ids;
-      token = output.IsTruncated ? output.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  private key(connectionId: string): string {
-    return `${this.prefix}/${connectionId}`;
+    }
+    for await (const keys of listKeyRange(
+      this.client,
+      this.bucket,
+      bucketKeyRange(root, range),
+      (operation, subject, run) => this.call(operation, subject, run),
+    )) {
+      yield keys.flatMap((key) => {
+        const id = key.slice(root.length + bucketSegment(0).length + 1);
+        return id === "" ? [] : [id];
+      });
+    }
   }
 
   private async call<T>(operation: string, subject: string, run: () => Promise<T>): Promise<T> {
@@ -151,4 +172,40 @@ export class S3ConnectionStore implements ConnectionStore {
       );
     }
   }
+}
+
+/**
+ * The key of a connection: `<prefix>/~<bb>/<connectionId>`.
+ * @param prefix - the store's prefix, without a trailing slash
+ * @param connectionId - the connection
+ */
+export function connectionKey(prefix: string, connectionId: string): string {
+  return `${prefix}/${bucketSegment(bucketOf(connectionId))}/${connectionId}`;
+}
+
+/**
+ * The key a connection had in the flat layout: `<prefix>/<connectionId>`.
+ * @param prefix - the store's prefix, without a trailing slash
+ * @param connectionId - the connection
+ */
+export function flatKey(prefix: string, connectionId: string): string {
+  return `${prefix}/${connectionId}`;
+}
+
+/**
+ * The listing of some buckets under a root (`<something>/`): from the first bucket's segment to the segment after
+ * the last bucket (the end of the root for the last bucket). Shared by the membership layout.
+ * @param root - the listing root, with its trailing slash
+ * @param range - the buckets
+ */
+export function bucketKeyRange(
+  root: string,
+  range: BucketRange,
+): { prefix: string; startAfter: string; before?: string } {
+  return {
+    prefix: root,
+    // `<root>~0a` sorts just before every `<root>~0a/...` key.
+    startAfter: `${root}${bucketSegment(range.from)}`,
+    before: range.to >= BUCKET_COUNT ? undefined : `${root}${bucketSegment(range.to)}`,
+  };
 }

@@ -72,8 +72,8 @@ export interface FanoutDependencies {
   /** Where gone recipients are removed, and the ids come from when `source` is not given. */
   store: ConnectionStore;
   /**
-   * The ids to send to, a page at a time; `store.pages()` (every connection) when omitted. A slice of the store
-   * (`store.pages(startAfter)`, cut short) lets several invocations share one fan-out.
+   * The ids to send to, a page at a time; `store.pages()` (every connection) when omitted. Some buckets of the
+   * store (`store.pages(range)`, see `shards.ts`) let several invocations share one fan-out.
    */
   source?: AsyncIterable<string[]>;
   /** Sends to one connection. */

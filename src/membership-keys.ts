@@ -2,7 +2,10 @@
  * The S3 key layout of channel memberships. Dependency-free, so that `deployment/` (lifecycle rule, IAM) can
  * import the prefixes without pulling in the SDK.
  *
- * - `channel-members/<enc(channel)>/<enc(connectionId)>`: who is in a channel. A publish lists exactly one channel.
+ * - `channel-members/<enc(channel)>/~<bb>/<enc(connectionId)>`: who is in a channel, spread over the 256 buckets of
+ *   `shards.ts` (`bb` = the connection's bucket), so that the shards of a large publish each list their own part
+ *   of one channel. A publish lists exactly one channel. (No flat member keys were ever written: channels shipped
+ *   with this layout, so there is nothing to migrate.)
  * - `connection-channels/<enc(connectionId)>/<enc(channel)>`: the reverse index. `$disconnect` and a 410 list one
  *   connection's channels instead of scanning every channel.
  *
@@ -41,8 +44,10 @@ export function decodeKeySegment(segment: string): string | undefined {
   }
 }
 
+import { BUCKET_COUNT, type BucketRange, bucketOf, bucketSegment } from "./shards.js";
+
 /**
- * The listing prefix of one channel's members, trailing slash included.
+ * The listing prefix of one channel's members, trailing slash included (every bucket).
  * @param channel - a valid channel name
  */
 export function channelMembersPrefix(channel: string): string {
@@ -63,7 +68,39 @@ export function connectionChannelsPrefix(connectionId: string): string {
  * @param connectionId - the connection
  */
 export function memberKey(channel: string, connectionId: string): string {
-  return `${channelMembersPrefix(channel)}${encodeKeySegment(connectionId)}`;
+  return `${channelMembersPrefix(channel)}${bucketSegment(bucketOf(connectionId))}/${encodeKeySegment(connectionId)}`;
+}
+
+/**
+ * The listing of one channel's members in some buckets: the keys under {@link channelMembersPrefix} after
+ * `startAfter` and before `before` (to the end of the channel for the last bucket).
+ * @param channel - a valid channel name
+ * @param range - the buckets
+ */
+export function channelMembersRange(
+  channel: string,
+  range: BucketRange,
+): { prefix: string; startAfter: string; before?: string } {
+  const root = channelMembersPrefix(channel);
+  return {
+    prefix: root,
+    // `<root>~0a` sorts just before every `<root>~0a/...` key.
+    startAfter: `${root}${bucketSegment(range.from)}`,
+    before: range.to >= BUCKET_COUNT ? undefined : `${root}${bucketSegment(range.to)}`,
+  };
+}
+
+/**
+ * The connection id a member key names, or undefined for a key of another shape (a folder object, a key someone
+ * else wrote).
+ * @param channel - the channel listed
+ * @param key - a key under {@link channelMembersPrefix}
+ */
+export function memberIdOfKey(channel: string, key: string): string | undefined {
+  const rest = key.slice(channelMembersPrefix(channel).length);
+  const slash = rest.indexOf("/");
+  if (slash !== bucketSegment(0).length) return undefined;
+  return decodeKeySegment(rest.slice(slash + 1));
 }
 
 /**

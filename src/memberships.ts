@@ -1,18 +1,19 @@
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import {
-  channelMembersPrefix,
+  channelMembersRange,
   connectionChannelsPrefix,
   decodeKeySegment,
-  encodeKeySegment,
+  memberIdOfKey,
   memberKey,
   reverseKey,
 } from "./membership-keys.js";
+import { listKeyRange, S3_PAGE_SIZE } from "./s3-listing.js";
+import { ALL_BUCKETS, type BucketRange } from "./shards.js";
 
 /**
  * Channel memberships. Every membership is its own pair of keys (member, reverse), so two subscribes of one
@@ -29,9 +30,10 @@ export interface MembershipStore {
   channelsOf(connectionId: string): Promise<string[]>;
   /**
    * Lists one channel's members, a page at a time, so a caller can send before the last page loads.
-   * @param startAfter - resume after this connection id (listing order), e.g. after a timeout
+   * @param range - the buckets to list (`shards.ts`), so that a fan-out shard lists its part only; every bucket
+   *   when omitted
    */
-  members(channel: string, startAfter?: string): AsyncIterable<string[]>;
+  members(channel: string, range?: BucketRange): AsyncIterable<string[]>;
   /** Removes each connection from every channel it joined (for `$disconnect` and 410s); missing ones are fine. */
   removeConnections(connectionIds: readonly string[]): Promise<void>;
 }
@@ -53,9 +55,6 @@ export class MembershipStoreError extends Error {
     super(message, options);
   }
 }
-
-/** S3 caps both ListObjectsV2 pages and DeleteObjects batches at 1,000 keys. */
-const S3_PAGE_SIZE = 1000;
 
 /** Reverse-index listings in flight at once when many connections are removed (a 410 batch). */
 const LIST_CONCURRENCY = 8;
@@ -94,8 +93,20 @@ export class S3MembershipStore implements MembershipStore {
   }
 
   /** @inheritdoc */
-  members(channel: string, startAfter?: string): AsyncIterable<string[]> {
-    return this.list(channelMembersPrefix(channel), startAfter);
+  async *members(channel: string, range: BucketRange = ALL_BUCKETS): AsyncIterable<string[]> {
+    for await (const keys of listKeyRange(
+      this.client,
+      this.bucket,
+      channelMembersRange(channel, range),
+      (operation, subject, run) => this.call(operation, subject, run),
+    )) {
+      const ids: string[] = [];
+      for (const key of keys) {
+        const id = memberIdOfKey(channel, key);
+        if (id !== undefined) ids.push(id);
+      }
+      yield ids;
+    }
   }
 
   /** @inheritdoc */
@@ -129,33 +140,18 @@ export class S3MembershipStore implements MembershipStore {
   }
 
   /** Lists the decoded last segments of the keys under `prefix`, a page at a time. */
-  private async *list(prefix: string, startAfter?: string): AsyncIterable<string[]> {
-    let token: string | undefined;
-    do {
-      const output = await this.call("ListObjectsV2", prefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            MaxKeys: S3_PAGE_SIZE,
-            ContinuationToken: token,
-            // S3 ignores StartAfter once a ContinuationToken is given; sent on the first page only.
-            StartAfter:
-              token === undefined && startAfter !== undefined
-                ? `${prefix}${encodeKeySegment(startAfter)}`
-                : undefined,
-          }),
-        ),
-      );
+  private async *list(prefix: string): AsyncIterable<string[]> {
+    for await (const keys of listKeyRange(this.client, this.bucket, { prefix }, (operation, subject, run) =>
+      this.call(operation, subject, run),
+    )) {
       const values: string[] = [];
-      for (const object of output.Contents ?? []) {
+      for (const key of keys) {
         // A console-made "folder" object or a key someone else wrote under the prefix is skipped.
-        const value = decodeKeySegment(object.Key?.slice(prefix.length) ?? "");
+        const value = decodeKeySegment(key.slice(prefix.length));
         if (value !== undefined) values.push(value);
       }
       yield values;
-      token = output.IsTruncated ? output.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
 
   private async put(key: string): Promise<void> {

@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectionKey } from "../../src/connections.js";
 import { buildLambdaBundle, type LambdaBundle } from "../../util/build/lambda-bundle.js";
 import { loadEvent } from "../support/fixtures.js";
 
@@ -160,7 +161,10 @@ describe("Lambda bundle", () => {
       // Assess
       expect(result).toMatchObject({ statusCode: 200 });
       expect(s3.received.map(({ method, path }) => ({ method, path }))).toEqual([
-        { method: "PUT", path: `/connections/active-connections/${event.requestContext.connectionId}` },
+        {
+          method: "PUT",
+          path: `/connections/${connectionKey("active-connections", event.requestContext.connectionId)}`,
+        },
       ]);
       expect(s3.received[0]?.bodyBytes).toBe(0);
     } finally {

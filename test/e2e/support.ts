@@ -152,8 +152,11 @@ export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Prom
         ContinuationToken: token,
       }),
     );
-    for (const object of page.Contents ?? [])
-      ids.push((object.Key ?? "").slice(stack.outputs.connection_prefix.length + 1));
+    for (const object of page.Contents ?? []) {
+      // `<prefix>/~<bb>/<id>` (shards.ts); a flat `<prefix>/<id>` would be a release before the buckets.
+      const rest = (object.Key ?? "").slice(stack.outputs.connection_prefix.length + 1);
+      ids.push(rest.startsWith("~") ? rest.slice(rest.indexOf("/") + 1) : rest);
+    }
     token = page.NextContinuationToken;
   } while (token);
   return ids.sort();

@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConnectionStoreError, S3ConnectionStore } from "../../src/connections.js";
+import { ConnectionStoreError, connectionKey, S3ConnectionStore } from "../../src/connections.js";
 import { connectionIds } from "./support/store.js";
 
 const s3 = mockClient(S3Client);
@@ -25,7 +25,7 @@ async function collect(pages: AsyncIterable<string[]>): Promise<string[][]> {
 }
 
 describe("S3ConnectionStore", () => {
-  it("stores a connection as an empty object under the prefix", async () => {
+  it("stores a connection as an empty object in its bucket under the prefix", async () => {
     // Prepare
     s3.on(PutObjectCommand).resolves({});
 
@@ -34,7 +34,7 @@ describe("S3ConnectionStore", () => {
 
     // Assess
     expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
-      { Bucket: "bucket", Key: "active-connections/Ek02Ofq8IAMCEyw=", Body: "", ContentLength: 0 },
+      { Bucket: "bucket", Key: "active-connections/~e7/Ek02Ofq8IAMCEyw=", Body: "", ContentLength: 0 },
     ]);
   });
 
@@ -55,16 +55,44 @@ describe("S3ConnectionStore", () => {
     expect((failure as ConnectionStoreError).cause).toBe(denied);
   });
 
-  it("removes a connection by its key", async () => {
+  it("removes a connection's key and its flat-layout key in one DeleteObjects", async () => {
     // Prepare
-    s3.on(DeleteObjectCommand).resolves({});
+    s3.on(DeleteObjectsCommand).resolves({});
 
     // Act
     await store().remove("abc=");
 
     // Assess
-    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
-      { Bucket: "bucket", Key: "active-connections/abc=" },
+    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        Bucket: "bucket",
+        Delete: {
+          Objects: [{ Key: "active-connections/~83/abc=" }, { Key: "active-connections/abc=" }],
+          Quiet: true,
+        },
+      },
+    ]);
+    expect(s3.commandCalls(DeleteObjectCommand)).toEqual([]);
+  });
+
+  it("removes the bucketed key only once flat keys are no longer read", async () => {
+    // Prepare
+    s3.on(DeleteObjectsCommand).resolves({});
+    const noFlat = new S3ConnectionStore(
+      new S3Client({ region: "us-east-1" }),
+      "bucket",
+      "active-connections",
+      {
+        readFlatKeys: false,
+      },
+    );
+
+    // Act
+    await noFlat.remove("abc=");
+
+    // Assess
+    expect(s3.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects).toEqual([
+      { Key: "active-connections/~83/abc=" },
     ]);
   });
 
@@ -78,9 +106,13 @@ describe("S3ConnectionStore", () => {
 
     // Assess
     const inputs = s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
-    expect(inputs.map((input) => input.Delete?.Objects?.length)).toEqual([1000, 1000, 1]);
+    // Two keys per id (bucketed and flat) while flat keys are read.
+    expect(inputs.map((input) => input.Delete?.Objects?.length)).toEqual([1000, 1000, 1000, 1000, 2]);
     expect(inputs.every((input) => input.Bucket === "bucket" && input.Delete?.Quiet === true)).toBe(true);
-    expect(inputs[2]?.Delete?.Objects).toEqual([{ Key: `active-connections/${ids[2000]}` }]);
+    expect(inputs[4]?.Delete?.Objects).toEqual([
+      { Key: connectionKey("active-connections", ids[2000] as string) },
+      { Key: `active-connections/${ids[2000]}` },
+    ]);
   });
 
   it("reports keys that DeleteObjects answered 200 for but did not delete", async () => {
@@ -97,54 +129,68 @@ describe("S3ConnectionStore", () => {
     // Assess
     expect(failure).toBeInstanceOf(ConnectionStoreError);
     expect((failure as Error).message).toBe(
-      "DeleteObjects failed for 1 of 2 keys (first: active-connections/a AccessDenied Access Denied)",
+      "DeleteObjects failed for 1 of 4 keys (first: active-connections/a AccessDenied Access Denied)",
     );
   });
 
-  it("lists ids page by page, skipping a folder object", async () => {
-    // Prepare
-    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
-      Contents: [{ Key: "active-connections/" }, { Key: "active-connections/a=" }],
+  it("lists the flat layout's keys up to the first bucket, then every bucket, skipping a folder object", async () => {
+    // Prepare: the flat listing stops at the first bucketed key; the bucket listing pages on to the end.
+    s3.on(ListObjectsV2Command, { StartAfter: undefined, ContinuationToken: undefined }).resolves({
+      Contents: [
+        { Key: "active-connections/" },
+        { Key: "active-connections/old=" },
+        { Key: "active-connections/~00/x=" },
+      ],
       IsTruncated: true,
-      NextContinuationToken: "next",
+      NextContinuationToken: "flat-next",
     });
-    s3.on(ListObjectsV2Command, { ContinuationToken: "next" }).resolves({ IsTruncated: false });
-
-    // Act
-    const pages = await collect(store().pages());
-
-    // Assess
-    expect(pages).toEqual([["a="], []]);
-    expect(s3.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toEqual({
-      Bucket: "bucket",
-      Prefix: "active-connections/",
-      MaxKeys: 1000,
-      ContinuationToken: undefined,
-    });
-  });
-
-  it("starts the listing after a given id and keeps to the continuation token after the first page", async () => {
-    // Prepare
-    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
-      Contents: [{ Key: "active-connections/c=" }],
+    s3.on(ListObjectsV2Command, { StartAfter: "active-connections/~00" }).resolves({
+      Contents: [{ Key: "active-connections/~00/x=" }, { Key: "active-connections/~7f/y=" }],
       IsTruncated: true,
       NextContinuationToken: "next",
     });
     s3.on(ListObjectsV2Command, { ContinuationToken: "next" }).resolves({
-      Contents: [{ Key: "active-connections/d=" }],
+      Contents: [{ Key: "active-connections/~ff/z=" }],
       IsTruncated: false,
     });
 
     // Act
-    const pages = await collect(store().pages("b="));
+    const pages = await collect(store().pages());
 
-    // Assess
-    expect(pages).toEqual([["c="], ["d="]]);
+    // Assess: the flat listing did not follow its continuation token
+    expect(pages).toEqual([["old="], ["x=", "y="], ["z="]]);
     const inputs = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
-    expect(inputs.map((input) => [input.StartAfter, input.ContinuationToken])).toEqual([
-      ["active-connections/b=", undefined],
-      [undefined, "next"],
+    expect(inputs).toEqual([
+      { Bucket: "bucket", Prefix: "active-connections/", MaxKeys: 1000, ContinuationToken: undefined },
+      {
+        Bucket: "bucket",
+        Prefix: "active-connections/",
+        MaxKeys: 1000,
+        ContinuationToken: undefined,
+        StartAfter: "active-connections/~00",
+      },
+      { Bucket: "bucket", Prefix: "active-connections/", MaxKeys: 1000, ContinuationToken: "next" },
     ]);
+  });
+
+  it("lists only a shard's buckets: from its first bucket, stopping at the next shard's first key", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command, { StartAfter: "active-connections/~10" }).resolves({
+      Contents: [
+        { Key: "active-connections/~10/a=" },
+        { Key: "active-connections/~1f/b=" },
+        { Key: "active-connections/~20/c=" },
+      ],
+      IsTruncated: true,
+      NextContinuationToken: "more",
+    });
+
+    // Act
+    const pages = await collect(store().pages({ from: 0x10, to: 0x20 }));
+
+    // Assess: no flat listing (the shard does not start the store), no second page
+    expect(pages).toEqual([["a=", "b="]]);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
   });
 
   it("fails the listing with ConnectionStoreError when S3 fails", async () => {

@@ -13,7 +13,7 @@ import type { Context, SNSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { S3ConnectionStore } from "../../src/connections.js";
+import { connectionKey, S3ConnectionStore } from "../../src/connections.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createHandler, type Dependencies } from "../../src/handler.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
@@ -63,7 +63,11 @@ function setup(env: Record<string, string> = {}) {
 
 /** The stored connections S3 lists. */
 function storedConnections(...ids: string[]): void {
-  s3.on(ListObjectsV2Command).resolves({ Contents: ids.map((id) => ({ Key: `active-connections/${id}` })) });
+  // Answers every listing alike: the flat-layout listing stops at the first bucketed key, the buckets' listing
+  // reads them all.
+  s3.on(ListObjectsV2Command).resolves({
+    Contents: ids.map((id) => ({ Key: connectionKey("active-connections", id) })),
+  });
 }
 
 /** Every PostToConnection as [recipient, frame text]. */
@@ -93,7 +97,12 @@ describe("$connect", () => {
     // Assess
     expect(result).toEqual({ statusCode: 200 });
     expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
-      { Bucket: "bucket", Key: "active-connections/EhbxcdD1IAMCLvQ=", Body: "", ContentLength: 0 },
+      {
+        Bucket: "bucket",
+        Key: connectionKey("active-connections", "EhbxcdD1IAMCLvQ="),
+        Body: "",
+        ContentLength: 0,
+      },
     ]);
     expect(log.lines).toEqual([
       {
@@ -117,7 +126,9 @@ describe("$connect", () => {
     await handler(loadEvent("connect_1"), context);
 
     // Assess
-    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).toBe("conns/EhbxcdD1IAMCLvQ=");
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).toBe(
+      connectionKey("conns", "EhbxcdD1IAMCLvQ="),
+    );
   });
 
   it("answers 500 and logs why when the store fails, so API Gateway refuses the connection", async () => {
@@ -146,15 +157,18 @@ describe("$disconnect", () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
-      { Bucket: "bucket", Key: "active-connections/EhbxcdD1IAMCLvQ=" },
+    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete?.Objects)).toEqual([
+      [
+        { Key: connectionKey("active-connections", "EhbxcdD1IAMCLvQ=") },
+        { Key: "active-connections/EhbxcdD1IAMCLvQ=" },
+      ],
     ]);
     expect(log.lines.map((line) => line.message)).toEqual(["disconnected"]);
   });
 
   it("logs a store failure and answers 500 without throwing", async () => {
     // Prepare
-    s3.on(DeleteObjectCommand).rejects(new Error("SlowDown"));
+    s3.on(DeleteObjectsCommand).rejects(new Error("SlowDown"));
     const { handler, log } = setup();
 
     // Act
@@ -221,7 +235,7 @@ describe("broadcast", () => {
     // Assess
     expect(result).toEqual({ statusCode: 200 });
     expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input.Delete?.Objects)).toEqual([
-      [{ Key: "active-connections/gone=" }],
+      [{ Key: connectionKey("active-connections", "gone=") }, { Key: "active-connections/gone=" }],
     ]);
   });
 
@@ -299,7 +313,9 @@ describe("ping", () => {
 
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(s3.commandCalls(DeleteObjectCommand)[0]?.args[0].input.Key).toBe(`active-connections/${SENDER}`);
+    expect(s3.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects?.[0]?.Key).toBe(
+      connectionKey("active-connections", SENDER),
+    );
     expect(log.lines.map((line) => line.message)).toEqual(["the sender has gone; removing it"]);
   });
 
@@ -309,7 +325,7 @@ describe("ping", () => {
       .on(PostToConnectionCommand)
       .rejectsOnce(Object.assign(new Error("denied"), { name: "ForbiddenException" }))
       .rejectsOnce(Object.assign(new Error(""), { name: "GoneException" }));
-    s3.on(DeleteObjectCommand).rejects(new Error("SlowDown"));
+    s3.on(DeleteObjectsCommand).rejects(new Error("SlowDown"));
     const { handler, log } = setup();
 
     // Act
@@ -510,7 +526,7 @@ describe("SNS", () => {
     // Prepare
     s3.on(ListObjectsV2Command)
       .rejectsOnce(new Error("InternalError"))
-      .resolves({ Contents: [{ Key: "active-connections/a=" }] });
+      .resolves({ Contents: [{ Key: connectionKey("active-connections", "a=") }] });
     const { handler } = setup(ENDPOINT);
 
     // Act

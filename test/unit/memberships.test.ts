@@ -45,7 +45,8 @@ describe("membership keys", () => {
     const sport = memberKey("news/sport", "Ek02Of/8IAM+Eyw=");
     // Assess
     expect(news).toBe("channel-members/news/");
-    expect(sport).toBe("channel-members/news%2Fsport/Ek02Of%2F8IAM%2BEyw%3D");
+    // The connection's bucket (shards.ts) sits between channel and id.
+    expect(sport).toBe("channel-members/news%2Fsport/~ae/Ek02Of%2F8IAM%2BEyw%3D");
     expect(sport.startsWith(news)).toBe(false);
   });
 
@@ -66,7 +67,7 @@ describe("S3MembershipStore", () => {
     // Assess
     expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
       { Bucket: "bucket", Key: "connection-channels/abc%3D/news%2Fx", Body: "", ContentLength: 0 },
-      { Bucket: "bucket", Key: "channel-members/news%2Fx/abc%3D", Body: "", ContentLength: 0 },
+      { Bucket: "bucket", Key: "channel-members/news%2Fx/~83/abc%3D", Body: "", ContentLength: 0 },
     ]);
   });
 
@@ -92,7 +93,7 @@ describe("S3MembershipStore", () => {
     await store().unsubscribe("abc=", "news");
     // Assess
     expect(sent()).toEqual([
-      ["DeleteObjectCommand", "channel-members/news/abc%3D"],
+      ["DeleteObjectCommand", "channel-members/news/~83/abc%3D"],
       ["DeleteObjectCommand", "connection-channels/abc%3D/news"],
     ]);
   });
@@ -120,27 +121,31 @@ describe("S3MembershipStore", () => {
     });
   });
 
-  it("lists one channel's members a page at a time, starting after a given id", async () => {
+  it("lists one channel's members in a shard's buckets a page at a time, stopping at the next shard", async () => {
     // Prepare
     s3.on(ListObjectsV2Command, { ContinuationToken: undefined })
       .resolves({
-        Contents: [{ Key: "channel-members/news/b%3D" }, { Key: "channel-members/news/c%3D" }],
+        Contents: [{ Key: "channel-members/news/~50" }, { Key: "channel-members/news/~52/b%3D" }],
         IsTruncated: true,
         NextContinuationToken: "t1",
       })
       .on(ListObjectsV2Command, { ContinuationToken: "t1" })
-      .resolves({ Contents: [{ Key: "channel-members/news/d%3D" }] });
+      .resolves({
+        Contents: [{ Key: "channel-members/news/~5f/d%3D" }, { Key: "channel-members/news/~60/e%3D" }],
+        IsTruncated: true,
+        NextContinuationToken: "t2",
+      });
     // Act
-    const pages = await collect(store().members("news", "a="));
-    // Assess
-    expect(pages).toEqual([["b=", "c="], ["d="]]);
+    const pages = await collect(store().members("news", { from: 0x50, to: 0x60 }));
+    // Assess: a stray key without an id is skipped; the listing ends at bucket ~60 without a third page
+    expect(pages).toEqual([["b="], ["d="]]);
     expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
       {
         Bucket: "bucket",
         Prefix: "channel-members/news/",
         MaxKeys: 1000,
         ContinuationToken: undefined,
-        StartAfter: "channel-members/news/a%3D",
+        StartAfter: "channel-members/news/~50",
       },
       {
         Bucket: "bucket",
@@ -170,7 +175,7 @@ describe("S3MembershipStore", () => {
       {
         Bucket: "bucket",
         Delete: {
-          Objects: [{ Key: "channel-members/news/a%3D" }, { Key: "channel-members/x%2Fy/a%3D" }],
+          Objects: [{ Key: "channel-members/news/~52/a%3D" }, { Key: "channel-members/x%2Fy/~52/a%3D" }],
           Quiet: true,
         },
       },

@@ -1,4 +1,5 @@
 import type { MembershipStore } from "../../../src/memberships.js";
+import { ALL_BUCKETS, type BucketRange, bucketOf } from "../../../src/shards.js";
 
 /** An in-memory membership store: channel -> member ids, with the calls recorded. */
 export class MemoryMemberships implements MembershipStore {
@@ -27,9 +28,11 @@ export class MemoryMemberships implements MembershipStore {
     if (this.failWith) throw this.failWith;
     return [...this.channels].filter(([, ids]) => ids.has(connectionId)).map(([channel]) => channel);
   }
-  async *members(channel: string): AsyncIterable<string[]> {
+  async *members(channel: string, range: BucketRange = ALL_BUCKETS): AsyncIterable<string[]> {
     if (this.failWith) throw this.failWith;
-    const all = [...(this.channels.get(channel) ?? [])];
+    const all = [...(this.channels.get(channel) ?? [])].filter(
+      (id) => bucketOf(id) >= range.from && bucketOf(id) < range.to,
+    );
     for (let start = 0; start < all.length; start += this.pageSize)
       yield all.slice(start, start + this.pageSize);
   }

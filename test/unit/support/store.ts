@@ -1,6 +1,10 @@
 import type { ConnectionStore } from "../../../src/connections.js";
+import { ALL_BUCKETS, type BucketRange, bucketOf } from "../../../src/shards.js";
 
-/** An in-memory connection store that hands out its ids in pages of `pageSize` and records removals. */
+/**
+ * An in-memory connection store that hands out its ids in pages of `pageSize` and records removals. Like the S3
+ * store it lists bucket by bucket (`shards.ts`), ids sorted within a bucket.
+ */
 export class MemoryStore implements ConnectionStore {
   readonly ids: Set<string>;
   readonly removeManyCalls: string[][] = [];
@@ -22,8 +26,10 @@ export class MemoryStore implements ConnectionStore {
     this.removeManyCalls.push([...connectionIds]);
     for (const id of connectionIds) this.ids.delete(id);
   }
-  async *pages(startAfter?: string): AsyncIterable<string[]> {
-    const all = [...this.ids].sort().filter((id) => startAfter === undefined || id > startAfter);
+  async *pages(range: BucketRange = ALL_BUCKETS): AsyncIterable<string[]> {
+    const all = [...this.ids]
+      .filter((id) => bucketOf(id) >= range.from && bucketOf(id) < range.to)
+      .sort((a, b) => bucketOf(a) - bucketOf(b) || (a < b ? -1 : a > b ? 1 : 0));
     for (let start = 0; start < all.length; start += this.pageSize)
       yield all.slice(start, start + this.pageSize);
   }
