@@ -86,6 +86,17 @@ export const LAMBDA_ENV = {
   logLevel: "POWERTOOLS_LOG_LEVEL",
   /** Powertools' service name, the `service` key of every log line. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
+  // --- shard (issue 12): sharded fan-out, see docs/scaling.md ---
+  /** The SQS queue of fan-out shards; unset, every fan-out runs in the invocation that asked for it. */
+  fanoutQueueUrl: "FANOUT_QUEUE_URL",
+  /** Shards of a large fan-out (1 to 256): each lists and sends to 256/K of the store's buckets. */
+  fanoutShards: "FANOUT_SHARDS",
+  /** A fan-out with at most this many recipients runs in the invocation that asked for it (no queue hop). */
+  fanoutInlineMax: "FANOUT_INLINE_MAX",
+  /** Sends a second per shard invocation (the account's share divided by the shards' maximum concurrency). */
+  fanoutShardRate: "FANOUT_SHARD_RATE",
+  /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
+  connectionFlatKeys: "CONNECTION_FLAT_KEYS",
 } as const;
 
 /** The Lambda handler string of the bundle: the `handler` export of `index.mjs`. */

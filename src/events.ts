@@ -1,4 +1,4 @@
-import type { APIGatewayProxyWebsocketEventV2, SNSEvent } from "aws-lambda";
+import type { APIGatewayProxyWebsocketEventV2, SNSEvent, SQSEvent } from "aws-lambda";
 
 /**
  * A WebSocket event from API Gateway. `APIGatewayProxyWebsocketEventV2` lacks the CONNECT-only fields
@@ -10,13 +10,15 @@ export type WebSocketEvent = APIGatewayProxyWebsocketEventV2;
 export type IncomingEvent =
   | { kind: "websocket"; event: WebSocketEvent }
   | { kind: "sns"; event: SNSEvent }
+  | { kind: "sqs"; event: SQSEvent }
   | { kind: "unknown"; keys: string[] };
 
 const WEBSOCKET_EVENT_TYPES = new Set(["CONNECT", "DISCONNECT", "MESSAGE"]);
 
 /**
  * Recognises an event by its shape: a WebSocket event has a request context with a connection id, an event type
- * and a route key; an SNS event has records whose `EventSource` is `aws:sns`.
+ * and a route key; an SNS event has records whose `EventSource` is `aws:sns`; an SQS event (the fan-out shard
+ * queue's event source mapping) has records whose `eventSource` is `aws:sqs` (lower-case key, unlike SNS's).
  * @param event - whatever Lambda was invoked with
  */
 export function classifyEvent(event: unknown): IncomingEvent {
@@ -38,6 +40,19 @@ export function classifyEvent(event: unknown): IncomingEvent {
     records.every((record) => isObject(record) && record.EventSource === "aws:sns" && isObject(record.Sns))
   ) {
     return { kind: "sns", event: event as unknown as SNSEvent };
+  }
+  if (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    records.every(
+      (record) =>
+        isObject(record) &&
+        record.eventSource === "aws:sqs" &&
+        typeof record.messageId === "string" &&
+        typeof record.body === "string",
+    )
+  ) {
+    return { kind: "sqs", event: event as unknown as SQSEvent };
   }
   return { kind: "unknown", keys: Object.keys(event).slice(0, 20) };
 }

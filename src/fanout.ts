@@ -78,6 +78,12 @@ export interface FanoutDependencies {
   source?: AsyncIterable<string[]>;
   /** Sends to one connection. */
   send: Send;
+  /**
+   * Waits for the next send's turn (see `pacing.ts`): shards pace themselves under their share of the account's
+   * @connections throttle. Called before every attempt, retries included, since each is a request. Unpaced when
+   * omitted.
+   */
+  pace?: () => Promise<void>;
   /** Receives the rare failure to remove stale keys; omitted, nothing is logged. The caller logs the summary. */
   log?: Log;
   /** Waits before a retry; replaceable so tests need not wait. */
@@ -300,6 +306,7 @@ export async function fanOut(
     const state: RetryState = { resets: 0, throttles: 0 };
     for (;;) {
       try {
+        if (deps.pace) await deps.pace();
         await sendWithTimeout(deps.send, connectionId, data, settings.sendTimeoutMs);
         summary.delivered++;
         return;

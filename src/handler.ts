@@ -1,17 +1,28 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import type { Context } from "aws-lambda";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SQSBatchResponse } from "aws-lambda";
 import { parseFrame, runAction } from "./actions.js";
 import { type Config, loadConfig } from "./config.js";
 import { type ConnectionStore, S3ConnectionStore } from "./connections.js";
+import {
+  type AudienceSource,
+  createDispatch,
+  type Dispatch,
+  type ShardQueue,
+  storeAudience,
+} from "./dispatch.js";
 import { classifyEvent, type WebSocketEvent } from "./events.js";
 import type { Send } from "./fanout.js";
 import { createLog, type Log } from "./log.js";
 import { ManagementSenders, managementEndpoint } from "./management.js";
+import { createPace } from "./pacing.js";
 import { connect } from "./routes/connect.js";
 import { disconnect } from "./routes/disconnect.js";
 import { rejectFrame } from "./routes/reply.js";
+import { runShards } from "./routes/shard.js";
 import { deliverSns } from "./routes/sns.js";
 import type { MessageDependencies, RouteResult } from "./routes/types.js";
+import { SqsShardQueue } from "./shard-queue.js";
 
 /** What the handler builds once per execution environment and every invocation shares. */
 export interface Dependencies {
@@ -23,10 +34,15 @@ export interface Dependencies {
   store: ConnectionStore;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
+  /** The fan-out shard queue (`FANOUT_QUEUE_URL`); undefined, every fan-out runs inline. */
+  queue: ShardQueue | undefined;
 }
 
-/** What the handler returns: a proxy integration result for WebSocket events, nothing for SNS. */
-export type HandlerResult = RouteResult | undefined;
+/**
+ * What the handler returns: a proxy integration result for WebSocket events, the records to retry for SQS, nothing
+ * for SNS.
+ */
+export type HandlerResult = RouteResult | SQSBatchResponse | undefined;
 
 /**
  * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
@@ -47,8 +63,15 @@ export function createDependencies(env: Record<string, string | undefined> = pro
   return {
     config,
     log,
-    store: new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix),
+    store: new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix, {
+      readFlatKeys: config.connectionFlatKeys,
+    }),
     senders: new ManagementSenders(fanoutSettings(config)),
+    // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3.
+    queue:
+      config.fanoutQueueUrl === undefined
+        ? undefined
+        : new SqsShardQueue(new SQSClient({}), config.fanoutQueueUrl),
   };
 }
 
@@ -65,11 +88,14 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
   DISCONNECT: (deps, event) => disconnect(deps, event.requestContext.connectionId),
   MESSAGE: async (deps, event) => {
     const { connectionId } = event.requestContext;
+    const endpoint = managementEndpoint(deps.config.managementEndpoint, event.requestContext);
+    const send = deps.senders.for(endpoint);
     const messageDeps: MessageDependencies = {
       store: deps.store,
       log: deps.log,
-      send: deps.senders.for(managementEndpoint(deps.config.managementEndpoint, event.requestContext)),
+      send,
       fanout: fanoutSettings(deps.config),
+      dispatch: dispatchFor(deps, endpoint, send, event.requestContext.requestId),
     };
     const frame = parseFrame(event.body, event.isBase64Encoded);
     if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
@@ -79,6 +105,43 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
 
 function fanoutSettings(config: Config): MessageDependencies["fanout"] {
   return { concurrency: config.fanoutConcurrency, sendTimeoutMs: config.fanoutSendTimeoutMs };
+}
+
+/**
+ * Who a fan-out can reach: every connection from the connection store, a channel from the membership store. (The
+ * channel wiring passes its membership store here.)
+ */
+function audienceSource(deps: Dependencies): AudienceSource {
+  return storeAudience(deps.store);
+}
+
+/** The `dispatch(audience, frame)` of one event (`dispatch.ts`). */
+function dispatchFor(deps: Dependencies, endpoint: string, send: Send, dispatchId: string): Dispatch {
+  return createDispatch(
+    {
+      source: audienceSource(deps),
+      store: deps.store,
+      send,
+      endpoint,
+      queue: deps.queue,
+      log: deps.log,
+      dispatchId,
+    },
+    {
+      shards: deps.config.fanoutShards,
+      inlineMax: deps.config.fanoutInlineMax,
+      fanout: fanoutSettings(deps.config),
+    },
+  );
+}
+
+/** A pace per execution environment: concurrent shards of one environment run one after the other anyway. */
+let shardPace: { rate: number; pace: (() => Promise<void>) | undefined } | undefined;
+
+function paceOf(config: Config): (() => Promise<void>) | undefined {
+  if (shardPace?.rate !== config.fanoutShardRate)
+    shardPace = { rate: config.fanoutShardRate, pace: createPace(config.fanoutShardRate) };
+  return shardPace.pace;
 }
 
 /**
@@ -107,19 +170,39 @@ export function createHandler(
       }
       if (incoming.kind === "sns") {
         const endpoint = deps.config.managementEndpoint;
+        const snsRequestId = context?.awsRequestId ?? incoming.event.Records[0]?.Sns.MessageId ?? "sns";
         await deliverSns(
           {
             store: deps.store,
             log: deps.log,
-            send: endpoint === undefined ? undefined : deps.senders.for(endpoint),
+            dispatch:
+              endpoint === undefined
+                ? undefined
+                : dispatchFor(deps, endpoint, deps.senders.for(endpoint), snsRequestId),
             fanout: fanoutSettings(deps.config),
           },
           incoming.event,
         );
         return undefined;
       }
+      if (incoming.kind === "sqs") {
+        const configured = deps.config.managementEndpoint;
+        return await runShards(
+          {
+            source: audienceSource(deps),
+            store: deps.store,
+            // A configured endpoint wins: the queue is only writable by this function, but the configuration is
+            // the operator's word.
+            sendFor: (jobEndpoint) => deps.senders.for(configured ?? jobEndpoint),
+            log: deps.log,
+            pace: paceOf(deps.config),
+            fanout: fanoutSettings(deps.config),
+          },
+          incoming.event,
+        );
+      }
       // Not thrown: an asynchronous source would retry the same unrecognisable event.
-      deps.log.error("unrecognised event: expected an API Gateway WebSocket event or an SNS event", {
+      deps.log.error("unrecognised event: expected an API Gateway WebSocket event, an SNS or an SQS event", {
         eventKeys: incoming.keys,
       });
       return { statusCode: 400, body: "unrecognised event" };
@@ -132,8 +215,8 @@ export function createHandler(
 let cached: Dependencies | undefined;
 
 /**
- * The Lambda entry point for every event: API Gateway WebSocket events (every route key of `contracts.ts`) and
- * SNS events. Bundled as `index.handler`.
+ * The Lambda entry point for every event: API Gateway WebSocket events (every route key of `contracts.ts`), SNS
+ * events and SQS events of the fan-out shard queue. Bundled as `index.handler`.
  */
 export const handler = createHandler(() => {
   cached ??= createDependencies(process.env);

@@ -1,5 +1,6 @@
 import type { SNSEvent } from "aws-lambda";
-import { FanoutError, fanOut, logFanout, type Send } from "../fanout.js";
+import { type Dispatch, EVERYONE, ShardQueueError } from "../dispatch.js";
+import { FanoutError } from "../fanout.js";
 import { MAX_MESSAGE_BYTES } from "../limits.js";
 import type { MessageDependencies } from "./types.js";
 
@@ -19,27 +20,29 @@ export class SnsDeliveryError extends Error {
   }
 }
 
-/** What the SNS use case receives: the message routes' dependencies, but `send` may be missing. */
-export interface SnsDependencies extends Omit<MessageDependencies, "send"> {
-  /** Sends through the configured @connections endpoint; undefined when none is configured. */
-  send: Send | undefined;
+/** What the SNS use case receives: the message routes' dependencies, but `send` and `dispatch` may be missing. */
+export interface SnsDependencies extends Omit<MessageDependencies, "send" | "dispatch"> {
+  /** Dispatches through the configured @connections endpoint; undefined when none is configured. */
+  dispatch: Dispatch | undefined;
 }
 
 /**
  * SNS: delivers every record's message, unchanged, to every connection. A record that is not JSON or exceeds
  * the WebSocket limit is logged with its MessageId and skipped; the others are still delivered.
  *
- * Only a store failure throws, after every record has been tried: Lambda then retries the event (twice, for
- * asynchronous invocations), so a transient S3 error does not lose the message, at the price of a duplicate for
- * recipients reached before the failure. A missing endpoint is logged, not thrown: a retry cannot fix it.
+ * Each record's fan-out is dispatched (`dispatch.ts`): small ones are sent in this invocation, large ones are
+ * enqueued in shards. Only a store or queue failure throws, after every record has been tried: Lambda then retries
+ * the event (twice, for asynchronous invocations), so a transient error does not lose the message, at the price
+ * of a duplicate for recipients reached (or shards enqueued) before the failure. A missing endpoint is logged, not
+ * thrown: a retry cannot fix it.
  * @param deps - store, send, log and fan-out settings
  * @param event - the SNS event
- * @throws SnsDeliveryError when listing the store failed for at least one record
+ * @throws SnsDeliveryError when listing the store or enqueueing shards failed for at least one record
  */
 export async function deliverSns(deps: SnsDependencies, event: SNSEvent): Promise<void> {
   const messageIds = event.Records.map((record) => record.Sns.MessageId);
-  const send = deps.send;
-  if (send === undefined) {
+  const dispatch = deps.dispatch;
+  if (dispatch === undefined) {
     deps.log.error(
       "MANAGEMENT_ENDPOINT is not set, so SNS messages cannot be delivered; set it on the function",
       {
@@ -58,10 +61,11 @@ export async function deliverSns(deps: SnsDependencies, event: SNSEvent): Promis
         deps.log.error("SNS message rejected", { reason: data });
         continue;
       }
-      logFanout(deps.log, await fanOut({ store: deps.store, send, log: deps.log }, data, deps.fanout));
+      // Logged by the dispatch: the dispatch line, and an inline fan-out's summary.
+      await dispatch(EVERYONE, data);
     } catch (error) {
-      if (error instanceof FanoutError) logFanout(deps.log, error);
-      else deps.log.error("SNS delivery failed", { error });
+      if (!(error instanceof FanoutError) && !(error instanceof ShardQueueError))
+        deps.log.error("SNS delivery failed", { error });
       failed.push(record.Sns.MessageId);
       firstError ??= error;
     } finally {

@@ -1,4 +1,5 @@
 import type { ConnectionStore } from "../connections.js";
+import type { Dispatch } from "../dispatch.js";
 import type { FanoutOptions, Send } from "../fanout.js";
 import type { Log } from "../log.js";
 
@@ -20,4 +21,9 @@ export interface MessageDependencies {
   log: Log;
   /** Concurrency and timeout of fan-outs and replies. */
   fanout: Pick<FanoutOptions, "concurrency" | "sendTimeoutMs">;
+  /**
+   * Hands a fan-out off (`dispatch.ts`): small ones run in this invocation, large ones go to the shard queue. The
+   * broadcast and publish routes call it with their audience.
+   */
+  dispatch: Dispatch;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { withMembershipCleanup } from "../../src/channel-fanout.js";
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/channels.js";
+import { createDispatch, storeAudience } from "../../src/dispatch.js";
 import type { Send } from "../../src/fanout.js";
 import type { ChannelDependencies } from "../../src/routes/channel-common.js";
 import { publish } from "../../src/routes/publish.js";
@@ -31,12 +32,26 @@ function setup(
     }
     received.push([connectionId, Buffer.from(data).toString("utf8")]);
   };
+  const cleanStore = withMembershipCleanup(store, memberships);
   const deps: ChannelDependencies = {
-    store: withMembershipCleanup(store, memberships),
+    store: cleanStore,
     memberships,
     send,
     log,
     fanout: { concurrency: 4, sendTimeoutMs: 1000 },
+    // No queue: every fan-out inline, as these routes ran before shards.
+    dispatch: createDispatch(
+      {
+        source: storeAudience(cleanStore, memberships),
+        store: cleanStore,
+        send,
+        endpoint: "https://api.example/primary",
+        queue: undefined,
+        log,
+        dispatchId: "test",
+      },
+      { shards: 1, inlineMax: 1000, fanout: { concurrency: 4, sendTimeoutMs: 1000 } },
+    ),
   };
   const to = (connectionId: string) => received.filter(([id]) => id === connectionId).map(([, text]) => text);
   return { deps, store, memberships, log, received, to };

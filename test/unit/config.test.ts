@@ -19,6 +19,11 @@ describe("loadConfig", () => {
       fanoutConcurrency: 100,
       fanoutSendTimeoutMs: 3000,
       s3ForcePathStyle: false,
+      fanoutQueueUrl: undefined,
+      fanoutShards: 16,
+      fanoutInlineMax: 1000,
+      fanoutShardRate: 0,
+      connectionFlatKeys: true,
     });
   });
 
@@ -31,6 +36,11 @@ describe("loadConfig", () => {
       FANOUT_CONCURRENCY: "256",
       FANOUT_SEND_TIMEOUT_MS: "500",
       S3_FORCE_PATH_STYLE: "TRUE",
+      FANOUT_QUEUE_URL: "http://127.0.0.1:4566/000000000000/fanout-shards",
+      FANOUT_SHARDS: "4",
+      FANOUT_INLINE_MAX: "0",
+      FANOUT_SHARD_RATE: "560",
+      CONNECTION_FLAT_KEYS: "false",
     };
 
     // Act
@@ -44,6 +54,11 @@ describe("loadConfig", () => {
       fanoutConcurrency: 256,
       fanoutSendTimeoutMs: 500,
       s3ForcePathStyle: true,
+      fanoutQueueUrl: "http://127.0.0.1:4566/000000000000/fanout-shards",
+      fanoutShards: 4,
+      fanoutInlineMax: 0,
+      fanoutShardRate: 560,
+      connectionFlatKeys: false,
     });
   });
 
@@ -72,6 +87,12 @@ describe("loadConfig", () => {
     [{ ...minimal, FANOUT_SEND_TIMEOUT_MS: "fast" }, "FANOUT_SEND_TIMEOUT_MS", "whole number"],
     [{ ...minimal, FANOUT_SEND_TIMEOUT_MS: "99" }, "FANOUT_SEND_TIMEOUT_MS", "from 100 to 60000"],
     [{ ...minimal, S3_FORCE_PATH_STYLE: "yes" }, "S3_FORCE_PATH_STYLE", '"true" or "false"'],
+    [{ ...minimal, FANOUT_QUEUE_URL: "fanout-shards" }, "FANOUT_QUEUE_URL", "https://sqs."],
+    [{ ...minimal, FANOUT_SHARDS: "0" }, "FANOUT_SHARDS", "from 1 to 256"],
+    [{ ...minimal, FANOUT_SHARDS: "257" }, "FANOUT_SHARDS", "from 1 to 256"],
+    [{ ...minimal, FANOUT_INLINE_MAX: "1001" }, "FANOUT_INLINE_MAX", "from 0 to 1000"],
+    [{ ...minimal, FANOUT_SHARD_RATE: "-1" }, "FANOUT_SHARD_RATE", "whole number"],
+    [{ ...minimal, CONNECTION_FLAT_KEYS: "no" }, "CONNECTION_FLAT_KEYS", '"true" or "false"'],
   ])("rejects %j naming %s", (env, variable, text) => {
     // Prepare: the environment above
 

@@ -40,6 +40,29 @@ describe("classifyEvent", () => {
     expect(incoming).toEqual({ kind: "unknown", keys: ["Records"] });
   });
 
+  it("recognises an SQS event of the shard queue", () => {
+    // Prepare
+    const event = loadEvent("sqs_shard_1");
+
+    // Act
+    const incoming = classifyEvent(event);
+
+    // Assess
+    expect(incoming).toEqual({ kind: "sqs", event });
+  });
+
+  it("does not take an SQS record without a body for SQS", () => {
+    // Prepare
+    const event = loadEvent<{ Records: Array<Record<string, unknown>> }>("sqs_shard_1");
+    delete event.Records[0]?.body;
+
+    // Act
+    const incoming = classifyEvent(event);
+
+    // Assess
+    expect(incoming).toEqual({ kind: "unknown", keys: ["Records"] });
+  });
+
   it("does not take a request context with an unknown event type for WebSocket", () => {
     // Prepare
     const event = loadEvent<{ requestContext: Record<string, unknown> }>("broadcast_1");

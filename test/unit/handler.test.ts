@@ -9,7 +9,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import type { Context, SNSEvent } from "aws-lambda";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SNSEvent, SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
@@ -19,11 +20,15 @@ import { createHandler, type Dependencies } from "../../src/handler.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { ManagementSenders } from "../../src/management.js";
 import { SnsDeliveryError } from "../../src/routes/sns.js";
+import { SqsShardQueue } from "../../src/shard-queue.js";
+import { bucketOf } from "../../src/shards.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
+import { connectionIds } from "./support/store.js";
 
 const s3 = mockClient(S3Client);
 const api = mockClient(ApiGatewayManagementApiClient);
+const sqs = mockClient(SQSClient);
 const context = { awsRequestId: "lambda-request-1" } as Context;
 const SENDER = "Ek02Ofq8IAMCEyw="; // the connection id in broadcast_1.json
 const DERIVED_ENDPOINT = "https://7b8s192d6i.execute-api.us-east-1.amazonaws.com/primary";
@@ -31,6 +36,7 @@ const DERIVED_ENDPOINT = "https://7b8s192d6i.execute-api.us-east-1.amazonaws.com
 beforeEach(() => {
   s3.reset();
   api.reset();
+  sqs.reset();
   s3.on(PutObjectCommand).resolves({});
   s3.on(DeleteObjectCommand).resolves({});
   s3.on(DeleteObjectsCommand).resolves({});
@@ -57,6 +63,10 @@ function setup(env: Record<string, string> = {}) {
         return senders.for(endpoint);
       },
     },
+    queue:
+      config.fanoutQueueUrl === undefined
+        ? undefined
+        : new SqsShardQueue(new SQSClient({ region: "us-east-1" }), config.fanoutQueueUrl),
   };
   return { handler: createHandler(() => deps), log, endpoints, deps };
 }
@@ -140,7 +150,7 @@ describe("$connect", () => {
     const result = await handler(loadEvent("connect_1"), context);
 
     // Assess
-    expect(result?.statusCode).toBe(500);
+    expect(result).toMatchObject({ statusCode: 500 });
     const [line] = log.lines;
     expect(line).toMatchObject({ level: "error", message: "storing the connection failed; refusing it" });
     expect(String(line?.attributes.error)).toContain("AccessDenied");
@@ -175,7 +185,7 @@ describe("$disconnect", () => {
     const result = await handler(loadEvent("disconnect_1"), context);
 
     // Assess
-    expect(result?.statusCode).toBe(500);
+    expect(result).toMatchObject({ statusCode: 500 });
     expect(log.lines[0]?.level).toBe("error");
   });
 });
@@ -197,9 +207,11 @@ describe("broadcast", () => {
       ["b=", '{"message":"Hello everyone!"}'],
     ]);
     expect(endpoints).toEqual([DERIVED_ENDPOINT]);
-    expect(log.lines).toHaveLength(1);
-    expect(log.lines[0]).toMatchObject({ level: "info", message: "fan-out done" });
-    expect(log.lines[0]?.attributes).toMatchObject({
+    // Without a shard queue the dispatch says so and runs the fan-out here.
+    expect(log.lines.map((line) => line.message)).toEqual(["fan-out dispatched", "fan-out done"]);
+    expect(log.lines[0]?.attributes).toMatchObject({ audience: "everyone", mode: "inline" });
+    expect(log.lines[1]).toMatchObject({ level: "info", message: "fan-out done" });
+    expect(log.lines[1]?.attributes).toMatchObject({
       connectionId: SENDER,
       routeKey: "broadcast",
       recipients: 3,
@@ -261,7 +273,7 @@ describe("broadcast", () => {
     const result = await handler(loadEvent("broadcast_1"), context);
 
     // Assess
-    expect(result?.statusCode).toBe(500);
+    expect(result).toMatchObject({ statusCode: 500 });
     expect(sent()).toEqual([[SENDER, expect.stringContaining('"code":"INTERNAL_ERROR"')]]);
     expect(log.find("fan-out incomplete: listing connections failed")).toHaveLength(1);
   });
@@ -279,8 +291,8 @@ describe("broadcast, unexpected failures", () => {
     const result = await handler(loadEvent("broadcast_1"), context);
 
     // Assess
-    expect(result?.statusCode).toBe(500);
-    expect(log.lines[0]).toMatchObject({ level: "error", message: "broadcast failed" });
+    expect(result).toMatchObject({ statusCode: 500 });
+    expect(log.lines.find((line) => line.level === "error")).toMatchObject({ message: "broadcast failed" });
     expect(sent()).toEqual([[SENDER, expect.stringContaining('"code":"INTERNAL_ERROR"')]]);
   });
 });
@@ -448,7 +460,7 @@ describe("SNS", () => {
       ["b=", '{"hello": "world"}'],
     ]);
     expect(endpoints).toEqual([ENDPOINT.MANAGEMENT_ENDPOINT]);
-    expect(log.lines[0]?.attributes).toMatchObject({
+    expect(log.lines.find((line) => line.message === "fan-out done")?.attributes).toMatchObject({
       snsMessageId: "09a10504-fa09-5b7c-838c-5c9917b73e72",
       requestId: "lambda-request-1",
       delivered: 2,
@@ -536,6 +548,126 @@ describe("SNS", () => {
     expect(failure).toBeInstanceOf(SnsDeliveryError);
     expect((failure as SnsDeliveryError).messageIds).toEqual(["message-1"]);
     expect(sent()).toEqual([["a=", '{"n":2}']]);
+  });
+});
+
+/** The captured-shape SQS event with its one job edited. */
+function shardEvent(edit: (job: Record<string, unknown>) => void = () => {}, messageId?: string) {
+  const event = loadEvent<SQSEvent>("sqs_shard_1");
+  const record = event.Records[0] as SQSEvent["Records"][number];
+  const job = JSON.parse(record.body) as Record<string, unknown>;
+  edit(job);
+  record.body = JSON.stringify(job);
+  if (messageId) record.messageId = messageId;
+  return event;
+}
+
+describe("SQS: fan-out shards", () => {
+  it("lists its buckets only and sends the job's frame to them, reporting no failure", async () => {
+    // Prepare: one id in the job's buckets (0-15), one outside
+    const inside = connectionIds(400).find((id) => bucketOf(id) < 16) as string;
+    const outside = connectionIds(400).find((id) => bucketOf(id) >= 16) as string;
+    storedConnections(inside, outside);
+    const { handler, log, endpoints } = setup();
+
+    // Act
+    const result = await handler(shardEvent(), context);
+
+    // Assess
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sent()).toEqual([[inside, '{"message":"Hello everyone!"}']]);
+    expect(endpoints).toEqual([DERIVED_ENDPOINT]);
+    expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.StartAfter)).toEqual([
+      undefined, // the flat layout's keys: this shard starts the store
+      "active-connections/~00",
+    ]);
+    expect(log.find("fan-out done")[0]?.attributes).toMatchObject({
+      audience: "everyone",
+      shard: "1/16",
+      buckets: "0-15",
+      dispatchId: "Ek02PHbEIAMFTSg=",
+      sqsMessageId: "059f36b4-87a3-44ab-83d2-661975830a7d",
+      recipients: 1,
+      delivered: 1,
+    });
+  });
+
+  it("reports only the failed record: a malformed job and a failed listing, each on its own", async () => {
+    // Prepare
+    s3.on(ListObjectsV2Command).rejects(new Error("InternalError"));
+    const event = shardEvent();
+    const bad = shardEvent((job) => {
+      job.range = { from: 9, to: 3 };
+    }, "bad-1");
+    event.Records.push(...bad.Records);
+    const { handler, log } = setup();
+
+    // Act
+    const result = await handler(event, context);
+
+    // Assess
+    expect(result).toEqual({
+      batchItemFailures: [
+        { itemIdentifier: "059f36b4-87a3-44ab-83d2-661975830a7d" },
+        { itemIdentifier: "bad-1" },
+      ],
+    });
+    expect(log.lines.map((line) => [line.level, line.message])).toEqual([
+      ["error", "fan-out incomplete: listing connections failed"],
+      ["error", "shard job rejected; it will go to the dead-letter queue"],
+    ]);
+  });
+
+  it("sends through the configured endpoint rather than the job's", async () => {
+    // Prepare
+    storedConnections(SENDER);
+    const { handler, endpoints } = setup({
+      MANAGEMENT_ENDPOINT: "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
+    });
+
+    // Act
+    await handler(
+      shardEvent((job) => void Object.assign(job, { range: { from: 0, to: 256 } })),
+      context,
+    );
+
+    // Assess
+    expect(endpoints).toEqual(["https://abc.execute-api.eu-west-1.amazonaws.com/prod"]);
+  });
+});
+
+describe("broadcast with a shard queue", () => {
+  it("enqueues one message per shard and answers 200 without sending, when the audience is large", async () => {
+    // Prepare: 1,001 stored connections, more than FANOUT_INLINE_MAX (1,000)
+    storedConnections(...connectionIds(1001));
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const { handler, log } = setup({
+      FANOUT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/082517634284/fanout-primary-shards",
+      FANOUT_SHARDS: "4",
+    });
+
+    // Act
+    const result = await handler(loadEvent("broadcast_1"), context);
+
+    // Assess
+    expect(result).toEqual({ statusCode: 200 });
+    expect(sent()).toEqual([]);
+    const entries = sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries.map((entry) => JSON.parse(entry.MessageBody ?? "").range)).toEqual([
+      { from: 0, to: 64 },
+      { from: 64, to: 128 },
+      { from: 128, to: 192 },
+      { from: 192, to: 256 },
+    ]);
+    expect(log.lines.map((line) => line.message)).toEqual(["fan-out dispatched"]);
+    expect(log.lines[0]?.attributes).toMatchObject({
+      mode: "sharded",
+      shards: 4,
+      probed: 1001,
+      routeKey: "broadcast",
+    });
   });
 });
 
