@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import { LAMBDA_ENV, STACK_OUTPUT_DESCRIPTIONS, type StackOutputName } from "../src/contracts.js";
 import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js";
 import { ConnectionBucket } from "./constructs/connection-bucket.js";
+import { FanoutQueue } from "./constructs/fanout-queue.js";
 import { HandlerFunction } from "./constructs/handler-function.js";
 import { InputTopic } from "./constructs/input-topic.js";
 import { WebSocketApi } from "./constructs/websocket-api.js";
@@ -92,24 +93,34 @@ export class FanoutStack extends TerraformStack {
       accountRootArn: `arn:${partition}:iam::${accountId}:root`,
       publisherPrincipals: vars.snsPublisherPrincipals,
     });
+    const shards = new FanoutQueue(this, "fanout-queue", {
+      name,
+      workerTimeoutSeconds: vars.fanoutWorkerTimeoutSeconds,
+      maxReceiveCount: vars.fanoutMaxReceiveCount,
+      alarmActions: vars.fanoutAlarmActions,
+    });
+    // The names src/config.ts reads; it validates them at cold start.
+    const environment = {
+      [LAMBDA_ENV.connectionBucket]: store.bucket.bucket,
+      [LAMBDA_ENV.connectionPrefix]: vars.connectionPrefix,
+      [LAMBDA_ENV.managementEndpoint]: api.managementEndpoint,
+      [LAMBDA_ENV.fanoutConcurrency]: Token.asString(vars.fanoutConcurrency),
+      [LAMBDA_ENV.fanoutSendTimeoutMs]: Token.asString(vars.fanoutSendTimeoutMs),
+      [LAMBDA_ENV.logLevel]: vars.logLevel,
+      [LAMBDA_ENV.serviceName]: vars.appName,
+      // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
+      NODE_OPTIONS: "--enable-source-maps",
+      ...shards.dispatchEnvironment,
+      [LAMBDA_ENV.fanoutShards]: Token.asString(vars.fanoutShards),
+      [LAMBDA_ENV.fanoutInlineMax]: Token.asString(vars.fanoutInlineMax),
+    };
     const handler = new HandlerFunction(this, "handler", {
       name,
       bundle: props.bundle,
       memoryMb: vars.lambdaMemoryMb,
       timeoutSeconds: vars.lambdaTimeoutSeconds,
       logRetentionDays: vars.logRetentionDays,
-      // The names src/config.ts reads; it validates them at cold start.
-      environment: {
-        [LAMBDA_ENV.connectionBucket]: store.bucket.bucket,
-        [LAMBDA_ENV.connectionPrefix]: vars.connectionPrefix,
-        [LAMBDA_ENV.managementEndpoint]: api.managementEndpoint,
-        [LAMBDA_ENV.fanoutConcurrency]: Token.asString(vars.fanoutConcurrency),
-        [LAMBDA_ENV.fanoutSendTimeoutMs]: Token.asString(vars.fanoutSendTimeoutMs),
-        [LAMBDA_ENV.logLevel]: vars.logLevel,
-        [LAMBDA_ENV.serviceName]: vars.appName,
-        // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
-        NODE_OPTIONS: "--enable-source-maps",
-      },
+      environment,
       bucketArn: store.bucket.arn,
       keyPrefix: vars.connectionPrefix,
       keysArn: store.keysArn,
@@ -117,6 +128,15 @@ export class FanoutStack extends TerraformStack {
     });
     api.routeTo(handler.function);
     topic.deliverTo(handler.function);
+    shards.attachWorker({
+      handler: handler.function,
+      role: handler.role,
+      environment,
+      memoryMb: vars.fanoutWorkerMemoryMb,
+      maxConcurrency: vars.fanoutMaxConcurrency,
+      accountRate: vars.accountConnectionsRate,
+      rateShare: vars.fanoutRateShare,
+    });
 
     const values: Record<StackOutputName, string> = {
       ws_url: api.stage.invokeUrl,

@@ -1,6 +1,11 @@
 import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
-import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "../src/config.js";
+import {
+  DEFAULT_FANOUT_CONCURRENCY,
+  DEFAULT_FANOUT_INLINE_MAX,
+  DEFAULT_FANOUT_SEND_TIMEOUT_MS,
+  DEFAULT_FANOUT_SHARDS,
+} from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
 
 /**
@@ -38,6 +43,25 @@ export interface StackVariables {
   snsPublisherPrincipals: string[];
   /** Whether to create the account-level API Gateway CloudWatch Logs role (once per account and region). */
   initApiGwLoggingRole: IResolvable;
+  // --- shard (issue 12): sharded fan-out, docs/scaling.md ---
+  /** Shards of a large fan-out (1..256). */
+  fanoutShards: number;
+  /** The most recipients a fan-out may have to stay in one invocation (0..1000). */
+  fanoutInlineMax: number;
+  /** The shard worker's memory in MB. */
+  fanoutWorkerMemoryMb: number;
+  /** The shard worker's timeout in seconds. */
+  fanoutWorkerTimeoutSeconds: number;
+  /** Shard invocations at once. */
+  fanoutMaxConcurrency: number;
+  /** The account's @connections quota, requests a second. */
+  accountConnectionsRate: number;
+  /** Share of that quota all shards together may use. */
+  fanoutRateShare: number;
+  /** Receives of a shard before it goes to the dead-letter queue. */
+  fanoutMaxReceiveCount: number;
+  /** SNS topic ARNs the dead-letter alarm notifies. */
+  fanoutAlarmActions: string[];
 }
 
 /**
@@ -60,7 +84,7 @@ export function declareVariables(scope: Construct): StackVariables {
       "connection_prefix",
       "string",
       DEFAULT_CONNECTION_PREFIX,
-      "S3 key prefix of the connection store (keys are <prefix>/<connectionId>).",
+      "S3 key prefix of the connection store (keys are <prefix>/~<bucket>/<connectionId>).",
     ).stringValue,
     lambdaMemoryMb: declare("lambda_memory_mb", "number", 256, "Lambda memory in MB.").numberValue,
     lambdaTimeoutSeconds: declare(
@@ -119,5 +143,60 @@ export function declareVariables(scope: Construct): StackVariables {
       false,
       "Create the account-level API Gateway CloudWatch Logs role; stage access logs need it once per account and region.",
     ).booleanValue,
+    // --- shard (issue 12): sharded fan-out, docs/scaling.md ---
+    fanoutShards: declare(
+      "fanout_shards",
+      "number",
+      DEFAULT_FANOUT_SHARDS,
+      "Shards (SQS messages, worker invocations) of a large fan-out, 1..256; best equal to fanout_max_concurrency.",
+    ).numberValue,
+    fanoutInlineMax: declare(
+      "fanout_inline_max",
+      "number",
+      DEFAULT_FANOUT_INLINE_MAX,
+      "A fan-out with at most this many recipients runs in the invocation that asked for it (0..1000).",
+    ).numberValue,
+    fanoutWorkerMemoryMb: declare(
+      "fanout_worker_memory_mb",
+      "number",
+      1024,
+      "Memory of the shard worker in MB; CPU scales with it (1769 MB = 1 vCPU). Sized for CPU, see docs/scaling.md.",
+    ).numberValue,
+    fanoutWorkerTimeoutSeconds: declare(
+      "fanout_worker_timeout_seconds",
+      "number",
+      120,
+      "Timeout of one shard in seconds; the queue's visibility timeout is six times this.",
+    ).numberValue,
+    fanoutMaxConcurrency: declare(
+      "fanout_max_concurrency",
+      "number",
+      16,
+      "Shard invocations at once (2..1000): the event source mapping's maximum concurrency and the worker's reserved concurrency.",
+    ).numberValue,
+    accountConnectionsRate: declare(
+      "account_connections_rate",
+      "number",
+      10000,
+      "The account's API Gateway request quota per second (10000 unless AWS raised it for you).",
+    ).numberValue,
+    fanoutRateShare: declare(
+      "fanout_rate_share",
+      "number",
+      0.9,
+      "Share (0..1) of account_connections_rate that all shards together may use; the rest is left to other APIs.",
+    ).numberValue,
+    fanoutMaxReceiveCount: declare(
+      "fanout_max_receive_count",
+      "number",
+      3,
+      "Receives of one shard before it moves to the dead-letter queue.",
+    ).numberValue,
+    fanoutAlarmActions: declare(
+      "fanout_alarm_actions",
+      "list(string)",
+      [],
+      "SNS topic ARNs notified when a shard lands in the dead-letter queue.",
+    ).listValue,
   };
 }

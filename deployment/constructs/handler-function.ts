@@ -37,6 +37,8 @@ export class HandlerFunction extends Construct {
   readonly function: LambdaFunction;
   /** Its log group, `/aws/lambda/<name>`. */
   readonly logGroup: CloudwatchLogGroup;
+  /** Its role (the fan-out shard worker shares it). */
+  readonly role: IamRole;
 
   /**
    * @param scope - the stack
@@ -65,6 +67,7 @@ export class HandlerFunction extends Construct {
       name: `${props.name}-lambda`,
       assumeRolePolicy: assumeRole.json,
     });
+    this.role = role;
 
     const permissions = new DataAwsIamPolicyDocument(this, "permissions", {
       statement: [

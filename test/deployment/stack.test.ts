@@ -106,6 +106,15 @@ describe("stand-alone Terraform", () => {
       force_destroy: true,
       sns_publisher_principals: [],
       init_api_gw_logging_role: false,
+      fanout_shards: 16,
+      fanout_inline_max: 1000,
+      fanout_worker_memory_mb: 1024,
+      fanout_worker_timeout_seconds: 120,
+      fanout_max_concurrency: 16,
+      account_connections_rate: 10000,
+      fanout_rate_share: 0.9,
+      fanout_max_receive_count: 3,
+      fanout_alarm_actions: [],
     });
   });
 });
@@ -224,6 +233,9 @@ describe("Lambda function", () => {
       POWERTOOLS_LOG_LEVEL: "${var.log_level}",
       POWERTOOLS_SERVICE_NAME: "${var.app_name}",
       NODE_OPTIONS: "--enable-source-maps",
+      FANOUT_QUEUE_URL: tf.ref("aws_sqs_queue", "fanout-queue/queue", "url"),
+      FANOUT_SHARDS: "${var.fanout_shards}",
+      FANOUT_INLINE_MAX: "${var.fanout_inline_max}",
     });
   });
 
@@ -550,5 +562,102 @@ describe("stack folder", () => {
     expect(existsSync(join(stackDir, "cdk.tf.json"))).toBe(true);
     expect(existsSync(join(stackDir, fn.filename))).toBe(true);
     expect(fn.filename).toMatch(/^assets\/.+\/lambda\.zip$/);
+  });
+});
+
+describe("fan-out shards", () => {
+  it("queues shards encrypted, redriving to an encrypted dead-letter queue after fanout_max_receive_count", () => {
+    // Prepare
+    const dlqArn = tf.ref("aws_sqs_queue", "fanout-queue/dead-letter-queue", "arn");
+    // Act
+    const queue = tf.get("aws_sqs_queue", "fanout-queue/queue");
+    const dlq = tf.get("aws_sqs_queue", "fanout-queue/dead-letter-queue");
+    // Assess
+    expect(queue.name).toBe("${local.name}-shards");
+    expect(queue.sqs_managed_sse_enabled).toBe(true);
+    expect(queue.visibility_timeout_seconds).toBe("${(var.fanout_worker_timeout_seconds * 6)}");
+    expect(queue.redrive_policy).toBe(
+      `\${jsonencode({"deadLetterTargetArn" = ${dlqArn.slice(2, -1)}, "maxReceiveCount" = var.fanout_max_receive_count})}`,
+    );
+    expect(dlq).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
+  });
+
+  it("alarms as soon as the dead-letter queue holds a shard", () => {
+    // Prepare / Act
+    const alarm = tf.get("aws_cloudwatch_metric_alarm", "fanout-queue/dead-letter-alarm");
+    // Assess
+    expect(alarm).toMatchObject({
+      namespace: "AWS/SQS",
+      metric_name: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: tf.ref("aws_sqs_queue", "fanout-queue/dead-letter-queue", "name") },
+      comparison_operator: "GreaterThanThreshold",
+      threshold: 0,
+      alarm_actions: "${var.fanout_alarm_actions}",
+    });
+  });
+
+  it("feeds the worker one shard at a time, reporting failures per record, at most fanout_max_concurrency at once", () => {
+    // Prepare
+    const worker = tf.find("aws_lambda_function", "fanout-queue/worker").id;
+    // Act
+    const mapping = tf.get("aws_lambda_event_source_mapping", "fanout-queue/event-source-mapping");
+    // Assess
+    expect(mapping).toMatchObject({
+      event_source_arn: tf.ref("aws_sqs_queue", "fanout-queue/queue", "arn"),
+      function_name: `\${aws_lambda_function.${worker}.arn}`,
+      batch_size: 1,
+      function_response_types: ["ReportBatchItemFailures"],
+      scaling_config: { maximum_concurrency: "${var.fanout_max_concurrency}" },
+    });
+  });
+
+  it("runs the handler's code in a worker sized by its own variables, pacing each shard to its share", () => {
+    // Prepare
+    const handler = tf.get("aws_lambda_function", "handler/function");
+    // Act
+    const worker = tf.get("aws_lambda_function", "fanout-queue/worker");
+    // Assess
+    const same = (attribute: string) => tf.ref("aws_lambda_function", "handler/function", attribute);
+    expect(worker).toMatchObject({
+      function_name: "${local.name}-shards",
+      // The handler's code: its zip and hash by reference, so both functions always run the same bundle.
+      handler: same("handler"),
+      filename: same("filename"),
+      source_code_hash: same("source_code_hash"),
+      runtime: same("runtime"),
+      role: handler.role,
+      memory_size: "${var.fanout_worker_memory_mb}",
+      timeout: "${var.fanout_worker_timeout_seconds}",
+      reserved_concurrent_executions: "${var.fanout_max_concurrency}",
+    });
+    expect(worker.logging_config).toEqual({
+      log_format: "Text",
+      log_group: same("logging_config[0].log_group"),
+    });
+    expect(worker.environment.variables).toEqual({
+      ...handler.environment.variables,
+      FANOUT_SHARD_RATE:
+        "${floor(((var.account_connections_rate * var.fanout_rate_share) / var.fanout_max_concurrency))}",
+    });
+  });
+
+  it("lets the function send to its queue only, and receive and delete from it for the mapping", () => {
+    // Prepare
+    const queueArn = tf.ref("aws_sqs_queue", "fanout-queue/queue", "arn");
+    // Act
+    const statements = tf.statements("fanout-queue/permissions");
+    // Assess
+    expect(statements).toEqual([
+      { sid: "SendShards", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queueArn] },
+      {
+        sid: "ReceiveShards",
+        effect: "Allow",
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        resources: [queueArn],
+      },
+    ]);
+    expect(tf.get("aws_iam_role_policy", "fanout-queue/role-policy").role).toBe(
+      tf.ref("aws_iam_role", "handler/role", "id"),
+    );
   });
 });

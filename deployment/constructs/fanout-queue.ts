@@ -1,0 +1,183 @@
+import { CloudwatchMetricAlarm } from "@cdktn/provider-aws/lib/cloudwatch-metric-alarm/index.js";
+import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
+import { IamRolePolicy } from "@cdktn/provider-aws/lib/iam-role-policy/index.js";
+import { LambdaEventSourceMapping } from "@cdktn/provider-aws/lib/lambda-event-source-mapping/index.js";
+import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js";
+import { SqsQueue } from "@cdktn/provider-aws/lib/sqs-queue/index.js";
+import { Fn, Op, Token } from "cdktn";
+import { Construct } from "constructs";
+import { LAMBDA_ENV } from "../../src/contracts.js";
+
+/**
+ * How long SQS keeps a shard that failed every retry: the maximum, 14 days, so that an operator can look at it,
+ * fix the cause and redrive it (docs/scaling.md).
+ */
+const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/**
+ * AWS's advice for an SQS event source: a visibility timeout of at least six times the function's timeout, so that
+ * a message is not handed out again while a throttled or retried invocation still holds it.
+ */
+const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Settings of {@link FanoutQueue}. */
+export interface FanoutQueueProps {
+  /** `<app_name>-<workspace>`: the queues are `<name>-shards` and `<name>-shards-dlq`. */
+  name: string;
+  /** The shard worker's timeout, in seconds (the queue's visibility timeout follows it). */
+  workerTimeoutSeconds: number;
+  /** Receives of one shard before it moves to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** SNS topic ARNs notified when the dead-letter queue holds a shard. */
+  alarmActions: string[];
+}
+
+/** Settings of {@link FanoutQueue.attachWorker}. */
+export interface FanoutWorkerProps {
+  /** The handler function: the worker runs its code, with its role and into its log group. */
+  handler: LambdaFunction;
+  /** The handler's role: gets SendMessage for the dispatch and what the event source mapping needs. */
+  role: { id: string; arn: string };
+  /** The handler's environment; the worker gets it too, with its per-shard rate. */
+  environment: Record<string, string>;
+  /** The worker's memory in MB: CPU scales with it (1,769 MB = 1 vCPU). */
+  memoryMb: number;
+  /** Shard invocations at once: the event source mapping's maximum concurrency and the worker's reservation. */
+  maxConcurrency: number;
+  /** The account's @connections quota, requests a second (10,000 unless AWS raised it). */
+  accountRate: number;
+  /** The share of {@link accountRate} all shards together may use (0 to 1). */
+  rateShare: number;
+}
+
+/**
+ * The fan-out shard queue (docs/scaling.md): an SQS queue of shard jobs with a dead-letter queue and its alarm, and
+ * the shard worker, the handler's code as a second function fed by an event source mapping (batch size 1, failures
+ * reported per record) with its own memory, timeout and concurrency, so that sizing shards for CPU does not bill
+ * the API's routes for it.
+ */
+export class FanoutQueue extends Construct {
+  /** The queue the dispatch sends shard jobs to. */
+  readonly queue: SqsQueue;
+  /** Where a shard goes after `maxReceiveCount` failed receives. */
+  readonly deadLetterQueue: SqsQueue;
+  /** Fires when the dead-letter queue holds any shard. */
+  readonly deadLetterAlarm: CloudwatchMetricAlarm;
+
+  /**
+   * @param scope - the stack
+   * @param id - construct id
+   * @param props - see {@link FanoutQueueProps}
+   */
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FanoutQueueProps,
+  ) {
+    super(scope, id);
+    this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
+      name: `${props.name}-shards-dlq`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+    });
+    this.queue = new SqsQueue(this, "queue", {
+      name: `${props.name}-shards`,
+      sqsManagedSseEnabled: true,
+      visibilityTimeoutSeconds: Op.mul(props.workerTimeoutSeconds, VISIBILITY_TIMEOUT_FACTOR),
+      redrivePolicy: Fn.jsonencode({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: props.maxReceiveCount,
+      }),
+    });
+    this.deadLetterAlarm = new CloudwatchMetricAlarm(this, "dead-letter-alarm", {
+      alarmName: `${props.name}-shards-dlq`,
+      alarmDescription:
+        "A fan-out shard failed every retry and waits in the dead-letter queue (docs/scaling.md).",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: this.deadLetterQueue.name },
+      statistic: "Maximum",
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: props.alarmActions,
+    });
+  }
+
+  /**
+   * The environment the handler needs to dispatch shards: the queue's URL.
+   */
+  get dispatchEnvironment(): Record<string, string> {
+    return { [LAMBDA_ENV.fanoutQueueUrl]: this.queue.url };
+  }
+
+  /**
+   * Adds the shard worker, its event source mapping and the permissions of both sides.
+   * @param props - see {@link FanoutWorkerProps}
+   * @returns the worker function
+   */
+  attachWorker(props: FanoutWorkerProps): LambdaFunction {
+    const permissions = new DataAwsIamPolicyDocument(this, "permissions", {
+      statement: [
+        {
+          sid: "SendShards",
+          effect: "Allow",
+          // SendMessageBatch is authorised as sqs:SendMessage.
+          actions: ["sqs:SendMessage"],
+          resources: [this.queue.arn],
+        },
+        {
+          sid: "ReceiveShards",
+          effect: "Allow",
+          // What Lambda's event source mapping calls with the function's role.
+          actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          resources: [this.queue.arn],
+        },
+      ],
+    });
+    const policy = new IamRolePolicy(this, "role-policy", {
+      role: props.role.id,
+      name: "fanout-shards",
+      policy: permissions.json,
+    });
+
+    const handler = props.handler;
+    const worker = new LambdaFunction(this, "worker", {
+      functionName: `${this.props.name}-shards`,
+      role: props.role.arn,
+      runtime: handler.runtime,
+      architectures: handler.architectures,
+      handler: handler.handler,
+      filename: handler.filename,
+      sourceCodeHash: handler.sourceCodeHash,
+      memorySize: props.memoryMb,
+      timeout: this.props.workerTimeoutSeconds,
+      // Bounds the shards' total (and keeps that many free for them); the mapping's maximum concurrency matches.
+      reservedConcurrentExecutions: props.maxConcurrency,
+      environment: {
+        variables: {
+          ...props.environment,
+          // Each of at most maxConcurrency shards sends at this rate, so all together stay under the share.
+          [LAMBDA_ENV.fanoutShardRate]: Token.asString(
+            Fn.floor(Op.div(Op.mul(props.accountRate, props.rateShare), props.maxConcurrency)),
+          ),
+        },
+      },
+      // One log group for the service: `tail-logs` shows the dispatch and its shards together.
+      loggingConfig: { logFormat: "Text", logGroup: handler.loggingConfig.logGroup },
+      dependsOn: [policy],
+    });
+
+    new LambdaEventSourceMapping(this, "event-source-mapping", {
+      eventSourceArn: this.queue.arn,
+      functionName: worker.arn,
+      batchSize: 1,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: props.maxConcurrency },
+      dependsOn: [policy],
+    });
+    return worker;
+  }
+}
