@@ -165,7 +165,7 @@ export function declareVariables(scope: Construct): StackVariables {
     fanoutWorkerTimeoutSeconds: declare(
       "fanout_worker_timeout_seconds",
       "number",
-      120,
+      300,
       "Timeout of one shard in seconds; the queue's visibility timeout is six times this.",
     ).numberValue,
     fanoutMaxConcurrency: declare(
