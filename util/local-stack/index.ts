@@ -20,6 +20,7 @@ import {
 import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
+import { type EventSourceMapping, startEventSourceMapping } from "./event-source-mapping.js";
 import {
   type AccessLogRecord,
   DEFAULT_MAX_BUFFERED_BYTES,
@@ -122,6 +123,7 @@ interface Parts {
   gateway?: Gateway;
   emulator?: Emulator;
   runtime?: LambdaRuntime;
+  shards?: EventSourceMapping;
 }
 
 /**
@@ -146,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     built = buildArtifacts(settings, options.log === false);
     built.catch(() => undefined);
     parts.emulator = await startLocalEmulator(options, settings, parts.logs, runtime.promise);
+    parts.shards = await startShardQueue(settings, parts.emulator, parts.logs, runtime.promise);
     const bundle = await built;
     parts.runtime = createRuntime(
       options,
@@ -154,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bundle,
       parts.emulator,
       gateway.managementEndpoint,
+      parts.shards,
     );
     runtime.resolve(parts.runtime);
     const outputs = await writeOutputs(options, settings, parts.logs, gateway, parts.emulator);
@@ -310,6 +314,40 @@ async function deliverAsync(runtime: LambdaRuntime, event: unknown): Promise<voi
   }
 }
 
+/**
+ * The fan-out shard queue and its event source mapping (docs/scaling.md), feeding the same runtime: locally the
+ * shard worker is the function itself, so the mapping's concurrency is the runtime's.
+ */
+function startShardQueue(
+  settings: Settings,
+  emulator: Emulator,
+  logs: Logs,
+  runtime: Promise<LambdaRuntime>,
+): Promise<EventSourceMapping> {
+  return startEventSourceMapping({
+    endpoint: emulator.endpoint,
+    region: REGION,
+    credentials: LOCAL_CREDENTIALS,
+    queueName: `fanout-${settings.stage}-shards`,
+    batchSize: 1,
+    maxConcurrency: settings.lambdaConcurrency,
+    // As deployed: six times the function's timeout.
+    visibilityTimeoutSeconds: Math.ceil((6 * settings.lambdaTimeoutMs) / 1000),
+    maxReceiveCount: 3,
+    invoke: async (event) => {
+      // Waits for a free environment rather than being throttled away, as the mapping's pollers do.
+      const outcome = await (await runtime).invoke(event, { async: true });
+      return outcome.status === "ok" ? (outcome.result ?? null) : undefined;
+    },
+    warn: (message) =>
+      logs.logLambda({
+        timestamp: new Date().toISOString(),
+        level: "WARN",
+        message: `local stack: ${message}`,
+      }),
+  });
+}
+
 function createRuntime(
   options: LocalStackOptions,
   settings: Settings,
@@ -317,6 +355,7 @@ function createRuntime(
   built: Built,
   emulator: Emulator,
   managementEndpoint: string,
+  shards: EventSourceMapping,
 ): LambdaRuntime {
   const { functionName } = settings;
   return new LambdaRuntime({
@@ -334,6 +373,8 @@ function createRuntime(
       MANAGEMENT_ENDPOINT: managementEndpoint,
       S3_FORCE_PATH_STYLE: "true",
       AWS_ENDPOINT_URL_S3: emulator.endpoint,
+      AWS_ENDPOINT_URL_SQS: emulator.endpoint,
+      FANOUT_QUEUE_URL: shards.queueUrl,
       FANOUT_CONCURRENCY: "100",
       FANOUT_SEND_TIMEOUT_MS: "3000",
       POWERTOOLS_LOG_LEVEL: "INFO",
@@ -428,6 +469,8 @@ function stackHandle(
  */
 async function stopParts(parts: Parts, settings: Settings, announce = true): Promise<void> {
   await parts.gateway?.stop();
+  // The shard pollers before the emulator they poll and the runtime they feed: a shard in flight ends first.
+  await parts.shards?.stop();
   await parts.emulator?.stop();
   await parts.runtime?.stop();
   await Promise.all([parts.logs?.access.close(), parts.logs?.lambda.close()]);
