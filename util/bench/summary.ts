@@ -13,6 +13,7 @@ import {
   type ScenarioId,
   type ScenarioResult,
 } from "./model.js";
+import { awsProjection, judgeColdStart } from "./projection.js";
 import type { ConnectFigures } from "./session.js";
 import { renderTable } from "./table.js";
 
@@ -38,6 +39,8 @@ export function renderSummary(results: BenchResults): string {
   const { connects, coldStart } = results;
   // Judged again rather than read from the file, so the wording is today's even for older results.
   const goals = judgeGoals(results.scenarios, results.options.delayMs);
+  // Issue 12: the cold start goals, and the AWS projection of the sharded fan-out (a model, labelled so).
+  const projection = awsProjection(results.scenarios);
   return [
     renderTable(results.scenarios),
     "",
@@ -46,9 +49,10 @@ export function renderSummary(results: BenchResults): string {
         `- connect: N = ${c.n.toLocaleString("en-US")} in ${Math.round(c.ms).toLocaleString("en-US")} ms ` +
         `(${Math.round(c.perSec)}/s, each through $connect and the Lambda; ${c.processes} client processes)`,
     ),
-    ...goals.map(
+    ...[...goals, ...judgeColdStart(coldStart), ...projection.goals].map(
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
+    ...projection.lines,
     ...(coldStart
       ? [
           `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import type { ColdStart } from "../../util/bench/coldstart.js";
+import type { ScenarioResult } from "../../util/bench/model.js";
+import {
+  awsProjection,
+  DEFAULT_PROJECTION_INPUTS,
+  judgeColdStart,
+  measuredCpuPerSendMs,
+  projectFanout,
+} from "../../util/bench/projection.js";
+
+describe("projectFanout", () => {
+  it("is pace-bound with the defaults: 16 shards at 10,000 x 0.9 / 16 = 562.5/s each, plus the overhead", () => {
+    // Prepare / Act
+    const projected = projectFanout(100_000, DEFAULT_PROJECTION_INPUTS);
+    // Assess: 6,250 per shard / 562.5 per s = 11.11 s
+    expect(projected.bound).toBe("pace");
+    expect(projected.ms).toBeCloseTo(200 + (6_250 / 562.5) * 1000, 6);
+  });
+
+  it("is CPU-bound when a shard's memory buys less CPU than its pace needs", () => {
+    // Prepare: 128 MB = 0.072 vCPU = 219 sends/s at 0.33 ms
+    const small = { ...DEFAULT_PROJECTION_INPUTS, memoryMb: 128 };
+    // Act
+    const projected = projectFanout(10_000, small);
+    // Assess
+    expect(projected.bound).toBe("cpu");
+    expect(projected.ms).toBeCloseTo(200 + (625 / (128 / 1769 / 0.00033)) * 1000, 6);
+  });
+});
+
+describe("awsProjection", () => {
+  it("labels itself a model, covers 10k/100k/1M with defaults and one vCPU per shard, and judges the goals", () => {
+    // Prepare: no scenario measured the CPU, so the figure is used
+    const scenarios: ScenarioResult[] = [];
+    // Act
+    const { lines, goals } = awsProjection(scenarios);
+    // Assess
+    expect(lines[0]).toContain("model, not measured");
+    expect(lines[0]).toContain("0.330 ms/send");
+    expect(lines.slice(1).map((line) => line.split(":")[0]?.trim())).toEqual([
+      "- N = 10,000",
+      "- N = 100,000",
+      "- N = 1,000,000",
+    ]);
+    expect(lines[1]).toContain("one vCPU per shard");
+    expect(goals.map((goal) => goal.status)).toEqual(["met", "met", "met"]);
+  });
+
+  it("calibrates on the run's Lambda CPU per send when the run measured it", () => {
+    // Prepare
+    const scenario = {
+      scenario: "ours-broadcast",
+      n: 10_000,
+      delayMs: 0,
+      summary: { senderCpuMs: 4_000 },
+    } as unknown as ScenarioResult;
+    // Act
+    const cpu = measuredCpuPerSendMs([scenario]);
+    // Assess
+    expect(cpu).toBe(0.4);
+    expect(awsProjection([scenario]).lines[0]).toContain("0.400 ms/send (this run's Lambda CPU per send)");
+  });
+});
+
+describe("judgeColdStart", () => {
+  it("judges the zip against 200 KiB and the import against 1.5x a bare node", () => {
+    // Prepare
+    const measured = {
+      zipBytes: 140 * 1024,
+      relativeToBareNode: 1.8,
+      nodeWithImportMs: 180,
+      bareNodeMs: 100,
+    };
+    // Act
+    const verdicts = judgeColdStart(measured as ColdStart);
+    // Assess
+    expect(verdicts.map((v) => [v.status, v.measured])).toEqual([
+      ["met", "140 KiB"],
+      ["not met", "1.80x (180 ms against 100 ms)"],
+    ]);
+    expect(judgeColdStart(null).map((v) => v.status)).toEqual(["not measured", "not measured"]);
+  });
+});
