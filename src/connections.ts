@@ -184,6 +184,20 @@ export function connectionKey(prefix: string, connectionId: string): string {
 }
 
 /**
+ * The connection id a key of the store names, in either layout (`<prefix>/~<bb>/<id>` or the flat
+ * `<prefix>/<id>`), for tools that list the bucket themselves (the benchmark's baselines, tests).
+ * @param prefix - the store's prefix, without a trailing slash
+ * @param key - a key under `<prefix>/`
+ * @returns the id, or undefined for the prefix's folder object
+ */
+export function connectionIdOfKey(prefix: string, key: string): string | undefined {
+  const rest = key.slice(prefix.length + 1);
+  const bucketLength = bucketSegment(0).length;
+  const id = rest.startsWith(BUCKET_MARK) && rest[bucketLength] === "/" ? rest.slice(bucketLength + 1) : rest;
+  return id === "" ? undefined : id;
+}
+
+/**
  * The key a connection had in the flat layout: `<prefix>/<connectionId>`.
  * @param prefix - the store's prefix, without a trailing slash
  * @param connectionId - the connection

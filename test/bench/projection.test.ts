@@ -55,10 +55,12 @@ describe("awsProjection", () => {
       delayMs: 0,
       summary: { senderCpuMs: 4_000 },
     } as unknown as ScenarioResult;
+    const quick = { ...scenario, n: 100, summary: { senderCpuMs: 250 } } as unknown as ScenarioResult;
     // Act
-    const cpu = measuredCpuPerSendMs([scenario]);
-    // Assess
+    const cpu = measuredCpuPerSendMs([scenario, quick]);
+    // Assess: the N = 100 run (warm-up dominated) is not used
     expect(cpu).toBe(0.4);
+    expect(measuredCpuPerSendMs([quick])).toBeUndefined();
     expect(awsProjection([scenario]).lines[0]).toContain("0.400 ms/send (this run's Lambda CPU per send)");
   });
 });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import WebSocket from "ws";
+import { connectionIdOfKey } from "../../src/connections.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
 
 /** Waits this long at most for something a test expects to happen (a bound, not a timing assertion). */
@@ -153,9 +154,8 @@ export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Prom
       }),
     );
     for (const object of page.Contents ?? []) {
-      // `<prefix>/~<bb>/<id>` (shards.ts); a flat `<prefix>/<id>` would be a release before the buckets.
-      const rest = (object.Key ?? "").slice(stack.outputs.connection_prefix.length + 1);
-      ids.push(rest.startsWith("~") ? rest.slice(rest.indexOf("/") + 1) : rest);
+      const id = connectionIdOfKey(stack.outputs.connection_prefix, object.Key ?? "");
+      if (id !== undefined) ids.push(id);
     }
     token = page.NextContinuationToken;
   } while (token);

@@ -7,7 +7,12 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConnectionStoreError, connectionKey, S3ConnectionStore } from "../../src/connections.js";
+import {
+  ConnectionStoreError,
+  connectionIdOfKey,
+  connectionKey,
+  S3ConnectionStore,
+} from "../../src/connections.js";
 import { connectionIds } from "./support/store.js";
 
 const s3 = mockClient(S3Client);
@@ -191,6 +196,19 @@ describe("S3ConnectionStore", () => {
     // Assess: no flat listing (the shard does not start the store), no second page
     expect(pages).toEqual([["a=", "b="]]);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+  });
+
+  it("reads the id back from a key of either layout", () => {
+    // Prepare
+    const keys = [
+      connectionKey("active-connections", "Ek02Of/8IAM+Eyw="),
+      "active-connections/old=",
+      "active-connections/",
+    ];
+    // Act
+    const ids = keys.map((key) => connectionIdOfKey("active-connections", key));
+    // Assess
+    expect(ids).toEqual(["Ek02Of/8IAM+Eyw=", "old=", undefined]);
   });
 
   it("fails the listing with ConnectionStoreError when S3 fails", async () => {

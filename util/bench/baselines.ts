@@ -9,6 +9,7 @@ import {
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { connectionIdOfKey, connectionKey } from "../../src/connections.js";
 import type { DriverTarget } from "./protocol.js";
 
 /** Outcome of one fan-out. */
@@ -18,7 +19,7 @@ export interface SendCount {
   firstError?: string;
 }
 
-/** Lists the connection ids under the prefix, one page (at most 1,000 keys) at a time. */
+/** Lists the connection ids under the prefix (either key layout), one page (at most 1,000 keys) at a time. */
 export async function* listConnectionIdPages(
   s3: S3Client,
   bucket: string,
@@ -29,7 +30,10 @@ export async function* listConnectionIdPages(
     const page = await s3.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
     );
-    yield (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key.slice(prefix.length + 1)] : []));
+    yield (page.Contents ?? []).flatMap((o) => {
+      const id = o.Key === undefined ? undefined : connectionIdOfKey(prefix, o.Key);
+      return id === undefined ? [] : [id];
+    });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 }
@@ -102,7 +106,9 @@ async function postOne(
     count.sent += 1;
   } catch (error) {
     if (isGone(error))
-      await s3.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: `${target.prefix}/${id}` }));
+      await s3.send(
+        new DeleteObjectCommand({ Bucket: target.bucket, Key: connectionKey(target.prefix, id) }),
+      );
     countFailure(count, error);
   }
 }
