@@ -47,6 +47,8 @@ export interface Emulator {
   functionArn: string;
   /** Fault injection: while `down`, S3 answers 503 ServiceUnavailable to everything (store-outage.ts). */
   setStoreDown(down: boolean): void;
+  /** Fault injection: every later S3 request is held this long first (store-outage.ts). */
+  setStoreDelayMs(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       topicArn,
       functionArn,
       setStoreDown: (down) => outage.setDown(down),
+      setStoreDelayMs: (ms) => outage.setDelayMs(ms),
       async stop() {
         polling.abort();
         await poller;

@@ -94,6 +94,8 @@ export interface LocalStack {
   emulator: {
     /** Fault injection: while `down`, the connection store (the emulator's S3) answers 503 to every request. */
     setStoreDown(down: boolean): void;
+    /** Fault injection: every later request to the connection store is held this long first. */
+    setStoreDelayMs(ms: number): void;
   };
   /** Closes every client with 1001 and stops everything; safe to call twice. */
   stop(): Promise<void>;
@@ -424,7 +426,10 @@ function stackHandle(
       },
     },
     lambda: { stats: async () => runtime.stats(), pids: () => runtime.pids() },
-    emulator: { setStoreDown: (down) => emulator.setStoreDown(down) },
+    emulator: {
+      setStoreDown: (down) => emulator.setStoreDown(down),
+      setStoreDelayMs: (ms) => emulator.setStoreDelayMs(ms),
+    },
     stop,
   };
 }
