@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { browserRefusal } from "../../util/local-stack/browser-guard.js";
 import {
   Client,
   eventually,
@@ -157,5 +158,6 @@ describe("faults: hostile clients", () => {
     expect(await malformed.json()).toEqual({ message: "Invalid connectionId" });
     expect(fromBrowser.status).toBe(403);
     expect(fromBrowser.headers.get("x-amzn-errortype")).toBe("ForbiddenException");
+    expect(await fromBrowser.json()).toEqual({ message: browserRefusal("https://evil.example") });
   });
 });

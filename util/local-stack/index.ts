@@ -91,6 +91,12 @@ export interface LocalStack {
     /** The process ids of the live execution environments (fault tests stop or kill them). */
     pids(): number[];
   };
+  emulator: {
+    /** Fault injection: while `down`, the connection store (the emulator's S3) answers 503 to every request. */
+    setStoreDown(down: boolean): void;
+    /** Fault injection: every later request to the connection store is held this long first. */
+    setStoreDelayMs(ms: number): void;
+  };
   /** Closes every client with 1001 and stops everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -162,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       outputs,
       gateway,
       parts.runtime,
+      parts.emulator,
       once(() => stopParts(parts, settings)),
     );
   } catch (error) {
@@ -406,6 +413,7 @@ function stackHandle(
   outputs: LocalStackOutputs,
   gateway: LocalGateway,
   runtime: LambdaRuntime,
+  emulator: Emulator,
   stop: () => Promise<void>,
 ): LocalStack {
   return {
@@ -418,6 +426,10 @@ function stackHandle(
       },
     },
     lambda: { stats: async () => runtime.stats(), pids: () => runtime.pids() },
+    emulator: {
+      setStoreDown: (down) => emulator.setStoreDown(down),
+      setStoreDelayMs: (ms) => emulator.setStoreDelayMs(ms),
+    },
     stop,
   };
 }
