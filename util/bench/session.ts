@@ -188,6 +188,47 @@ export class Session {
     return { t0, senderCpuMs, senderPeakRssBytes, ...accountRun(receipts, t0) };
   }
 
+  /**
+   * Subscribes k of the N clients to a channel (once per session and channel).
+   * @param channel - the channel
+   * @param k - its members
+   */
+  async subscribeChannel(channel: string, k: number): Promise<void> {
+    await this.pool.subscribe(channel, k, 60_000 + k * 50);
+  }
+
+  /**
+   * Publishes one message to a channel of k members (subscribed by {@link subscribeChannel}) with a publish frame
+   * from the first client, and accounts for its delivery to those k only (a receipt elsewhere fails the run).
+   * @param channel - the channel
+   * @param k - its members
+   * @param runId - the run
+   */
+  async measureChannel(channel: string, k: number, runId: string): Promise<RunResult> {
+    const timeout = deliveryTimeoutMs(k, this.delayMs);
+    const complete = this.pool.waitComplete(runId, timeout).then(
+      () => true,
+      () => false,
+    );
+    this.pool.expect(runId, k);
+    const before = await this.stack.lambda.stats();
+    const t0 = await this.pool.sendFrame(
+      runId,
+      clientFrame("publish", { channel, message: benchMessage(runId) }),
+    );
+    await complete;
+    await this.waitInvocations(before.invocations + 1, timeout);
+    const after = await this.stack.lambda.stats();
+    await sleep(SETTLE_MS);
+    const receipts = await this.pool.report(runId);
+    return {
+      t0,
+      senderCpuMs: cpuMsBetween(before, after),
+      senderPeakRssBytes: after.maxRssBytes,
+      ...accountRun(receipts, t0),
+    };
+  }
+
   /** Runs a driver's algorithm once. */
   private async drive(algorithm: DriverAlgorithm, runId: string, payload: string, timeoutMs: number) {
     const driver = this.drivers.get(algorithm);
