@@ -59,7 +59,7 @@ describe("the channel scenario", () => {
     // Assess
     expect(line).toBe(
       "- channel (10 ms per @connections call): publish to K = 100 members among N = 10,000 connections 150 ms; " +
-        "broadcast to K connections 100 ms; ratio **1.50** (stays near 1 as N grows: a publish lists only the " +
+        "broadcast to K connections 100 ms; ratio **1.50** (should not grow with N: a publish lists only the " +
         "channel's members)",
     );
   });
