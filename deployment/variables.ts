@@ -2,6 +2,7 @@ import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
 import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../src/membership-keys.js";
 
 /**
  * The stack's Terraform variables, each with a default so that a bare `terraform apply` works. Values are
@@ -56,11 +57,13 @@ export function declareVariables(scope: Construct): StackVariables {
     ).stringValue,
     region: declare("region", "string", "us-east-1", "AWS region to deploy to.").stringValue,
     stageName: declare("stage_name", "string", "primary", "WebSocket API stage name.").stringValue,
-    connectionPrefix: declare(
-      "connection_prefix",
-      "string",
-      DEFAULT_CONNECTION_PREFIX,
-      "S3 key prefix of the connection store (keys are <prefix>/<connectionId>).",
+    connectionPrefix: apartFromMemberships(
+      declare(
+        "connection_prefix",
+        "string",
+        DEFAULT_CONNECTION_PREFIX,
+        "S3 key prefix of the connection store (keys are <prefix>/<connectionId>).",
+      ),
     ).stringValue,
     lambdaMemoryMb: declare("lambda_memory_mb", "number", 256, "Lambda memory in MB.").numberValue,
     lambdaTimeoutSeconds: declare(
@@ -120,4 +123,19 @@ export function declareVariables(scope: Construct): StackVariables {
       "Create the account-level API Gateway CloudWatch Logs role; stage access logs need it once per account and region.",
     ).booleanValue,
   };
+}
+
+/**
+ * Refuses a connection prefix inside the membership prefixes (`channel-members/...`, `connection-channels/...`):
+ * a broadcast would list membership keys as connections, and a channel's listing would find connection keys.
+ * `src/config.ts` refuses the same at cold start.
+ * @param variable - the `connection_prefix` variable
+ */
+function apartFromMemberships(variable: TerraformVariable): TerraformVariable {
+  const reserved = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
+  variable.addValidation({
+    condition: `\${!contains(${JSON.stringify(reserved)}, split("/", trim(var.connection_prefix, "/"))[0])}`,
+    errorMessage: `connection_prefix must not be ${reserved.join(" or ")} or lie under them (channel memberships use those prefixes); keep the default "${DEFAULT_CONNECTION_PREFIX}" or pick another name.`,
+  });
+  return variable;
 }

@@ -1,5 +1,6 @@
 import { LAMBDA_ENV } from "./contracts.js";
 import { DEFAULT_CONNECTION_PREFIX } from "./limits.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "./membership-keys.js";
 
 /** The Lambda's configuration, read once per cold start from the environment. */
 export interface Config {
@@ -93,6 +94,14 @@ function prefix(env: Env, name: string): string {
   const trimmed = raw.replace(/\/+$/, "");
   if (trimmed === "" || trimmed.startsWith("/")) {
     throw new ConfigError(name, `must be a key prefix such as "${DEFAULT_CONNECTION_PREFIX}", got "${raw}"`);
+  }
+  // A prefix inside the membership prefixes would make broadcasts list membership keys as connections.
+  const first = trimmed.split("/")[0];
+  if (first === CHANNEL_MEMBERS_PREFIX || first === CONNECTION_CHANNELS_PREFIX) {
+    throw new ConfigError(
+      name,
+      `must not be "${CHANNEL_MEMBERS_PREFIX}" or "${CONNECTION_CHANNELS_PREFIX}" or lie under them (channel memberships use them), got "${raw}"`,
+    );
   }
   return trimmed;
 }

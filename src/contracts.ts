@@ -6,11 +6,18 @@
 
 /**
  * The client actions, the value of a frame's `action` field that API Gateway routes on
- * (`$request.body.action`). Each is also a route key of the API. `src/routes/table.ts` gives each one its parsing
+ * (`$request.body.action`). Each is also a route key of the API. `src/actions.ts` gives each one its parsing
  * and its use case, and is typed `Record<ClientAction, …>`, so a name added here without an entry there (or the
  * reverse) does not compile.
  */
-export const CLIENT_ACTIONS = ["broadcast", "ping"] as const;
+export const CLIENT_ACTIONS = [
+  "broadcast",
+  "ping",
+  // Channels (docs/channels.md).
+  "subscribe",
+  "unsubscribe",
+  "publish",
+] as const;
 
 /** One client action. */
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];

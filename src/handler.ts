@@ -1,12 +1,15 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { parseFrame, runAction } from "./actions.js";
+import { withMembershipCleanup } from "./channel-fanout.js";
 import { type Config, loadConfig } from "./config.js";
 import { type ConnectionStore, S3ConnectionStore } from "./connections.js";
 import { classifyEvent, type WebSocketEvent } from "./events.js";
 import type { Send } from "./fanout.js";
 import { createLog, type Log } from "./log.js";
 import { ManagementSenders, managementEndpoint } from "./management.js";
+import { type MembershipStore, S3MembershipStore } from "./memberships.js";
+import { rightsFor } from "./rights.js";
 import { connect } from "./routes/connect.js";
 import { disconnect } from "./routes/disconnect.js";
 import { rejectFrame } from "./routes/reply.js";
@@ -19,8 +22,13 @@ export interface Dependencies {
   config: Config;
   /** The logger. */
   log: Log;
-  /** The connection store. */
+  /**
+   * The connection store, decorated by `withMembershipCleanup` so that every removal (`$disconnect`, a 410 during
+   * any fan-out, a gone sender) also removes the connection from every channel it joined.
+   */
   store: ConnectionStore;
+  /** Channel memberships, in the connection store's bucket. */
+  memberships: MembershipStore;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
 }
@@ -44,10 +52,15 @@ export function createDependencies(env: Record<string, string | undefined> = pro
     throw error;
   }
   const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  const memberships = new S3MembershipStore(s3, config.connectionBucket);
   return {
     config,
     log,
-    store: new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix),
+    store: withMembershipCleanup(
+      new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix),
+      memberships,
+    ),
+    memberships,
     senders: new ManagementSenders(fanoutSettings(config)),
   };
 }
@@ -70,6 +83,8 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
       log: deps.log,
       send: deps.senders.for(managementEndpoint(deps.config.managementEndpoint, event.requestContext)),
       fanout: fanoutSettings(deps.config),
+      rights: rightsFor(event, deps.config),
+      memberships: deps.memberships,
     };
     const frame = parseFrame(event.body, event.isBase64Encoded);
     if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
@@ -110,6 +125,7 @@ export function createHandler(
         await deliverSns(
           {
             store: deps.store,
+            memberships: deps.memberships,
             log: deps.log,
             send: endpoint === undefined ? undefined : deps.senders.for(endpoint),
             fanout: fanoutSettings(deps.config),

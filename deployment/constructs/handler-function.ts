@@ -6,6 +6,10 @@ import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js
 import { AssetType, TerraformAsset } from "cdktn";
 import { Construct } from "constructs";
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/membership-keys.js";
+
+/** The membership key prefixes: a publish lists one channel's members, a cleanup one connection's channels. */
+const MEMBERSHIP_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
 
 /** Settings of {@link HandlerFunction}. */
 export interface HandlerFunctionProps {
@@ -74,14 +78,24 @@ export class HandlerFunction extends Construct {
           // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
           // s3:DeleteObject). It never reads a key back.
           actions: ["s3:PutObject", "s3:DeleteObject"],
-          resources: [props.keysArn],
+          // The connection keys and the channel membership keys (src/membership-keys.ts), in the same bucket.
+          resources: [
+            props.keysArn,
+            ...MEMBERSHIP_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`),
+          ],
         },
         {
           sid: "ListConnectionKeys",
           effect: "Allow",
           actions: ["s3:ListBucket"],
           resources: [props.bucketArn],
-          condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${props.keyPrefix}/*`] }],
+          condition: [
+            {
+              test: "StringLike",
+              variable: "s3:prefix",
+              values: [`${props.keyPrefix}/*`, ...MEMBERSHIP_PREFIXES.map((prefix) => `${prefix}/*`)],
+            },
+          ],
         },
         {
           sid: "PostToConnections",

@@ -1,22 +1,28 @@
+import { acceptedFrame } from "../channels.js";
 import { FanoutError, fanOut, logFanout } from "../fanout.js";
 import { broadcastFrame, ErrorCode, errorFrame } from "../protocol.js";
 import { rejectFrame, reply } from "./reply.js";
 import type { MessageDependencies, RouteResult } from "./types.js";
 
 /**
- * `broadcast`: sends `{"message": M}` to every stored connection, the sender included. A message too large once
- * wrapped, or nested too deeply to serialise, is refused to the sender alone. Logs the fan-out's summary line.
+ * `broadcast`: sends `{"message": M}` to every stored connection, the sender included. With a client id the
+ * frames are `{"message":M,"id":ID}` and the sender first gets `{"action":"accepted","id":ID}`; without one, the
+ * frames of the first protocol exactly. A message too large once wrapped, or nested too deeply to serialise, is
+ * refused to the sender alone. Logs the fan-out's summary line.
  * @param deps - store, send, log and fan-out settings
  * @param connectionId - the sender
  * @param message - the broadcast's `message` value
+ * @param id - the client's id, if any
  */
 export async function broadcast(
   deps: MessageDependencies,
   connectionId: string,
   message: unknown,
+  id?: string,
 ): Promise<RouteResult> {
-  const frame = broadcastFrame(message);
+  const frame = broadcastFrame(message, id);
   if (!frame.ok) return rejectFrame(deps, connectionId, frame.rejection);
+  if (id !== undefined) await reply(deps, connectionId, acceptedFrame(id));
   try {
     logFanout(
       deps.log,
@@ -33,6 +39,7 @@ export async function broadcast(
       errorFrame({
         code: ErrorCode.INTERNAL_ERROR,
         message: "The broadcast may not have reached every client (the connection store failed); try again.",
+        ...(id === undefined ? {} : { action: "broadcast", id }),
       }),
     );
     return { statusCode: 500, body: "broadcast incomplete" };

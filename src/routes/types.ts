@@ -1,6 +1,8 @@
+import type { Capabilities } from "../capabilities.js";
 import type { ConnectionStore } from "../connections.js";
 import type { FanoutOptions, Send } from "../fanout.js";
 import type { Log } from "../log.js";
+import type { MembershipStore } from "../memberships.js";
 
 /** What API Gateway's Lambda proxy integration expects back from a WebSocket route. */
 export interface RouteResult {
@@ -20,4 +22,8 @@ export interface MessageDependencies {
   log: Log;
   /** Concurrency and timeout of fan-outs and replies. */
   fanout: Pick<FanoutOptions, "concurrency" | "sendTimeoutMs">;
+  /** What this connection may do (`rightsFor` of `rights.ts`); the routes ask `canSubscribe`, `canPublish`. */
+  rights: Capabilities;
+  /** Channel memberships; `store` is decorated by `withMembershipCleanup`, so removals clean them up too. */
+  memberships: MembershipStore;
 }

@@ -99,6 +99,13 @@ describe("usage errors specific to each CLI (exit 2, nothing sent)", () => {
     ["send-data", ["--local", "a", "b"], /give one JSON payload/],
     ["send-data", ["--local"], /the payload is empty/],
     ["send-data", ["--local", "--attribute", "novalue", "{}"], /write it as key=value/],
+    ["send-data", ["--local", "--channel", "news//x", "{}"], /--channel: .*has a doubled "\/"/],
+    ["send-data", ["--local", "--channel", "news/*", "{}"], /--channel: .*contains "\*"/],
+    [
+      "send-data",
+      ["--local", "--attribute", "channel=news", "{}"],
+      /give the channel as --channel news, not --attribute channel=/,
+    ],
     ["connect", ["--local", "--count", "0"], /--count 0: give a positive whole number/],
     ["connect", ["--local", "--env", "dev"], /--local cannot be combined with --env/],
     ["tail-logs", ["--local", "--since", "soon"], /--since soon: give a relative time/],

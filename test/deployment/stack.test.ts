@@ -119,7 +119,7 @@ describe("WebSocket API", () => {
     expect(api.route_selection_expression).toBe("$request.body.action");
   });
 
-  it("routes $connect, $disconnect, $default, broadcast and ping to one Lambda proxy integration", () => {
+  it("routes $connect, $disconnect, $default and every client action to one Lambda proxy integration", () => {
     // Prepare
     const integration = tf.get("aws_apigatewayv2_integration", "websocket-api/integration");
     const integrationId = tf.ref("aws_apigatewayv2_integration", "websocket-api/integration", "id");
@@ -135,6 +135,9 @@ describe("WebSocket API", () => {
       "$disconnect",
       "broadcast",
       "ping",
+      "publish",
+      "subscribe",
+      "unsubscribe",
     ]);
     for (const route of routes) expect(route.target).toBe(`integrations/${integrationId}`);
   });
@@ -270,6 +273,21 @@ function s3KeyActionsUsedBySrc(): string[] {
   return [...used].sort();
 }
 
+describe("connection_prefix", () => {
+  it("is validated apart from the membership prefixes, as src/config.ts refuses them at cold start", () => {
+    // Prepare / Act
+    const variable = (tf.root.variable as Record<string, { validation?: unknown }>).connection_prefix;
+    // Assess
+    expect(variable?.validation).toEqual([
+      {
+        condition:
+          '${!contains(["channel-members","connection-channels"], split("/", trim(var.connection_prefix, "/"))[0])}',
+        error_message: expect.stringContaining("channel-members or connection-channels"),
+      },
+    ]);
+  });
+});
+
 describe("IAM", () => {
   it("grants on connection keys exactly the S3 actions the handler's code calls, nothing unused", () => {
     // Prepare
@@ -310,14 +328,24 @@ describe("IAM", () => {
         sid: "ConnectionKeys",
         effect: "Allow",
         actions: ["s3:PutObject", "s3:DeleteObject"],
-        resources: [`${bucketArn}/\${var.connection_prefix}/*`],
+        resources: [
+          `${bucketArn}/\${var.connection_prefix}/*`,
+          `${bucketArn}/channel-members/*`,
+          `${bucketArn}/connection-channels/*`,
+        ],
       },
       {
         sid: "ListConnectionKeys",
         effect: "Allow",
         actions: ["s3:ListBucket"],
         resources: [bucketArn],
-        condition: [{ test: "StringLike", variable: "s3:prefix", values: ["${var.connection_prefix}/*"] }],
+        condition: [
+          {
+            test: "StringLike",
+            variable: "s3:prefix",
+            values: ["${var.connection_prefix}/*", "channel-members/*", "connection-channels/*"],
+          },
+        ],
       },
       {
         sid: "PostToConnections",

@@ -64,6 +64,8 @@ describe("loadConfig", () => {
     [{}, "CONNECTION_BUCKET", "is required"],
     [{ ...minimal, CONNECTION_PREFIX: "/" }, "CONNECTION_PREFIX", "must be a key prefix"],
     [{ ...minimal, CONNECTION_PREFIX: "/abs" }, "CONNECTION_PREFIX", "must be a key prefix"],
+    [{ ...minimal, CONNECTION_PREFIX: "channel-members" }, "CONNECTION_PREFIX", "channel memberships"],
+    [{ ...minimal, CONNECTION_PREFIX: "connection-channels/x/" }, "CONNECTION_PREFIX", "channel memberships"],
     [{ ...minimal, MANAGEMENT_ENDPOINT: "abc.execute-api" }, "MANAGEMENT_ENDPOINT", "must be an http(s) URL"],
     [{ ...minimal, MANAGEMENT_ENDPOINT: "wss://abc/prod" }, "MANAGEMENT_ENDPOINT", "must use https"],
     [{ ...minimal, FANOUT_CONCURRENCY: "0" }, "FANOUT_CONCURRENCY", "from 1 to 1000"],

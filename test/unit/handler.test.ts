@@ -12,12 +12,14 @@ import {
 import type { Context, SNSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { withMembershipCleanup } from "../../src/channel-fanout.js";
 import { loadConfig } from "../../src/config.js";
 import { S3ConnectionStore } from "../../src/connections.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createHandler, type Dependencies } from "../../src/handler.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { ManagementSenders } from "../../src/management.js";
+import { S3MembershipStore } from "../../src/memberships.js";
 import { SnsDeliveryError } from "../../src/routes/sns.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
@@ -34,6 +36,7 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({});
   s3.on(DeleteObjectCommand).resolves({});
   s3.on(DeleteObjectsCommand).resolves({});
+  s3.on(ListObjectsV2Command).resolves({});
   api.on(PostToConnectionCommand).resolves({});
 });
 afterEach(() => {
@@ -47,10 +50,17 @@ function setup(env: Record<string, string> = {}) {
   const config = loadConfig({ CONNECTION_BUCKET: "bucket", ...env });
   const senders = new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 });
   const endpoints: string[] = [];
+  const client = new S3Client({ region: "us-east-1" });
+  const memberships = new S3MembershipStore(client, "bucket");
+  // As createDependencies builds them: removals of connections also remove their memberships.
   const deps: Dependencies = {
     config,
     log,
-    store: new S3ConnectionStore(new S3Client({ region: "us-east-1" }), "bucket", config.connectionPrefix),
+    store: withMembershipCleanup(
+      new S3ConnectionStore(client, "bucket", config.connectionPrefix),
+      memberships,
+    ),
+    memberships,
     senders: {
       for: (endpoint) => {
         endpoints.push(endpoint);
@@ -61,9 +71,11 @@ function setup(env: Record<string, string> = {}) {
   return { handler: createHandler(() => deps), log, endpoints, deps };
 }
 
-/** The stored connections S3 lists. */
+/** The stored connections S3 lists (under the default prefix; other listings find nothing). */
 function storedConnections(...ids: string[]): void {
-  s3.on(ListObjectsV2Command).resolves({ Contents: ids.map((id) => ({ Key: `active-connections/${id}` })) });
+  s3.on(ListObjectsV2Command, { Prefix: "active-connections/" }).resolves({
+    Contents: ids.map((id) => ({ Key: `active-connections/${id}` })),
+  });
 }
 
 /** Every PostToConnection as [recipient, frame text]. */

@@ -3,6 +3,7 @@
  * both, so the numbers in README.md and docs/benchmark.md are always the ones in the committed results.
  */
 import type { BenchOptions } from "./args.js";
+import { type ChannelResult, renderChannelLines } from "./channels.js";
 import type { ColdStart } from "./coldstart.js";
 import type { Machine } from "./machine.js";
 import {
@@ -28,6 +29,8 @@ export interface BenchResults {
   scenarios: ScenarioResult[];
   goals: GoalVerdict[];
   coldStart: ColdStart | null;
+  /** The channel scenario; absent in results measured before it existed. */
+  channels?: ChannelResult[];
 }
 
 /**
@@ -49,6 +52,7 @@ export function renderSummary(results: BenchResults): string {
     ...goals.map(
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
+    ...renderChannelLines(results.channels),
     ...(coldStart
       ? [
           `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +
