@@ -8,6 +8,7 @@ import type { Context, SNSEvent } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseFrame } from "../../src/actions.js";
+import { checkChannel, checkId } from "../../src/channels.js";
 import { loadConfig } from "../../src/config.js";
 import { CLIENT_ACTIONS, ROUTE_KEYS } from "../../src/contracts.js";
 import type { WebSocketEvent } from "../../src/events.js";
@@ -22,6 +23,7 @@ import {
 } from "../../src/protocol.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
+import { MemoryMemberships } from "./support/memberships.js";
 import { MemoryStore } from "./support/store.js";
 
 const SENDER = "Ek02Ofq8IAMCEyw="; // the connection id in broadcast_1.json
@@ -75,7 +77,12 @@ const objectFrame = fc
     {
       action: actionValue,
       message: fc.oneof(fc.jsonValue(), fc.string({ unit: "grapheme", maxLength: 200 })),
-      id: fc.jsonValue(),
+      id: fc.oneof(fc.constantFrom("a1b2-c3", "", "x".repeat(65), "no spaces"), fc.jsonValue()),
+      channel: fc.oneof(
+        fc.constantFrom("news", "news/eu", "a.b/c_d-e", "", "/x", "x/", "a//b"),
+        fc.string(),
+        fc.jsonValue(),
+      ),
       extra: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }),
     },
     { requiredKeys: [] },
@@ -135,7 +142,7 @@ describe("parseFrame, for any frame", () => {
     );
   });
 
-  it("accepts exactly the JSON objects whose action is a client action (a broadcast with a message field)", () => {
+  it("accepts exactly the JSON objects that make a whole request of a client action", () => {
     fc.assert(
       fc.property(
         fc.oneof(
@@ -149,9 +156,14 @@ describe("parseFrame, for any frame", () => {
             typeof value === "object" && value !== null && !Array.isArray(value)
               ? (value as Record<string, unknown>)
               : undefined;
+          const channelOk = object !== undefined && checkChannel(object.channel).ok;
+          const idOk = object !== undefined && checkId(object).ok;
           const expected =
             object !== undefined &&
-            (object.action === "ping" || (object.action === "broadcast" && "message" in object));
+            (object.action === "ping" ||
+              ((object.action === "subscribe" || object.action === "unsubscribe") && channelOk) ||
+              (object.action === "broadcast" && "message" in object && idOk) ||
+              (object.action === "publish" && "message" in object && channelOk && idOk));
 
           // Act
           const parsed = parseFrame(frame.body, false);
@@ -227,6 +239,7 @@ function setup() {
     config: loadConfig({ CONNECTION_BUCKET: "bucket", MANAGEMENT_ENDPOINT: "https://example.com/primary" }),
     log,
     store,
+    memberships: new MemoryMemberships(),
     senders: {
       for: () => async (to, data) => {
         sent.push({ to, frame: Buffer.from(data).toString("utf8") });
@@ -245,22 +258,39 @@ function messageEvent(frame: Frame, routeKey: string): WebSocketEvent {
   return event;
 }
 
-/** What the handler did with one frame: a reply to the sender alone, or the same frame to each connection once. */
+/**
+ * What the handler did with one frame: a reply to the sender alone; the same frame to each connection once (a
+ * broadcast); or a publish to a channel, which has no members here. A broadcast or publish that carries an `id`
+ * also acknowledges it to the sender, once.
+ */
 function assessOneReplyOrFanOut(
   frame: Frame,
   sent: Array<{ to: string; frame: string }>,
-): "fan-out" | "reply" {
-  const fannedOut = sent.length === 1 + OTHERS.length && new Set(sent.map((s) => s.frame)).size === 1;
+): "fan-out" | "reply" | "publish" {
+  const accepted = sent.filter((s) => s.frame.startsWith('{"action":"accepted"'));
+  const rest = sent.filter((s) => !accepted.includes(s));
+  // Only a frame that was JSON can have been fanned out or acknowledged; any other gets a reply, checked below.
+  let request: { message?: unknown; id?: string; action?: unknown } = {};
+  try {
+    request = JSON.parse(frame.body ?? "") ?? {};
+  } catch {}
+  if (accepted.length > 0) {
+    expect(accepted).toEqual([{ to: SENDER, frame: JSON.stringify({ action: "accepted", id: request.id }) }]);
+  }
+  const fannedOut = rest.length === 1 + OTHERS.length && new Set(rest.map((s) => s.frame)).size === 1;
   if (fannedOut) {
-    expect(sent.map((s) => s.to).sort()).toEqual([SENDER, ...OTHERS].sort());
-    const message = (JSON.parse(frame.body ?? "") as { message: unknown }).message;
-    expect(sent[0]?.frame).toBe(JSON.stringify({ message }));
+    expect(rest.map((s) => s.to).sort()).toEqual([SENDER, ...OTHERS].sort());
+    const expected =
+      accepted.length > 0 ? { message: request.message, id: request.id } : { message: request.message };
+    expect(rest[0]?.frame).toBe(JSON.stringify(expected));
     return "fan-out";
   }
-  expect(sent).toHaveLength(1);
-  expect(sent[0]?.to).toBe(SENDER);
-  const answer = JSON.parse(sent[0]?.frame ?? "") as { action?: string; error?: { code: string } };
-  if (answer.action !== undefined) expect(answer).toEqual({ action: "pong" });
+  if (request.action === "publish" && rest.length === 0) return "publish";
+  expect(accepted).toEqual([]);
+  expect(rest).toHaveLength(1);
+  expect(rest[0]?.to).toBe(SENDER);
+  const answer = JSON.parse(rest[0]?.frame ?? "") as { action?: string; error?: { code: string } };
+  if (answer.action !== undefined) expect(["pong", "subscribed", "unsubscribed"]).toContain(answer.action);
   else expect(CODES).toContain(answer.error?.code);
   return "reply";
 }
@@ -269,7 +299,7 @@ describe("the handler, for any frame", () => {
   const routeKey = fc.oneof(fc.constantFrom(...ROUTE_KEYS.filter((k) => !k.startsWith("$c"))), fc.string());
 
   it("answers 200 and either replies once to the sender or fans out once to everyone; no ERROR line", async () => {
-    const seen = { "fan-out": 0, reply: 0 };
+    const seen = { "fan-out": 0, reply: 0, publish: 0 };
     await fc.assert(
       fc.asyncProperty(anyFrame, routeKey, async (frame, route) => {
         // Prepare
@@ -292,7 +322,7 @@ describe("the handler, for any frame", () => {
   });
 
   it("does the same for frames near the 128 KB limit and nested past 1,000 levels", async () => {
-    const seen = { "fan-out": 0, reply: 0 };
+    const seen = { "fan-out": 0, reply: 0, publish: 0 };
     await fc.assert(
       fc.asyncProperty(heavyFrame, async (frame) => {
         // Prepare
