@@ -17,6 +17,7 @@ import { build } from "esbuild";
 import { ALL_RIGHTS, type Capabilities, isValidPattern, MAX_PATTERNS } from "../../src/capabilities.js";
 import { MAX_SUBJECT_LENGTH } from "../../src/tokens.js";
 import { AUTOMATIC_TTL_SECONDS, MAX_TTL_SECONDS, mintToken } from "../lib/token.js";
+import { formatLambda } from "./logs.js";
 
 /** The console's paths; everything else goes to the @connections API. */
 export const CONSOLE_PATHS = {
@@ -247,8 +248,8 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 /**
- * Server-sent events: `connections` (the live count, when it changes) and `log` (each Lambda log record, the
- * backlog first). Ends when the page goes away or the gateway stops.
+ * Server-sent events: `connections` (the live count, when it changes) and `log` (`{level, text}` for each Lambda log
+ * record, the backlog first). Ends when the page goes away or the gateway stops.
  */
 function streamEvents(
   source: ConsoleSource,
@@ -265,8 +266,14 @@ function streamEvents(
     res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   let count = connectionCount();
   event("connections", count);
-  for (const record of source.lambdaLog.recent()) event("log", record);
-  const unsubscribe = source.lambdaLog.subscribe((record) => event("log", record));
+  // The terminal's readable line (context fields left out), stamped when the record was written.
+  const line = (record: Record<string, unknown>) => {
+    const level = record.type === "platform.report" ? "REPORT" : String(record.level ?? "INFO");
+    const at = typeof record.timestamp === "string" ? new Date(record.timestamp) : new Date();
+    event("log", { level, text: formatLambda(record, Number.isNaN(at.getTime()) ? new Date() : at) });
+  };
+  for (const record of source.lambdaLog.recent()) line(record);
+  const unsubscribe = source.lambdaLog.subscribe(line);
   const sampler = setInterval(() => {
     const now = connectionCount();
     if (now === count) return;

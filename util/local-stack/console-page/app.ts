@@ -27,14 +27,14 @@ function clock(): string {
   return new Date().toISOString().slice(11, 23);
 }
 
-function row(list: string, kind: string, text: string): void {
+function row(list: string, kind: string, text: string, stamp = true): void {
   const ol = $(list);
   const li = document.createElement("li");
   li.className = kind;
   const time = document.createElement("span");
   time.className = "t";
   time.textContent = clock();
-  li.append(time, text);
+  li.append(...(stamp ? [time, text] : [text]));
   // Stay at the bottom when the reader is there; leave the scroll alone when they scrolled up to read.
   const section = ol.parentElement as HTMLElement;
   const atBottom = section.scrollHeight - section.scrollTop - section.clientHeight < 40;
@@ -149,10 +149,8 @@ function follow(): void {
     $("connections").textContent = String(JSON.parse((e as MessageEvent<string>).data));
   });
   events.addEventListener("log", (e) => {
-    const record = JSON.parse((e as MessageEvent<string>).data) as Record<string, unknown>;
-    const level = String(record.level ?? (record.type === "platform.report" ? "REPORT" : "INFO"));
-    const { timestamp: _t, level: _l, message, ...rest } = record;
-    row("log", level, `${level} ${String(message ?? "")} ${JSON.stringify(rest)}`);
+    const { level, text } = JSON.parse((e as MessageEvent<string>).data) as { level: string; text: string };
+    row("log", level, text, false);
   });
 }
 
