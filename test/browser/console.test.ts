@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
-import { consoleUrl } from "../../util/local-stack/console.js";
+import { consoleUrl, TOKEN_SECRET_FILE } from "../../util/local-stack/console.js";
 import { Client, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
 
 /** Debian's chromium; .ci/run installs it. */
@@ -137,5 +137,29 @@ describe("the web console in a real browser (headless Chromium)", () => {
 
     // Assess
     expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it("mints a token with the stack's secret and connects with it (the token is not shown)", async () => {
+    // Prepare: the stack gets a secret, as a stack that issues tokens keeps one in its state folder
+    await writeFile(join(stack.stateDir, TOKEN_SECRET_FILE), "a-local-secret-of-at-least-32-bytes-long\n");
+    await page.locator("#disconnect").click();
+    await page.reload();
+    await page.locator("body[data-ready=true]").waitFor();
+
+    // Act
+    await page.locator("#sub").fill("browser-test");
+    await page.locator("#mint").click();
+    await expect
+      .poll(() => page.locator("#token-info").innerText(), { timeout: WAIT_MS })
+      .toMatch(/^token for/);
+    await page.locator("#connect").click();
+
+    // Assess
+    expect(await page.locator("#token-info").innerText()).toMatch(
+      /^token for "browser-test" until \d{4}-\d\d-\d\dT.+Z \(used on the next connect\)$/,
+    );
+    await expect.poll(() => page.locator("#state").innerText(), { timeout: WAIT_MS }).toBe("open");
+    expect(await listText("frames")).toContain(" with a token");
+    expect(await listText("frames")).not.toContain("eyJ");
   });
 });
