@@ -81,13 +81,14 @@ describe("the client library reconnects by itself after server-side closes (loca
       id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i)) ?? "";
       return id !== "";
     });
-    const sender = await Client.connect(stack.outputs.ws_url);
-    others.push(sender);
 
     // Act: the server closes it; once the client is open again, 30 broadcasts
     await api.send(new DeleteConnectionCommand({ ConnectionId: id }));
     await eventually("the client noticed the close", () => states.some((s) => s.state === "reconnecting"));
     await eventually("the client is open again", () => client.state === "open");
+    // Connected only now: a sender that waited through the reconnect would be closed idle (2 s) under load.
+    const sender = await Client.connect(stack.outputs.ws_url);
+    others.push(sender);
     for (let n = 0; n < 30; n++) sender.send({ action: "broadcast", message: { n } });
     await eventually("30 broadcasts", () => received.length >= 30);
     await sender.roundTrip();
