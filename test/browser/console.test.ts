@@ -126,6 +126,36 @@ describe("the web console in a real browser (headless Chromium)", () => {
     await expect.poll(() => listText("log"), { timeout: WAIT_MS }).toContain("REPORT");
   });
 
+  it("subscribes from the page and shows an SNS publish on the channel and a publish from the page (needs chan)", async () => {
+    // Prepare
+    await page.locator("#channel").fill("news/browser");
+    await page.locator("#subscribe").click();
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toContain('{"action":"subscribed","channel":"news/browser"}');
+
+    // Act: SNS with the channel attribute, then a publish typed in the page
+    await sns.send(
+      new PublishCommand({
+        TopicArn: stack.outputs.input_sns_topic_arn,
+        Message: '{"from":"sns on a channel"}',
+        MessageAttributes: { channel: { DataType: "String", StringValue: "news/browser" } },
+      }),
+    );
+    await page.locator("#publish-channel").fill("news/browser");
+    await page.locator("#message").fill('{"from":"the page"}');
+    await page.locator("#publish").click();
+
+    // Assess
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toMatch(/\{"channel":"news\/browser","message":\{"from":"sns on a channel"\},"id":"[^"]+"\}/);
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toMatch(/\{"channel":"news\/browser","message":\{"from":"the page"\},"id":"[^"]+"\}/);
+    expect(await page.locator("#channels").innerText()).toContain("news/browser");
+  });
+
   it("says the stack is open when it has no token secret, and takes a screenshot for the README", async () => {
     // Assess
     expect(await page.locator("#token-info").innerText()).toBe("open stack: no token needed");

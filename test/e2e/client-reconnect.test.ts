@@ -127,6 +127,114 @@ describe("the client library reconnects by itself after server-side closes (loca
   });
 });
 
+describe("the client library resubscribes by itself and loses no publish after the acknowledgement (needs chan)", () => {
+  let stack: TestStack;
+  let s3: S3Client;
+  let api: ApiGatewayManagementApiClient;
+  const clients: FanoutClient[] = [];
+  const others: Client[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
+    s3 = s3Client(stack);
+    api = new ApiGatewayManagementApiClient({
+      endpoint: stack.outputs.management_endpoint,
+      region: stack.outputs.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      maxAttempts: 1,
+    });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    for (const other of others) other.close();
+    api?.destroy();
+    s3?.destroy();
+    await stack?.dispose();
+  });
+
+  /** A subscribed library client that records channel messages and when each `subscribed` acknowledgement came. */
+  async function subscribedClient(channel: string) {
+    const recorded = recordedClient(stack.outputs.ws_url, { backoffBaseMs: 200, pingIntervalMs: 500 });
+    clients.push(recorded.client);
+    const messages: Array<{ channel: string; message: unknown; id: string | undefined }> = [];
+    const acks: number[] = [];
+    recorded.client.on("message", (m) => messages.push(m));
+    recorded.client.on("frame", (f) => {
+      if (JSON.stringify(f) === JSON.stringify({ action: "subscribed", channel }))
+        acks.push(performance.now());
+    });
+    await recorded.client.subscribe(channel);
+    return { ...recorded, messages, acks };
+  }
+
+  /** Publishes `count` messages on `channel` from a plain client, each with its own id, and waits for `accepted`. */
+  async function publishMany(publisher: Client, channel: string, tag: string, count: number): Promise<void> {
+    const from = publisher.received.length;
+    for (let n = 0; n < count; n++)
+      publisher.send({ action: "publish", channel, message: { tag, n }, id: `${tag}-${n}` });
+    for (let n = 0; n < count; n++) {
+      await publisher.next(
+        (f) => JSON.stringify(f) === JSON.stringify({ action: "accepted", id: `${tag}-${n}` }),
+        from,
+      );
+    }
+  }
+
+  it("after @connections DELETE: resubscribes, then receives every one of 50 publishes (exact, no duplicate)", async () => {
+    // Prepare
+    const before = await storedConnectionIds(stack, s3);
+    const { client, states, messages, acks } = await subscribedClient("room/delete");
+    let id = "";
+    await eventually("its connection is stored", async () => {
+      id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i)) ?? "";
+      return id !== "";
+    });
+    // Act: the server closes it; once the resubscription is acknowledged, 50 publishes
+    await api.send(new DeleteConnectionCommand({ ConnectionId: id }));
+    await eventually(
+      "the resubscription's acknowledgement",
+      () => acks.length === 2 && client.state === "open",
+    );
+    // Connected only now: a publisher that waited through the reconnect would be closed idle (2 s).
+    const publisher = await Client.connect(stack.outputs.ws_url);
+    others.push(publisher);
+    await publishMany(publisher, "room/delete", "after-delete", 50);
+    await eventually("50 messages", () => messages.length >= 50);
+    await publisher.roundTrip();
+
+    // Assess
+    expect(states.map((s) => s.state)).toEqual(["open", "reconnecting", "open"]);
+    expect(messages).toHaveLength(50);
+    expect(new Set(messages.map((m) => m.id))).toEqual(
+      new Set(Array.from({ length: 50 }, (_, n) => `after-delete-${n}`)),
+    );
+    expect([...client.channels]).toEqual(["room/delete"]);
+  });
+
+  it("at the connection cap: resubscribes on the new connection and receives every publish after it (exact)", async () => {
+    // Prepare
+    const { client, states, messages, acks } = await subscribedClient("room/cap");
+    // Act: wait for the 6 s cap to close it and for the resubscription; then 50 publishes
+    await eventually("the cap closed the connection", () => states.some((s) => s.state === "reconnecting"));
+    await eventually(
+      "the resubscription's acknowledgement",
+      () => acks.length === 2 && client.state === "open",
+    );
+    // Connected only now: a publisher that waited through the reconnect would be closed idle (2 s).
+    const publisher = await Client.connect(stack.outputs.ws_url);
+    others.push(publisher);
+    await publishMany(publisher, "room/cap", "after-cap", 50);
+    await eventually("50 messages", () => messages.length >= 50);
+    await publisher.roundTrip();
+
+    // Assess
+    expect(messages).toHaveLength(50);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(50);
+    expect(messages.every((m) => m.channel === "room/cap")).toBe(true);
+  });
+});
+
 describe("1,000 clients dropped at once come back spread out (full-jitter backoff, default 1 s base)", () => {
   const N = 1_000;
   let stack: TestStack;
