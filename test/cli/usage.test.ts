@@ -108,6 +108,13 @@ describe("usage errors specific to each CLI (exit 2, nothing sent)", () => {
     ],
     ["connect", ["--local", "--count", "0"], /--count 0: give a positive whole number/],
     ["connect", ["--local", "--env", "dev"], /--local cannot be combined with --env/],
+    [
+      "connect",
+      ["--local", "--publish", "news"],
+      /--publish news needs a message: --publish CHANNEL MESSAGE/,
+    ],
+    ["connect", ["--local", "stray"], /unexpected argument "stray": a message goes right after --publish/],
+    ["connect", ["--local", "--token", ""], /--token is empty/],
     ["tail-logs", ["--local", "--since", "soon"], /--since soon: give a relative time/],
     ["lambda-deploy", ["dev", "prod"], /give at most one ENV/],
     ["lambda-deploy", ["dev", "--env", "prod"], /ENV dev and --env prod disagree/],

@@ -159,9 +159,13 @@ export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Prom
   return ids.sort();
 }
 
-/** Polls `check` until it returns true, or fails after {@link WAIT_MS}. */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+/** Polls `check` until it returns true, or fails after `waitMs` (default {@link WAIT_MS}). */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  waitMs = WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await sleep(50);

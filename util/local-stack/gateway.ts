@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "n
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { type ConsoleSource, withConsole } from "./console.js";
 import {
   type ApiIdentity,
   type ConnectionInfo,
@@ -45,6 +46,8 @@ export interface GatewayOptions extends ApiIdentity {
   accessLog: (record: AccessLogRecord) => void;
   /** Receives the gateway's own notices (a slow consumer closed, say). */
   notice: (message: string) => void;
+  /** The web console served at `/` (util/local-stack/console.ts); none when undefined. */
+  console?: ConsoleSource;
 }
 
 /**
@@ -104,7 +107,9 @@ interface LiveConnection {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   assertWsPatches();
   const core = new GatewayCore(options);
-  const server = createServer(managementHandler(core));
+  const server = createServer(
+    withConsole(options.console, () => core.connections.size, managementHandler(core)),
+  );
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
     core.upgrade(req, socket, head),
   );

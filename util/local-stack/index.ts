@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,7 @@ import {
 } from "../../src/limits.js";
 import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
+import { buildConsoleScript, type ConsoleSource, consoleUrl, LogTail, TOKEN_SECRET_FILE } from "./console.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
 import {
   type AccessLogRecord,
@@ -200,6 +201,8 @@ function resolveSettings(options: LocalStackOptions): Settings {
 interface Logs {
   access: JsonLogFile;
   lambda: JsonLogFile;
+  /** The Lambda's recent and live log records, for the console. */
+  lambdaTail: LogTail;
   logAccess(record: AccessLogRecord): void;
   logLambda(record: Record<string, unknown>): void;
 }
@@ -208,15 +211,18 @@ async function openLogs(settings: Settings): Promise<Logs> {
   await mkdir(join(settings.stateDir, "logs"), { recursive: true });
   const access = new JsonLogFile(join(settings.stateDir, "logs", "access.log"));
   const lambda = new JsonLogFile(join(settings.stateDir, "logs", "lambda.log"));
+  const lambdaTail = new LogTail();
   return {
     access,
     lambda,
+    lambdaTail,
     logAccess(record) {
       access.write(record);
       settings.say(formatAccess(record));
     },
     logLambda(record) {
       lambda.write(record);
+      lambdaTail.push(record);
       settings.say(formatLambda(record));
     },
   };
@@ -251,10 +257,31 @@ async function startLocalGateway(
     accessLog: (record) => logs.logAccess(record),
     notice: (message) =>
       logs.logLambda({ timestamp: new Date().toISOString(), level: "WARN", message: `gateway: ${message}` }),
+    console: consoleSource(settings, logs),
   };
   const gateway = await startGateway(gatewayOptions);
   const managementEndpoint = `http://${settings.host}:${gateway.port}/${settings.stage}`;
   return { gateway, options: gatewayOptions, managementEndpoint };
+}
+
+/**
+ * What the web console needs: its script (built now, served once ready), the Lambda's log lines, and the stack's
+ * token secret when the stack has one (`<stateDir>/token-secret`, docs/security.md), read for every token request.
+ */
+function consoleSource(settings: Settings, logs: Logs): ConsoleSource {
+  const script = buildConsoleScript();
+  script.catch(() => undefined);
+  return {
+    stage: settings.stage,
+    script,
+    lambdaLog: logs.lambdaTail,
+    tokenSecret: async () => {
+      const secret = await readFile(join(settings.stateDir, TOKEN_SECRET_FILE), "utf8").catch(
+        () => undefined,
+      );
+      return secret?.trim() || undefined;
+    },
+  };
 }
 
 /** The function bundle and the execution environment script, built where the runtime loads them from. */
@@ -396,6 +423,7 @@ function readyText(
   const shown = (path: string) => (path.startsWith(repoRoot) ? relative(process.cwd(), path) || "." : path);
   return [
     `fanout local stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (stage "${settings.stage}")`,
+    `  Console       ${consoleUrl(outputs.ws_url)}`,
     `  WebSocket     ${outputs.ws_url}`,
     `  @connections  ${outputs.management_endpoint}/@connections/{connectionId}`,
     `  S3 + SNS      ${outputs.s3_endpoint}  bucket ${settings.bucket}, topic ${outputs.input_sns_topic_arn}`,
