@@ -12,7 +12,13 @@ import { Client, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.
 /** Debian's chromium; .ci/run installs it. */
 const CHROMIUM = "/usr/bin/chromium";
 /** The console's picture in the README. */
-const SCREENSHOT = join(repoRoot, "docs", "console.png");
+/**
+ * The README's picture is refreshed only on request (`FANOUT_UPDATE_SCREENSHOT=1 npx vitest run test/browser`), so
+ * that a test run leaves the working tree as it found it; otherwise the screenshot goes to a temporary folder.
+ */
+const SCREENSHOT = process.env.FANOUT_UPDATE_SCREENSHOT
+  ? join(repoRoot, "docs", "console.png")
+  : join(tmpdir(), `fanout-console-${process.pid}.png`);
 
 /** A headless Chromium on a fresh profile, with nothing running in the background that would reach the network. */
 async function launchBrowser(userDataDir: string): Promise<BrowserContext> {
@@ -65,6 +71,7 @@ describe("the web console in a real browser (headless Chromium)", () => {
     sns?.destroy();
     await stack?.dispose();
     if (profile) await rm(profile, { recursive: true, force: true });
+    if (!process.env.FANOUT_UPDATE_SCREENSHOT) await rm(SCREENSHOT, { force: true });
   });
 
   /** The text of a list (frames or log), for DOM assertions. */
