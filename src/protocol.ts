@@ -11,6 +11,8 @@ export const ErrorCode = {
   MESSAGE_TOO_DEEP: "MESSAGE_TOO_DEEP",
   BINARY_NOT_SUPPORTED: "BINARY_NOT_SUPPORTED",
   INTERNAL_ERROR: "INTERNAL_ERROR",
+  /** The connection's token lacks the right (issue 10). */
+  FORBIDDEN: "FORBIDDEN",
 } as const;
 
 /** One of the protocol's error codes. */

@@ -1,3 +1,4 @@
+import type { Capabilities } from "../capabilities.js";
 import type { ConnectionStore } from "../connections.js";
 import type { FanoutOptions, Send } from "../fanout.js";
 import type { Log } from "../log.js";
@@ -20,4 +21,8 @@ export interface MessageDependencies {
   log: Log;
   /** Concurrency and timeout of fan-outs and replies. */
   fanout: Pick<FanoutOptions, "concurrency" | "sendTimeoutMs">;
+  /** What the sender may do (`rightsFor` in src/rights.ts: its token's rights, or every right in open mode). */
+  rights: Capabilities;
+  /** The largest broadcast frame a client may send (`MAX_BROADCAST_BYTES`); default the 128 KB protocol limit. */
+  maxBroadcastBytes?: number;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ALL_RIGHTS } from "../../src/capabilities.js";
 import { withMembershipCleanup } from "../../src/channel-fanout.js";
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/channels.js";
 import type { Send } from "../../src/fanout.js";
@@ -37,6 +38,7 @@ function setup(
     send,
     log,
     fanout: { concurrency: 4, sendTimeoutMs: 1000 },
+    rights: ALL_RIGHTS,
   };
   const to = (connectionId: string) => received.filter(([id]) => id === connectionId).map(([, text]) => text);
   return { deps, store, memberships, log, received, to };
