@@ -95,10 +95,14 @@ export class Client {
     );
   }
 
-  /** Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused). */
-  static connect(url: string): Promise<Client> {
+  /**
+   * Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused).
+   * @param url - the WebSocket URL (with `?token=` in token mode: see {@link TestStack.tokenUrl})
+   * @param options - ws client options (an `origin`, say)
+   */
+  static connect(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options);
       const client = new Client(ws);
       ws.once("open", () => resolve(client));
       ws.once("unexpected-response", (_req, res) => {

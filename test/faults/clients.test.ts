@@ -72,10 +72,7 @@ describe("faults: hostile clients", () => {
         return socket;
       }),
     );
-    const readers = await Promise.all([
-      Client.connect(stack.tokenUrl()),
-      Client.connect(stack.tokenUrl()),
-    ]);
+    const readers = await Promise.all([Client.connect(stack.tokenUrl()), Client.connect(stack.tokenUrl())]);
     const ids = await storedConnectionIds(stack, s3);
     const payload = "x".repeat(120 * 1024);
 

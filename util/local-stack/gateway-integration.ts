@@ -8,7 +8,10 @@ import type { AccessLogRecord } from "./gateway.js";
 import type { InvokeOutcome } from "./lambda-runtime.js";
 
 /** Invokes the function; calls `started` once an execution environment has taken the event. */
-export type Invoke = (event: WebSocketEvent | AuthorizerRequest, started: () => void) => Promise<InvokeOutcome>;
+export type Invoke = (
+  event: WebSocketEvent | AuthorizerRequest,
+  started: () => void,
+) => Promise<InvokeOutcome>;
 
 /** How an integration result looks from API Gateway. */
 export interface IntegrationResult {

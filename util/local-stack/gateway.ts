@@ -256,7 +256,9 @@ class GatewayCore implements ManagementTarget {
     );
     if (decision.stopped) return 500;
     if (decision.status !== 200) {
-      this.options.accessLog(authorizerAccessRecord(connect, decision.status, decision.errorMessage, decision.latency));
+      this.options.accessLog(
+        authorizerAccessRecord(connect, decision.status, decision.errorMessage, decision.latency),
+      );
       return decision.status;
     }
     info.authorizer = decision.context;
