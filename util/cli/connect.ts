@@ -4,9 +4,11 @@ import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { ALL_RIGHTS } from "../../src/capabilities.js";
 import { CliError, parseCliArgs, runCli } from "../lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
 import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
+import { redactToken, resolveClientToken, urlWithToken } from "../lib/token.js";
 
 const HELP = `Usage: util/connect [options]
 
@@ -65,7 +67,13 @@ await runCli("connect", async () => {
     return [];
   });
   const stack = stackFrom(values);
-  const url = values.url ?? (await stack.require("ws_url"));
+  let url = values.url ?? (await stack.require("ws_url"));
+  // --- auth (issue 10), minimal until the console branch rewrites this CLI: a stack that requires tokens gets
+  // one minted from its secret (every right, 15 minutes); a --url given by hand is used as is. ---
+  if (values.url === undefined) {
+    const token = await resolveClientToken(stack, { rights: ALL_RIGHTS, sub: "util-connect" });
+    if (token !== undefined) url = urlWithToken(url, token);
+  }
 
   const needsBuiltin = values.builtin === true || shortcuts.length > 0 || count !== undefined;
   const websocat = needsBuiltin ? undefined : await findOnPath("websocat");
@@ -78,7 +86,9 @@ await runCli("connect", async () => {
 
 /** The seed's way, unchanged: `websocat <ws_url>`, with the terminal handed over. Resolves with its exit code. */
 function runWebsocat(websocat: string, url: string): Promise<number> {
-  process.stderr.write(`connecting to ${url} with websocat (--builtin for the built-in client)\n`);
+  process.stderr.write(
+    `connecting to ${redactToken(url)} with websocat (--builtin for the built-in client)\n`,
+  );
   // Ctrl-C reaches websocat through the terminal's process group; we stay alive to pass on its exit status.
   process.on("SIGINT", () => {});
   return new Promise((resolve, reject) => {
@@ -103,7 +113,7 @@ function runSession(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const status = (line: string) => process.stderr.write(`${line}\n`);
-    status(`connecting to ${url}`);
+    status(`connecting to ${redactToken(url)}`);
     const ws = new WebSocket(url);
     let opened = false;
     let closing = false;
@@ -150,7 +160,7 @@ function runSession(
 
     ws.on("open", () => {
       opened = true;
-      status(`connected to ${url} (each line you type is sent; Ctrl-D or Ctrl-C closes)`);
+      status(`connected to ${redactToken(url)} (each line you type is sent; Ctrl-D or Ctrl-C closes)`);
       for (const frame of shortcuts) send(frame);
       input.resume();
     });
@@ -173,7 +183,7 @@ function runSession(
       }
       input.close();
       const hint = stack.local && error.code === "ECONNREFUSED" ? ": is `npm start` still running?" : "";
-      reject(new CliError(`cannot connect to ${url}: ${error.message || error.code}${hint}`));
+      reject(new CliError(`cannot connect to ${redactToken(url)}: ${error.message || error.code}${hint}`));
     });
     ws.on("close", (code, reasonBuffer) => {
       // Read before closing the input, whose close handler would otherwise count as ours.
