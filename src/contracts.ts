@@ -112,6 +112,12 @@ export const LAMBDA_ENV = {
   inputTopicArn: "INPUT_TOPIC_ARN",
 } as const;
 
+/**
+ * The client actions that fan a client's frame out to others: the stage throttles them more tightly than the rest
+ * (auth, issue 10). Those not yet in {@link CLIENT_ACTIONS} are left out where route keys are needed.
+ */
+export const PUBLISHING_ACTIONS = ["broadcast", "publish"] as const;
+
 /** The auth modes of the stack (Terraform variable `auth_mode`, `npm start -- --open`). */
 export const AUTH_MODES = ["token", "open"] as const;
 
