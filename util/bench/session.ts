@@ -96,7 +96,9 @@ export class Session {
       for (const algorithm of options.drivers) {
         drivers.set(algorithm, await Driver.start(algorithm, target, options.driverExecArgv ?? []));
       }
-      progress(`N = ${n}: connecting ${n} clients from ${processes} processes (local stack in open mode: no tokens)`);
+      progress(
+        `N = ${n}: connecting ${n} clients from ${processes} processes (local stack in open mode: no tokens)`,
+      );
       const start = performance.now();
       await pool.connect(o.ws_url, n, CONNECT_CONCURRENCY, 120_000 + n * 50);
       const ms = performance.now() - start;
