@@ -86,7 +86,6 @@ export class FanoutStack extends TerraformStack {
     });
     // The bindings write source "aws", which Terraform reads as hashicorp/aws but OpenTofu does not.
     this.addOverride("terraform.required_providers.aws.source", "hashicorp/aws");
-    this.addOverride("terraform.required_version", ">= 1.11.0");
 
     const name = new TerraformLocal(this, "name", `${vars.appName}-${TERRAFORM_WORKSPACE}`).asString;
     const partition = new DataAwsPartition(this, "partition").partition;

@@ -115,7 +115,6 @@ describe("token secret", () => {
     );
     expect(version.secret_string).toBeUndefined();
     expect(Object.keys(tf.root.terraform.required_providers)).toEqual(["aws"]);
-    expect(tf.root.terraform.required_version).toBe(">= 1.11.0");
   });
 
   it("may be read by the function, and only that secret", () => {
