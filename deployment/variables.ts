@@ -46,8 +46,19 @@ export interface StackVariables {
  * @param scope - the stack
  */
 export function declareVariables(scope: Construct): StackVariables {
-  const declare = (id: string, type: string, defaultValue: unknown, description: string) =>
-    new TerraformVariable(scope, id, { type, default: defaultValue, description });
+  const declare = (
+    id: string,
+    type: string,
+    defaultValue: unknown,
+    description: string,
+    validation?: { condition: string; errorMessage: string },
+  ) =>
+    new TerraformVariable(scope, id, {
+      type,
+      default: defaultValue,
+      description,
+      validation: validation ? [validation] : undefined,
+    });
   return {
     appName: declare(
       "app_name",
@@ -115,6 +126,12 @@ export function declareVariables(scope: Construct): StackVariables {
       "list(string)",
       [],
       "IAM principal ARNs, besides the owning account, allowed to publish to the input topic.",
+      // auth (issue 10): "*" would let any AWS account publish to every client.
+      {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression.
+        condition: '${alltrue([for p in var.sns_publisher_principals : p != "*" && startswith(p, "arn:")])}',
+        errorMessage: 'sns_publisher_principals must list IAM principal ARNs; "*" (anyone) is refused.',
+      },
     ).listValue,
     initApiGwLoggingRole: declare(
       "init_api_gw_logging_role",

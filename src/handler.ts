@@ -9,12 +9,22 @@ import type { Send } from "./fanout.js";
 import { createLog, type Log } from "./log.js";
 import { ManagementSenders, managementEndpoint } from "./management.js";
 import { type MembershipStore, S3MembershipStore } from "./memberships.js";
+import { isOwnApi, ownTopicRecords } from "./provenance.js";
 import { rightsFor } from "./rights.js";
+import {
+  type AuthorizerEvent,
+  type AuthorizerResponse,
+  authorize,
+  authorizerResult,
+  isAuthorizerEvent,
+} from "./routes/authorize.js";
 import { connect } from "./routes/connect.js";
 import { disconnect } from "./routes/disconnect.js";
 import { rejectFrame } from "./routes/reply.js";
 import { deliverSns } from "./routes/sns.js";
 import type { MessageDependencies, RouteResult } from "./routes/types.js";
+import type { TokenVerifier } from "./tokens.js";
+import { lazyVerifier, type SecretFetcher, secretsManagerFetcher } from "./verifier.js";
 
 /** What the handler builds once per execution environment and every invocation shares. */
 export interface Dependencies {
@@ -31,10 +41,15 @@ export interface Dependencies {
   memberships: MembershipStore;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
+  /** The `$connect` authorizer's token verifier, built once on first use; `undefined` in open mode. */
+  verifier: (() => Promise<TokenVerifier>) | undefined;
 }
 
-/** What the handler returns: a proxy integration result for WebSocket events, nothing for SNS. */
-export type HandlerResult = RouteResult | undefined;
+/**
+ * What the handler returns: a proxy integration result for WebSocket events, a policy for the `$connect`
+ * authorizer, nothing for SNS.
+ */
+export type HandlerResult = RouteResult | AuthorizerResponse | undefined;
 
 /**
  * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
@@ -42,7 +57,10 @@ export type HandlerResult = RouteResult | undefined;
  * @param env - the environment
  * @throws ConfigError naming the variable at fault (also logged)
  */
-export function createDependencies(env: Record<string, string | undefined> = process.env): Dependencies {
+export function createDependencies(
+  env: Record<string, string | undefined> = process.env,
+  fetchSecret: SecretFetcher = secretsManagerFetcher(),
+): Dependencies {
   const log = createLog(env);
   let config: Config;
   try {
@@ -62,6 +80,7 @@ export function createDependencies(env: Record<string, string | undefined> = pro
     ),
     memberships,
     senders: new ManagementSenders(fanoutSettings(config)),
+    verifier: lazyVerifier(config.auth, fetchSecret),
   };
 }
 
@@ -85,6 +104,7 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
       fanout: fanoutSettings(deps.config),
       rights: rightsFor(event, deps.config),
       memberships: deps.memberships,
+      maxBroadcastBytes: deps.config.auth.maxBroadcastBytes,
     };
     const frame = parseFrame(event.body, event.isBase64Encoded);
     if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
@@ -94,6 +114,33 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
 
 function fanoutSettings(config: Config): MessageDependencies["fanout"] {
   return { concurrency: config.fanoutConcurrency, sendTimeoutMs: config.fanoutSendTimeoutMs };
+}
+
+/**
+ * The `$connect` REQUEST authorizer (token mode). Answers a policy, or throws `Unauthorized` (API Gateway: 401) or
+ * another error (500): the documented contract of a Lambda authorizer, and the only throws on client input.
+ */
+async function authorizeConnect(deps: Dependencies, event: AuthorizerEvent): Promise<AuthorizerResponse> {
+  deps.log.appendKeys({ connectionId: event.requestContext?.connectionId, routeKey: "$connect authorizer" });
+  if (!isOwnApi(event.requestContext?.apiId, deps.config.auth, deps.log)) {
+    return authorizerResult({ kind: "unauthorized", reason: "invalid_claims" });
+  }
+  if (deps.verifier === undefined) {
+    deps.log.error("authorizer invoked, but AUTH_MODE is open: the stack should have no authorizer");
+    return authorizerResult({ kind: "unavailable" });
+  }
+  let verify: TokenVerifier;
+  try {
+    verify = await deps.verifier();
+  } catch (error) {
+    deps.log.error("cannot verify tokens: reading the token secret failed", { error });
+    return authorizerResult({ kind: "unavailable" });
+  }
+  const outcome = await authorize(
+    { verify, log: deps.log, allowedOrigins: deps.config.auth.allowedOrigins },
+    event,
+  );
+  return authorizerResult(outcome);
 }
 
 /**
@@ -107,10 +154,14 @@ export function createHandler(
     const deps = dependencies();
     deps.log.appendKeys({ requestId: context?.awsRequestId });
     try {
+      // First: an authorizer event also has a request context with `eventType: "CONNECT"` and a route key.
+      if (isAuthorizerEvent(event)) return await authorizeConnect(deps, event);
       const incoming = classifyEvent(event);
       if (incoming.kind === "websocket") {
-        const { connectionId, eventType, routeKey, requestId } = incoming.event.requestContext;
+        const { connectionId, eventType, routeKey, requestId, apiId } = incoming.event.requestContext;
         deps.log.appendKeys({ connectionId, routeKey, apiRequestId: requestId });
+        // Not answered to the connection: a forged event's connection id may be anyone's.
+        if (!isOwnApi(apiId, deps.config.auth, deps.log)) return { statusCode: 403, body: "forbidden" };
         try {
           return await WEBSOCKET_ROUTES[eventType](deps, incoming.event);
         } catch (error) {
@@ -130,7 +181,7 @@ export function createHandler(
             send: endpoint === undefined ? undefined : deps.senders.for(endpoint),
             fanout: fanoutSettings(deps.config),
           },
-          incoming.event,
+          ownTopicRecords(incoming.event, deps.config.auth, deps.log),
         );
         return undefined;
       }

@@ -11,8 +11,9 @@ export const ErrorCode = {
   MESSAGE_TOO_DEEP: "MESSAGE_TOO_DEEP",
   BINARY_NOT_SUPPORTED: "BINARY_NOT_SUPPORTED",
   INTERNAL_ERROR: "INTERNAL_ERROR",
-  // Channels and ids (CONTRACT.md, docs/channels.md).
+  /** The connection's token lacks the right for this action. */
   FORBIDDEN: "FORBIDDEN",
+  // Channels and ids (docs/channels.md).
   INVALID_CHANNEL: "INVALID_CHANNEL",
   MISSING_CHANNEL: "MISSING_CHANNEL",
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",

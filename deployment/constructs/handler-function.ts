@@ -33,6 +33,8 @@ export interface HandlerFunctionProps {
   keysArn: string;
   /** ARN pattern of this API stage's POST @connections calls, for `execute-api:ManageConnections`. */
   manageConnectionsArn: string;
+  /** Reserved concurrency (-1: none), so a flood cannot take the account's other functions' share (auth, issue 10). */
+  reservedConcurrency?: number;
 }
 
 /** The Lambda that handles every event, with its log group and a role scoped to exactly what it touches. */
@@ -41,6 +43,8 @@ export class HandlerFunction extends Construct {
   readonly function: LambdaFunction;
   /** Its log group, `/aws/lambda/<name>`. */
   readonly logGroup: CloudwatchLogGroup;
+  /** Its execution role (other constructs attach their own inline policies to it). */
+  readonly role: IamRole;
 
   /**
    * @param scope - the stack
@@ -69,6 +73,7 @@ export class HandlerFunction extends Construct {
       name: `${props.name}-lambda`,
       assumeRolePolicy: assumeRole.json,
     });
+    this.role = role;
 
     const permissions = new DataAwsIamPolicyDocument(this, "permissions", {
       statement: [
@@ -131,6 +136,7 @@ export class HandlerFunction extends Construct {
       sourceCodeHash: props.bundle.sourceCodeHash,
       memorySize: props.memoryMb,
       timeout: props.timeoutSeconds,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: { variables: props.environment },
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
       // The first invocation must find its permissions and its log group in place.

@@ -1,6 +1,8 @@
+import { canBroadcast } from "../capabilities.js";
 import { acceptedFrame } from "../channels.js";
 import { FanoutError, fanOut, logFanout } from "../fanout.js";
-import { broadcastFrame, ErrorCode, errorFrame } from "../protocol.js";
+import { MAX_MESSAGE_BYTES } from "../limits.js";
+import { broadcastFrame, ErrorCode, errorFrame, reject } from "../protocol.js";
 import { rejectFrame, reply } from "./reply.js";
 import type { MessageDependencies, RouteResult } from "./types.js";
 
@@ -20,8 +22,34 @@ export async function broadcast(
   message: unknown,
   id?: string,
 ): Promise<RouteResult> {
+  const where = id === undefined ? {} : { action: "broadcast" as const, id };
+  // Checked first: a connection without the right learns nothing from the size or shape of its message.
+  if (!canBroadcast(deps.rights)) {
+    return rejectFrame(
+      deps,
+      connectionId,
+      reject(
+        "FORBIDDEN",
+        "This connection may not broadcast: its token has no broadcast right (or the stack turned client publishing off).",
+        where,
+      ).rejection,
+    );
+  }
   const frame = broadcastFrame(message, id);
   if (!frame.ok) return rejectFrame(deps, connectionId, frame.rejection);
+  // A stack's own cap below the protocol's 128 KB: each byte is paid for once per recipient.
+  const cap = deps.maxBroadcastBytes ?? MAX_MESSAGE_BYTES;
+  if (frame.data.byteLength > cap) {
+    return rejectFrame(
+      deps,
+      connectionId,
+      reject(
+        "PAYLOAD_TOO_LARGE",
+        `The broadcast is ${frame.data.byteLength} bytes once wrapped as {"message":...}; this stack accepts at most ${cap} bytes from a client. Send a smaller message.`,
+        where,
+      ).rejection,
+    );
+  }
   if (id !== undefined) await reply(deps, connectionId, acceptedFrame(id));
   try {
     logFanout(

@@ -24,7 +24,7 @@ export class SnsDeliveryError extends Error {
 }
 
 /** What the SNS use case receives: the message routes' dependencies, but `send` may be missing. */
-export interface SnsDependencies extends Omit<MessageDependencies, "send" | "rights"> {
+export interface SnsDependencies extends Omit<MessageDependencies, "send" | "rights" | "maxBroadcastBytes"> {
   /** Sends through the configured @connections endpoint; undefined when none is configured. */
   send: Send | undefined;
 }

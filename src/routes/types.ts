@@ -26,4 +26,6 @@ export interface MessageDependencies {
   rights: Capabilities;
   /** Channel memberships; `store` is decorated by `withMembershipCleanup`, so removals clean them up too. */
   memberships: MembershipStore;
+  /** The largest broadcast frame a client may send (`MAX_BROADCAST_BYTES`); default the 128 KB protocol limit. */
+  maxBroadcastBytes?: number;
 }

@@ -73,10 +73,7 @@ describe("faults: hostile clients", () => {
         return socket;
       }),
     );
-    const readers = await Promise.all([
-      Client.connect(stack.outputs.ws_url),
-      Client.connect(stack.outputs.ws_url),
-    ]);
+    const readers = await Promise.all([Client.connect(stack.tokenUrl()), Client.connect(stack.tokenUrl())]);
     const ids = await storedConnectionIds(stack, s3);
     const payload = "x".repeat(120 * 1024);
 
@@ -117,7 +114,7 @@ describe("faults: hostile clients", () => {
 
   it("answers no subprotocol when $connect returned none, so a client that requires one fails as on AWS", async () => {
     // Prepare
-    const ws = new WebSocket(stack.outputs.ws_url, ["chat", "superchat"]);
+    const ws = new WebSocket(stack.tokenUrl(), ["chat", "superchat"]);
 
     // Act
     const failure = await new Promise<Error>((resolve) => ws.once("error", resolve));

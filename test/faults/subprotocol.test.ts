@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { WebSocketEvent } from "../../util/local-stack/events.js";
+import type { AuthorizerRequest, WebSocketEvent } from "../../util/local-stack/events.js";
 import { type AccessLogRecord, type Gateway, startGateway } from "../../util/local-stack/gateway.js";
 import type { InvokeOutcome } from "../../util/local-stack/lambda-runtime.js";
 
@@ -30,7 +30,10 @@ describe("faults: subprotocols chosen by $connect", () => {
       managementDelayMs: 0,
       managementRateLimit: 0,
       maxBufferedBytes: 1024 * 1024,
-      invoke: async (event: WebSocketEvent, started: () => void): Promise<InvokeOutcome> => {
+      invoke: async (
+        event: WebSocketEvent | AuthorizerRequest,
+        started: () => void,
+      ): Promise<InvokeOutcome> => {
         started();
         const ok = { status: "ok" as const, requestId: event.requestContext.requestId };
         return event.requestContext.eventType === "CONNECT"

@@ -53,7 +53,11 @@ afterEach(() => {
 /** A handler over the real use cases and S3 stores, built as createDependencies builds them, SDKs mocked. */
 function setup() {
   const log = new RecordingLog();
-  const config = loadConfig({ CONNECTION_BUCKET: "bucket", MANAGEMENT_ENDPOINT: ENDPOINT });
+  const config = loadConfig({
+    CONNECTION_BUCKET: "bucket",
+    MANAGEMENT_ENDPOINT: ENDPOINT,
+    AUTH_MODE: "open",
+  });
   const client = new S3Client({ region: "us-east-1" });
   const memberships = new S3MembershipStore(client, "bucket");
   const deps: Dependencies = {
@@ -65,6 +69,7 @@ function setup() {
     ),
     memberships,
     senders: new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 }),
+    verifier: undefined,
   };
   return { handler: createHandler(() => deps), log };
 }

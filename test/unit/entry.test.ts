@@ -37,6 +37,7 @@ beforeEach(async () => {
 describe("handler (the bundle's entry point)", () => {
   it("fails with a ConfigError naming the variable, then reads the configuration again on the next event", async () => {
     // Prepare
+    vi.stubEnv("AUTH_MODE", "open");
     vi.stubEnv("CONNECTION_BUCKET", "");
     const failure = await handler(loadEvent("connect_1"), context).catch((error: unknown) => error);
     vi.stubEnv("CONNECTION_BUCKET", "bucket");
@@ -53,6 +54,7 @@ describe("handler (the bundle's entry point)", () => {
 
   it("keeps the dependencies of the first good event for later (warm) invocations", async () => {
     // Prepare: a good event first, on a cold module
+    vi.stubEnv("AUTH_MODE", "open");
     vi.stubEnv("CONNECTION_BUCKET", "bucket");
     await handler(loadEvent("connect_1"), context);
     vi.stubEnv("CONNECTION_BUCKET", "another-bucket");
@@ -68,7 +70,12 @@ describe("handler (the bundle's entry point)", () => {
 describe("createDependencies", () => {
   it("builds the S3 stores (connections decorated with membership cleanup) and the senders from the environment", () => {
     // Prepare
-    const env = { CONNECTION_BUCKET: "b", CONNECTION_PREFIX: "p", S3_FORCE_PATH_STYLE: "true" };
+    const env = {
+      CONNECTION_BUCKET: "b",
+      CONNECTION_PREFIX: "p",
+      S3_FORCE_PATH_STYLE: "true",
+      AUTH_MODE: "open",
+    };
 
     // Act
     const deps = createDependencies(env);

@@ -21,6 +21,7 @@ import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { ManagementSenders } from "../../src/management.js";
 import { S3MembershipStore } from "../../src/memberships.js";
 import { SnsDeliveryError } from "../../src/routes/sns.js";
+import type { RouteResult } from "../../src/routes/types.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
 
@@ -44,10 +45,13 @@ afterEach(() => {
   api.reset();
 });
 
-/** A handler over real use cases, a real S3 store and real management senders, with the SDK clients mocked. */
+/**
+ * A handler over real use cases, a real S3 store and real management senders, with the SDK clients mocked. Open
+ * mode unless `env` says otherwise: these tests are about the routes; test/unit/auth-handler.test.ts covers tokens.
+ */
 function setup(env: Record<string, string> = {}) {
   const log = new RecordingLog();
-  const config = loadConfig({ CONNECTION_BUCKET: "bucket", ...env });
+  const config = loadConfig({ CONNECTION_BUCKET: "bucket", AUTH_MODE: "open", ...env });
   const senders = new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 });
   const endpoints: string[] = [];
   const client = new S3Client({ region: "us-east-1" });
@@ -67,8 +71,14 @@ function setup(env: Record<string, string> = {}) {
         return senders.for(endpoint);
       },
     },
+    verifier: undefined,
   };
-  return { handler: createHandler(() => deps), log, endpoints, deps };
+  // Every event here is a WebSocket or SNS event, never an authorizer's.
+  const handler = createHandler(() => deps) as (
+    event: unknown,
+    context: Context | undefined,
+  ) => Promise<RouteResult | undefined>;
+  return { handler, log, endpoints, deps };
 }
 
 /** The stored connections S3 lists (under the default prefix; other listings find nothing). */
@@ -241,7 +251,7 @@ describe("broadcast", () => {
     // Prepare
     storedConnections(SENDER);
     const message = "a".repeat(MAX_MESSAGE_BYTES - 14);
-    const { handler } = setup();
+    const { handler } = setup({ MAX_BROADCAST_BYTES: String(MAX_MESSAGE_BYTES) });
 
     // Act
     await handler(messageEvent(JSON.stringify({ action: "broadcast", message }), "broadcast"), context);

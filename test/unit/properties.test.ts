@@ -236,10 +236,15 @@ function setup() {
   const store = new MemoryStore([SENDER, ...OTHERS]);
   const sent: Array<{ to: string; frame: string }> = [];
   const deps: Dependencies = {
-    config: loadConfig({ CONNECTION_BUCKET: "bucket", MANAGEMENT_ENDPOINT: "https://example.com/primary" }),
+    config: loadConfig({
+      CONNECTION_BUCKET: "bucket",
+      MANAGEMENT_ENDPOINT: "https://example.com/primary",
+      AUTH_MODE: "open",
+    }),
     log,
     store,
     memberships: new MemoryMemberships(),
+    verifier: undefined,
     senders: {
       for: () => async (to, data) => {
         sent.push({ to, frame: Buffer.from(data).toString("utf8") });

@@ -77,6 +77,9 @@ export class Session {
       writeOutputs: false,
       log: false,
       lambdaConcurrency: LAMBDA_CONCURRENCY,
+      // Open mode, stated in the progress line: the benchmark measures fan-out, and the baselines were taken without
+      // an authorizer run per connect.
+      authMode: "open",
     });
     const processes = options.processes;
     const pool = new ClientPool(processes);
@@ -93,7 +96,9 @@ export class Session {
       for (const algorithm of options.drivers) {
         drivers.set(algorithm, await Driver.start(algorithm, target, options.driverExecArgv ?? []));
       }
-      progress(`N = ${n}: connecting ${n} clients from ${processes} processes`);
+      progress(
+        `N = ${n}: connecting ${n} clients from ${processes} processes (local stack in open mode: no tokens)`,
+      );
       const start = performance.now();
       await pool.connect(o.ws_url, n, CONNECT_CONCURRENCY, 120_000 + n * 50);
       const ms = performance.now() - start;

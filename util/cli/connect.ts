@@ -4,10 +4,12 @@ import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { createClient, type FanoutClient, FanoutError } from "../../client/index.js";
+import { ALL_RIGHTS } from "../../src/capabilities.js";
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
 import { type LibrarySocket, librarySocket } from "../lib/library-socket.js";
 import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
+import { redactToken, resolveClientToken, urlWithToken } from "../lib/token.js";
 
 const HELP = `Usage: util/connect [options]
 
@@ -60,7 +62,8 @@ type Shortcut =
 /** Everything the built-in session needs. */
 interface SessionOptions {
   url: string;
-  token: string | undefined;
+  /** Called before every connection attempt; undefined when the stack needs no token. */
+  token: (() => Promise<string>) | undefined;
   shortcuts: Shortcut[];
   count: number | undefined;
   reconnect: boolean;
@@ -95,6 +98,12 @@ await runCli("connect", async () => {
     throw new UsageError("--token is empty: pass a token (util/token mints one)");
   const stack = stackFrom(values);
   const url = values.url ?? (await stack.require("ws_url"));
+  // A stack that requires tokens gets one minted from its secret (every right, 15 minutes), fresh for every
+  // connection attempt; --token is used as given, and a --url given by hand as it is.
+  const mint = () =>
+    resolveClientToken(stack, { token: values.token, rights: ALL_RIGHTS, sub: "util-connect" });
+  const first = values.token !== undefined || values.url === undefined ? await mint() : undefined;
+  const token = first === undefined ? undefined : async () => (await mint()) ?? first;
 
   const needsBuiltin =
     values.builtin === true ||
@@ -104,12 +113,12 @@ await runCli("connect", async () => {
     values.reconnect === true;
   const websocat = needsBuiltin ? undefined : await findOnPath("websocat");
   if (websocat !== undefined) {
-    process.exitCode = await runWebsocat(websocat, url);
+    process.exitCode = await runWebsocat(websocat, first === undefined ? url : urlWithToken(url, first));
     return;
   }
   process.exitCode = await runSession({
     url,
-    token: values.token,
+    token,
     shortcuts,
     count,
     reconnect: values.reconnect === true,
@@ -160,7 +169,9 @@ function parseMessage(text: string): unknown {
 
 /** The seed's way, unchanged: \`websocat <ws_url>\`, with the terminal handed over. Resolves with its exit code. */
 function runWebsocat(websocat: string, url: string): Promise<number> {
-  process.stderr.write(`connecting to ${url} with websocat (--builtin for the built-in client)\n`);
+  process.stderr.write(
+    `connecting to ${redactToken(url)} with websocat (--builtin for the built-in client)\n`,
+  );
   // Ctrl-C reaches websocat through the terminal's process group; we stay alive to pass on its exit status.
   process.on("SIGINT", () => {});
   return new Promise((resolve, reject) => {
@@ -238,7 +249,7 @@ function runSession(options: SessionOptions): Promise<number> {
     const client: FanoutClient = createClient({
       url,
       WebSocket: CountingSocket,
-      token: options.token === undefined ? undefined : () => options.token as string,
+      token: options.token,
     });
 
     const finish = (code: number, reason: string) => {

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import {
+  type AUTH_MODES,
+  LAMBDA_ENV,
   LAMBDA_HANDLER,
   LAMBDA_NODE_TARGET,
   LAMBDA_RUNTIME,
@@ -31,6 +33,7 @@ import {
 import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda-runtime.js";
 import { formatAccess, formatLambda, JsonLogFile } from "./logs.js";
 import { buildAtomically, lockStateDir, StateDirInUseError, type StateLock } from "./state-dir.js";
+import { ensureTokenSecret } from "./token-secret.js";
 
 export { PortInUseError } from "./listen.js";
 export { StateDirInUseError } from "./state-dir.js";
@@ -68,6 +71,12 @@ export interface LocalStackOptions {
   integrationTimeoutMs?: number;
   /** Bytes waiting to be written to one client before it is closed as a slow consumer (1008); default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * `token` (default, as deployed): clients need a signed token (`?token=`), checked by the function as the
+   * `$connect` authorizer, with a secret kept in `<stateDir>/token-secret`. `open`: anyone may connect, with every
+   * right (`npm start -- --open`).
+   */
+  authMode?: (typeof AUTH_MODES)[number];
   /** Extra or overriding environment variables of the function (e.g. `FANOUT_CONCURRENCY`). */
   lambdaEnv?: Record<string, string>;
   /** Where the live terminal output goes (the ready text and both logs, readable); `false` for none. Default stdout. */
@@ -119,6 +128,7 @@ interface Settings {
   bucket: string;
   lambdaConcurrency: number;
   lambdaTimeoutMs: number;
+  authMode: (typeof AUTH_MODES)[number];
   say: (line: string) => void;
 }
 
@@ -129,6 +139,8 @@ interface Parts {
   gateway?: Gateway;
   emulator?: Emulator;
   runtime?: LambdaRuntime;
+  /** The token secret (token mode). */
+  tokenSecret?: { path: string; secret: string };
 }
 
 /**
@@ -145,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     parts.lock = await lockStateDir(settings.stateDir);
     parts.logs = await openLogs(settings);
+    if (settings.authMode === "token") parts.tokenSecret = await ensureTokenSecret(settings.stateDir);
     // Events that arrive before the runtime exists (it needs both ports) wait for it.
     const runtime = deferred<LambdaRuntime>();
     const gateway = await startLocalGateway(options, settings, parts.logs, runtime.promise);
@@ -153,6 +166,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     built = buildArtifacts(settings, options.log === false);
     built.catch(() => undefined);
     parts.emulator = await startLocalEmulator(options, settings, parts.logs, runtime.promise);
+    // The method ARN of the authorizer names the emulator's account, known only now (no event ran before).
+    if (gateway.options.authorizer) gateway.options.authorizer.accountId = accountOf(parts.emulator.topicArn);
     const bundle = await built;
     parts.runtime = createRuntime(
       options,
@@ -161,9 +176,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bundle,
       parts.emulator,
       gateway.managementEndpoint,
+      { apiId: gateway.options.apiId, tokenSecret: parts.tokenSecret?.secret },
     );
     runtime.resolve(parts.runtime);
-    const outputs = await writeOutputs(options, settings, parts.logs, gateway, parts.emulator);
+    const outputs = await writeOutputs(
+      options,
+      settings,
+      parts.logs,
+      gateway,
+      parts.emulator,
+      parts.tokenSecret?.path,
+    );
     settings.say(readyText(options, settings, outputs, bundle, started));
     return stackHandle(
       outputs,
@@ -193,6 +216,7 @@ function resolveSettings(options: LocalStackOptions): Settings {
     bucket: `fanout-${stage}-connections`,
     lambdaConcurrency: options.lambdaConcurrency ?? 4,
     lambdaTimeoutMs: options.lambdaTimeoutMs ?? 30_000,
+    authMode: options.authMode ?? "token",
     say: options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line))),
   };
 }
@@ -254,6 +278,8 @@ async function startLocalGateway(
     managementRateLimit: options.managementRateLimit ?? 0,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     invoke: async (event, started) => (await runtime).invoke(event, { started }),
+    // Filled in with the emulator's account once it runs; present from the start so no handshake skips it.
+    authorizer: settings.authMode === "token" ? { region: REGION, accountId: "000000000000" } : undefined,
     accessLog: (record) => logs.logAccess(record),
     notice: (message) =>
       logs.logLambda({ timestamp: new Date().toISOString(), level: "WARN", message: `gateway: ${message}` }),
@@ -351,6 +377,7 @@ function createRuntime(
   built: Built,
   emulator: Emulator,
   managementEndpoint: string,
+  auth: { apiId: string; tokenSecret: string | undefined },
 ): LambdaRuntime {
   const { functionName } = settings;
   return new LambdaRuntime({
@@ -371,6 +398,11 @@ function createRuntime(
       FANOUT_CONCURRENCY: "100",
       FANOUT_SEND_TIMEOUT_MS: "3000",
       POWERTOOLS_LOG_LEVEL: "INFO",
+      // As deployed: tokens by default, and events of another API or topic refused.
+      [LAMBDA_ENV.authMode]: settings.authMode,
+      ...(auth.tokenSecret === undefined ? {} : { [LAMBDA_ENV.tokenSecret]: auth.tokenSecret }),
+      [LAMBDA_ENV.expectedApiId]: auth.apiId,
+      [LAMBDA_ENV.inputTopicArn]: emulator.topicArn,
       ...options.lambdaEnv,
     },
     log: (record) => logs.logLambda(record),
@@ -383,6 +415,7 @@ async function writeOutputs(
   logs: Logs,
   gateway: LocalGateway,
   emulator: Emulator,
+  tokenSecretFile: string | undefined,
 ): Promise<LocalStackOutputs> {
   const outputs: LocalStackOutputs = {
     ws_url: `ws://${settings.host}:${gateway.gateway.port}/${settings.stage}`,
@@ -398,6 +431,10 @@ async function writeOutputs(
     connection_prefix: DEFAULT_CONNECTION_PREFIX,
     lambda_log_file: logs.lambda.path,
     access_log_file: logs.access.path,
+    auth_mode: settings.authMode,
+    // No Secrets Manager here: the CLIs read token_secret_file instead.
+    token_secret_arn: "",
+    ...(tokenSecretFile === undefined ? {} : { token_secret_file: tokenSecretFile }),
     // The CLIs check it: outputs left by a stack that was killed must not send them to a dead endpoint.
     pid: String(process.pid),
   };
@@ -430,6 +467,9 @@ function readyText(
     `  Lambda        ${settings.functionName}: ${(built.bundle.bundleBytes / 1024).toFixed(0)} KiB bundle, ` +
       `up to ${settings.lambdaConcurrency} environments${options.lambdaThrottle ? " (then throttled)" : ""}, ` +
       `timeout ${settings.lambdaTimeoutMs / 1000} s`,
+    settings.authMode === "token"
+      ? `  Auth          tokens required (?token=…): mint one with util/token --local --sub NAME --broadcast --url; secret ${shown(outputs.token_secret_file ?? "")}`
+      : "  Auth          OPEN: anyone may connect, broadcast and publish (started with --open)",
     `  Logs          ${shown(outputs.access_log_file)}  ${shown(outputs.lambda_log_file)}`,
     options.writeOutputs === false ? "" : `  Outputs       ${shown(outputsFile(settings))}`,
   ]
@@ -473,6 +513,11 @@ async function stopParts(parts: Parts, settings: Settings, announce = true): Pro
   await Promise.all([parts.logs?.access.close(), parts.logs?.lambda.close()]);
   await parts.lock?.release();
   if (announce) settings.say("fanout local stack stopped");
+}
+
+/** The account id of an ARN (`arn:aws:sns:<region>:<account>:<name>`). */
+function accountOf(arn: string): string {
+  return arn.split(":")[4] || "000000000000";
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
