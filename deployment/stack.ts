@@ -1,16 +1,36 @@
 import { DataAwsCallerIdentity } from "@cdktn/provider-aws/lib/data-aws-caller-identity/index.js";
 import { DataAwsPartition } from "@cdktn/provider-aws/lib/data-aws-partition/index.js";
 import { AwsProvider } from "@cdktn/provider-aws/lib/provider/index.js";
-import { LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack, Token } from "cdktn";
+import {
+  Fn,
+  LocalBackend,
+  Op,
+  S3Backend,
+  TerraformLocal,
+  TerraformOutput,
+  TerraformStack,
+  Token,
+} from "cdktn";
 import type { Construct } from "constructs";
 import { LAMBDA_ENV, STACK_OUTPUT_DESCRIPTIONS, type StackOutputName } from "../src/contracts.js";
+import { declareAuthVariables } from "./auth-variables.js";
 import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js";
+import { AsyncDelivery } from "./constructs/async-delivery.js";
+import { ConnectAuthorizer } from "./constructs/connect-authorizer.js";
 import { ConnectionBucket } from "./constructs/connection-bucket.js";
 import { FanoutQueue } from "./constructs/fanout-queue.js";
 import { HandlerFunction } from "./constructs/handler-function.js";
 import { InputTopic } from "./constructs/input-topic.js";
+import { TokenSecret } from "./constructs/token-secret.js";
+import { TopicKey } from "./constructs/topic-key.js";
 import { WebSocketApi } from "./constructs/websocket-api.js";
 import { declareVariables } from "./variables.js";
+
+/**
+ * The Terraform and OpenTofu releases the stack needs: 1.11 for the token secret's ephemeral value and write-only
+ * argument (auth, issue 10).
+ */
+export const TARGET_VERSIONS = { terraform: ">=1.11.0", opentofu: ">=1.11.0" } as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression, resolved by Terraform.
 const TERRAFORM_WORKSPACE = "${terraform.workspace}";
@@ -46,6 +66,8 @@ export class FanoutStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: FanoutStackProps) {
     super(scope, id);
     const vars = declareVariables(this);
+    const auth = declareAuthVariables(this);
+    const tokenMode = Op.eq(auth.authMode, "token");
 
     if (props.s3Backend) {
       new S3Backend(this, { ...props.s3Backend, encrypt: true });
@@ -74,6 +96,7 @@ export class FanoutStack extends TerraformStack {
       name,
       enabled: vars.initApiGwLoggingRole,
       partition,
+      accountId,
     });
     const api = new WebSocketApi(this, "websocket-api", {
       name,
@@ -82,16 +105,33 @@ export class FanoutStack extends TerraformStack {
       throttlingBurstLimit: vars.throttlingBurstLimit,
       throttlingRateLimit: vars.throttlingRateLimit,
       stageDependsOn: [loggingRole.account],
+      publishThrottle: {
+        rateLimit: auth.publishThrottleRateLimit,
+        burstLimit: auth.publishThrottleBurstLimit,
+      },
     });
     const store = new ConnectionBucket(this, "connection-bucket", {
       name,
       prefix: vars.connectionPrefix,
       forceDestroy: vars.forceDestroy,
     });
+    const topicKey = new TopicKey(this, "topic-key", {
+      name,
+      accountRootArn: `arn:${partition}:iam::${accountId}:root`,
+      publisherPrincipals: vars.snsPublisherPrincipals,
+      region: vars.region,
+    });
     const topic = new InputTopic(this, "input-topic", {
       name,
       accountRootArn: `arn:${partition}:iam::${accountId}:root`,
       publisherPrincipals: vars.snsPublisherPrincipals,
+      kmsMasterKeyId: topicKey.keyId,
+    });
+    // The stack's own secret only when it signs its own tokens (no external issuer).
+    const tokenSecret = new TokenSecret(this, "token-secret", {
+      name,
+      enabled: Op.and(tokenMode, Op.eq(auth.tokenJwksUrl, "")),
+      version: auth.tokenSecretVersion,
     });
     const shards = new FanoutQueue(this, "fanout-queue", {
       name,
@@ -110,6 +150,18 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.serviceName]: vars.appName,
       // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
       NODE_OPTIONS: "--enable-source-maps",
+      // auth (issue 10): src/config.ts reads these; empty means unset.
+      [LAMBDA_ENV.authMode]: auth.authMode,
+      [LAMBDA_ENV.tokenSecretArn]: tokenSecret.arn,
+      [LAMBDA_ENV.tokenJwksUrl]: auth.tokenJwksUrl,
+      [LAMBDA_ENV.tokenIssuer]: auth.tokenIssuer,
+      [LAMBDA_ENV.tokenAudience]: auth.tokenAudience,
+      [LAMBDA_ENV.allowedOrigins]: Fn.join(",", auth.allowedOrigins),
+      [LAMBDA_ENV.clientPublishing]: Token.asString(auth.clientPublishing),
+      [LAMBDA_ENV.maxBroadcastBytes]: Token.asString(auth.maxBroadcastBytes),
+      [LAMBDA_ENV.expectedApiId]: api.api.id,
+      [LAMBDA_ENV.inputTopicArn]: topic.topic.arn,
+      // shard (issue 12): the worker gets this same block, so its config loads (and fails) like the handler's.
       ...shards.dispatchEnvironment,
       [LAMBDA_ENV.fanoutShards]: Token.asString(vars.fanoutShards),
       [LAMBDA_ENV.fanoutInlineMax]: Token.asString(vars.fanoutInlineMax),
@@ -125,9 +177,25 @@ export class FanoutStack extends TerraformStack {
       keyPrefix: vars.connectionPrefix,
       keysArn: store.keysArn,
       manageConnectionsArn: api.manageConnectionsArn,
+      reservedConcurrency: auth.reservedConcurrency,
     });
-    api.routeTo(handler.function);
+    const authorizer = new ConnectAuthorizer(api, "connect-authorizer", {
+      name,
+      apiId: api.api.id,
+      executionArn: api.api.executionArn,
+      fn: handler.function,
+      enabled: tokenMode,
+    });
+    api.routeTo(handler.function, authorizer.route);
     topic.deliverTo(handler.function);
+    tokenSecret.grantRead(handler.role);
+    new AsyncDelivery(this, "async-delivery", {
+      name,
+      fn: handler.function,
+      role: handler.role,
+      maximumRetryAttempts: auth.asyncMaxRetryAttempts,
+      alarmActions: auth.dlqAlarmActions,
+    });
     shards.attachWorker({
       handler: handler.function,
       role: handler.role,
@@ -146,10 +214,13 @@ export class FanoutStack extends TerraformStack {
       api_gw_log_group: api.logGroup.name,
       management_endpoint: api.managementEndpoint,
       connection_bucket: store.bucket.bucket,
+      auth_mode: auth.authMode,
+      token_secret_arn: tokenSecret.arn,
     };
     for (const [outputId, value] of Object.entries(values)) {
       const description = STACK_OUTPUT_DESCRIPTIONS[outputId as StackOutputName];
-      new TerraformOutput(this, outputId, { value, description });
+      // Output and variable names share the stack's construct namespace (`auth_mode` is both): named by override.
+      new TerraformOutput(this, `output-${outputId}`, { value, description }).overrideLogicalId(outputId);
     }
   }
 }

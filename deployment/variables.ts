@@ -7,6 +7,7 @@ import {
   DEFAULT_FANOUT_SHARDS,
 } from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../src/membership-keys.js";
 
 /**
  * The stack's Terraform variables, each with a default so that a bare `terraform apply` works. Values are
@@ -69,8 +70,19 @@ export interface StackVariables {
  * @param scope - the stack
  */
 export function declareVariables(scope: Construct): StackVariables {
-  const declare = (id: string, type: string, defaultValue: unknown, description: string) =>
-    new TerraformVariable(scope, id, { type, default: defaultValue, description });
+  const declare = (
+    id: string,
+    type: string,
+    defaultValue: unknown,
+    description: string,
+    validation?: { condition: string; errorMessage: string },
+  ) =>
+    new TerraformVariable(scope, id, {
+      type,
+      default: defaultValue,
+      description,
+      validation: validation ? [validation] : undefined,
+    });
   return {
     appName: declare(
       "app_name",
@@ -80,11 +92,13 @@ export function declareVariables(scope: Construct): StackVariables {
     ).stringValue,
     region: declare("region", "string", "us-east-1", "AWS region to deploy to.").stringValue,
     stageName: declare("stage_name", "string", "primary", "WebSocket API stage name.").stringValue,
-    connectionPrefix: declare(
-      "connection_prefix",
-      "string",
-      DEFAULT_CONNECTION_PREFIX,
-      "S3 key prefix of the connection store (keys are <prefix>/~<bucket>/<connectionId>).",
+    connectionPrefix: apartFromMemberships(
+      declare(
+        "connection_prefix",
+        "string",
+        DEFAULT_CONNECTION_PREFIX,
+        "S3 key prefix of the connection store (keys are <prefix>/~<bucket>/<connectionId>).",
+      ),
     ).stringValue,
     lambdaMemoryMb: declare("lambda_memory_mb", "number", 256, "Lambda memory in MB.").numberValue,
     lambdaTimeoutSeconds: declare(
@@ -136,6 +150,12 @@ export function declareVariables(scope: Construct): StackVariables {
       "list(string)",
       [],
       "IAM principal ARNs, besides the owning account, allowed to publish to the input topic.",
+      // auth (issue 10): "*" would let any AWS account publish to every client.
+      {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression.
+        condition: '${alltrue([for p in var.sns_publisher_principals : p != "*" && startswith(p, "arn:")])}',
+        errorMessage: 'sns_publisher_principals must list IAM principal ARNs; "*" (anyone) is refused.',
+      },
     ).listValue,
     initApiGwLoggingRole: declare(
       "init_api_gw_logging_role",
@@ -199,4 +219,19 @@ export function declareVariables(scope: Construct): StackVariables {
       "SNS topic ARNs notified when a shard lands in the dead-letter queue.",
     ).listValue,
   };
+}
+
+/**
+ * Refuses a connection prefix inside the membership prefixes (`channel-members/...`, `connection-channels/...`):
+ * a broadcast would list membership keys as connections, and a channel's listing would find connection keys.
+ * `src/config.ts` refuses the same at cold start.
+ * @param variable - the `connection_prefix` variable
+ */
+function apartFromMemberships(variable: TerraformVariable): TerraformVariable {
+  const reserved = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
+  variable.addValidation({
+    condition: `\${!contains(${JSON.stringify(reserved)}, split("/", trim(var.connection_prefix, "/"))[0])}`,
+    errorMessage: `connection_prefix must not be ${reserved.join(" or ")} or lie under them (channel memberships use those prefixes); keep the default "${DEFAULT_CONNECTION_PREFIX}" or pick another name.`,
+  });
+  return variable;
 }

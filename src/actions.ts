@@ -1,8 +1,12 @@
+import { checkId, idRejectionContext, parseMembershipRequest, parsePublishRequest } from "./channels.js";
 import { type ClientAction, isClientAction } from "./contracts.js";
 import { describe, type Rejection, reject } from "./protocol.js";
 import { broadcast } from "./routes/broadcast.js";
 import { ping } from "./routes/ping.js";
+import { publish } from "./routes/publish.js";
+import { subscribe } from "./routes/subscribe.js";
 import type { MessageDependencies, RouteResult } from "./routes/types.js";
+import { unsubscribe } from "./routes/unsubscribe.js";
 
 /** What an action's parser answers: the request's fields, or why the frame is refused. */
 export type Parsed<R> = { ok: true; request: R } | { ok: false; rejection: Rejection };
@@ -15,10 +19,16 @@ export interface ActionEntry<R> {
   /** A frame that performs the action, as the error texts suggest it. */
   example: string;
   /**
-   * Reads the action's own fields from a frame already known to be a JSON object with this `action`.
-   * Fields that every action shares (a later `id`) are read once by {@link parseFrame}, not here.
+   * Whether the action takes the optional client-chosen `id` (CONTRACT.md: broadcast and publish). {@link parseFrame}
+   * reads and checks it once, before {@link ActionEntry.parse}, and passes it in.
    */
-  parse(frame: Readonly<Record<string, unknown>>): Parsed<R>;
+  takesId: boolean;
+  /**
+   * Reads the action's own fields from a frame already known to be a JSON object with this `action`.
+   * @param frame - the frame
+   * @param id - the checked `id` when {@link ActionEntry.takesId} and the frame has one, else undefined
+   */
+  parse(frame: Readonly<Record<string, unknown>>, id: string | undefined): Parsed<R>;
   /** The use case. */
   run(deps: MessageDependencies, connectionId: string, request: R): Promise<RouteResult>;
 }
@@ -35,21 +45,57 @@ function action<R>(entry: ActionEntry<R>): ActionEntry<R> {
 export const ACTIONS = {
   broadcast: action({
     example: '{"action":"broadcast","message":"hello"}',
-    parse: (frame) =>
+    takesId: true,
+    parse: (frame, id) =>
       "message" in frame
-        ? { ok: true, request: { message: frame.message } }
+        ? { ok: true, request: { message: frame.message, id } }
         : reject(
             "MISSING_MESSAGE",
             `A broadcast needs a "message" field (any JSON value), such as {"action":"broadcast","message":"hello"}.`,
+            // Without an id, the error frame of the first protocol, byte for byte.
+            id === undefined ? {} : { action: "broadcast", id },
           ),
-    run: (deps, connectionId, request) => broadcast(deps, connectionId, request.message),
+    run: (deps, connectionId, request) => broadcast(deps, connectionId, request.message, request.id),
   }),
   ping: action({
     example: '{"action":"ping"}',
+    takesId: false,
     parse: () => ({ ok: true, request: {} }),
     run: (deps, connectionId) => ping(deps, connectionId),
   }),
+  subscribe: action({
+    example: '{"action":"subscribe","channel":"news"}',
+    takesId: false,
+    parse: (frame) => membership(frame, "subscribe"),
+    run: (deps, connectionId, request) => subscribe(deps, connectionId, request),
+  }),
+  unsubscribe: action({
+    example: '{"action":"unsubscribe","channel":"news"}',
+    takesId: false,
+    parse: (frame) => membership(frame, "unsubscribe"),
+    run: (deps, connectionId, request) => unsubscribe(deps, connectionId, request),
+  }),
+  publish: action({
+    example: '{"action":"publish","channel":"news","message":"hello"}',
+    takesId: true,
+    parse: (frame, id): Parsed<{ channel: string; message: unknown; id: string | undefined }> => {
+      const parsed = parsePublishRequest(frame, id);
+      if (!parsed.ok) return parsed;
+      const { channel, message } = parsed.value;
+      return { ok: true, request: { channel, message, id } };
+    },
+    run: (deps, connectionId, request) => publish(deps, connectionId, request),
+  }),
 } satisfies { [A in ClientAction]: ActionEntry<unknown> };
+
+/** A subscribe's or unsubscribe's fields. */
+function membership(
+  frame: Readonly<Record<string, unknown>>,
+  name: "subscribe" | "unsubscribe",
+): Parsed<{ channel: string }> {
+  const parsed = parseMembershipRequest(frame, name);
+  return parsed.ok ? { ok: true, request: { channel: parsed.value.channel } } : parsed;
+}
 
 type RequestOf<A extends ClientAction> = (typeof ACTIONS)[A] extends ActionEntry<infer R> ? R : never;
 
@@ -100,7 +146,15 @@ export function parseFrame(body: string | undefined, isBase64Encoded: boolean): 
   if (!isClientAction(name)) {
     return reject("UNKNOWN_ACTION", `Unknown action ${describe(name)}; send ${EXAMPLES}.`);
   }
-  const parsed = (ACTIONS[name] as ActionEntry<object>).parse(frame);
+  const entry = ACTIONS[name] as ActionEntry<object>;
+  let id: string | undefined;
+  if (entry.takesId) {
+    const checked = checkId(frame);
+    if (!checked.ok)
+      return { ok: false, rejection: { ...checked.rejection, ...idRejectionContext(frame, name) } };
+    id = checked.value;
+  }
+  const parsed = entry.parse(frame, id);
   return parsed.ok ? { ok: true, request: { ...parsed.request, action: name } as ClientRequest } : parsed;
 }
 

@@ -1,3 +1,5 @@
+import { isValidChannel } from "./channels.js";
+
 /**
  * What a connection may do, from its token's `fanout` claim (CONTRACT.md, "Tokens"). The authorizer validates the
  * claim and passes it on as a JSON string in `requestContext.authorizer.fanout`; every later event reads it back
@@ -25,26 +27,8 @@ export const ALL_RIGHTS: Capabilities = Object.freeze({
 /** How the stack admits connections: `token` (the default on AWS) or `open` (anonymous, every right). */
 export type AuthMode = "token" | "open";
 
-/** Longest channel name and longest pattern (CONTRACT.md: channels are 1..128 characters). */
-export const MAX_CHANNEL_LENGTH = 128;
-
 /** At most this many patterns per list: a token is capped at 4 KB anyway; this bounds the matching work. */
 export const MAX_PATTERNS = 50;
-
-const SEGMENT = /^[A-Za-z0-9_.-]+$/;
-
-/**
- * Whether a string is a channel name: 1..128 characters, segments of `[A-Za-z0-9_.-]+` separated by "/".
- * @param channel - the candidate
- */
-export function isValidChannel(channel: unknown): channel is string {
-  return (
-    typeof channel === "string" &&
-    channel.length >= 1 &&
-    channel.length <= MAX_CHANNEL_LENGTH &&
-    channel.split("/").every((segment) => SEGMENT.test(segment))
-  );
-}
 
 /**
  * Whether a string is a channel pattern: like a channel, but a segment may be `*` (exactly one segment), and the
@@ -52,16 +36,18 @@ export function isValidChannel(channel: unknown): channel is string {
  * @param pattern - the candidate
  */
 export function isValidPattern(pattern: unknown): pattern is string {
-  if (typeof pattern !== "string" || pattern.length < 1 || pattern.length > MAX_CHANNEL_LENGTH) return false;
+  if (typeof pattern !== "string") return false;
+  // The channel grammar of channels.ts, with the wildcards standing in for same-length literal segments, so that
+  // length, characters and empty segments are judged by the one implementation.
   const segments = pattern.split("/");
-  return segments.every(
-    (segment, index) =>
-      SEGMENT.test(segment) || segment === "*" || (segment === "**" && index === segments.length - 1),
+  const literal = segments.map((segment, index) =>
+    segment === "*" ? "x" : segment === "**" && index === segments.length - 1 ? "xx" : segment,
   );
+  return isValidChannel(literal.join("/"));
 }
 
 /**
- * Whether a channel matches a pattern. Both are assumed valid (see {@link isValidChannel}, {@link isValidPattern}).
+ * Whether a channel matches a pattern. Both are assumed valid (see `isValidChannel` of `channels.ts`, {@link isValidPattern}).
  * @param pattern - e.g. `news/*`, `news/**`, `**`
  * @param channel - e.g. `news/sport`
  */

@@ -4,8 +4,8 @@ import type { Log } from "./log.js";
 import type { MembershipStore } from "./memberships.js";
 
 /**
- * The one place where channels meet the fan-out engine of `fanout.ts` as it is today (it takes a whole
- * `ConnectionStore`). When the engine takes a page source and a gone handler, only this file changes.
+ * The one place where channels meet the fan-out engine of `fanout.ts`: the engine takes a page source (the
+ * channel's members) and removes gone recipients through the store (decorated to remove their memberships too).
  */
 
 /**
@@ -40,14 +40,14 @@ export interface ChannelFanoutDependencies {
   memberships: MembershipStore;
   /** Sends to one connection. */
   send: FanoutDependencies["send"];
-  /** The summary line. */
+  /** Receives the rare failure to remove stale keys. */
   log: Log;
 }
 
 /**
  * Sends one payload to the members of one channel: the engine pages through `channel-members/<channel>/` only,
  * so the cost grows with the channel's members, not with all connections. A gone (410) member is removed from the
- * connection store and from every channel through `deps.store`.
+ * connection store and from every channel through `deps.store`. The caller logs the summary (`logFanout`).
  * @param deps - store, memberships, send and log
  * @param channel - the channel
  * @param data - the delivery frame, serialised once
@@ -60,12 +60,9 @@ export function fanOutToChannel(
   data: Uint8Array,
   options: Partial<FanoutOptions> = {},
 ): Promise<FanoutSummary> {
-  const audience: ConnectionStore = {
-    add: () =>
-      Promise.reject(new Error("a channel audience is read-only; subscribe through MembershipStore")),
-    remove: (connectionId) => deps.store.remove(connectionId),
-    removeMany: (connectionIds) => deps.store.removeMany(connectionIds),
-    pages: (range) => deps.memberships.members(channel, range),
-  };
-  return fanOut({ store: audience, send: deps.send, log: deps.log }, data, options);
+  return fanOut(
+    { store: deps.store, source: deps.memberships.members(channel), send: deps.send, log: deps.log },
+    data,
+    options,
+  );
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { MAX_MESSAGE_BYTES } from "./limits.js";
-import type { ErrorCode } from "./protocol.js";
+import { type ErrorCode, type Rejection, serializeFrame } from "./protocol.js";
 
 /**
  * Channels: the name grammar, the limits, the frames of `subscribe`, `unsubscribe` and `publish`, and the
@@ -17,37 +16,14 @@ export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
 /** A client-chosen id is at most this many characters. */
 export const MAX_ID_LENGTH = 64;
 
-/** New error codes of the channel actions; the frames also use the existing codes of `protocol.ts`. */
-export const ChannelErrorCode = {
-  FORBIDDEN: "FORBIDDEN",
-  INVALID_CHANNEL: "INVALID_CHANNEL",
-  MISSING_CHANNEL: "MISSING_CHANNEL",
-  TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
-  INVALID_ID: "INVALID_ID",
-} as const;
-
-/** One of the channel error codes. */
-export type ChannelErrorCode = (typeof ChannelErrorCode)[keyof typeof ChannelErrorCode];
-
 /** The client actions of channels. */
 export type ChannelAction = "subscribe" | "unsubscribe" | "publish";
 
 /**
- * A refused request, with the context fields a client library uses to match the error to its request. Only the
- * fields known (and short enough to echo) are set.
+ * A refused channel request: the protocol's one {@link Rejection} (codes from the one `ErrorCode` table of
+ * `protocol.ts`), with its context fields.
  */
-export interface ChannelRejection {
-  /** A stable code. */
-  code: ErrorCode | ChannelErrorCode;
-  /** What was wrong and what to send instead. */
-  message: string;
-  /** The action of the refused frame. */
-  action?: string;
-  /** The channel of the refused frame, when it is a string of at most {@link MAX_CHANNEL_LENGTH} characters. */
-  channel?: string;
-  /** The id of the refused frame, when it is a string of at most {@link MAX_ID_LENGTH} characters. */
-  id?: string;
-}
+export type ChannelRejection = Rejection;
 
 /** A valid `subscribe` or `unsubscribe`. */
 export interface MembershipRequest {
@@ -110,6 +86,14 @@ export function checkChannel(channel: unknown): Checked<string> {
 }
 
 /**
+ * Whether a value is a valid channel name ({@link checkChannel} without the text): for capability checks.
+ * @param channel - the candidate
+ */
+export function isValidChannel(channel: unknown): channel is string {
+  return checkChannel(channel).ok;
+}
+
+/**
  * Checks an optional client-chosen id: absent is fine (undefined), otherwise 1..64 characters of `[A-Za-z0-9_-]`.
  * @param frame - the client's frame
  */
@@ -140,29 +124,41 @@ export function parseMembershipRequest(
 }
 
 /**
- * Reads a `publish` frame (already parsed as a JSON object with that action). Checked in the order channel,
- * id, message, so the refusal names the first thing to fix.
+ * Reads a `publish` frame (already parsed as a JSON object with that action, its optional `id` already checked
+ * by {@link checkId}). Checked in the order channel, message, so the refusal names the first thing to fix.
  * @param frame - the client's frame
+ * @param id - the frame's checked id, or undefined when it has none
  */
-export function parsePublishRequest(frame: Record<string, unknown>): Checked<PublishRequest> {
+export function parsePublishRequest(
+  frame: Record<string, unknown>,
+  id: string | undefined,
+): Checked<PublishRequest> {
   const channel = readChannel(frame, "publish");
   if (!channel.ok) return channel;
-  const id = checkId(frame);
-  if (!id.ok) return { ok: false, rejection: { ...id.rejection, ...context("publish", channel.value) } };
   if (!("message" in frame)) {
     return {
       ok: false,
       rejection: {
         code: "MISSING_MESSAGE",
         message: `A publish needs a "message" field (any JSON value), such as {"action":"publish","channel":${CHANNEL_EXAMPLE},"message":"hello"}.`,
-        ...context("publish", channel.value, id.value),
+        ...context("publish", channel.value, id),
       },
     };
   }
-  return {
-    ok: true,
-    value: { action: "publish", channel: channel.value, message: frame.message, id: id.value },
-  };
+  return { ok: true, value: { action: "publish", channel: channel.value, message: frame.message, id } };
+}
+
+/**
+ * The context of a refusal about a frame's `id` (INVALID_ID): its action, and its channel when that is a valid
+ * name (so a client library can still match the error to its request).
+ * @param frame - the client's frame
+ * @param action - its action
+ */
+export function idRejectionContext(
+  frame: Record<string, unknown>,
+  action: string,
+): Pick<ChannelRejection, "action" | "channel" | "id"> {
+  return context(action, isValidChannel(frame.channel) ? frame.channel : undefined);
 }
 
 function readChannel(frame: Record<string, unknown>, action: ChannelAction): Checked<string> {
@@ -214,16 +210,6 @@ export function context(
 }
 
 /**
- * The error frame for the sender: `{"error":{"code","message","action"?,"channel"?,"id"?}}`. Without context fields
- * it is byte for byte the existing `errorFrame`.
- * @param rejection - the code, text and context
- */
-export function channelErrorFrame(rejection: ChannelRejection): string {
-  const { code, message, action, channel, id } = rejection;
-  return JSON.stringify({ error: { code, message, action, channel, id } });
-}
-
-/**
  * `{"action":"subscribed","channel":C}`, sent once the membership is stored.
  * @param channel - the channel
  */
@@ -252,24 +238,18 @@ export function acceptedFrame(id: string): string {
  * @param channel - the channel
  * @param message - the message, any JSON value
  * @param id - the client's id, the SNS MessageId, or a generated one
- * @returns the UTF-8 bytes, or a PAYLOAD_TOO_LARGE rejection (with context) when they cannot be sent
+ * @returns the UTF-8 bytes, or a PAYLOAD_TOO_LARGE or MESSAGE_TOO_DEEP rejection (with context) when they cannot
+ *   be sent; the checks are `protocol.ts`'s, shared with broadcast
  */
 export function deliveryFrame(channel: string, message: unknown, id: string): Checked<Uint8Array> {
-  return serialise(
+  const frame = serializeFrame(
     { channel, message, id },
+    message,
+    "publish",
     `{"channel":...,"message":...,"id":...}`,
     context("publish", channel, id),
   );
-}
-
-/**
- * Serialises, once, a broadcast that carries an id: `{"message":M,"id":ID}` (without an id, `broadcastFrame` of
- * `protocol.ts` stays as it is).
- * @param message - the message
- * @param id - the client's id
- */
-export function broadcastFrameWithId(message: unknown, id: string): Checked<Uint8Array> {
-  return serialise({ message, id }, `{"message":...,"id":...}`, context("broadcast", undefined, id));
+  return frame.ok ? { ok: true, value: frame.data } : frame;
 }
 
 /** A fresh id for a publish without one: a UUID, which fits the id grammar (hex digits and "-"). */
@@ -277,44 +257,6 @@ export function generateId(): string {
   return randomUUID();
 }
 
-/**
- * JSON-serialises a frame and measures it in UTF-8 bytes against API Gateway's 128 KB message limit.
- * JSON.stringify recurses, so a message nested a few thousand levels deep (a 10 KB frame of "[[[[...") throws
- * RangeError although JSON.parse accepted it: that is the client's payload, refused like an oversized one.
- */
-function serialise(
-  frame: Record<string, unknown>,
-  shape: string,
-  where: Pick<ChannelRejection, "action" | "channel" | "id">,
-): Checked<Uint8Array> {
-  let text: string;
-  try {
-    text = JSON.stringify(frame);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    return {
-      ok: false,
-      rejection: {
-        code: "PAYLOAD_TOO_LARGE",
-        message: "The message is nested too deeply to be delivered; send a flatter JSON value.",
-        ...where,
-      },
-    };
-  }
-  const data = Buffer.from(text, "utf8");
-  if (data.byteLength > MAX_MESSAGE_BYTES) {
-    return {
-      ok: false,
-      rejection: {
-        code: "PAYLOAD_TOO_LARGE",
-        message: `The message is ${data.byteLength} bytes once wrapped as ${shape}; the limit is ${MAX_MESSAGE_BYTES} bytes. Send a smaller message.`,
-        ...where,
-      },
-    };
-  }
-  return { ok: true, value: data };
-}
-
-function refuse(code: ChannelErrorCode, message: string): { ok: false; rejection: ChannelRejection } {
+function refuse(code: ErrorCode, message: string): { ok: false; rejection: ChannelRejection } {
   return { ok: false, rejection: { code, message } };
 }

@@ -1,5 +1,8 @@
-import { LAMBDA_ENV } from "./contracts.js";
-import { DEFAULT_CONNECTION_PREFIX } from "./limits.js";
+import type { AuthMode } from "./capabilities.js";
+import { AUTH_MODES, LAMBDA_ENV } from "./contracts.js";
+import { DEFAULT_CONNECTION_PREFIX, MAX_MESSAGE_BYTES } from "./limits.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "./membership-keys.js";
+import { parseAllowedOrigins } from "./origin.js";
 
 /** The Lambda's configuration, read once per cold start from the environment. */
 export interface Config {
@@ -28,7 +31,42 @@ export interface Config {
   fanoutShardRate: number;
   /** `CONNECTION_FLAT_KEYS`: also read and remove keys of the flat layout (default true). */
   connectionFlatKeys: boolean;
+  /** Who may connect and what a connection may do (issue 10). */
+  auth: AuthConfig;
 }
+
+/** Where the authorizer gets its verification key: exactly one in token mode. */
+export type KeySourceConfig =
+  /** `TOKEN_SECRET_ARN`: the stack's HS256 secret in Secrets Manager (on AWS). */
+  | { kind: "secret-arn"; arn: string }
+  /** `TOKEN_SECRET`: the HS256 secret itself (the local stack). */
+  | { kind: "secret"; secret: string }
+  /** `TOKEN_JWKS_URL` + `TOKEN_ISSUER` (+ `TOKEN_AUDIENCE`): an external issuer's public keys. */
+  | { kind: "jwks"; url: string; issuer: string; audience: string | undefined };
+
+/** The auth part of {@link Config}. */
+export interface AuthConfig {
+  /** `AUTH_MODE`: `token` (default, fail closed) or `open`. */
+  mode: AuthMode;
+  /** The key source; `undefined` in open mode. */
+  keySource: KeySourceConfig | undefined;
+  /** `ALLOWED_ORIGINS`: the Origin allow-list at `$connect`; `undefined` allows every origin. */
+  allowedOrigins: readonly string[] | undefined;
+  /** `CLIENT_PUBLISHING`: whether clients may broadcast and publish at all (default true). */
+  clientPublishing: boolean;
+  /** `MAX_BROADCAST_BYTES`: the largest broadcast frame (`{"message":…}`) a client may send. */
+  maxBroadcastBytes: number;
+  /** `EXPECTED_API_ID`: WebSocket events of another API are refused; `undefined` checks nothing. */
+  expectedApiId: string | undefined;
+  /** `INPUT_TOPIC_ARN`: SNS records of another topic are refused; `undefined` checks nothing. */
+  inputTopicArn: string | undefined;
+}
+
+/**
+ * 32 KB: API Gateway meters WebSocket messages in 32 KB increments, so one client broadcast of the 128 KB maximum
+ * costs 4 messages per recipient; 32 KB is also one frame (larger messages must be fragmented by the client).
+ */
+export const DEFAULT_MAX_BROADCAST_BYTES = 32 * 1024;
 
 /**
  * Sixteen shards: a 1,000-recipient shard at the default pace takes ~2 s, 1/16 of 100,000 recipients ~11 s; the
@@ -103,7 +141,75 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutInlineMax: integer(env, LAMBDA_ENV.fanoutInlineMax, DEFAULT_FANOUT_INLINE_MAX, 0, 1000),
     fanoutShardRate: integer(env, LAMBDA_ENV.fanoutShardRate, 0, 0, 100_000),
     connectionFlatKeys: boolean(env, LAMBDA_ENV.connectionFlatKeys, true),
+    auth: authConfig(env),
   };
+}
+
+function authConfig(env: Env): AuthConfig {
+  const mode = authMode(env, LAMBDA_ENV.authMode);
+  let allowedOrigins: readonly string[] | undefined;
+  try {
+    allowedOrigins = parseAllowedOrigins(value(env, LAMBDA_ENV.allowedOrigins));
+  } catch (error) {
+    throw new ConfigError(LAMBDA_ENV.allowedOrigins, (error as Error).message, { cause: error });
+  }
+  return {
+    mode,
+    keySource: mode === "open" ? undefined : keySource(env),
+    allowedOrigins,
+    clientPublishing: boolean(env, LAMBDA_ENV.clientPublishing, true),
+    maxBroadcastBytes: integer(
+      env,
+      LAMBDA_ENV.maxBroadcastBytes,
+      DEFAULT_MAX_BROADCAST_BYTES,
+      64,
+      MAX_MESSAGE_BYTES,
+    ),
+    expectedApiId: value(env, LAMBDA_ENV.expectedApiId),
+    inputTopicArn: value(env, LAMBDA_ENV.inputTopicArn),
+  };
+}
+
+function authMode(env: Env, name: string): AuthMode {
+  const raw = value(env, name)?.toLowerCase();
+  if (raw === undefined) return "token";
+  if ((AUTH_MODES as readonly string[]).includes(raw)) return raw as AuthMode;
+  throw new ConfigError(name, `must be "token" or "open", got "${raw}"`);
+}
+
+/** Exactly one key source: a stack with two would verify against whichever the code happened to try first. */
+function keySource(env: Env): KeySourceConfig {
+  const arn = value(env, LAMBDA_ENV.tokenSecretArn);
+  const secret = value(env, LAMBDA_ENV.tokenSecret);
+  const jwksUrl = value(env, LAMBDA_ENV.tokenJwksUrl);
+  const given = [arn, secret, jwksUrl].filter((v) => v !== undefined).length;
+  if (given === 0) {
+    throw new ConfigError(
+      LAMBDA_ENV.tokenSecretArn,
+      `is required when ${LAMBDA_ENV.authMode} is "token" (or ${LAMBDA_ENV.tokenSecret} locally, or ${LAMBDA_ENV.tokenJwksUrl} for an external issuer); set ${LAMBDA_ENV.authMode}=open for anonymous access`,
+    );
+  }
+  if (given > 1) {
+    throw new ConfigError(
+      LAMBDA_ENV.tokenJwksUrl,
+      `give one key source: ${LAMBDA_ENV.tokenSecretArn}, ${LAMBDA_ENV.tokenSecret} or ${LAMBDA_ENV.tokenJwksUrl}`,
+    );
+  }
+  if (arn !== undefined) {
+    if (!arn.startsWith("arn:"))
+      throw new ConfigError(LAMBDA_ENV.tokenSecretArn, `must be an ARN, got "${arn}"`);
+    return { kind: "secret-arn", arn };
+  }
+  if (secret !== undefined) return { kind: "secret", secret };
+  const url = endpoint(env, LAMBDA_ENV.tokenJwksUrl) as string;
+  const issuer = value(env, LAMBDA_ENV.tokenIssuer);
+  if (issuer === undefined) {
+    throw new ConfigError(
+      LAMBDA_ENV.tokenIssuer,
+      `is required with ${LAMBDA_ENV.tokenJwksUrl}: the issuer's "iss" value, so tokens of other issuers using the same keys are refused`,
+    );
+  }
+  return { kind: "jwks", url, issuer, audience: value(env, LAMBDA_ENV.tokenAudience) };
 }
 
 function value(env: Env, name: string): string | undefined {
@@ -124,6 +230,14 @@ function prefix(env: Env, name: string): string {
   const trimmed = raw.replace(/\/+$/, "");
   if (trimmed === "" || trimmed.startsWith("/")) {
     throw new ConfigError(name, `must be a key prefix such as "${DEFAULT_CONNECTION_PREFIX}", got "${raw}"`);
+  }
+  // A prefix inside the membership prefixes would make broadcasts list membership keys as connections.
+  const first = trimmed.split("/")[0];
+  if (first === CHANNEL_MEMBERS_PREFIX || first === CONNECTION_CHANNELS_PREFIX) {
+    throw new ConfigError(
+      name,
+      `must not be "${CHANNEL_MEMBERS_PREFIX}" or "${CONNECTION_CHANNELS_PREFIX}" or lie under them (channel memberships use them), got "${raw}"`,
+    );
   }
   return trimmed;
 }

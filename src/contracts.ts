@@ -6,11 +6,18 @@
 
 /**
  * The client actions, the value of a frame's `action` field that API Gateway routes on
- * (`$request.body.action`). Each is also a route key of the API. `src/routes/table.ts` gives each one its parsing
+ * (`$request.body.action`). Each is also a route key of the API. `src/actions.ts` gives each one its parsing
  * and its use case, and is typed `Record<ClientAction, …>`, so a name added here without an entry there (or the
  * reverse) does not compile.
  */
-export const CLIENT_ACTIONS = ["broadcast", "ping"] as const;
+export const CLIENT_ACTIONS = [
+  "broadcast",
+  "ping",
+  // Channels (docs/channels.md).
+  "subscribe",
+  "unsubscribe",
+  "publish",
+] as const;
 
 /** One client action. */
 export type ClientAction = (typeof CLIENT_ACTIONS)[number];
@@ -97,7 +104,40 @@ export const LAMBDA_ENV = {
   fanoutShardRate: "FANOUT_SHARD_RATE",
   /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
   connectionFlatKeys: "CONNECTION_FLAT_KEYS",
+
+  // --- auth (issue 10): who may connect and what a connection may do (docs/security.md) ---
+  /** `token` (a signed token at `$connect`, the default) or `open` (anonymous, every right). */
+  authMode: "AUTH_MODE",
+  /** ARN of the Secrets Manager secret whose string is the HS256 token secret (read once per cold start). */
+  tokenSecretArn: "TOKEN_SECRET_ARN",
+  /** The HS256 token secret itself: the local stack only (on AWS it stays in Secrets Manager). */
+  tokenSecret: "TOKEN_SECRET",
+  /** An external issuer's JWKS URL (replaces the stack's secret). */
+  tokenJwksUrl: "TOKEN_JWKS_URL",
+  /** The external issuer's `iss` (required with a JWKS URL). */
+  tokenIssuer: "TOKEN_ISSUER",
+  /** The external issuer's `aud`, if it sets one. */
+  tokenAudience: "TOKEN_AUDIENCE",
+  /** Comma-separated Origin allow-list at `$connect`; empty allows every origin. */
+  allowedOrigins: "ALLOWED_ORIGINS",
+  /** `false` takes broadcast and publish away from every client: SNS stays the only publisher. */
+  clientPublishing: "CLIENT_PUBLISHING",
+  /** The largest broadcast frame a client may send, in bytes (below the 128 KB protocol limit). */
+  maxBroadcastBytes: "MAX_BROADCAST_BYTES",
+  /** The WebSocket API's id: events from any other API are refused (forged invocations). */
+  expectedApiId: "EXPECTED_API_ID",
+  /** The input topic's ARN: SNS records from any other topic are refused (forged invocations). */
+  inputTopicArn: "INPUT_TOPIC_ARN",
 } as const;
+
+/**
+ * The client actions that fan a client's frame out to others: the stage throttles them more tightly than the rest
+ * (auth, issue 10). Those not yet in {@link CLIENT_ACTIONS} are left out where route keys are needed.
+ */
+export const PUBLISHING_ACTIONS = ["broadcast", "publish"] as const;
+
+/** The auth modes of the stack (Terraform variable `auth_mode`, `npm start -- --open`). */
+export const AUTH_MODES = ["token", "open"] as const;
 
 /** The Lambda handler string of the bundle: the `handler` export of `index.mjs`. */
 export const LAMBDA_HANDLER = "index.handler";
@@ -121,6 +161,11 @@ export const STACK_OUTPUT_DESCRIPTIONS = {
   api_gw_log_group: "CloudWatch log group of the WebSocket stage's access logs (one JSON line per request).",
   management_endpoint: "Base URL of the API Gateway Management API (@connections) for this stage.",
   connection_bucket: "S3 bucket holding one key per live connection, under the connection prefix.",
+
+  // --- auth (issue 10) ---
+  auth_mode: 'How clients connect: "token" (a signed token in ?token=) or "open" (anyone with the URL).',
+  token_secret_arn:
+    "ARN of the Secrets Manager secret holding the HS256 token secret (empty in open mode or with an external issuer).",
 } as const;
 
 /** One Terraform output name. */
@@ -143,6 +188,8 @@ export interface LocalStackOutputs extends StackOutputs {
   lambda_log_file: string;
   /** Path of the gateway's access log file (one JSON line per request, the stage access log's fields). */
   access_log_file: string;
+  /** The file holding the local stack's HS256 token secret (mode 0600); absent in open mode (auth, issue 10). */
+  token_secret_file?: string;
   /** The process id of the running local stack: the CLIs check it to tell a stack killed without cleaning up. */
   pid?: string;
 }

@@ -2,6 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse } from "aws-lambda";
 import { parseFrame, runAction } from "./actions.js";
+import { withMembershipCleanup } from "./channel-fanout.js";
 import { type Config, loadConfig } from "./config.js";
 import { type ConnectionStore, S3ConnectionStore } from "./connections.js";
 import {
@@ -15,7 +16,17 @@ import { classifyEvent, type WebSocketEvent } from "./events.js";
 import type { Send } from "./fanout.js";
 import { createLog, type Log } from "./log.js";
 import { ManagementSenders, managementEndpoint } from "./management.js";
+import { type MembershipStore, S3MembershipStore } from "./memberships.js";
 import { createPace } from "./pacing.js";
+import { isOwnApi, ownTopicRecords } from "./provenance.js";
+import { rightsFor } from "./rights.js";
+import {
+  type AuthorizerEvent,
+  type AuthorizerResponse,
+  authorize,
+  authorizerResult,
+  isAuthorizerEvent,
+} from "./routes/authorize.js";
 import { connect } from "./routes/connect.js";
 import { disconnect } from "./routes/disconnect.js";
 import { rejectFrame } from "./routes/reply.js";
@@ -23,6 +34,8 @@ import { runShards } from "./routes/shard.js";
 import { deliverSns } from "./routes/sns.js";
 import type { MessageDependencies, RouteResult } from "./routes/types.js";
 import { SqsShardQueue } from "./shard-queue.js";
+import type { TokenVerifier } from "./tokens.js";
+import { lazyVerifier, type SecretFetcher, secretsManagerFetcher } from "./verifier.js";
 
 /** What the handler builds once per execution environment and every invocation shares. */
 export interface Dependencies {
@@ -30,19 +43,26 @@ export interface Dependencies {
   config: Config;
   /** The logger. */
   log: Log;
-  /** The connection store. */
+  /**
+   * The connection store, decorated by `withMembershipCleanup` so that every removal (`$disconnect`, a 410 during
+   * any fan-out, a gone sender) also removes the connection from every channel it joined.
+   */
   store: ConnectionStore;
+  /** Channel memberships, in the connection store's bucket. */
+  memberships: MembershipStore;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
   /** The fan-out shard queue (`FANOUT_QUEUE_URL`); undefined, every fan-out runs inline. */
   queue: ShardQueue | undefined;
+  /** The `$connect` authorizer's token verifier, built once on first use; `undefined` in open mode. */
+  verifier: (() => Promise<TokenVerifier>) | undefined;
 }
 
 /**
- * What the handler returns: a proxy integration result for WebSocket events, the records to retry for SQS, nothing
- * for SNS.
+ * What the handler returns: a proxy integration result for WebSocket events, a policy for the `$connect`
+ * authorizer, the records to retry for SQS, nothing for SNS.
  */
-export type HandlerResult = RouteResult | SQSBatchResponse | undefined;
+export type HandlerResult = RouteResult | AuthorizerResponse | SQSBatchResponse | undefined;
 
 /**
  * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
@@ -50,7 +70,10 @@ export type HandlerResult = RouteResult | SQSBatchResponse | undefined;
  * @param env - the environment
  * @throws ConfigError naming the variable at fault (also logged)
  */
-export function createDependencies(env: Record<string, string | undefined> = process.env): Dependencies {
+export function createDependencies(
+  env: Record<string, string | undefined> = process.env,
+  fetchSecret: SecretFetcher = secretsManagerFetcher(),
+): Dependencies {
   const log = createLog(env);
   let config: Config;
   try {
@@ -60,18 +83,24 @@ export function createDependencies(env: Record<string, string | undefined> = pro
     throw error;
   }
   const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  const memberships = new S3MembershipStore(s3, config.connectionBucket);
   return {
     config,
     log,
-    store: new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix, {
-      readFlatKeys: config.connectionFlatKeys,
-    }),
+    store: withMembershipCleanup(
+      new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix, {
+        readFlatKeys: config.connectionFlatKeys,
+      }),
+      memberships,
+    ),
+    memberships,
     senders: new ManagementSenders(fanoutSettings(config)),
     // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3.
     queue:
       config.fanoutQueueUrl === undefined
         ? undefined
         : new SqsShardQueue(new SQSClient({}), config.fanoutQueueUrl),
+    verifier: lazyVerifier(config.auth, fetchSecret),
   };
 }
 
@@ -96,6 +125,9 @@ const WEBSOCKET_ROUTES: Record<WebSocketEvent["requestContext"]["eventType"], We
       send,
       fanout: fanoutSettings(deps.config),
       dispatch: dispatchFor(deps, endpoint, send, event.requestContext.requestId),
+      rights: rightsFor(event, deps.config),
+      memberships: deps.memberships,
+      maxBroadcastBytes: deps.config.auth.maxBroadcastBytes,
     };
     const frame = parseFrame(event.body, event.isBase64Encoded);
     if (!frame.ok) return rejectFrame(messageDeps, connectionId, frame.rejection);
@@ -107,12 +139,9 @@ function fanoutSettings(config: Config): MessageDependencies["fanout"] {
   return { concurrency: config.fanoutConcurrency, sendTimeoutMs: config.fanoutSendTimeoutMs };
 }
 
-/**
- * Who a fan-out can reach: every connection from the connection store, a channel from the membership store. (The
- * channel wiring passes its membership store here.)
- */
+/** Who a fan-out can reach: every connection from the connection store, a channel from the membership store. */
 function audienceSource(deps: Dependencies): AudienceSource {
-  return storeAudience(deps.store);
+  return storeAudience(deps.store, deps.memberships);
 }
 
 /** The `dispatch(audience, frame)` of one event (`dispatch.ts`). */
@@ -145,6 +174,33 @@ function paceOf(config: Config): (() => Promise<void>) | undefined {
 }
 
 /**
+ * The `$connect` REQUEST authorizer (token mode). Answers a policy, or throws `Unauthorized` (API Gateway: 401) or
+ * another error (500): the documented contract of a Lambda authorizer, and the only throws on client input.
+ */
+async function authorizeConnect(deps: Dependencies, event: AuthorizerEvent): Promise<AuthorizerResponse> {
+  deps.log.appendKeys({ connectionId: event.requestContext?.connectionId, routeKey: "$connect authorizer" });
+  if (!isOwnApi(event.requestContext?.apiId, deps.config.auth, deps.log)) {
+    return authorizerResult({ kind: "unauthorized", reason: "invalid_claims" });
+  }
+  if (deps.verifier === undefined) {
+    deps.log.error("authorizer invoked, but AUTH_MODE is open: the stack should have no authorizer");
+    return authorizerResult({ kind: "unavailable" });
+  }
+  let verify: TokenVerifier;
+  try {
+    verify = await deps.verifier();
+  } catch (error) {
+    deps.log.error("cannot verify tokens: reading the token secret failed", { error });
+    return authorizerResult({ kind: "unavailable" });
+  }
+  const outcome = await authorize(
+    { verify, log: deps.log, allowedOrigins: deps.config.auth.allowedOrigins },
+    event,
+  );
+  return authorizerResult(outcome);
+}
+
+/**
  * Builds a handler over dependencies made on first use and kept for later (warm) invocations.
  * @param dependencies - returns the dependencies; called on every invocation, so it should cache
  */
@@ -155,10 +211,14 @@ export function createHandler(
     const deps = dependencies();
     deps.log.appendKeys({ requestId: context?.awsRequestId });
     try {
+      // First: an authorizer event also has a request context with `eventType: "CONNECT"` and a route key.
+      if (isAuthorizerEvent(event)) return await authorizeConnect(deps, event);
       const incoming = classifyEvent(event);
       if (incoming.kind === "websocket") {
-        const { connectionId, eventType, routeKey, requestId } = incoming.event.requestContext;
+        const { connectionId, eventType, routeKey, requestId, apiId } = incoming.event.requestContext;
         deps.log.appendKeys({ connectionId, routeKey, apiRequestId: requestId });
+        // Not answered to the connection: a forged event's connection id may be anyone's.
+        if (!isOwnApi(apiId, deps.config.auth, deps.log)) return { statusCode: 403, body: "forbidden" };
         try {
           return await WEBSOCKET_ROUTES[eventType](deps, incoming.event);
         } catch (error) {
@@ -174,6 +234,7 @@ export function createHandler(
         await deliverSns(
           {
             store: deps.store,
+            memberships: deps.memberships,
             log: deps.log,
             dispatch:
               endpoint === undefined
@@ -181,7 +242,7 @@ export function createHandler(
                 : dispatchFor(deps, endpoint, deps.senders.for(endpoint), snsRequestId),
             fanout: fanoutSettings(deps.config),
           },
-          incoming.event,
+          ownTopicRecords(incoming.event, deps.config.auth, deps.log),
         );
         return undefined;
       }

@@ -13,6 +13,8 @@ export interface ApiGatewayLoggingRoleProps {
   enabled: IResolvable;
   /** The partition (`aws`, `aws-cn`, ...), for the managed policy's ARN. */
   partition: string;
+  /** The owning account: API Gateway may assume the role only on this account's behalf (confused deputy). */
+  accountId: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export class ApiGatewayLoggingRole extends Construct {
           effect: "Allow",
           principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
           actions: ["sts:AssumeRole"],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
         },
       ],
     });

@@ -6,6 +6,10 @@ import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js
 import { AssetType, TerraformAsset } from "cdktn";
 import { Construct } from "constructs";
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/membership-keys.js";
+
+/** The membership key prefixes: a publish lists one channel's members, a cleanup one connection's channels. */
+const MEMBERSHIP_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
 
 /** Settings of {@link HandlerFunction}. */
 export interface HandlerFunctionProps {
@@ -29,6 +33,8 @@ export interface HandlerFunctionProps {
   keysArn: string;
   /** ARN pattern of this API stage's POST @connections calls, for `execute-api:ManageConnections`. */
   manageConnectionsArn: string;
+  /** Reserved concurrency (-1: none), so a flood cannot take the account's other functions' share (auth, issue 10). */
+  reservedConcurrency?: number;
 }
 
 /** The Lambda that handles every event, with its log group and a role scoped to exactly what it touches. */
@@ -37,7 +43,7 @@ export class HandlerFunction extends Construct {
   readonly function: LambdaFunction;
   /** Its log group, `/aws/lambda/<name>`. */
   readonly logGroup: CloudwatchLogGroup;
-  /** Its role (the fan-out shard worker shares it). */
+  /** Its execution role (other constructs attach their own inline policies to it). */
   readonly role: IamRole;
 
   /**
@@ -77,14 +83,24 @@ export class HandlerFunction extends Construct {
           // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
           // s3:DeleteObject). It never reads a key back.
           actions: ["s3:PutObject", "s3:DeleteObject"],
-          resources: [props.keysArn],
+          // The connection keys and the channel membership keys (src/membership-keys.ts), in the same bucket.
+          resources: [
+            props.keysArn,
+            ...MEMBERSHIP_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`),
+          ],
         },
         {
           sid: "ListConnectionKeys",
           effect: "Allow",
           actions: ["s3:ListBucket"],
           resources: [props.bucketArn],
-          condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${props.keyPrefix}/*`] }],
+          condition: [
+            {
+              test: "StringLike",
+              variable: "s3:prefix",
+              values: [`${props.keyPrefix}/*`, ...MEMBERSHIP_PREFIXES.map((prefix) => `${prefix}/*`)],
+            },
+          ],
         },
         {
           sid: "PostToConnections",
@@ -120,6 +136,7 @@ export class HandlerFunction extends Construct {
       sourceCodeHash: props.bundle.sourceCodeHash,
       memorySize: props.memoryMb,
       timeout: props.timeoutSeconds,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: { variables: props.environment },
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
       // The first invocation must find its permissions and its log group in place.

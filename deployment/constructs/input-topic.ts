@@ -15,6 +15,8 @@ export interface InputTopicProps {
   accountRootArn: string;
   /** More IAM principal ARNs allowed to publish. */
   publisherPrincipals: string[];
+  /** The key that encrypts the topic at rest (`TopicKey`; default AWS's `alias/aws/sns`). */
+  kmsMasterKeyId?: string;
 }
 
 /** The SNS topic external publishers publish to; every message is fanned out to every connected client. */
@@ -29,7 +31,10 @@ export class InputTopic extends Construct {
    */
   constructor(scope: Construct, id: string, props: InputTopicProps) {
     super(scope, id);
-    this.topic = new SnsTopic(this, "topic", { name: `${props.name}-input` });
+    this.topic = new SnsTopic(this, "topic", {
+      name: `${props.name}-input`,
+      kmsMasterKeyId: props.kmsMasterKeyId ?? "alias/aws/sns",
+    });
 
     // This policy replaces SNS's default one, which lets the owning account's principals manage the topic too; they
     // keep that through their own IAM policies (same-account access needs either side to allow it).

@@ -7,7 +7,7 @@ import type { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/ind
 import { LambdaPermission } from "@cdktn/provider-aws/lib/lambda-permission/index.js";
 import { Fn, type ITerraformDependable } from "cdktn";
 import { Construct } from "constructs";
-import { ACCESS_LOG_FORMAT, ROUTE_KEYS } from "../../src/contracts.js";
+import { ACCESS_LOG_FORMAT, PUBLISHING_ACTIONS, ROUTE_KEYS } from "../../src/contracts.js";
 
 /** Settings of {@link WebSocketApi}. */
 export interface WebSocketApiProps {
@@ -23,6 +23,8 @@ export interface WebSocketApiProps {
   throttlingRateLimit: number;
   /** What the stage must wait for (the account's CloudWatch role, when this stack creates it). */
   stageDependsOn: ITerraformDependable[];
+  /** Throttle of the publishing routes (broadcast, publish), lower than the default: each fans out N times. */
+  publishThrottle?: { rateLimit: number; burstLimit: number };
 }
 
 /** The WebSocket API with its stage and access logs; {@link WebSocketApi.routeTo} wires the routes to a function. */
@@ -37,6 +39,7 @@ export class WebSocketApi extends Construct {
   readonly managementEndpoint: string;
   /** ARN pattern of this stage's PostToConnection calls (SST's websocket component scopes it the same way). */
   readonly manageConnectionsArn: string;
+  private readonly publishThrottle: WebSocketApiProps["publishThrottle"];
 
   /**
    * @param scope - the stack
@@ -45,6 +48,7 @@ export class WebSocketApi extends Construct {
    */
   constructor(scope: Construct, id: string, props: WebSocketApiProps) {
     super(scope, id);
+    this.publishThrottle = props.publishThrottle;
 
     this.api = new Apigatewayv2Api(this, "api", {
       name: props.name,
@@ -68,29 +72,35 @@ export class WebSocketApi extends Construct {
     });
 
     // api_endpoint is wss://<api>.execute-api.<region>.amazonaws.com; the Management API is its https twin.
-    this.managementEndpoint = `${Fn.replace(this.api.apiEndpoint, "wss://", "https://")}/${this.stage.name}`;
-    this.manageConnectionsArn = `${this.api.executionArn}/${this.stage.name}/POST/@connections/*`;
+    // The stage's name from the variable, not from the stage resource: the stage waits for the routes (route
+    // settings), the routes for the function, so the function's environment and policy must not wait for the stage.
+    this.managementEndpoint = `${Fn.replace(this.api.apiEndpoint, "wss://", "https://")}/${props.stageName}`;
+    this.manageConnectionsArn = `${this.api.executionArn}/${props.stageName}/POST/@connections/*`;
   }
 
   /**
    * Routes every route key to the function through one Lambda proxy integration, and lets API Gateway invoke it
    * for exactly these routes of this stage.
    * @param fn - the handler function
+   * @param connectAuth - the `$connect` route's authorization (`ConnectAuthorizer.route`); none: open
    */
-  routeTo(fn: LambdaFunction): void {
+  routeTo(fn: LambdaFunction, connectAuth?: { authorizationType: string; authorizerId: string }): void {
     const integration = new Apigatewayv2Integration(this, "integration", {
       apiId: this.api.id,
       integrationType: "AWS_PROXY",
       integrationMethod: "POST",
       integrationUri: fn.invokeArn,
     });
+    const routes: string[] = [];
     for (const routeKey of ROUTE_KEYS) {
       const name = routeKey.replace("$", "");
-      new Apigatewayv2Route(this, `route-${name}`, {
+      const route = new Apigatewayv2Route(this, `route-${name}`, {
         apiId: this.api.id,
         routeKey,
         target: `integrations/${integration.id}`,
+        ...(routeKey === "$connect" && connectAuth ? connectAuth : {}),
       });
+      routes.push(`${route.terraformResourceType}.${route.friendlyUniqueId}`);
       new LambdaPermission(this, `invoke-permission-${name}`, {
         statementId: `AllowInvokeFromRoute-${name}`,
         action: "lambda:InvokeFunction",
@@ -98,6 +108,21 @@ export class WebSocketApi extends Construct {
         principal: "apigateway.amazonaws.com",
         sourceArn: `${this.api.executionArn}/${this.stage.name}/${routeKey}`,
       });
+    }
+    // auth (issue 10): the publishing routes get their own, lower throttle. Route settings name existing routes,
+    // so the stage waits for them.
+    if (this.publishThrottle) {
+      const { rateLimit, burstLimit } = this.publishThrottle;
+      this.stage.putRouteSettings(
+        ROUTE_KEYS.filter((key) => (PUBLISHING_ACTIONS as readonly string[]).includes(key)).map(
+          (routeKey) => ({
+            routeKey,
+            throttlingRateLimit: rateLimit,
+            throttlingBurstLimit: burstLimit,
+          }),
+        ),
+      );
+      this.stage.dependsOn = [...(this.stage.dependsOn ?? []), ...routes];
     }
   }
 }

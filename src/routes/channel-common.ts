@@ -1,24 +1,12 @@
-import { type ChannelRejection, channelErrorFrame } from "../channels.js";
-import type { MembershipStore } from "../memberships.js";
-import { reply } from "./reply.js";
+import type { ChannelRejection } from "../channels.js";
+import { rejectFrame } from "./reply.js";
 import type { MessageDependencies, RouteResult } from "./types.js";
 
-/** What the channel routes receive: the message routes' dependencies plus the membership store. */
-export interface ChannelDependencies extends MessageDependencies {
-  /** The membership store. `store` should be decorated by `withMembershipCleanup` (see `channel-fanout.ts`). */
-  memberships: MembershipStore;
-}
-
-/** The connection a frame came from, with its right for this action. */
-export interface ChannelSender {
-  /** The sender's connection id. */
-  connectionId: string;
-  /**
-   * Whether the sender may do this action (subscribe, or publish) on this exact channel: the token's
-   * capability patterns matched against one name; always true in open mode.
-   */
-  allowed: (channel: string) => boolean;
-}
+/**
+ * What the channel routes receive: the message routes' dependencies, whose `memberships` and `rights` they use,
+ * and whose `store` is decorated by `withMembershipCleanup` (see `channel-fanout.ts`).
+ */
+export type ChannelDependencies = MessageDependencies;
 
 /**
  * Refuses a channel frame: the error, with its context fields, goes to the sender only; nothing is stored or sent.
@@ -26,18 +14,12 @@ export interface ChannelSender {
  * @param connectionId - the sender
  * @param rejection - code, text and context
  */
-export async function refuseChannelFrame(
+export function refuseChannelFrame(
   deps: MessageDependencies,
   connectionId: string,
   rejection: ChannelRejection,
 ): Promise<RouteResult> {
-  deps.log.warn("frame rejected", {
-    code: rejection.code,
-    action: rejection.action,
-    channel: rejection.channel,
-  });
-  await reply(deps, connectionId, channelErrorFrame(rejection));
-  return { statusCode: 200 };
+  return rejectFrame(deps, connectionId, rejection);
 }
 
 /**

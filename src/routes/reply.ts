@@ -11,7 +11,7 @@ import type { MessageDependencies, RouteResult } from "./types.js";
  * @returns true if the frame was sent
  */
 export async function reply(
-  deps: MessageDependencies,
+  deps: Pick<MessageDependencies, "store" | "send" | "log" | "fanout">,
   connectionId: string,
   frame: string,
 ): Promise<boolean> {
@@ -38,11 +38,15 @@ export async function reply(
  * @param rejection - the code and text
  */
 export async function rejectFrame(
-  deps: MessageDependencies,
+  deps: Pick<MessageDependencies, "store" | "send" | "log" | "fanout">,
   connectionId: string,
   rejection: Rejection,
 ): Promise<RouteResult> {
-  deps.log.warn("frame rejected", { code: rejection.code });
+  deps.log.warn("frame rejected", {
+    code: rejection.code,
+    action: rejection.action,
+    channel: rejection.channel,
+  });
   await reply(deps, connectionId, errorFrame(rejection));
   return { statusCode: 200 };
 }

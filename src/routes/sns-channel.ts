@@ -1,27 +1,29 @@
-import { type ChannelFanoutDependencies, fanOutToChannel } from "../channel-fanout.js";
 import { checkChannel, deliveryFrame } from "../channels.js";
-import type { FanoutOptions, FanoutSummary } from "../fanout.js";
+import type { Dispatch, DispatchResult } from "../dispatch.js";
 
-/** What an SNS record with a `channel` attribute turned into. */
+/**
+ * What an SNS record with a `channel` attribute turned into: handed to the dispatch (sent inline, or enqueued in
+ * shards; `DispatchResult` says which), or refused.
+ */
 export type SnsChannelOutcome =
-  | { kind: "delivered"; summary: FanoutSummary }
+  | ({ kind: "delivered" } & DispatchResult)
   | { kind: "rejected"; reason: string };
 
 /**
  * An SNS message with a `channel` attribute (String): delivered to that channel's members as
- * `{"channel":C,"message":M,"id":<SNS MessageId>}`, M being the parsed JSON body. The MessageId stays the same
- * across Lambda's retries of the event, so a subscriber can drop the duplicates a retry causes. Called by
- * `routes/sns.ts` for each record that carries the attribute (phase two).
- * @param deps - store (decorated with membership cleanup), memberships, send and log
+ * `{"channel":C,"message":M,"id":<SNS MessageId>}`, M being the parsed JSON body, through
+ * `dispatch({kind:"channel",channel}, frame)`, so a large channel shards like a broadcast. The MessageId stays the
+ * same across Lambda's retries of the event, so a subscriber can drop the duplicates a retry causes. Called by
+ * `routes/sns.ts` for each record that carries the attribute.
+ * @param deps - the dispatch of this event (it logs the fan-out)
  * @param record - the record's MessageId, Message and the attribute's value
- * @param options - the engine's options
- * @returns the fan-out summary, or why the record was refused (to be logged with its MessageId)
- * @throws FanoutError when listing the members failed (so Lambda retries the event)
+ * @returns the dispatch's result, or why the record was refused (to be logged with its MessageId)
+ * @throws FanoutError when listing the members failed, ShardQueueError when shards were not enqueued (so Lambda
+ * retries the event)
  */
 export async function deliverSnsToChannel(
-  deps: ChannelFanoutDependencies,
+  deps: { dispatch: Dispatch },
   record: { messageId: string; message: unknown; channel: unknown },
-  options: Partial<FanoutOptions> = {},
 ): Promise<SnsChannelOutcome> {
   const channel = checkChannel(record.channel);
   if (!channel.ok)
@@ -36,5 +38,6 @@ export async function deliverSnsToChannel(
   }
   const data = deliveryFrame(channel.value, message, record.messageId);
   if (!data.ok) return { kind: "rejected", reason: data.rejection.message };
-  return { kind: "delivered", summary: await fanOutToChannel(deps, channel.value, data.value, options) };
+  const result = await deps.dispatch({ kind: "channel", channel: channel.value }, data.value);
+  return { kind: "delivered", ...result };
 }

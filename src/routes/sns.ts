@@ -2,7 +2,11 @@ import type { SNSEvent } from "aws-lambda";
 import { type Dispatch, EVERYONE, ShardQueueError } from "../dispatch.js";
 import { FanoutError } from "../fanout.js";
 import { MAX_MESSAGE_BYTES } from "../limits.js";
+import { deliverSnsToChannel } from "./sns-channel.js";
 import type { MessageDependencies } from "./types.js";
+
+/** The SNS message attribute that sends a message to one channel's subscribers instead of everyone. */
+export const CHANNEL_ATTRIBUTE = "channel";
 
 /** Delivering at least one SNS record failed because the connection store could not be listed. */
 export class SnsDeliveryError extends Error {
@@ -20,15 +24,18 @@ export class SnsDeliveryError extends Error {
   }
 }
 
-/** What the SNS use case receives: the message routes' dependencies, but `send` and `dispatch` may be missing. */
-export interface SnsDependencies extends Omit<MessageDependencies, "send" | "dispatch"> {
+/** What the SNS use case receives: the message routes' dependencies, but `dispatch` may be missing. */
+export interface SnsDependencies
+  extends Omit<MessageDependencies, "send" | "dispatch" | "rights" | "maxBroadcastBytes"> {
   /** Dispatches through the configured @connections endpoint; undefined when none is configured. */
   dispatch: Dispatch | undefined;
 }
 
 /**
- * SNS: delivers every record's message, unchanged, to every connection. A record that is not JSON or exceeds
- * the WebSocket limit is logged with its MessageId and skipped; the others are still delivered.
+ * SNS: delivers every record's message, unchanged, to every connection; a record with a `channel` message
+ * attribute goes to that channel's subscribers only, as `{"channel":C,"message":M,"id":<MessageId>}`
+ * (`sns-channel.ts`). A record that is not JSON, exceeds the WebSocket limit or names an invalid channel is logged
+ * with its MessageId and skipped; the others are still delivered.
  *
  * Each record's fan-out is dispatched (`dispatch.ts`): small ones are sent in this invocation, large ones are
  * enqueued in shards. Only a store or queue failure throws, after every record has been tried: Lambda then retries
@@ -56,6 +63,22 @@ export async function deliverSns(deps: SnsDependencies, event: SNSEvent): Promis
   for (const record of event.Records) {
     deps.log.appendKeys({ snsMessageId: record.Sns.MessageId });
     try {
+      const channel = record.Sns.MessageAttributes?.[CHANNEL_ATTRIBUTE];
+      if (channel !== undefined) {
+        if (channel.Type !== "String") {
+          deps.log.error("SNS message rejected", {
+            reason: `the channel attribute is of type ${channel.Type}; send it as a String attribute`,
+          });
+          continue;
+        }
+        // Logged by the dispatch when delivered, as below.
+        const outcome = await deliverSnsToChannel(
+          { dispatch },
+          { messageId: record.Sns.MessageId, message: record.Sns.Message, channel: channel.Value },
+        );
+        if (outcome.kind === "rejected") deps.log.error("SNS message rejected", { reason: outcome.reason });
+        continue;
+      }
       const data = snsPayload(record.Sns.Message);
       if (typeof data === "string") {
         deps.log.error("SNS message rejected", { reason: data });

@@ -1,41 +1,34 @@
+import { canSubscribe } from "../capabilities.js";
 import {
   context,
   MAX_SUBSCRIPTIONS_PER_CONNECTION,
-  parseMembershipRequest,
+  type MembershipRequest,
   subscribedFrame,
 } from "../channels.js";
-import {
-  type ChannelDependencies,
-  type ChannelSender,
-  forbidden,
-  refuseChannelFrame,
-  storeFailed,
-} from "./channel-common.js";
+import { type ChannelDependencies, forbidden, refuseChannelFrame, storeFailed } from "./channel-common.js";
 import { reply } from "./reply.js";
 import type { RouteResult } from "./types.js";
 
 /**
- * `subscribe`: checks the name, the right and the limit, stores the membership, then answers
- * `{"action":"subscribed","channel":C}`, so the client knows that from now on it receives.
+ * `subscribe`: checks the right and the limit, stores the membership, then answers
+ * `{"action":"subscribed","channel":C}`, so the client knows that from now on it receives. (The name was checked
+ * by the route table's parser.)
  *
  * The limit counts the reverse index. Two subscribes of one connection running at once can both see 49 and both
  * store: the limit is soft by at most the number of that connection's frames in flight, and every later
  * subscribe is refused until it is back under. Subscribing to a channel already held is never refused, and writes
  * both keys again (idempotent, and it repairs a subscription half-written by a crash).
- * @param deps - store, memberships, send, log and settings
- * @param sender - the connection and its subscribe right
- * @param frame - the client's frame, a JSON object with `"action":"subscribe"`
+ * @param deps - store, memberships, rights, send, log and settings
+ * @param connectionId - the sender
+ * @param request - the parsed frame
  */
 export async function subscribe(
   deps: ChannelDependencies,
-  sender: ChannelSender,
-  frame: Record<string, unknown>,
+  connectionId: string,
+  request: Pick<MembershipRequest, "channel">,
 ): Promise<RouteResult> {
-  const { connectionId } = sender;
-  const request = parseMembershipRequest(frame, "subscribe");
-  if (!request.ok) return refuseChannelFrame(deps, connectionId, request.rejection);
-  const { channel } = request.value;
-  if (!sender.allowed(channel))
+  const { channel } = request;
+  if (!canSubscribe(deps.rights, channel))
     return refuseChannelFrame(deps, connectionId, forbidden("subscribe", channel));
   try {
     const held = await deps.memberships.channelsOf(connectionId);

@@ -1,7 +1,9 @@
+import type { Capabilities } from "../capabilities.js";
 import type { ConnectionStore } from "../connections.js";
 import type { Dispatch } from "../dispatch.js";
 import type { FanoutOptions, Send } from "../fanout.js";
 import type { Log } from "../log.js";
+import type { MembershipStore } from "../memberships.js";
 
 /** What API Gateway's Lambda proxy integration expects back from a WebSocket route. */
 export interface RouteResult {
@@ -26,4 +28,10 @@ export interface MessageDependencies {
    * broadcast and publish routes call it with their audience.
    */
   dispatch: Dispatch;
+  /** What this connection may do (`rightsFor` of `rights.ts`); the routes ask `canSubscribe`, `canPublish`. */
+  rights: Capabilities;
+  /** Channel memberships; `store` is decorated by `withMembershipCleanup`, so removals clean them up too. */
+  memberships: MembershipStore;
+  /** The largest broadcast frame a client may send (`MAX_BROADCAST_BYTES`); default the 128 KB protocol limit. */
+  maxBroadcastBytes?: number;
 }

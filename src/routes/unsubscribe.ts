@@ -1,4 +1,4 @@
-import { parseMembershipRequest, unsubscribedFrame } from "../channels.js";
+import { type MembershipRequest, unsubscribedFrame } from "../channels.js";
 import { type ChannelDependencies, refuseChannelFrame, storeFailed } from "./channel-common.js";
 import { reply } from "./reply.js";
 import type { RouteResult } from "./types.js";
@@ -9,16 +9,14 @@ import type { RouteResult } from "./types.js";
  * since the subscribe.
  * @param deps - store, memberships, send, log and settings
  * @param connectionId - the sender
- * @param frame - the client's frame, a JSON object with `"action":"unsubscribe"`
+ * @param request - the parsed frame
  */
 export async function unsubscribe(
   deps: ChannelDependencies,
   connectionId: string,
-  frame: Record<string, unknown>,
+  request: Pick<MembershipRequest, "channel">,
 ): Promise<RouteResult> {
-  const request = parseMembershipRequest(frame, "unsubscribe");
-  if (!request.ok) return refuseChannelFrame(deps, connectionId, request.rejection);
-  const { channel } = request.value;
+  const { channel } = request;
   try {
     await deps.memberships.unsubscribe(connectionId, channel);
   } catch (error) {

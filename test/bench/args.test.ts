@@ -22,7 +22,13 @@ describe("parseBenchArgs", () => {
     // Act
     const options = parseBenchArgs(argv);
     // Assess
-    expect(options).toMatchObject({ ns: [100], runs: 1, outDir: ".local/bench-quick", quick: true });
+    expect(options).toMatchObject({
+      ns: [100],
+      runs: 1,
+      outDir: ".local/bench-quick",
+      quick: true,
+      channelMembers: 10,
+    });
   });
 
   it("reads every flag", () => {
@@ -40,7 +46,14 @@ describe("parseBenchArgs", () => {
       "seed,ours-sns",
     ];
     // Act
-    const options = parseBenchArgs([...argv, "--out", "/tmp/x", "--no-cold-start"]);
+    const options = parseBenchArgs([
+      ...argv,
+      "--out",
+      "/tmp/x",
+      "--no-cold-start",
+      "--channel-members",
+      "25",
+    ]);
     // Assess
     expect(options).toEqual({
       ns: [50, 200],
@@ -50,6 +63,7 @@ describe("parseBenchArgs", () => {
       outDir: "/tmp/x",
       scenarios: ["seed", "ours-sns"],
       coldStart: false,
+      channelMembers: 25,
       quick: false,
     });
   });

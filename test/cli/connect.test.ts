@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { delimiter, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -27,7 +28,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 /** A WebSocket server on loopback, with a free port; resolves with its URL. */
 async function serve(options: {
   refuseWith?: number;
-  onConnection?: (socket: WebSocket) => void;
+  onConnection?: (socket: WebSocket, req: IncomingMessage) => void;
 }): Promise<string> {
   const wss = new WebSocketServer({
     host: "127.0.0.1",
@@ -118,6 +119,160 @@ describe("util/connect (built-in client) against a plain WebSocket server", () =
     // Assess
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('{"a":1}\nbase64:AQID\n');
+  });
+});
+
+describe("util/connect on the client library, against a plain WebSocket server", () => {
+  it("sends --token as ?token= on the URL and never prints it", async () => {
+    // Prepare
+    const token = "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl";
+    const urls: string[] = [];
+    const url = await serve({
+      onConnection: (socket, req) => {
+        urls.push(req.url ?? "");
+        socket.send('{"message":"hi"}');
+      },
+    });
+
+    // Act
+    const result = await runCliToEnd("connect", ["--url", url, "--token", token, "--count", "1"], env);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(urls).toEqual([`/stage?token=${token}`]);
+    expect(result.stdout).toBe('{"message":"hi"}\n');
+    expect(result.stderr).not.toContain(token);
+  });
+
+  it("runs --subscribe, --publish, --broadcast and --ping in order, the publish after the acknowledgement", async () => {
+    // Prepare: a server that acknowledges a subscription 200 ms later, and records what it receives
+    const frames: string[] = [];
+    const url = await serve({
+      onConnection: (socket) =>
+        socket.on("message", (data: Buffer) => {
+          const text = data.toString("utf8");
+          frames.push(text);
+          const frame = JSON.parse(text) as { action: string; channel?: string };
+          if (frame.action === "subscribe") {
+            setTimeout(
+              () => socket.send(JSON.stringify({ action: "subscribed", channel: frame.channel })),
+              200,
+            );
+          }
+          if (frame.action === "ping") socket.send('{"action":"pong"}');
+        }),
+    });
+
+    // Act
+    const result = await runCliToEnd(
+      "connect",
+      [
+        "--url",
+        url,
+        "--subscribe",
+        "news/eu",
+        "--publish",
+        "news/eu",
+        '{"n":1}',
+        "--broadcast",
+        "hi",
+        "--ping",
+        "--count",
+        "2",
+      ],
+      env,
+    );
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(frames).toEqual([
+      '{"action":"subscribe","channel":"news/eu"}',
+      '{"action":"publish","channel":"news/eu","message":{"n":1}}',
+      '{"action":"broadcast","message":"hi"}',
+      '{"action":"ping"}',
+    ]);
+    expect(result.stdout).toBe('{"action":"subscribed","channel":"news/eu"}\n{"action":"pong"}\n');
+    expect(result.stderr).toMatch(/^subscribed to news\/eu$/m);
+  });
+
+  it("reports a subscription the service refuses (no channels: UNKNOWN_ACTION) and carries on", async () => {
+    // Prepare: today's service, which answers a subscribe with an error that names no channel
+    const url = await serve({
+      onConnection: (socket) =>
+        socket.on("message", (data: Buffer) => {
+          const action = (JSON.parse(data.toString("utf8")) as { action: string }).action;
+          if (action === "subscribe")
+            socket.send('{"error":{"code":"UNKNOWN_ACTION","message":"no such action"}}');
+          if (action === "ping") socket.send('{"action":"pong"}');
+        }),
+    });
+
+    // Act
+    const result = await runCliToEnd(
+      "connect",
+      ["--url", url, "--subscribe", "a", "--ping", "--count", "2"],
+      env,
+    );
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^subscribe a refused: UNKNOWN_ACTION: no such action$/m);
+    expect(result.stdout.trimEnd().split("\n")).toEqual([
+      '{"error":{"code":"UNKNOWN_ACTION","message":"no such action"}}',
+      '{"action":"pong"}',
+    ]);
+  });
+
+  it("with --reconnect, reports the server's close, reconnects and resubscribes by itself", async () => {
+    // Prepare: the first connection is closed with 1012 once subscribed; the second acknowledges and sends a message
+    let connections = 0;
+    const url = await serve({
+      onConnection: (socket) => {
+        const n = ++connections;
+        socket.on("message", (data: Buffer) => {
+          const frame = JSON.parse(data.toString("utf8")) as { action: string; channel: string };
+          if (frame.action !== "subscribe") return;
+          if (n === 1) socket.close(1012, "restarting");
+          else {
+            socket.send(JSON.stringify({ action: "subscribed", channel: frame.channel }));
+            socket.send(JSON.stringify({ channel: frame.channel, message: "after", id: "m1" }));
+          }
+        });
+      },
+    });
+
+    // Act
+    const result = await runCliToEnd(
+      "connect",
+      ["--url", url, "--subscribe", "a", "--reconnect", "--count", "2"],
+      env,
+    );
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(connections).toBe(2);
+    expect(result.stderr).toMatch(
+      /^the server closed the connection: code 1012, reason: restarting; reconnecting$/m,
+    );
+    expect(result.stderr).toMatch(/^reconnected to ws:.* \(resubscribing\)$/m);
+    expect(result.stdout).toBe(
+      '{"action":"subscribed","channel":"a"}\n{"channel":"a","message":"after","id":"m1"}\n',
+    );
+  });
+
+  it("sends a line over 32 KB in 32 KB fragments (API Gateway's frame limit), received as one message", async () => {
+    // Prepare: a server that echoes the size of each message it receives
+    const line = JSON.stringify({ action: "broadcast", message: "x".repeat(70_000) });
+    const url = await serve({
+      onConnection: (socket) => socket.on("message", (data: Buffer) => socket.send(String(data.length))),
+    });
+
+    // Act
+    const result = await runCliToEnd("connect", ["--url", url, "--count", "1"], env, `${line}\n`);
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${Buffer.byteLength(line)}\n`);
   });
 });
 

@@ -22,6 +22,8 @@ beforeAll(async () => {
     emulatorPort: 0,
     stateDir: join(dir, "state"),
     log: false,
+    // The CLI's limits (128 KB), not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts).
+    lambdaEnv: { MAX_BROADCAST_BYTES: "131072" },
   });
   // `--local` reads the test stack's outputs, never a developer's running `npm start`.
   env = cliEnv(dir, { FANOUT_LOCAL_OUTPUTS: join(dir, "state", "outputs.json") });
@@ -211,10 +213,15 @@ describe("util/connect --local", () => {
   });
 
   it(`finds the stack with ${hasTerraform ? "a real terraform output -json" : "an outputs file (no terraform on PATH)"}`, async () => {
-    // Prepare: a stack folder whose state points at the local stack's URL
+    // Prepare: a stack folder whose state points at the local stack's URL, and says it needs tokens
     const stackDir = join(dir, "cdktf.out/stacks/fanout");
-    writeState(stackDir, { ws_url: stack.outputs.ws_url });
-    writeTerraformOutputsFile(join(dir, "terraform-outputs.json"), { ws_url: stack.outputs.ws_url });
+    const outputs = {
+      ws_url: stack.outputs.ws_url,
+      auth_mode: "token",
+      token_secret_file: stack.outputs.token_secret_file as string,
+    };
+    writeState(stackDir, outputs);
+    writeTerraformOutputsFile(join(dir, "terraform-outputs.json"), outputs);
     const source = hasTerraform
       ? ["--stack-dir", stackDir]
       : ["--outputs", join(dir, "terraform-outputs.json")];
@@ -227,7 +234,7 @@ describe("util/connect --local", () => {
     expect(result.stdout).toBe('{"action":"pong"}\n');
   });
 
-  it("uses websocat when it is on PATH, exactly as the seed: websocat <ws_url>", async () => {
+  it("uses websocat when it is on PATH, as the seed: websocat <ws_url> (with a minted ?token=)", async () => {
     // Prepare: a stand-in websocat that records its arguments
     const bin = join(dir, "bin");
     const record = join(dir, "websocat-args");
@@ -246,8 +253,11 @@ describe("util/connect --local", () => {
       '{"action":"ping"}\n',
     );
 
-    // Assess: websocat got exactly the URL, and its exit status is passed on; --builtin does not use it
-    expect(readFileSync(record, "utf8")).toBe(`${stack.outputs.ws_url}\n`);
+    // Assess: websocat got the URL with a token, and its exit status is passed on; --builtin does not use it
+    const [url, ...rest] = readFileSync(record, "utf8").split("\n");
+    expect(url?.startsWith(`${stack.outputs.ws_url}?token=`)).toBe(true);
+    expect(url?.split("token=")[1]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(rest).toEqual([""]);
     expect(withWebsocat.code).toBe(3);
     expect(builtin.code).toBe(0);
     expect(builtin.stdout).toBe('{"action":"pong"}\n');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { UsageError } from "../../util/lib/cli.js";
-import { checkPayload, parseAttributes, publishInput } from "../../util/lib/publish.js";
+import { checkPayload, parseAttributes, publishInput, withChannel } from "../../util/lib/publish.js";
 
 describe("checkPayload", () => {
   it("keeps the payload exactly as given, without the surrounding whitespace of a file or echo", () => {
@@ -107,5 +107,29 @@ describe("publishInput", () => {
     // Assess
     expect(bare).toEqual({ TopicArn: arn, Message: "{}" });
     expect(withAttributes.MessageAttributes).toEqual({ k: { DataType: "String", StringValue: "v" } });
+  });
+});
+
+describe("withChannel", () => {
+  it("adds the channel attribute after checking the name, keeping the other attributes", () => {
+    // Prepare
+    const others = parseAttributes(["source=ci"]);
+    // Act
+    const attributes = withChannel("game-42/score", '{"home":3}', others);
+    // Assess
+    expect(attributes).toEqual({
+      source: { DataType: "String", StringValue: "ci" },
+      channel: { DataType: "String", StringValue: "game-42/score" },
+    });
+  });
+
+  it("refuses a payload whose envelope {channel, message, id} would exceed 128 KB", () => {
+    // Prepare: fits alone, but not once wrapped with the channel and a 36-character MessageId
+    const message = JSON.stringify("x".repeat(MAX_MESSAGE_BYTES - 20));
+    // Act
+    const wrap = () => withChannel("news", message, {});
+    // Assess
+    expect(wrap).toThrow(UsageError);
+    expect(wrap).toThrow(/once wrapped as \{"channel"/);
   });
 });

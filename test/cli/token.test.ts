@@ -145,7 +145,7 @@ describe("util/token", () => {
     expect(result.stderr).not.toContain("tiny-secret");
   });
 
-  it("exits 1 with what to do when the secret is in AWS (not wired yet)", async () => {
+  it("exits 1 saying why when the secret in AWS cannot be read (no credentials here)", async () => {
     // Prepare
     const outputs = join(home, "aws-outputs.json");
     writeFileSync(
@@ -159,6 +159,8 @@ describe("util/token", () => {
     const result = await token(["--outputs", outputs, "--sub", "frank"]);
     // Assess
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/not wired yet: pass it with \$FANOUT_TOKEN_SECRET or --secret-file FILE/);
+    expect(result.stderr).toMatch(
+      /^token: cannot read the token secret arn:aws:secretsmanager:eu-west-1:1:secret:s from Secrets Manager: /m,
+    );
   });
 });

@@ -47,7 +47,7 @@ describe("the client library against the local stack", () => {
   /** A client with a record of its states, broadcasts and frames. */
   function connect(options: { pingIntervalMs?: number; renewAfterMs?: [number, number] } = {}) {
     const client = createClient({
-      url: stack.outputs.ws_url,
+      url: stack.tokenUrl(),
       backoffBaseMs: 100,
       backoffCapMs: 1_000,
       pingIntervalMs: 400,

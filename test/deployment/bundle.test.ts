@@ -156,6 +156,8 @@ describe("Lambda bundle", () => {
         S3_FORCE_PATH_STYLE: "true",
         CONNECTION_BUCKET: "connections",
         CONNECTION_PREFIX: "active-connections",
+        // Token mode, the default: $connect itself needs no token (the authorizer ran before it).
+        TOKEN_SECRET: "a-bundle-test-secret-of-at-least-32-bytes",
         POWERTOOLS_LOG_LEVEL: "ERROR",
       });
       // Assess

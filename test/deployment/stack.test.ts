@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AUTH_DEFAULTS } from "../../deployment/auth-variables.js";
 import { synthesize } from "../../deployment/synth.js";
 import { ACCESS_LOG_FORMAT, ROUTE_KEYS, type StackOutputs } from "../../src/contracts.js";
 import { repoRoot } from "../../util/lib/repo.js";
@@ -115,6 +116,7 @@ describe("stand-alone Terraform", () => {
       fanout_rate_share: 0.9,
       fanout_max_receive_count: 3,
       fanout_alarm_actions: [],
+      ...AUTH_DEFAULTS,
     });
   });
 });
@@ -128,7 +130,7 @@ describe("WebSocket API", () => {
     expect(api.route_selection_expression).toBe("$request.body.action");
   });
 
-  it("routes $connect, $disconnect, $default, broadcast and ping to one Lambda proxy integration", () => {
+  it("routes $connect, $disconnect, $default and every client action to one Lambda proxy integration", () => {
     // Prepare
     const integration = tf.get("aws_apigatewayv2_integration", "websocket-api/integration");
     const integrationId = tf.ref("aws_apigatewayv2_integration", "websocket-api/integration", "id");
@@ -144,6 +146,9 @@ describe("WebSocket API", () => {
       "$disconnect",
       "broadcast",
       "ping",
+      "publish",
+      "subscribe",
+      "unsubscribe",
     ]);
     for (const route of routes) expect(route.target).toBe(`integrations/${integrationId}`);
   });
@@ -178,8 +183,9 @@ describe("WebSocket API", () => {
     const executionArn = tf.ref("aws_apigatewayv2_api", "websocket-api/api", "execution_arn");
     const stageName = tf.ref("aws_apigatewayv2_stage", "websocket-api/stage", "name");
     // Act
+    // The $connect authorizer's permission is checked in test/deployment/auth.test.ts.
     const permissions = Object.values(tf.all("aws_lambda_permission")).filter(
-      (p) => p.principal === "apigateway.amazonaws.com",
+      (p) => p.principal === "apigateway.amazonaws.com" && !String(p.source_arn).includes("/authorizers/"),
     );
     // Assess
     expect(permissions.map((p) => p.source_arn).sort()).toEqual(
@@ -220,7 +226,7 @@ describe("Lambda function", () => {
   it("carries the bucket, prefix, management endpoint and fan-out settings in its environment", () => {
     // Prepare
     const apiEndpoint = tf.ref("aws_apigatewayv2_api", "websocket-api/api", "api_endpoint").slice(2, -1);
-    const stageName = tf.ref("aws_apigatewayv2_stage", "websocket-api/stage", "name");
+    const stageName = "${var.stage_name}"; // not the stage's: the stage waits for the routes
     // Act
     const env = tf.get("aws_lambda_function", "handler/function").environment.variables;
     // Assess
@@ -236,6 +242,17 @@ describe("Lambda function", () => {
       FANOUT_QUEUE_URL: tf.ref("aws_sqs_queue", "fanout-queue/queue", "url"),
       FANOUT_SHARDS: "${var.fanout_shards}",
       FANOUT_INLINE_MAX: "${var.fanout_inline_max}",
+      // auth (issue 10): test/deployment/auth.test.ts checks each
+      AUTH_MODE: "${var.auth_mode}",
+      TOKEN_SECRET_ARN: env.TOKEN_SECRET_ARN,
+      TOKEN_JWKS_URL: "${var.token_jwks_url}",
+      TOKEN_ISSUER: "${var.token_issuer}",
+      TOKEN_AUDIENCE: "${var.token_audience}",
+      ALLOWED_ORIGINS: '${join(",", var.allowed_origins)}',
+      CLIENT_PUBLISHING: "${var.client_publishing}",
+      MAX_BROADCAST_BYTES: "${var.max_broadcast_bytes}",
+      EXPECTED_API_ID: tf.ref("aws_apigatewayv2_api", "websocket-api/api", "id"),
+      INPUT_TOPIC_ARN: tf.ref("aws_sns_topic", "input-topic/topic", "arn"),
     });
   });
 
@@ -282,6 +299,21 @@ function s3KeyActionsUsedBySrc(): string[] {
   return [...used].sort();
 }
 
+describe("connection_prefix", () => {
+  it("is validated apart from the membership prefixes, as src/config.ts refuses them at cold start", () => {
+    // Prepare / Act
+    const variable = (tf.root.variable as Record<string, { validation?: unknown }>).connection_prefix;
+    // Assess
+    expect(variable?.validation).toEqual([
+      {
+        condition:
+          '${!contains(["channel-members","connection-channels"], split("/", trim(var.connection_prefix, "/"))[0])}',
+        error_message: expect.stringContaining("channel-members or connection-channels"),
+      },
+    ]);
+  });
+});
+
 describe("IAM", () => {
   it("grants on connection keys exactly the S3 actions the handler's code calls, nothing unused", () => {
     // Prepare
@@ -312,7 +344,7 @@ describe("IAM", () => {
     // Prepare
     const bucketArn = tf.ref("aws_s3_bucket", "connection-bucket/bucket", "arn");
     const executionArn = tf.ref("aws_apigatewayv2_api", "websocket-api/api", "execution_arn");
-    const stageName = tf.ref("aws_apigatewayv2_stage", "websocket-api/stage", "name");
+    const stageName = "${var.stage_name}"; // not the stage's: the stage waits for the routes
     const logGroupArn = tf.ref("aws_cloudwatch_log_group", "handler/log-group", "arn");
     // Act
     const statements = tf.statements("handler/permissions");
@@ -322,14 +354,24 @@ describe("IAM", () => {
         sid: "ConnectionKeys",
         effect: "Allow",
         actions: ["s3:PutObject", "s3:DeleteObject"],
-        resources: [`${bucketArn}/\${var.connection_prefix}/*`],
+        resources: [
+          `${bucketArn}/\${var.connection_prefix}/*`,
+          `${bucketArn}/channel-members/*`,
+          `${bucketArn}/connection-channels/*`,
+        ],
       },
       {
         sid: "ListConnectionKeys",
         effect: "Allow",
         actions: ["s3:ListBucket"],
         resources: [bucketArn],
-        condition: [{ test: "StringLike", variable: "s3:prefix", values: ["${var.connection_prefix}/*"] }],
+        condition: [
+          {
+            test: "StringLike",
+            variable: "s3:prefix",
+            values: ["${var.connection_prefix}/*", "channel-members/*", "connection-channels/*"],
+          },
+        ],
       },
       {
         sid: "PostToConnections",
@@ -379,15 +421,17 @@ describe("IAM", () => {
         effect: "Allow",
         actions: ["sts:AssumeRole"],
         principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
+        // auth (issue 10): only on behalf of this account (the confused-deputy guard)
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }],
       },
     ]);
     expect(attachment.policy_arn).toBe(
       `arn:${PARTITION}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
     );
     expect(account.cloudwatch_role_arn).toBe(`\${aws_iam_role.${roleId}[0].arn}`);
-    expect(tf.get("aws_apigatewayv2_stage", "websocket-api/stage").depends_on).toEqual([
+    expect(tf.get("aws_apigatewayv2_stage", "websocket-api/stage").depends_on[0]).toBe(
       `aws_api_gateway_account.${accountId}`,
-    ]);
+    );
   });
 });
 
@@ -536,7 +580,7 @@ describe("outputs", () => {
   it("are exactly the StackOutputs names, each described and pointing at the right attribute", () => {
     // Prepare
     const apiEndpoint = tf.ref("aws_apigatewayv2_api", "websocket-api/api", "api_endpoint").slice(2, -1);
-    const stageName = tf.ref("aws_apigatewayv2_stage", "websocket-api/stage", "name");
+    const stageName = "${var.stage_name}"; // not the stage's: the stage waits for the routes
     const expected: Record<keyof StackOutputs, string> = {
       ws_url: tf.ref("aws_apigatewayv2_stage", "websocket-api/stage", "invoke_url"),
       lambda_function_name: tf.ref("aws_lambda_function", "handler/function", "function_name"),
@@ -545,6 +589,11 @@ describe("outputs", () => {
       api_gw_log_group: tf.ref("aws_cloudwatch_log_group", "websocket-api/access-log-group", "name"),
       management_endpoint: `\${replace(${apiEndpoint}, "wss://", "https://")}/${stageName}`,
       connection_bucket: tf.ref("aws_s3_bucket", "connection-bucket/bucket", "bucket"),
+      auth_mode: "${var.auth_mode}",
+      token_secret_arn: `\${((var.auth_mode == "token") && (var.token_jwks_url == "")) ? ${tf
+        .ref("aws_secretsmanager_secret", "token-secret/secret", "arn")
+        .slice(2, -1)
+        .replace(".arn", "[0].arn")} : ""}`,
     };
     // Act
     const outputs = tf.root.output as Record<string, { value: string; description: string }>;

@@ -27,7 +27,7 @@ describe("fan-out through the local stack", () => {
       region: stack.outputs.region,
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
-    clients = await connectMany(stack.outputs.ws_url, CLIENTS);
+    clients = await connectMany(stack.tokenUrl(), CLIENTS);
   });
 
   afterAll(async () => {

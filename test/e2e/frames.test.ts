@@ -40,10 +40,11 @@ describe("frames through the local stack", () => {
   let bystander: Client;
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // The protocol's limits, not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts has that).
+    stack = await startTestStack({ lambdaEnv: { MAX_BROADCAST_BYTES: "131072" } });
     [sender, bystander] = await Promise.all([
-      Client.connect(stack.outputs.ws_url),
-      Client.connect(stack.outputs.ws_url),
+      Client.connect(stack.tokenUrl()),
+      Client.connect(stack.tokenUrl()),
     ]);
   });
 
@@ -94,7 +95,7 @@ describe("frames through the local stack", () => {
 
   it("closes the connection with 1009 on a single frame over 32 KB", async () => {
     // Prepare
-    const victim = await Client.connect(stack.outputs.ws_url);
+    const victim = await Client.connect(stack.tokenUrl());
 
     // Act
     victim.send({ action: "broadcast", message: "z".repeat(MAX_FRAME_BYTES) });
@@ -107,7 +108,7 @@ describe("frames through the local stack", () => {
 
   it("closes the connection with 1009 on a message over 128 KB, even in small frames", async () => {
     // Prepare
-    const victim = await Client.connect(stack.outputs.ws_url);
+    const victim = await Client.connect(stack.tokenUrl());
 
     // Act
     sendFragmented(victim, JSON.stringify({ action: "broadcast", message: "w".repeat(MAX_MESSAGE_BYTES) }));

@@ -58,7 +58,7 @@ describe("connection lifecycle", () => {
   it("removes the connection's key from S3 when the client disconnects", async () => {
     // Prepare
     const before = await storedConnectionIds(stack, s3);
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
     const [added] = (await storedConnectionIds(stack, s3)).filter((id) => !before.includes(id));
 
     // Act
@@ -89,7 +89,7 @@ describe("connection lifecycle", () => {
         ContentLength: 0,
       }),
     );
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
 
     // Act
     client.send({ action: "broadcast", message: "sweep" });
@@ -158,7 +158,7 @@ describe("failures of the function", () => {
     stacks.push(stack);
 
     // Act
-    const refused = await Client.connect(stack.outputs.ws_url).catch((error: unknown) => error);
+    const refused = await Client.connect(stack.tokenUrl()).catch((error: unknown) => error);
 
     // Assess
     expect(refused).toBeInstanceOf(HandshakeRefused);
@@ -177,7 +177,7 @@ describe("failures of the function", () => {
     stacks.push(stack);
 
     // Act
-    const refused = await Client.connect(stack.outputs.ws_url).catch((error: unknown) => error);
+    const refused = await Client.connect(stack.tokenUrl()).catch((error: unknown) => error);
 
     // Assess
     expect((refused as HandshakeRefused).status).toBe(504);
@@ -197,7 +197,7 @@ describe("failures of the function", () => {
     // Prepare
     const stack = await startTestStack({ lambdaTimeoutMs: 1500 });
     stacks.push(stack);
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
     stack.gateway.setManagementDelayMs(4000);
 
     // Act
@@ -222,8 +222,8 @@ describe("failures of the function", () => {
     const stack = await startTestStack({ idleTimeoutMs: 1500, maxConnectionMs: 4000 });
     stacks.push(stack);
     const [idle, busy] = await Promise.all([
-      Client.connect(stack.outputs.ws_url),
-      Client.connect(stack.outputs.ws_url),
+      Client.connect(stack.tokenUrl()),
+      Client.connect(stack.tokenUrl()),
     ]);
     const keepBusy = setInterval(() => busy.send({ action: "ping" }), 300);
 
@@ -253,7 +253,7 @@ describe("start and stop", () => {
     // Prepare
     const first = await startTestStack();
     stacks.push(first);
-    const client = await Client.connect(first.outputs.ws_url);
+    const client = await Client.connect(first.tokenUrl());
     const gatewayPort = Number(new URL(first.outputs.ws_url).port);
     const emulatorPort = Number(new URL(first.outputs.s3_endpoint).port);
 
@@ -262,7 +262,7 @@ describe("start and stop", () => {
     const closed = await client.closed;
     const second = await startTestStack({ gatewayPort, emulatorPort });
     stacks.push(second);
-    const again = await Client.connect(second.outputs.ws_url);
+    const again = await Client.connect(second.tokenUrl());
     await again.roundTrip();
 
     // Assess

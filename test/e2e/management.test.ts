@@ -22,7 +22,7 @@ function managementClient(endpoint: string): ApiGatewayManagementApiClient {
 /** Connects a client and finds its connection id in the store (the id only the server knows). */
 async function connectWithId(stack: TestStack, s3: S3Client): Promise<{ client: Client; id: string }> {
   const before = await storedConnectionIds(stack, s3);
-  const client = await Client.connect(stack.outputs.ws_url);
+  const client = await Client.connect(stack.tokenUrl());
   const id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i));
   if (!id) throw new Error("the new connection has no key in the store");
   return { client, id };

@@ -14,7 +14,7 @@ describe("SNS MessageStructure through the local stack", () => {
       region: stack.outputs.region,
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
-    clients = await connectMany(stack.outputs.ws_url, 3);
+    clients = await connectMany(stack.tokenUrl(), 3);
   });
 
   afterAll(async () => {

@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalStackOutputs } from "../../src/contracts.js";
 import { repoRoot } from "../../util/lib/repo.js";
-import { Client, WAIT_MS } from "./support.js";
+import { Client, signTestToken, WAIT_MS } from "./support.js";
 
 /** `npm start` without npm: the same script, so signals reach it directly. */
 const TSX = join(repoRoot, "node_modules/.bin/tsx");
@@ -70,7 +70,9 @@ describe("npm start (util/local-stack/main.ts), run as a user runs it", () => {
     runs.push(run);
     await waitFor(run, "Ctrl-C to stop.");
     const outputs = JSON.parse(await readFile(join(stateDir, "outputs.json"), "utf8")) as LocalStackOutputs;
-    const client = await Client.connect(outputs.ws_url);
+    const secret = (await readFile(outputs.token_secret_file as string, "utf8")).trim();
+    const secretMode = (await stat(outputs.token_secret_file as string)).mode & 0o777;
+    const client = await Client.connect(`${outputs.ws_url}?token=${signTestToken(secret, {})}`);
     const gatewayPort = new URL(outputs.ws_url).port;
 
     // Act
@@ -88,6 +90,7 @@ describe("npm start (util/local-stack/main.ts), run as a user runs it", () => {
       [
         "access_log_file",
         "api_gw_log_group",
+        "auth_mode",
         "connection_bucket",
         "connection_prefix",
         "input_sns_topic_arn",
@@ -99,9 +102,15 @@ describe("npm start (util/local-stack/main.ts), run as a user runs it", () => {
         "region",
         "s3_endpoint",
         "sns_endpoint",
+        "token_secret_arn",
+        "token_secret_file",
         "ws_url",
       ].sort(),
     );
+    expect(outputs.auth_mode).toBe("token");
+    expect(outputs.token_secret_file).toBe(join(stateDir, "token-secret"));
+    expect(secretMode).toBe(0o600);
+    expect(run.stdout).toContain("Auth          tokens required");
     expect(outputs.ws_url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/local$/);
     expect(secondCode).toBe(1);
     expect(second.stderr.trim().split("\n")).toEqual([

@@ -1,9 +1,12 @@
+import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import WebSocket from "ws";
+import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
 import { connectionIdOfKey } from "../../src/connections.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
 
@@ -13,6 +16,13 @@ export const WAIT_MS = 15_000;
 /** A local stack on free ports with its own state folder, for one test file or test. */
 export interface TestStack extends LocalStack {
   stateDir: string;
+  /**
+   * The WebSocket URL with a fresh token (`?token=`) granting `rights` (default: every right), signed with the
+   * stack's secret; the bare `ws_url` in open mode.
+   * @param rights - the token's `fanout` claim
+   * @param claims - other claims to set or override (`sub`, `exp`, …)
+   */
+  tokenUrl(rights?: Capabilities, claims?: Record<string, unknown>): string;
   /** Stops the stack and removes its state folder. */
   dispose(): Promise<void>;
 }
@@ -28,8 +38,16 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
       log: false,
       ...options,
     });
+    const secretFile = stack.outputs.token_secret_file;
+    const secret = secretFile === undefined ? undefined : readFileSync(secretFile, "utf8").trim();
     return Object.assign(stack, {
       stateDir,
+      tokenUrl(rights: Capabilities = ALL_RIGHTS, claims: Record<string, unknown> = {}) {
+        if (secret === undefined) return stack.outputs.ws_url;
+        const url = new URL(stack.outputs.ws_url);
+        url.searchParams.set("token", signTestToken(secret, { fanout: rights, ...claims }));
+        return url.toString();
+      },
       async dispose() {
         await stack.stop();
         await rm(stateDir, { recursive: true, force: true });
@@ -39,6 +57,19 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     await rm(stateDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * An HS256 token as the stack's authorizer expects it (`sub` "e2e", valid for 10 minutes unless `claims` say
+ * otherwise). Signed here with node:crypto, synchronously, so that a test can build URLs inline.
+ * @param secret - the stack's token secret
+ * @param claims - claims to set or override
+ */
+export function signTestToken(secret: string, claims: Record<string, unknown>): string {
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const body = `${part({ alg: "HS256", typ: "JWT" })}.${part({ sub: "e2e", iat: now, exp: now + 600, ...claims })}`;
+  return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
 }
 
 /** A WebSocket client that records every frame it receives, parsed as JSON when it is. */
@@ -65,10 +96,14 @@ export class Client {
     );
   }
 
-  /** Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused). */
-  static connect(url: string): Promise<Client> {
+  /**
+   * Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused).
+   * @param url - the WebSocket URL (with `?token=` in token mode: see {@link TestStack.tokenUrl})
+   * @param options - ws client options (an `origin`, say)
+   */
+  static connect(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options);
       const client = new Client(ws);
       ws.once("open", () => resolve(client));
       ws.once("unexpected-response", (_req, res) => {
@@ -162,9 +197,13 @@ export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Prom
   return ids.sort();
 }
 
-/** Polls `check` until it returns true, or fails after {@link WAIT_MS}. */
-export async function eventually(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+/** Polls `check` until it returns true, or fails after `waitMs` (default {@link WAIT_MS}). */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  waitMs = WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + waitMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await sleep(50);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { browserRefusal } from "../../util/local-stack/browser-guard.js";
 import {
   Client,
   eventually,
@@ -72,10 +73,7 @@ describe("faults: hostile clients", () => {
         return socket;
       }),
     );
-    const readers = await Promise.all([
-      Client.connect(stack.outputs.ws_url),
-      Client.connect(stack.outputs.ws_url),
-    ]);
+    const readers = await Promise.all([Client.connect(stack.tokenUrl()), Client.connect(stack.tokenUrl())]);
     const ids = await storedConnectionIds(stack, s3);
     const payload = "x".repeat(120 * 1024);
 
@@ -116,7 +114,7 @@ describe("faults: hostile clients", () => {
 
   it("answers no subprotocol when $connect returned none, so a client that requires one fails as on AWS", async () => {
     // Prepare
-    const ws = new WebSocket(stack.outputs.ws_url, ["chat", "superchat"]);
+    const ws = new WebSocket(stack.tokenUrl(), ["chat", "superchat"]);
 
     // Act
     const failure = await new Promise<Error>((resolve) => ws.once("error", resolve));
@@ -157,5 +155,6 @@ describe("faults: hostile clients", () => {
     expect(await malformed.json()).toEqual({ message: "Invalid connectionId" });
     expect(fromBrowser.status).toBe(403);
     expect(fromBrowser.headers.get("x-amzn-errortype")).toBe("ForbiddenException");
+    expect(await fromBrowser.json()).toEqual({ message: browserRefusal("https://evil.example") });
   });
 });

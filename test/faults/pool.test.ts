@@ -28,7 +28,7 @@ describe("faults: the Lambda pool", () => {
     // Prepare: each fan-out takes ~400 ms; the 10th waits ~4 s, past the 2 s integration timeout if the wait counted.
     const stack = await startTestStack({ lambdaConcurrency: 1, integrationTimeoutMs: 2000 });
     stacks.push(stack);
-    const all = await connectMany(stack.outputs.ws_url, 10);
+    const all = await connectMany(stack.tokenUrl(), 10);
     clients.push(...all);
     stack.gateway.setManagementDelayMs(400);
 
@@ -47,7 +47,7 @@ describe("faults: the Lambda pool", () => {
     stacks.push(stack);
     const all: Client[] = [];
     // One at a time: concurrent $connects would be throttled too.
-    for (let i = 0; i < 10; i++) all.push(await Client.connect(stack.outputs.ws_url));
+    for (let i = 0; i < 10; i++) all.push(await Client.connect(stack.tokenUrl()));
     clients.push(...all);
     stack.gateway.setManagementDelayMs(1000);
 
@@ -71,7 +71,7 @@ describe("faults: the Lambda pool", () => {
     // when the worker dies 500 ms in.
     const stack = await startTestStack({ lambdaConcurrency: 1 });
     stacks.push(stack);
-    const all = await connectMany(stack.outputs.ws_url, 20);
+    const all = await connectMany(stack.tokenUrl(), 20);
     clients.push(...all);
     await all[0]?.roundTrip();
     stack.gateway.setManagementDelayMs(1500);

@@ -10,9 +10,9 @@ export function rawSocket(stack: TestStack): Promise<Socket> {
   });
 }
 
-/** A WebSocket upgrade request for the stack's stage. */
+/** A WebSocket upgrade request for the stack's stage, with a token that grants every right. */
 export function upgradeRequest(stack: TestStack, headers: Record<string, string> = {}): string {
-  const url = new URL(stack.outputs.ws_url);
+  const url = new URL(stack.tokenUrl());
   const all = {
     Host: url.host,
     Upgrade: "websocket",
@@ -22,7 +22,7 @@ export function upgradeRequest(stack: TestStack, headers: Record<string, string>
     ...headers,
   };
   const lines = Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`);
-  return `GET ${url.pathname} HTTP/1.1\r\n${lines.join("")}\r\n`;
+  return `GET ${url.pathname}${url.search} HTTP/1.1\r\n${lines.join("")}\r\n`;
 }
 
 /** Reads from a raw socket until `pattern` shows up in what it received. */

@@ -5,7 +5,6 @@ import {
   canPublish,
   canSubscribe,
   capabilitiesFromContext,
-  isValidChannel,
   isValidPattern,
   matchesPattern,
   NO_RIGHTS,
@@ -13,6 +12,7 @@ import {
   serializeCapabilities,
   withClientPublishing,
 } from "../../src/capabilities.js";
+import { isValidChannel } from "../../src/channels.js";
 
 describe("channel patterns", () => {
   it.each([

@@ -1,25 +1,38 @@
 import { describe, expect, it } from "vitest";
+import { parseFrame, runAction } from "../../src/actions.js";
+import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
 import { withMembershipCleanup } from "../../src/channel-fanout.js";
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/channels.js";
 import { createDispatch, storeAudience } from "../../src/dispatch.js";
 import type { Send } from "../../src/fanout.js";
-import type { ChannelDependencies } from "../../src/routes/channel-common.js";
-import { publish } from "../../src/routes/publish.js";
+import { rejectFrame } from "../../src/routes/reply.js";
 import { deliverSnsToChannel } from "../../src/routes/sns-channel.js";
-import { subscribe } from "../../src/routes/subscribe.js";
-import { unsubscribe } from "../../src/routes/unsubscribe.js";
+import type { MessageDependencies, RouteResult } from "../../src/routes/types.js";
 import { RecordingLog } from "./support/log.js";
 import { MemoryMemberships } from "./support/memberships.js";
 import { MemoryStore } from "./support/store.js";
 
 const SENDER = "Ek02Ofq8IAMCEyw=";
 
-/** What a client sends, parsed as the handler parses it. */
-const frame = (text: string) => JSON.parse(text) as Record<string, unknown>;
+/** Runs a client's frame as the handler does: the route table's parser, then the action's use case. */
+function handle(deps: MessageDependencies, text: string, connectionId = SENDER): Promise<RouteResult> {
+  const frame = parseFrame(text, false);
+  return frame.ok
+    ? runAction(deps, connectionId, frame.request)
+    : rejectFrame(deps, connectionId, frame.rejection);
+}
+
+/** Rights that allow subscribing to and publishing on `public/**` only. */
+const PUBLIC_ONLY: Capabilities = { broadcast: false, subscribe: ["public/**"], publish: ["public/**"] };
 
 /** Dependencies over in-memory stores and a send that records frames; `gone` ids answer 410. */
 function setup(
-  options: { connections?: string[]; channels?: Record<string, string[]>; gone?: string[] } = {},
+  options: {
+    connections?: string[];
+    channels?: Record<string, string[]>;
+    gone?: string[];
+    rights?: Capabilities;
+  } = {},
 ) {
   const store = new MemoryStore([SENDER, ...(options.connections ?? [])]);
   const memberships = new MemoryMemberships(options.channels);
@@ -33,12 +46,13 @@ function setup(
     received.push([connectionId, Buffer.from(data).toString("utf8")]);
   };
   const cleanStore = withMembershipCleanup(store, memberships);
-  const deps: ChannelDependencies = {
+  const deps: MessageDependencies = {
     store: cleanStore,
     memberships,
     send,
     log,
     fanout: { concurrency: 4, sendTimeoutMs: 1000 },
+    rights: options.rights ?? ALL_RIGHTS,
     // No queue: every fan-out inline, as these routes ran before shards.
     dispatch: createDispatch(
       {
@@ -57,14 +71,12 @@ function setup(
   return { deps, store, memberships, log, received, to };
 }
 
-const allowAll = { connectionId: SENDER, allowed: () => true };
-
 describe("subscribe", () => {
   it("stores the membership, then acknowledges it", async () => {
     // Prepare
     const { deps, memberships, to } = setup();
     // Act
-    const result = await subscribe(deps, allowAll, frame('{"action":"subscribe","channel":"news/x"}'));
+    const result = await handle(deps, '{"action":"subscribe","channel":"news/x"}');
     // Assess
     expect(result).toEqual({ statusCode: 200 });
     expect(memberships.of("news/x")).toEqual([SENDER]);
@@ -74,10 +86,10 @@ describe("subscribe", () => {
   it("is idempotent: subscribing twice keeps one membership and acknowledges twice", async () => {
     // Prepare
     const { deps, memberships, to } = setup();
-    const request = frame('{"action":"subscribe","channel":"news"}');
+    const request = '{"action":"subscribe","channel":"news"}';
     // Act
-    await subscribe(deps, allowAll, request);
-    await subscribe(deps, allowAll, request);
+    await handle(deps, request);
+    await handle(deps, request);
     // Assess
     expect(memberships.of("news")).toEqual([SENDER]);
     expect(to(SENDER)).toHaveLength(2);
@@ -85,29 +97,28 @@ describe("subscribe", () => {
 
   it("refuses without the right: FORBIDDEN with context, nothing stored", async () => {
     // Prepare
-    const { deps, memberships, to } = setup();
-    const sender = { connectionId: SENDER, allowed: (channel: string) => channel.startsWith("public/") };
+    const { deps, memberships, to } = setup({ rights: PUBLIC_ONLY });
     // Act
-    const result = await subscribe(deps, sender, frame('{"action":"subscribe","channel":"private/x"}'));
+    const result = await handle(deps, '{"action":"subscribe","channel":"private/x"}');
+    await handle(deps, '{"action":"subscribe","channel":"public/x"}');
     // Assess
     expect(result).toEqual({ statusCode: 200 });
-    expect(memberships.channels.size).toBe(0);
+    expect([...memberships.channels.keys()]).toEqual(["public/x"]);
     const error = JSON.parse(to(SENDER)[0] ?? "{}").error;
     expect(error).toMatchObject({ code: "FORBIDDEN", action: "subscribe", channel: "private/x" });
     expect(error.message).toContain("fanout.subscribe");
   });
 
-  it("refuses an invalid channel before asking for the right", async () => {
+  it("refuses an invalid channel (a wildcard) with INVALID_CHANNEL, even with every right", async () => {
     // Prepare
-    const { deps, to } = setup();
-    const asked: string[] = [];
-    const sender = { connectionId: SENDER, allowed: (channel: string) => asked.push(channel) > 0 };
+    const { deps, memberships, to } = setup();
     // Act
-    await subscribe(deps, sender, frame('{"action":"subscribe","channel":"news/*"}'));
+    await handle(deps, '{"action":"subscribe","channel":"news/*"}');
     // Assess
-    expect(asked).toEqual([]);
+    expect(memberships.channels.size).toBe(0);
     expect(JSON.parse(to(SENDER)[0] ?? "{}").error).toMatchObject({
       code: "INVALID_CHANNEL",
+      action: "subscribe",
       channel: "news/*",
     });
   });
@@ -119,8 +130,8 @@ describe("subscribe", () => {
     );
     const { deps, memberships, to } = setup({ channels: held });
     // Act
-    await subscribe(deps, allowAll, frame('{"action":"subscribe","channel":"one-more"}'));
-    await subscribe(deps, allowAll, frame('{"action":"subscribe","channel":"c7"}'));
+    await handle(deps, '{"action":"subscribe","channel":"one-more"}');
+    await handle(deps, '{"action":"subscribe","channel":"c7"}');
     // Assess
     expect(memberships.of("one-more")).toEqual([]);
     const [refused, again] = to(SENDER);
@@ -137,7 +148,7 @@ describe("subscribe", () => {
     const { deps, memberships, log, to } = setup();
     memberships.failWith = new Error("S3 down");
     // Act
-    const result = await subscribe(deps, allowAll, frame('{"action":"subscribe","channel":"news"}'));
+    const result = await handle(deps, '{"action":"subscribe","channel":"news"}');
     // Assess
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(to(SENDER)[0] ?? "{}").error).toMatchObject({
@@ -152,10 +163,10 @@ describe("unsubscribe", () => {
   it("removes the membership and acknowledges, also when there was none", async () => {
     // Prepare
     const { deps, memberships, to } = setup({ channels: { news: [SENDER, "other="] } });
-    const request = frame('{"action":"unsubscribe","channel":"news"}');
+    const request = '{"action":"unsubscribe","channel":"news"}';
     // Act
-    await unsubscribe(deps, SENDER, request);
-    await unsubscribe(deps, SENDER, request);
+    await handle(deps, request);
+    await handle(deps, request);
     // Assess
     expect(memberships.of("news")).toEqual(["other="]);
     expect(to(SENDER)).toEqual([
@@ -168,7 +179,7 @@ describe("unsubscribe", () => {
     // Prepare
     const { deps, to } = setup();
     // Act
-    await unsubscribe(deps, SENDER, frame('{"action":"unsubscribe"}'));
+    await handle(deps, '{"action":"unsubscribe"}');
     // Assess
     expect(JSON.parse(to(SENDER)[0] ?? "{}").error).toMatchObject({
       code: "MISSING_CHANNEL",
@@ -185,11 +196,7 @@ describe("publish", () => {
       channels: { news: [SENDER, "a="], "news/sport": ["b="] },
     });
     // Act
-    const result = await publish(
-      deps,
-      allowAll,
-      frame('{"action":"publish","channel":"news","message":{"n":1}}'),
-    );
+    const result = await handle(deps, '{"action":"publish","channel":"news","message":{"n":1}}');
     // Assess
     expect(result).toEqual({ statusCode: 200 });
     expect(received.map(([id]) => id).sort()).toEqual(["a=", SENDER].sort());
@@ -204,7 +211,7 @@ describe("publish", () => {
     // Prepare
     const { deps, received } = setup({ channels: { news: [SENDER] } });
     // Act
-    await publish(deps, allowAll, frame('{"action":"publish","channel":"news","message":"hi","id":"r-1"}'));
+    await handle(deps, '{"action":"publish","channel":"news","message":"hi","id":"r-1"}');
     // Assess
     expect(received).toEqual([
       [SENDER, '{"action":"accepted","id":"r-1"}'],
@@ -214,10 +221,9 @@ describe("publish", () => {
 
   it("refuses without the right: FORBIDDEN with context, nothing sent to the channel", async () => {
     // Prepare
-    const { deps, received } = setup({ channels: { news: ["a=", "b="] } });
-    const sender = { connectionId: SENDER, allowed: () => false };
+    const { deps, received } = setup({ channels: { news: ["a=", "b="] }, rights: PUBLIC_ONLY });
     // Act
-    await publish(deps, sender, frame('{"action":"publish","channel":"news","message":"x","id":"r-2"}'));
+    await handle(deps, '{"action":"publish","channel":"news","message":"x","id":"r-2"}');
     // Assess
     expect(received.map(([id]) => id)).toEqual([SENDER]);
     expect(JSON.parse(received[0]?.[1] ?? "{}").error).toMatchObject({
@@ -238,7 +244,7 @@ describe("publish", () => {
       message: "x".repeat(131_072),
     });
     // Act
-    await publish(deps, allowAll, frame(big));
+    await handle(deps, big);
     // Assess
     expect(received).toHaveLength(1);
     expect(JSON.parse(received[0]?.[1] ?? "{}").error).toMatchObject({
@@ -255,7 +261,7 @@ describe("publish", () => {
       gone: ["gone="],
     });
     // Act
-    await publish(deps, allowAll, frame('{"action":"publish","channel":"news","message":1}'));
+    await handle(deps, '{"action":"publish","channel":"news","message":1}');
     // Assess
     expect(received.map(([id]) => id)).toEqual(["a="]);
     expect(memberships.of("news")).toEqual(["a="]);
@@ -268,7 +274,7 @@ describe("publish", () => {
     const { deps, memberships, received } = setup();
     memberships.failWith = new Error("S3 down");
     // Act
-    const result = await publish(deps, allowAll, frame('{"action":"publish","channel":"news","message":1}'));
+    const result = await handle(deps, '{"action":"publish","channel":"news","message":1}');
     // Assess
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(received[0]?.[1] ?? "{}").error).toMatchObject({

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { parseFrame } from "../../src/actions.js";
 import {
   acceptedFrame,
-  broadcastFrameWithId,
-  channelErrorFrame,
   checkChannel,
   checkId,
   deliveryFrame,
@@ -14,7 +13,7 @@ import {
   unsubscribedFrame,
 } from "../../src/channels.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { errorFrame } from "../../src/protocol.js";
+import { broadcastFrame, errorFrame } from "../../src/protocol.js";
 
 const text = (data: Uint8Array) => Buffer.from(data).toString("utf8");
 
@@ -129,7 +128,7 @@ describe("parsing channel frames", () => {
     // Prepare
     const frame = { action: "publish", channel: "x".repeat(100_000), id: "y".repeat(100), message: 1 };
     // Act
-    const parsed = parsePublishRequest(frame);
+    const parsed = parsePublishRequest(frame, undefined);
     // Assess
     expect(parsed.ok).toBe(false);
     const rejection = parsed.ok ? undefined : parsed.rejection;
@@ -141,24 +140,59 @@ describe("parsing channel frames", () => {
   it.each([
     [{ action: "publish", message: 1 }, { code: "MISSING_CHANNEL" }],
     [
-      { action: "publish", channel: "n", id: "bad id", message: 1 },
-      { code: "INVALID_ID", channel: "n" },
-    ],
-    [
       { action: "publish", channel: "n", id: "r1" },
       { code: "MISSING_MESSAGE", channel: "n", id: "r1" },
     ],
   ])("refuses the publish %j", (frame, expected) => {
     // Prepare / Act
-    const parsed = parsePublishRequest(frame);
+    const parsed = parsePublishRequest(frame, "id" in frame ? String(frame.id) : undefined);
     // Assess
     expect(parsed).toMatchObject({ ok: false, rejection: { action: "publish", ...expected } });
   });
 
+  it.each([
+    ['{"action":"publish","channel":"n","id":"bad id","message":1}', { action: "publish", channel: "n" }],
+    ['{"action":"broadcast","id":"","message":1}', { action: "broadcast" }],
+    ['{"action":"broadcast","id":7,"message":1}', { action: "broadcast" }],
+  ])("reads the id once, in parseFrame, and refuses %s with INVALID_ID", (text, where) => {
+    // Prepare / Act
+    const parsed = parseFrame(text, false);
+    // Assess
+    expect(parsed).toEqual({
+      ok: false,
+      rejection: { code: "INVALID_ID", message: expect.stringContaining('"id" must be'), ...where },
+    });
+  });
+
+  it("passes the checked id to broadcast and publish, and ignores none of the other fields", () => {
+    // Prepare / Act
+    const broadcast = parseFrame('{"action":"broadcast","message":[1],"id":"b-1"}', false);
+    const plain = parseFrame('{"action":"broadcast","message":[1]}', false);
+    const publish = parseFrame('{"action":"publish","channel":"a/b","message":null,"id":"p_2"}', false);
+    // Assess
+    expect(broadcast).toEqual({ ok: true, request: { action: "broadcast", message: [1], id: "b-1" } });
+    expect(plain).toEqual({ ok: true, request: { action: "broadcast", message: [1], id: undefined } });
+    expect(publish).toEqual({
+      ok: true,
+      request: { action: "publish", channel: "a/b", message: null, id: "p_2" },
+    });
+  });
+
+  it("keeps the first protocol's error bytes for a broadcast without an id, and adds context with one", () => {
+    // Prepare / Act
+    const plain = parseFrame('{"action":"broadcast"}', false);
+    const withId = parseFrame('{"action":"broadcast","id":"x1"}', false);
+    // Assess
+    expect(!plain.ok && errorFrame(plain.rejection)).toBe(
+      '{"error":{"code":"MISSING_MESSAGE","message":"A broadcast needs a \\"message\\" field (any JSON value), such as {\\"action\\":\\"broadcast\\",\\"message\\":\\"hello\\"}."}}',
+    );
+    expect(!withId.ok && withId.rejection).toMatchObject({ action: "broadcast", id: "x1" });
+  });
+
   it("reads a publish with and without an id, any JSON message included null", () => {
     // Prepare / Act
-    const withId = parsePublishRequest({ action: "publish", channel: "c", message: null, id: "r1" });
-    const without = parsePublishRequest({ action: "publish", channel: "c", message: { a: [1] } });
+    const withId = parsePublishRequest({ action: "publish", channel: "c", message: null, id: "r1" }, "r1");
+    const without = parsePublishRequest({ action: "publish", channel: "c", message: { a: [1] } }, undefined);
     // Assess
     expect(withId).toEqual({ ok: true, value: { action: "publish", channel: "c", message: null, id: "r1" } });
     expect(without).toEqual({
@@ -185,9 +219,11 @@ describe("channel frames", () => {
 
   it("builds a broadcast with an id as {message, id}", () => {
     // Prepare / Act
-    const frame = broadcastFrameWithId("hi", "r1");
+    const frame = broadcastFrame("hi", "r1");
+    const plain = broadcastFrame("hi");
     // Assess
-    expect(frame.ok && text(frame.value)).toBe('{"message":"hi","id":"r1"}');
+    expect(frame.ok && text(frame.data)).toBe('{"message":"hi","id":"r1"}');
+    expect(plain.ok && text(plain.data)).toBe('{"message":"hi"}');
   });
 
   it("measures the 128 KB limit in UTF-8 bytes, not characters", () => {
@@ -209,22 +245,25 @@ describe("channel frames", () => {
     expect(!refused.ok && refused.rejection.message).toContain(`${MAX_MESSAGE_BYTES + 1} bytes`);
   });
 
-  it("refuses a message nested too deeply for JSON.stringify instead of throwing", () => {
+  it("refuses a message nested too deeply with the one depth guard of protocol.ts (MESSAGE_TOO_DEEP)", () => {
     // Prepare: 20,000 levels parse fine (40 KB) but JSON.stringify recurses and overflows the stack
     const deep = JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`);
     // Act
     const frame = deliveryFrame("c", deep, "r");
     // Assess
-    expect(frame).toMatchObject({ ok: false, rejection: { code: "PAYLOAD_TOO_LARGE", channel: "c" } });
-    expect(!frame.ok && frame.rejection.message).toContain("nested too deeply");
+    expect(frame).toMatchObject({
+      ok: false,
+      rejection: { code: "MESSAGE_TOO_DEEP", action: "publish", channel: "c" },
+    });
+    expect(!frame.ok && frame.rejection.message).toContain("1000 levels deep");
   });
 
   it("writes error frames with only the context fields known", () => {
     // Prepare
     const bare = { code: "INVALID_JSON", message: "m" } as const;
     // Act
-    const plain = channelErrorFrame(bare);
-    const full = channelErrorFrame({
+    const plain = errorFrame(bare);
+    const full = errorFrame({
       code: "FORBIDDEN",
       message: "m",
       action: "subscribe",
@@ -232,7 +271,7 @@ describe("channel frames", () => {
       id: "i",
     });
     // Assess
-    expect(plain).toBe(errorFrame(bare));
+    expect(plain).toBe('{"error":{"code":"INVALID_JSON","message":"m"}}');
     expect(full).toBe(
       '{"error":{"code":"FORBIDDEN","message":"m","action":"subscribe","channel":"c","id":"i"}}',
     );

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { S3ConnectionStore } from "../../src/connections.js";
 import { createDependencies } from "../../src/handler.js";
 import { ManagementSenders } from "../../src/management.js";
+import { S3MembershipStore } from "../../src/memberships.js";
 import { loadEvent } from "../support/fixtures.js";
 
 const s3 = mockClient(S3Client);
@@ -36,6 +37,7 @@ beforeEach(async () => {
 describe("handler (the bundle's entry point)", () => {
   it("fails with a ConfigError naming the variable, then reads the configuration again on the next event", async () => {
     // Prepare
+    vi.stubEnv("AUTH_MODE", "open");
     vi.stubEnv("CONNECTION_BUCKET", "");
     const failure = await handler(loadEvent("connect_1"), context).catch((error: unknown) => error);
     vi.stubEnv("CONNECTION_BUCKET", "bucket");
@@ -52,6 +54,7 @@ describe("handler (the bundle's entry point)", () => {
 
   it("keeps the dependencies of the first good event for later (warm) invocations", async () => {
     // Prepare: a good event first, on a cold module
+    vi.stubEnv("AUTH_MODE", "open");
     vi.stubEnv("CONNECTION_BUCKET", "bucket");
     await handler(loadEvent("connect_1"), context);
     vi.stubEnv("CONNECTION_BUCKET", "another-bucket");
@@ -65,9 +68,14 @@ describe("handler (the bundle's entry point)", () => {
 });
 
 describe("createDependencies", () => {
-  it("builds the S3 store and the management senders from the environment", () => {
+  it("builds the S3 stores (connections decorated with membership cleanup) and the senders from the environment", () => {
     // Prepare
-    const env = { CONNECTION_BUCKET: "b", CONNECTION_PREFIX: "p", S3_FORCE_PATH_STYLE: "true" };
+    const env = {
+      CONNECTION_BUCKET: "b",
+      CONNECTION_PREFIX: "p",
+      S3_FORCE_PATH_STYLE: "true",
+      AUTH_MODE: "open",
+    };
 
     // Act
     const deps = createDependencies(env);
@@ -78,7 +86,10 @@ describe("createDependencies", () => {
       connectionPrefix: "p",
       s3ForcePathStyle: true,
     });
-    expect(deps.store).toBeInstanceOf(S3ConnectionStore);
+    expect(deps.memberships).toBeInstanceOf(S3MembershipStore);
+    // withMembershipCleanup wraps the S3 connection store; the wrapper is a plain ConnectionStore.
+    expect(deps.store).not.toBeInstanceOf(S3ConnectionStore);
+    expect(Object.keys(deps.store).sort()).toEqual(["add", "pages", "remove", "removeMany"]);
     expect(deps.senders).toBeInstanceOf(ManagementSenders);
   });
 

@@ -13,13 +13,16 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SNSEvent, SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { withMembershipCleanup } from "../../src/channel-fanout.js";
 import { loadConfig } from "../../src/config.js";
 import { connectionKey, S3ConnectionStore } from "../../src/connections.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createHandler, type Dependencies } from "../../src/handler.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { ManagementSenders } from "../../src/management.js";
+import { S3MembershipStore } from "../../src/memberships.js";
 import { SnsDeliveryError } from "../../src/routes/sns.js";
+import type { RouteResult } from "../../src/routes/types.js";
 import { SqsShardQueue } from "../../src/shard-queue.js";
 import { bucketOf } from "../../src/shards.js";
 import { loadEvent } from "../support/fixtures.js";
@@ -40,6 +43,7 @@ beforeEach(() => {
   s3.on(PutObjectCommand).resolves({});
   s3.on(DeleteObjectCommand).resolves({});
   s3.on(DeleteObjectsCommand).resolves({});
+  s3.on(ListObjectsV2Command).resolves({});
   api.on(PostToConnectionCommand).resolves({});
 });
 afterEach(() => {
@@ -47,16 +51,26 @@ afterEach(() => {
   api.reset();
 });
 
-/** A handler over real use cases, a real S3 store and real management senders, with the SDK clients mocked. */
+/**
+ * A handler over real use cases, a real S3 store and real management senders, with the SDK clients mocked. Open
+ * mode unless `env` says otherwise: these tests are about the routes; test/unit/auth-handler.test.ts covers tokens.
+ */
 function setup(env: Record<string, string> = {}) {
   const log = new RecordingLog();
-  const config = loadConfig({ CONNECTION_BUCKET: "bucket", ...env });
+  const config = loadConfig({ CONNECTION_BUCKET: "bucket", AUTH_MODE: "open", ...env });
   const senders = new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 });
   const endpoints: string[] = [];
+  const client = new S3Client({ region: "us-east-1" });
+  const memberships = new S3MembershipStore(client, "bucket");
+  // As createDependencies builds them: removals of connections also remove their memberships.
   const deps: Dependencies = {
     config,
     log,
-    store: new S3ConnectionStore(new S3Client({ region: "us-east-1" }), "bucket", config.connectionPrefix),
+    store: withMembershipCleanup(
+      new S3ConnectionStore(client, "bucket", config.connectionPrefix),
+      memberships,
+    ),
+    memberships,
     senders: {
       for: (endpoint) => {
         endpoints.push(endpoint);
@@ -67,17 +81,25 @@ function setup(env: Record<string, string> = {}) {
       config.fanoutQueueUrl === undefined
         ? undefined
         : new SqsShardQueue(new SQSClient({ region: "us-east-1" }), config.fanoutQueueUrl),
+    verifier: undefined,
   };
-  return { handler: createHandler(() => deps), log, endpoints, deps };
+  // Every event here is a WebSocket or SNS event, never an authorizer's.
+  const handler = createHandler(() => deps) as (
+    event: unknown,
+    context: Context | undefined,
+  ) => Promise<RouteResult | undefined>;
+  return { handler, log, endpoints, deps };
 }
 
-/** The stored connections S3 lists. */
+/** The stored connections S3 lists (under the default prefix; other listings find nothing). */
 function storedConnections(...ids: string[]): void {
-  // Answers every listing alike: the flat-layout listing stops at the first bucketed key, the buckets' listing
-  // reads them all.
-  s3.on(ListObjectsV2Command).resolves({
-    Contents: ids.map((id) => ({ Key: connectionKey("active-connections", id) })),
-  });
+  // Answers every listing under the prefix alike: the flat-layout listing stops at the first bucketed key, the
+  // buckets' listing reads them all. Membership listings find nothing.
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) =>
+    input.Prefix?.startsWith("active-connections/")
+      ? { Contents: ids.map((id) => ({ Key: connectionKey("active-connections", id) })) }
+      : {},
+  );
 }
 
 /** Every PostToConnection as [recipient, frame text]. */
@@ -255,7 +277,7 @@ describe("broadcast", () => {
     // Prepare
     storedConnections(SENDER);
     const message = "a".repeat(MAX_MESSAGE_BYTES - 14);
-    const { handler } = setup();
+    const { handler } = setup({ MAX_BROADCAST_BYTES: String(MAX_MESSAGE_BYTES) });
 
     // Act
     await handler(messageEvent(JSON.stringify({ action: "broadcast", message }), "broadcast"), context);

@@ -98,7 +98,9 @@ describe("parseFrame", () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.rejection.message).toBe(
-        'Unknown action "shout"; send {"action":"broadcast","message":"hello"} or {"action":"ping"}.',
+        'Unknown action "shout"; send {"action":"broadcast","message":"hello"}, {"action":"ping"}, ' +
+          '{"action":"subscribe","channel":"news"}, {"action":"unsubscribe","channel":"news"} or ' +
+          '{"action":"publish","channel":"news","message":"hello"}.',
       );
     }
   });
@@ -114,7 +116,10 @@ describe("parseFrame", () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.rejection.message).toContain(`"${"x".repeat(60)}...`);
-      expect(parsed.rejection.message.length).toBeLessThan(200);
+      // The echo is cut to 64 characters; the rest is the fixed list of examples.
+      expect(parsed.rejection.message.length).toBeLessThan(
+        64 + "Unknown action ; send .".length + EXAMPLES.length + 1,
+      );
     }
   });
 });

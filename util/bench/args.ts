@@ -20,6 +20,8 @@ export interface BenchOptions {
   scenarios: ScenarioId[];
   /** Measure the bundle's size and cold import. */
   coldStart: boolean;
+  /** Members K of the channel scenario (a publish to K among N vs a broadcast to K); 0 skips it. */
+  channelMembers?: number;
   quick: boolean;
 }
 
@@ -39,6 +41,8 @@ Options:
   --processes K       client processes (default: from N, 2 to 8)
   --scenarios LIST    a subset, comma-separated (default: all)
   --out DIR           output directory (default bench, or .local/bench-quick with --quick)
+  --channel-members K members of the channel scenario: a publish to K clients among N, compared with a
+                      broadcast to a stack of K (default 100, 10 with --quick; 0 skips it)
   --no-cold-start     skip the bundle size and cold import measurement
   -h, --help          this text
 
@@ -72,6 +76,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       scenarios: { type: "string" },
       out: { type: "string" },
       "no-cold-start": { type: "boolean", default: false },
+      "channel-members": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -98,6 +103,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     outDir: values.out ?? (quick ? ".local/bench-quick" : "bench"),
     scenarios,
     coldStart: values["no-cold-start"] !== true,
+    channelMembers: intFlag("--channel-members", values["channel-members"] ?? (quick ? "10" : "100"), 0),
     quick,
   };
 }

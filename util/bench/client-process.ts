@@ -9,8 +9,16 @@ import { type FromClients, runIdOf, type ToClients } from "./protocol.js";
 import { wallClockMs } from "./stats.js";
 
 const sockets: WebSocket[] = [];
-/** Per run id: per socket, receipt count and first receipt time. */
-const runs = new Map<string, { counts: number[]; firstAt: number[]; remaining: number }>();
+/**
+ * Per run id: per socket, receipt count and first receipt time. `members` is set for a publish to a channel: only
+ * the first `members` sockets should receive it.
+ */
+const runs = new Map<
+  string,
+  { counts: number[]; firstAt: number[]; remaining: number; members?: number; leaked?: number }
+>();
+/** Per channel: subscriptions acknowledged so far, and who to tell when all are. */
+const subscribing = new Map<string, { pending: number; done: () => void }>();
 
 const send = (message: FromClients) => process.send?.(message);
 
@@ -39,9 +47,18 @@ function open(url: string, index: number): Promise<WebSocket> {
     ws.on("message", (data, isBinary) => {
       if (isBinary) return;
       const at = wallClockMs();
-      const runId = runIdOf(data.toString());
+      const text = data.toString();
+      if (text.startsWith('{"action":"subscribed"')) {
+        acknowledged(text);
+        return;
+      }
+      const runId = runIdOf(text);
       if (runId === undefined) return;
       const run = runFor(runId);
+      if (run.members !== undefined && index >= run.members) {
+        run.leaked = (run.leaked ?? 0) + 1;
+        return;
+      }
       run.counts[index] = (run.counts[index] ?? 0) + 1;
       if (run.counts[index] === 1) {
         run.firstAt[index] = at;
@@ -50,6 +67,30 @@ function open(url: string, index: number): Promise<WebSocket> {
       }
     });
   });
+}
+
+/** Counts a `{"action":"subscribed","channel":C}` acknowledgement. */
+function acknowledged(text: string): void {
+  const channel = (JSON.parse(text) as { channel?: string }).channel ?? "";
+  const waiting = subscribing.get(channel);
+  if (waiting === undefined) return;
+  waiting.pending -= 1;
+  if (waiting.pending === 0) {
+    subscribing.delete(channel);
+    waiting.done();
+  }
+}
+
+/** Subscribes the first `count` sockets to a channel and answers once every subscription is stored. */
+function subscribe(channel: string, count: number): void {
+  const members = sockets.slice(0, count);
+  const answer = () => send({ type: "subscribed", channel, count: members.length });
+  if (members.length === 0) {
+    answer();
+    return;
+  }
+  subscribing.set(channel, { pending: members.length, done: answer });
+  for (const ws of members) ws.send(JSON.stringify({ action: "subscribe", channel }));
 }
 
 async function connect(url: string, count: number, concurrency: number): Promise<void> {
@@ -90,8 +131,27 @@ process.on("message", (message: ToClients) => {
     case "ping":
       for (const ws of sockets.slice(0, message.count)) ws.send(PING_FRAME);
       break;
+    case "subscribe":
+      subscribe(message.channel, message.count);
+      break;
+    case "expect": {
+      const count = Math.min(message.count, sockets.length);
+      runs.set(message.runId, {
+        counts: new Array(count).fill(0),
+        firstAt: new Array(count).fill(-1),
+        remaining: count,
+        members: count,
+      });
+      // A process without members has all it will get.
+      if (count === 0) send({ type: "complete", runId: message.runId });
+      break;
+    }
     case "report": {
       const run = runFor(message.runId);
+      if (run.leaked) {
+        send({ type: "error", message: `${run.leaked} non-members received ${message.runId}` });
+        break;
+      }
       send({
         type: "report",
         runId: message.runId,

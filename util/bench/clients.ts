@@ -124,6 +124,46 @@ export class ClientPool {
     return ((await answer).get(0) as { t0: number }).t0;
   }
 
+  /**
+   * Subscribes k clients to a channel, spread over the processes (the first ones of each), and resolves once every
+   * subscription is stored.
+   * @param channel - the channel
+   * @param k - how many members
+   * @param timeoutMs - how long the subscribes may take
+   */
+  async subscribe(channel: string, k: number, timeoutMs: number): Promise<void> {
+    const parts = this.memberShares(k);
+    const answers = this.collect(
+      this.active,
+      (m): m is Extract<FromClients, { type: "subscribed" }> =>
+        m.type === "subscribed" && m.channel === channel,
+      timeoutMs,
+      `subscribe to ${channel}`,
+    );
+    this.active.forEach((i, at) => {
+      this.post(i, { type: "subscribe", channel, count: parts[at] ?? 0 });
+    });
+    await answers;
+  }
+
+  /**
+   * Tells the processes that runId goes to the k members of a channel only (as {@link subscribe} spread them);
+   * call {@link waitComplete} first, since a process without members answers at once.
+   * @param runId - the run
+   * @param k - the members
+   */
+  expect(runId: string, k: number): void {
+    const parts = this.memberShares(k);
+    this.active.forEach((i, at) => {
+      this.post(i, { type: "expect", runId, count: parts[at] ?? 0 });
+    });
+  }
+
+  private memberShares(k: number): number[] {
+    const parts = shares(k, this.active.length);
+    return this.active.map((_, at) => parts[at] ?? 0);
+  }
+
   /** Has the first `count` clients of the first process send a ping (warms the Lambda's management client). */
   ping(count: number): void {
     this.post(0, { type: "ping", count });

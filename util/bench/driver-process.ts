@@ -49,6 +49,8 @@ async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) =
     CONNECTION_PREFIX: target.prefix,
     MANAGEMENT_ENDPOINT: target.managementEndpoint,
     S3_FORCE_PATH_STYLE: "true",
+    // As the benchmark's local stack: open mode (an SNS fan-out reads no token anyway).
+    AUTH_MODE: "open",
     AWS_ENDPOINT_URL_S3: target.s3Endpoint,
     AWS_REGION: target.region,
     AWS_ACCESS_KEY_ID: "bench",

@@ -10,10 +10,24 @@ import { join, resolve } from "node:path";
 import { CliError, runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
+import {
+  benchChannel,
+  type ChannelResult,
+  channelResults,
+  measureBroadcastToK,
+  measureChannelPublish,
+} from "./channels.js";
 import { renderChart } from "./chart.js";
 import { type ColdStart, measureColdStart } from "./coldstart.js";
 import { describeMachine, type Machine, openFilesLimit } from "./machine.js";
-import { type GoalVerdict, judgeGoals, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
+import {
+  type GoalVerdict,
+  judgeGoals,
+  type RunResult,
+  SCENARIO_LABELS,
+  type ScenarioResult,
+  summarize,
+} from "./model.js";
 import { type ConnectFigures, progress, Session } from "./session.js";
 import { type BenchResults, renderSummary } from "./summary.js";
 
@@ -72,6 +86,9 @@ async function main(argv: string[]): Promise<void> {
   const machine = describeMachine();
   const scenarios: ScenarioResult[] = [];
   const connects: ConnectFigures[] = [];
+  const k = options.channelMembers ?? 0;
+  const delays = options.delayMs > 0 ? [0, options.delayMs] : [0];
+  const publishes: Array<{ n: number; delayMs: number; runs: RunResult[] }> = [];
   for (const n of options.ns) {
     const session = await Session.open(n, {
       processes: options.processes || defaultProcesses(n),
@@ -79,13 +96,21 @@ async function main(argv: string[]): Promise<void> {
     });
     try {
       connects.push(session.connect);
-      for (const delayMs of options.delayMs > 0 ? [0, options.delayMs] : [0]) {
+      if (k > 0 && k <= n) await session.subscribeChannel(benchChannel(k), k);
+      for (const delayMs of delays) {
         session.delayMs = delayMs;
         scenarios.push(...(await runModel(session, options)));
+        if (k > 0 && k <= n)
+          publishes.push({ n, delayMs, runs: await measureChannelPublish(session, k, options.runs) });
       }
     } finally {
       await session.close();
     }
+  }
+  let channels: ChannelResult[] | undefined;
+  if (publishes.length > 0) {
+    progress(`channel scenario: a broadcast in a stack of exactly K = ${k} connections, to compare with`);
+    channels = channelResults(publishes, await measureBroadcastToK(k, delays, options.runs), k);
   }
   let coldStart: ColdStart | null = null;
   if (options.coldStart) {
@@ -103,6 +128,7 @@ async function main(argv: string[]): Promise<void> {
     scenarios,
     goals: judgeGoals(scenarios, options.delayMs),
     coldStart,
+    ...(channels ? { channels } : {}),
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -121,6 +147,12 @@ async function main(argv: string[]): Promise<void> {
     `\n${summary}\n\nwrote results.json, results.md and fanout.svg to ${options.outDir}\n`,
   );
   const broken = scenarios.filter((s) => s.summary && !s.summary.exactlyOnce);
+  const brokenChannels = (channels ?? []).filter((c) => c.publish.summary && !c.publish.summary.exactlyOnce);
+  if (brokenChannels.length > 0) {
+    throw new CliError(
+      `not exactly once in the channel publish (${brokenChannels.map((c) => `N = ${c.n}, ${c.delayMs} ms`).join(", ")})`,
+    );
+  }
   if (broken.length > 0) {
     throw new CliError(
       `not exactly once in ${broken.map((s) => `${s.scenario} (N = ${s.n}, ${s.delayMs} ms)`).join(", ")}`,

@@ -11,6 +11,10 @@ export type ToClients =
   | { type: "broadcast"; runId: string; frame: string }
   | { type: "ping"; count: number }
   | { type: "report"; runId: string }
+  /** Subscribe the process's first `count` sockets to `channel`; answered with `subscribed` once all are. */
+  | { type: "subscribe"; channel: string; count: number }
+  /** runId goes to the process's first `count` sockets only (a channel's members); a receipt elsewhere is an error. */
+  | { type: "expect"; runId: string; count: number }
   | { type: "close" };
 
 /** Client process -> main. */
@@ -18,6 +22,7 @@ export type FromClients =
   | { type: "connected"; count: number; failed: number; firstError?: string }
   | { type: "complete"; runId: string }
   | { type: "sent"; runId: string; t0: number }
+  | { type: "subscribed"; channel: string; count: number }
   | { type: "report"; runId: string; receipts: ClientReceipts }
   | { type: "error"; message: string };
 
@@ -65,7 +70,8 @@ export function benchMessage(runId: string): { bench: string; pad: string } {
 
 /**
  * The run id of a received frame: the message itself (SNS, direct POSTs, the gateway's ceiling) or wrapped as
- * `{"message": M}` (the broadcast route). Undefined for anything else (pongs, errors).
+ * `{"message": M}` (the broadcast route) or `{"channel":C,"message":M,"id":ID}` (a publish). Undefined for anything
+ * else (pongs, errors, acknowledgements).
  */
 export function runIdOf(frame: string): string | undefined {
   // Cheap pre-check: 10,000 sockets per message, most frames are ours, but pongs and errors are not JSON we track.

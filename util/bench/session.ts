@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { clientFrame } from "../../src/contracts.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
-import { ClientPool } from "./clients.js";
+import { ClientPool, shares } from "./clients.js";
 import { Driver } from "./drivers.js";
 import type { RunResult, ScenarioId } from "./model.js";
 import { benchMessage, type DriverAlgorithm } from "./protocol.js";
@@ -77,6 +77,9 @@ export class Session {
       writeOutputs: false,
       log: false,
       lambdaConcurrency: LAMBDA_CONCURRENCY,
+      // Open mode, stated in the progress line: the benchmark measures fan-out, and the baselines were taken without
+      // an authorizer run per connect.
+      authMode: "open",
     });
     const processes = options.processes;
     const pool = new ClientPool(processes);
@@ -93,7 +96,9 @@ export class Session {
       for (const algorithm of options.drivers) {
         drivers.set(algorithm, await Driver.start(algorithm, target, options.driverExecArgv ?? []));
       }
-      progress(`N = ${n}: connecting ${n} clients from ${processes} processes`);
+      progress(
+        `N = ${n}: connecting ${n} clients from ${processes} processes (local stack in open mode: no tokens)`,
+      );
       const start = performance.now();
       await pool.connect(o.ws_url, n, CONNECT_CONCURRENCY, 120_000 + n * 50);
       const ms = performance.now() - start;
@@ -111,7 +116,7 @@ export class Session {
         ms,
         perSec: (n / ms) * 1000,
       });
-      await session.warmUp();
+      await session.warmUp(shares(n, processes)[0] ?? 0);
       return session;
     } catch (error) {
       await stopAll(stack, drivers, pool, stateDir);
@@ -131,11 +136,16 @@ export class Session {
 
   private delay = 0;
 
-  /** Pings from a few clients so every Lambda environment has built its management client before timing. */
-  private async warmUp(): Promise<void> {
+  /**
+   * Pings from a few clients so every Lambda environment has built its management client before timing.
+   * @param firstProcessClients - the clients the first process holds: the pings come from there, so a small N
+   *   (the channel scenario's stack of K) pings with fewer
+   */
+  private async warmUp(firstProcessClients: number): Promise<void> {
     const before = await this.stack.lambda.stats();
-    this.pool.ping(LAMBDA_CONCURRENCY * 2);
-    await this.waitInvocations(before.invocations + LAMBDA_CONCURRENCY * 2, 30_000);
+    const pings = Math.min(LAMBDA_CONCURRENCY * 2, firstProcessClients);
+    this.pool.ping(pings);
+    await this.waitInvocations(before.invocations + pings, 30_000);
   }
 
   private async waitInvocations(target: number, timeoutMs: number): Promise<void> {
@@ -186,6 +196,47 @@ export class Session {
     await sleep(SETTLE_MS);
     const receipts = await this.pool.report(runId);
     return { t0, senderCpuMs, senderPeakRssBytes, ...accountRun(receipts, t0) };
+  }
+
+  /**
+   * Subscribes k of the N clients to a channel (once per session and channel).
+   * @param channel - the channel
+   * @param k - its members
+   */
+  async subscribeChannel(channel: string, k: number): Promise<void> {
+    await this.pool.subscribe(channel, k, 60_000 + k * 50);
+  }
+
+  /**
+   * Publishes one message to a channel of k members (subscribed by {@link subscribeChannel}) with a publish frame
+   * from the first client, and accounts for its delivery to those k only (a receipt elsewhere fails the run).
+   * @param channel - the channel
+   * @param k - its members
+   * @param runId - the run
+   */
+  async measureChannel(channel: string, k: number, runId: string): Promise<RunResult> {
+    const timeout = deliveryTimeoutMs(k, this.delayMs);
+    const complete = this.pool.waitComplete(runId, timeout).then(
+      () => true,
+      () => false,
+    );
+    this.pool.expect(runId, k);
+    const before = await this.stack.lambda.stats();
+    const t0 = await this.pool.sendFrame(
+      runId,
+      clientFrame("publish", { channel, message: benchMessage(runId) }),
+    );
+    await complete;
+    await this.waitInvocations(before.invocations + 1, timeout);
+    const after = await this.stack.lambda.stats();
+    await sleep(SETTLE_MS);
+    const receipts = await this.pool.report(runId);
+    return {
+      t0,
+      senderCpuMs: cpuMsBetween(before, after),
+      senderPeakRssBytes: after.maxRssBytes,
+      ...accountRun(receipts, t0),
+    };
   }
 
   /** Runs a driver's algorithm once. */

@@ -3,6 +3,7 @@
  * both, so the numbers in README.md and docs/benchmark.md are always the ones in the committed results.
  */
 import type { BenchOptions } from "./args.js";
+import { type ChannelResult, renderChannelLines } from "./channels.js";
 import type { ColdStart } from "./coldstart.js";
 import type { Machine } from "./machine.js";
 import {
@@ -29,6 +30,8 @@ export interface BenchResults {
   scenarios: ScenarioResult[];
   goals: GoalVerdict[];
   coldStart: ColdStart | null;
+  /** The channel scenario; absent in results measured before it existed. */
+  channels?: ChannelResult[];
 }
 
 /**
@@ -53,6 +56,7 @@ export function renderSummary(results: BenchResults): string {
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
     ...projection.lines,
+    ...renderChannelLines(results.channels),
     ...(coldStart
       ? [
           `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +

@@ -1,22 +1,25 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.js";
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
-import { checkPayload, parseAttributes, publishInput } from "../lib/publish.js";
+import { checkPayload, parseAttributes, publishInput, withChannel } from "../lib/publish.js";
 import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
 
 const HELP = `Usage: util/send-data [options] [JSON]
 
 Publishes a JSON payload to the stack's input SNS topic; every connected client receives it exactly as published.
-The payload is the argument, or stdin when the argument is missing or "-" (for big payloads). It must be JSON and
+With --channel C only the subscribers of channel C receive it, as {"channel":C,"message":<payload>,"id":<MessageId>}
+(docs/channels.md). The payload is the argument, or stdin when the argument is missing or "-" (for big payloads). It must be JSON and
 at most 128 KB (what a WebSocket client can receive); both are checked before anything is sent. Prints the
 MessageId.
 
 Examples:
   util/send-data --local '{"hello":"world"}'
   util/send-data --attribute source=ci < payload.json
+  util/send-data --local --channel game-42/score '{"home":3,"away":1}'
   util/send-data --env staging '{"deploy":"done"}'
 
 Options:
+  --channel C            send to channel C's subscribers only (the "channel" message attribute), e.g. news/sport
   --attribute KEY=VALUE  a String message attribute (repeatable, at most 10)
   --topic-arn ARN        the topic (default: the stack's input_sns_topic_arn output)
   -h, --help             this help
@@ -25,7 +28,8 @@ ${STACK_HELP}
 
 ${AWS_HELP}
 
-Exit status: 0 published, 1 failure (the cause in one line), 2 usage error (bad flag, payload not JSON or too big).`;
+Exit status: 0 published, 1 failure (the cause in one line), 2 usage error (bad flag or channel name, payload not
+JSON or too big).`;
 
 await runCli("send-data", async () => {
   const { values, positionals } = parseCliArgs({
@@ -34,6 +38,7 @@ await runCli("send-data", async () => {
       ...stackArgs,
       ...awsArgs,
       attribute: { type: "string", multiple: true, default: [] },
+      channel: { type: "string" },
       "topic-arn": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -45,8 +50,9 @@ await runCli("send-data", async () => {
   if (positionals.length > 1) {
     throw new UsageError('give one JSON payload: quote it for the shell, e.g. \'{"hello":"world"}\'');
   }
-  const attributes = parseAttributes(values.attribute);
+  const parsed = parseAttributes(values.attribute);
   const message = checkPayload(await payloadText(positionals[0]));
+  const attributes = withChannel(values.channel, message, parsed);
   const stack = stackFrom(values);
 
   const topicArn = values["topic-arn"] ?? (await stack.require("input_sns_topic_arn"));

@@ -1,5 +1,7 @@
 import type { MessageAttributeValue, PublishCommandInput } from "@aws-sdk/client-sns";
+import { checkChannel, deliveryFrame } from "../../src/channels.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { CHANNEL_ATTRIBUTE } from "../../src/routes/sns.js";
 import { UsageError } from "./cli.js";
 
 /** SNS accepts at most 10 message attributes per message. */
@@ -89,4 +91,35 @@ export function publishInput(
   const input: PublishCommandInput = { TopicArn: topicArn, Message: message };
   if (Object.keys(attributes).length > 0) input.MessageAttributes = attributes;
   return input;
+}
+
+/** An SNS MessageId is a UUID: the `id` of the envelope a channel's subscribers receive is this long. */
+const SNS_MESSAGE_ID_LENGTH = 36;
+
+/**
+ * The message attributes of a publish to one channel: the `channel` attribute the handler routes on, after the
+ * checks the handler would make (the channel grammar, and the 128 KB limit of the envelope
+ * `{"channel":C,"message":M,"id":<MessageId>}` subscribers receive), so a mistake is reported before anything is
+ * sent rather than logged and dropped by the Lambda.
+ * `--attribute channel=...` is refused even without `--channel`: it would route the message unchecked.
+ * @param channel - the `--channel` value; undefined publishes to everyone (the attributes unchanged)
+ * @param message - the checked payload (see {@link checkPayload})
+ * @param attributes - the `--attribute` flags, parsed; `channel` may not be among them
+ */
+export function withChannel(
+  channel: string | undefined,
+  message: string,
+  attributes: Readonly<Record<string, MessageAttributeValue>>,
+): Record<string, MessageAttributeValue> {
+  if (CHANNEL_ATTRIBUTE in attributes) {
+    throw new UsageError(
+      `give the channel as --channel ${attributes[CHANNEL_ATTRIBUTE]?.StringValue ?? "C"}, not --attribute ${CHANNEL_ATTRIBUTE}=...: the name is then checked before sending`,
+    );
+  }
+  if (channel === undefined) return { ...attributes };
+  const checked = checkChannel(channel);
+  if (!checked.ok) throw new UsageError(`--channel: ${checked.rejection.message}`);
+  const frame = deliveryFrame(checked.value, JSON.parse(message), "x".repeat(SNS_MESSAGE_ID_LENGTH));
+  if (!frame.ok) throw new UsageError(`--channel ${channel}: ${frame.rejection.message}`);
+  return { ...attributes, [CHANNEL_ATTRIBUTE]: { DataType: "String", StringValue: checked.value } };
 }

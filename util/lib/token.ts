@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SignJWT } from "jose";
 import { type Capabilities, isValidPattern, MAX_PATTERNS } from "../../src/capabilities.js";
 import { MAX_SUBJECT_LENGTH, MIN_SECRET_BYTES } from "../../src/tokens.js";
@@ -129,12 +130,30 @@ export function fileSecretSource(path: string): SecretSource {
   };
 }
 
-/**
- * Reads a secret from AWS (Secrets Manager or SSM Parameter Store) by ARN or name.
- * PHASE TWO WIRING: implemented with `@aws-sdk/client-secrets-manager` `GetSecretValue` (or client-ssm
- * `GetParameter` with `WithDecryption`), added as a devDependency when the deployment creates the secret.
- */
+/** Reads a secret from AWS by ARN: {@link secretsManagerReader} (injectable for tests). */
 export type AwsSecretReader = (arnOrName: string) => Promise<string>;
+
+/**
+ * Reads a Secrets Manager secret's string with the SDK (`GetSecretValue`), in the region its ARN names and with the
+ * user's usual credentials (profile, environment, SSO). Needs `secretsmanager:GetSecretValue` on the secret.
+ */
+export const secretsManagerReader: AwsSecretReader = async (arn) => {
+  const region = arn.startsWith("arn:") ? arn.split(":")[3] : undefined;
+  const client = new SecretsManagerClient(region ? { region } : {});
+  try {
+    const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    if (typeof result.SecretString !== "string") {
+      throw new CliError(`the token secret ${arn} has no SecretString`);
+    }
+    return result.SecretString;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const { name, message } = error as Error;
+    throw new CliError(`cannot read the token secret ${arn} from Secrets Manager: ${name}: ${message}`);
+  } finally {
+    client.destroy();
+  }
+};
 
 /**
  * A secret held by AWS, named by a stack output.
@@ -145,18 +164,9 @@ export function awsSecretSource(arn: string, reader: AwsSecretReader): SecretSou
   return { describe: () => arn, read: async () => checkSecret(await reader(arn), arn) };
 }
 
-/** The reader used until phase two wires the AWS SDK: says so instead of failing obscurely. */
-export const unwiredAwsSecretReader: AwsSecretReader = async () => {
-  throw new CliError(
-    `reading the token secret from AWS is not wired yet: pass it with $${SECRET_ENV} or --secret-file FILE`,
-  );
-};
-
 /**
  * The secret for a stack, in order: `--secret-file`, `$FANOUT_TOKEN_SECRET`, then the stack's own (the local
  * stack's `token_secret_file` output, or the AWS secret named by the `token_secret_arn` output).
- * PHASE TWO WIRING: `token_secret_file` and `token_secret_arn` join `StackOutputs`/`LocalStackOutputs` in
- * util/lib/outputs.ts; until then they are read untyped.
  * @param stack - the stack the CLI talks to
  * @param secretFile - `--secret-file`, if given
  * @param reader - how to read an AWS secret
@@ -164,14 +174,14 @@ export const unwiredAwsSecretReader: AwsSecretReader = async () => {
 export async function secretSourceFor(
   stack: Stack,
   secretFile: string | undefined,
-  reader: AwsSecretReader = unwiredAwsSecretReader,
+  reader: AwsSecretReader = secretsManagerReader,
 ): Promise<SecretSource> {
   if (secretFile !== undefined) return fileSecretSource(secretFile);
   const fromEnv = process.env[SECRET_ENV];
   if (fromEnv !== undefined && fromEnv !== "") {
     return { describe: () => `$${SECRET_ENV}`, read: async () => checkSecret(fromEnv, `$${SECRET_ENV}`) };
   }
-  const outputs = (await stack.all()) as Record<string, string | undefined>;
+  const outputs = await stack.all();
   const file = outputs.token_secret_file;
   if (file) return fileSecretSource(file);
   const arn = outputs.token_secret_arn;
@@ -199,4 +209,58 @@ export function urlWithToken(wsUrl: string, token: string): string {
   const url = new URL(wsUrl);
   url.searchParams.set("token", token);
   return url.toString();
+}
+
+/** What {@link resolveClientToken} needs besides the stack. */
+export interface ClientTokenOptions {
+  /** A token given on the command line (`--token`): used as is. */
+  token?: string;
+  /** The rights a minted token grants. */
+  rights: Capabilities;
+  /** The `sub` of a minted token (default `cli`). */
+  sub?: string;
+  /** How to read an AWS secret (default Secrets Manager). */
+  reader?: AwsSecretReader;
+}
+
+/**
+ * The token a CLI connects with: the one given, none for a stack that needs none (`auth_mode` open, or a stack
+ * deployed before tokens existed, which has no `auth_mode` output), else a token minted for
+ * {@link AUTOMATIC_TTL_SECONDS} from the stack's secret (`token_secret_file` locally, Secrets Manager on AWS,
+ * or `$FANOUT_TOKEN_SECRET`).
+ * @param stack - the stack the CLI talks to
+ * @param options - a given token, the rights to mint with
+ * @returns the token, or `undefined` when the stack is open
+ * @throws CliError when the stack needs a token and no secret is available (an external issuer's stack)
+ */
+export async function resolveClientToken(
+  stack: Stack,
+  options: ClientTokenOptions,
+): Promise<string | undefined> {
+  if (options.token !== undefined && options.token !== "") return options.token;
+  const outputs = await stack.all();
+  if (outputs.auth_mode !== "token") return undefined;
+  let source: SecretSource;
+  try {
+    source = await secretSourceFor(stack, undefined, options.reader);
+  } catch (error) {
+    throw new CliError(
+      `${stack.describe()} requires a token and names no secret to mint one (an external issuer?): ` +
+        `pass --token TOKEN, or the secret with $${SECRET_ENV}`,
+      { cause: error },
+    );
+  }
+  return mintToken(await source.read(), {
+    sub: options.sub ?? "cli",
+    ttlSeconds: AUTOMATIC_TTL_SECONDS,
+    capabilities: options.rights,
+  });
+}
+
+/**
+ * A URL fit for a terminal or a log: its `token` parameter replaced by `…` (a token is a bearer credential).
+ * @param url - a WebSocket URL, perhaps with `?token=`
+ */
+export function redactToken(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/g, "$1…");
 }

@@ -1,9 +1,11 @@
 import { type EmulatorApp, s3ErrorXml } from "./emulator-app.js";
 
 /**
- * Why a request from a web browser is refused. Browsers send `Origin` on every cross-site request and on every
- * request that is not a GET or HEAD, so any page a developer visits could otherwise publish to the topic or write the
- * connection store of a stack on 127.0.0.1. AWS's own endpoints answer such requests only with CORS set up for them.
+ * Why a request from a web browser is refused: the one text that both the emulator (S3, SNS) and the gateway's
+ * @connections API answer with, each in its own error shape. Browsers send `Origin` on every cross-site request and
+ * on every request that is not a GET or HEAD, so any page a developer visits could otherwise publish to the topic or
+ * write the connection store of a stack on 127.0.0.1. AWS's own endpoints answer such requests only with CORS set up
+ * for them.
  */
 export function browserRefusal(origin: string): string {
   return (

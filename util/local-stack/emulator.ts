@@ -16,6 +16,7 @@ import { fixFauxqsListOrder } from "./fauxqs-list-order.js";
 import { listenOn } from "./listen.js";
 import { installS3Fidelity } from "./s3-fidelity.js";
 import { SnsFidelity } from "./sns-fidelity.js";
+import { installStoreOutage } from "./store-outage.js";
 
 /** What the emulator creates and where it listens. */
 export interface EmulatorOptions {
@@ -44,6 +45,10 @@ export interface Emulator {
   topicArn: string;
   /** The function's ARN, in the topic's account and region. */
   functionArn: string;
+  /** Fault injection: while `down`, S3 answers 503 ServiceUnavailable to everything (store-outage.ts). */
+  setStoreDown(down: boolean): void;
+  /** Fault injection: every later S3 request is held this long first (store-outage.ts). */
+  setStoreDelayMs(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +73,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   // fauxqs's own startFauxqs listens on 0.0.0.0 whatever it is told; buildApp lets us bind the address ourselves.
   const app = buildApp({ logger: false, defaultRegion: options.region });
   refuseBrowserRequests(app);
+  const outage = installStoreOutage(app);
   installS3Fidelity(app, { warn: options.warn });
   const sns = new SnsFidelity(options.warn);
   sns.install(app);
@@ -104,6 +110,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       endpoint,
       topicArn,
       functionArn,
+      setStoreDown: (down) => outage.setDown(down),
+      setStoreDelayMs: (ms) => outage.setDelayMs(ms),
       async stop() {
         polling.abort();
         await poller;

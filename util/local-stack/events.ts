@@ -22,6 +22,11 @@ export interface ConnectionInfo {
   connectedAt: number;
   /** The request id of `$connect`; AWS reuses it on `$disconnect` (see fixtures/aws-events/disconnect_1.json). */
   connectRequestId: string;
+  /**
+   * What the `$connect` authorizer allowed with: `{principalId, integrationLatency, ...context}`, the
+   * `requestContext.authorizer` of every event of the connection ($connect included). Absent in open mode.
+   */
+  authorizer?: Record<string, unknown>;
 }
 
 /**
@@ -59,6 +64,8 @@ export interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRe
   identity: { sourceIp: string };
   disconnectStatusCode?: number;
   disconnectReason?: string;
+  /** The `$connect` authorizer's principal and context (token mode). */
+  authorizer?: Record<string, unknown>;
 }
 
 /** A WebSocket event as the Lambda receives it (CONNECT and DISCONNECT carry headers, MESSAGE a body). */
@@ -94,6 +101,43 @@ function requestContext(
     domainName: conn.domainName,
     connectionId: conn.connectionId,
     apiId: api.apiId,
+    ...(conn.authorizer === undefined ? {} : { authorizer: conn.authorizer }),
+  };
+}
+
+/** A REQUEST authorizer's input on `$connect`, shaped like fixtures/aws-events/authorizer_1.json. */
+export interface AuthorizerRequest {
+  type: "REQUEST";
+  methodArn: string;
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+  queryStringParameters: Record<string, string>;
+  multiValueQueryStringParameters: Record<string, string[]>;
+  stageVariables: Record<string, string>;
+  requestContext: WebSocketRequestContext;
+}
+
+/**
+ * The REQUEST authorizer event for a handshake: the `$connect` event's headers, query string and request context,
+ * plus `type` and the connect method's ARN (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/$connect`).
+ * @param connect - the `$connect` event of the same handshake (see {@link connectEvent})
+ * @param api - the API's id and stage
+ * @param where - region and account of the method ARN
+ */
+export function authorizerEvent(
+  connect: WebSocketEvent,
+  api: ApiIdentity,
+  where: { region: string; accountId: string },
+): AuthorizerRequest {
+  return {
+    type: "REQUEST",
+    methodArn: `arn:aws:execute-api:${where.region}:${where.accountId}:${api.apiId}/${api.stage}/$connect`,
+    headers: connect.headers ?? {},
+    multiValueHeaders: connect.multiValueHeaders ?? {},
+    queryStringParameters: connect.queryStringParameters ?? {},
+    multiValueQueryStringParameters: connect.multiValueQueryStringParameters ?? {},
+    stageVariables: {},
+    requestContext: connect.requestContext,
   };
 }
 

@@ -3,12 +3,15 @@
  * access log record it writes for it.
  */
 
-import type { WebSocketEvent } from "./events.js";
+import type { AuthorizerRequest, WebSocketEvent } from "./events.js";
 import type { AccessLogRecord } from "./gateway.js";
 import type { InvokeOutcome } from "./lambda-runtime.js";
 
 /** Invokes the function; calls `started` once an execution environment has taken the event. */
-export type Invoke = (event: WebSocketEvent, started: () => void) => Promise<InvokeOutcome>;
+export type Invoke = (
+  event: WebSocketEvent | AuthorizerRequest,
+  started: () => void,
+) => Promise<InvokeOutcome>;
 
 /** How an integration result looks from API Gateway. */
 export interface IntegrationResult {
@@ -36,7 +39,8 @@ export async function integrate(
   invoke: Invoke,
   event: WebSocketEvent,
   timeoutMs: number,
-): Promise<IntegrationResult> {
+  keepRaw = false,
+): Promise<IntegrationResult & { raw?: unknown; functionError?: string }> {
   const queued = performance.now();
   let timer: NodeJS.Timeout | undefined;
   let timedOut: (value: "timeout") => void = () => undefined;
@@ -82,10 +86,12 @@ export async function integrate(
       errorMessage: "Internal server error",
       integrationErrorMessage: `${outcome.error.errorType}: ${outcome.error.errorMessage}`,
       stopped: outcome.stopped === true,
+      functionError: outcome.error.errorMessage,
     };
   }
   return {
     ...base,
+    ...(keepRaw ? { raw: outcome.result } : {}),
     ...proxyResult(outcome.result),
     integrationStatus: 200,
     errorMessage: undefined,
@@ -104,6 +110,62 @@ function proxyResult(value: unknown): { status: number; subprotocol: string | un
     }
   }
   return { status, subprotocol };
+}
+
+/** What the `$connect` authorizer decided, as API Gateway reports it. */
+export interface AuthorizerDecision {
+  /** 200 (Allow), 401 (the error `Unauthorized`), 403 (Deny), 500 (any other failure, a malformed answer). */
+  status: number;
+  /** On Allow: `requestContext.authorizer` of every later event (`principalId`, `integrationLatency`, the context). */
+  context?: Record<string, unknown>;
+  /** API Gateway's `$context.error.message`. */
+  errorMessage?: string;
+  latency: number;
+  /** The local stack is stopping: nothing to report. */
+  stopped: boolean;
+}
+
+/**
+ * Runs the `$connect` REQUEST authorizer the way API Gateway does: a policy allowing `execute-api:Invoke` on the
+ * method ARN admits the client, with `principalId` and the context passed to every later event; a Deny policy
+ * refuses with 403; a function error whose message is exactly `Unauthorized` refuses with 401; anything else
+ * (another error, a timeout, a throttle, a malformed answer) with 500. API Gateway does not cache WebSocket
+ * authorizer results: each handshake runs it.
+ */
+export async function authorizeConnect(
+  invoke: Invoke,
+  event: AuthorizerRequest,
+  timeoutMs: number,
+): Promise<AuthorizerDecision> {
+  const result = await integrate(invoke, event as unknown as WebSocketEvent, timeoutMs, true);
+  const base = { latency: result.latency, stopped: result.stopped };
+  if (result.raw === undefined) {
+    const unauthorized = result.functionError === "Unauthorized";
+    return unauthorized
+      ? { ...base, status: 401, errorMessage: "Unauthorized" }
+      : { ...base, status: 500, errorMessage: "Internal server error" };
+  }
+  const policy = result.raw as {
+    principalId?: unknown;
+    policyDocument?: { Statement?: Array<{ Effect?: unknown; Action?: unknown; Resource?: unknown }> };
+    context?: unknown;
+  } | null;
+  const statements = policy?.policyDocument?.Statement;
+  if (typeof policy?.principalId !== "string" || !Array.isArray(statements)) {
+    return { ...base, status: 500, errorMessage: "Internal server error" };
+  }
+  const covers = (statement: { Action?: unknown; Resource?: unknown }) =>
+    (statement.Action === "execute-api:Invoke" || statement.Action === "*") &&
+    (statement.Resource === event.methodArn || statement.Resource === "*");
+  const denied = statements.some((statement) => statement.Effect === "Deny" && covers(statement));
+  const allowed = statements.some((statement) => statement.Effect === "Allow" && covers(statement));
+  if (denied || !allowed) return { ...base, status: 403, errorMessage: "Forbidden" };
+  const context = typeof policy.context === "object" && policy.context !== null ? policy.context : {};
+  return {
+    ...base,
+    status: 200,
+    context: { ...context, principalId: policy.principalId, integrationLatency: result.latency },
+  };
 }
 
 /** The stage access log record of one request, rendered as API Gateway renders `$context` variables. */

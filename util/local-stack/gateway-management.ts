@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { browserRefusal } from "./browser-guard.js";
 
 /** What the @connections API needs from the gateway. */
 export interface ManagementTarget {
@@ -40,15 +41,10 @@ async function handle(
     return sendError(res, 403, "ForbiddenException", "Forbidden");
   }
   // A browser sends Origin; the AWS SDK and CLIs never do. Without this, any web page the developer visits could
-  // publish into the local stack.
+  // publish into the local stack. The same refusal (and text) as the emulator's, in @connections' error shape.
   if (req.headers.origin !== undefined) {
     req.resume();
-    return sendError(
-      res,
-      403,
-      "ForbiddenException",
-      "Forbidden: requests from a browser (Origin) are refused",
-    );
+    return sendError(res, 403, "ForbiddenException", browserRefusal(req.headers.origin));
   }
   const connectionId = decodeId(match[2] as string);
   if (connectionId === undefined) {

@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "n
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { type ConsoleSource, withConsole } from "./console.js";
 import {
   type ApiIdentity,
+  authorizerEvent,
   type ConnectionInfo,
   connectEvent,
   disconnectEvent,
@@ -13,7 +15,13 @@ import {
   selectRoute,
   type WebSocketEvent,
 } from "./events.js";
-import { accessRecord, type IntegrationResult, type Invoke, integrate } from "./gateway-integration.js";
+import {
+  accessRecord,
+  authorizeConnect,
+  type IntegrationResult,
+  type Invoke,
+  integrate,
+} from "./gateway-integration.js";
 import { type ManagementTarget, managementHandler } from "./gateway-management.js";
 import { listenOn } from "./listen.js";
 import { assertWsPatches, limitFrameSize, wsWouldDropSilently } from "./ws-patches.js";
@@ -41,10 +49,17 @@ export interface GatewayOptions extends ApiIdentity {
    */
   maxBufferedBytes: number;
   invoke: Invoke;
+  /**
+   * Token mode: a Lambda REQUEST authorizer on `$connect` (the same function) with identity source
+   * `route.request.querystring.token`; region and account make its method ARN. Absent: open mode.
+   */
+  authorizer?: { region: string; accountId: string };
   /** Receives one record per WebSocket request ($connect, message, $disconnect): the stage's access log. */
   accessLog: (record: AccessLogRecord) => void;
   /** Receives the gateway's own notices (a slow consumer closed, say). */
   notice: (message: string) => void;
+  /** The web console served at `/` (util/local-stack/console.ts); none when undefined. */
+  console?: ConsoleSource;
 }
 
 /**
@@ -104,7 +119,9 @@ interface LiveConnection {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   assertWsPatches();
   const core = new GatewayCore(options);
-  const server = createServer(managementHandler(core));
+  const server = createServer(
+    withConsole(options.console, () => core.connections.size, managementHandler(core)),
+  );
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
     core.upgrade(req, socket, head),
   );
@@ -169,6 +186,10 @@ class GatewayCore implements ManagementTarget {
     const refusal = this.checkHandshake(req);
     if (refusal) return refuse(socket, refusal.status, refusal.headers);
     const info = this.connectionInfo(req);
+    if (this.options.authorizer !== undefined) {
+      const status = await this.authorize(info, req, this.options.authorizer);
+      if (status !== 200) return refuse(socket, status);
+    }
     const event = connectEvent(this.options, info, req);
     const result = await this.integrate(event);
     if (result.status < 200 || result.status > 299) {
@@ -215,6 +236,38 @@ class GatewayCore implements ManagementTarget {
       connectedAt: Date.now(),
       connectRequestId: newAwsId(),
     };
+  }
+
+  /**
+   * The `$connect` authorizer: a missing or empty identity source (`?token=`) is refused with 401 without invoking
+   * anything, as API Gateway does; otherwise the function decides. On Allow, `info.authorizer` carries the
+   * principal and context into every event of the connection. Resolves with the handshake's status.
+   */
+  private async authorize(
+    info: ConnectionInfo,
+    req: IncomingMessage,
+    where: { region: string; accountId: string },
+  ): Promise<number> {
+    const connect = connectEvent(this.options, info, req);
+    const token = new URL(req.url ?? "/", "http://localhost").searchParams.get("token");
+    if (token === null || token === "") {
+      this.options.accessLog(authorizerAccessRecord(connect, 401, "Unauthorized", 0));
+      return 401;
+    }
+    const decision = await authorizeConnect(
+      this.options.invoke,
+      authorizerEvent(connect, this.options, where),
+      this.options.integrationTimeoutMs,
+    );
+    if (decision.stopped) return 500;
+    if (decision.status !== 200) {
+      this.options.accessLog(
+        authorizerAccessRecord(connect, decision.status, decision.errorMessage, decision.latency),
+      );
+      return decision.status;
+    }
+    info.authorizer = decision.context;
+    return 200;
   }
 
   private async integrate(event: WebSocketEvent): Promise<IntegrationResult> {
@@ -360,6 +413,29 @@ function touch(conn: LiveConnection): void {
 function closeFromGateway(conn: LiveConnection, how: { code: number; reason: string }): void {
   conn.closedBy = how;
   conn.socket.close(how.code, how.reason);
+}
+
+/** The access log line of a handshake the authorizer refused: no integration ran. */
+function authorizerAccessRecord(
+  event: WebSocketEvent,
+  status: number,
+  errorMessage: string | undefined,
+  latency: number,
+): AccessLogRecord {
+  const ctx = event.requestContext;
+  return {
+    requestId: ctx.requestId,
+    connectionId: ctx.connectionId,
+    routeKey: ctx.routeKey,
+    eventType: ctx.eventType,
+    status: String(status),
+    requestTime: String(ctx.requestTimeEpoch),
+    sourceIp: ctx.identity.sourceIp,
+    integrationStatus: "-",
+    integrationLatency: latency > 0 ? String(latency) : "-",
+    integrationError: "-",
+    errorMessage: errorMessage ?? "-",
+  };
 }
 
 function refuse(socket: Duplex, status: number, headers: Record<string, string> = {}): void {

@@ -1,9 +1,11 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import {
+  type AUTH_MODES,
+  LAMBDA_ENV,
   LAMBDA_HANDLER,
   LAMBDA_NODE_TARGET,
   LAMBDA_RUNTIME,
@@ -19,6 +21,7 @@ import {
 } from "../../src/limits.js";
 import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
+import { buildConsoleScript, type ConsoleSource, consoleUrl, LogTail, TOKEN_SECRET_FILE } from "./console.js";
 import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
 import { type EventSourceMapping, startEventSourceMapping } from "./event-source-mapping.js";
 import {
@@ -31,6 +34,7 @@ import {
 import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda-runtime.js";
 import { formatAccess, formatLambda, JsonLogFile } from "./logs.js";
 import { buildAtomically, lockStateDir, StateDirInUseError, type StateLock } from "./state-dir.js";
+import { ensureTokenSecret } from "./token-secret.js";
 
 export { PortInUseError } from "./listen.js";
 export { StateDirInUseError } from "./state-dir.js";
@@ -68,6 +72,12 @@ export interface LocalStackOptions {
   integrationTimeoutMs?: number;
   /** Bytes waiting to be written to one client before it is closed as a slow consumer (1008); default 1 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * `token` (default, as deployed): clients need a signed token (`?token=`), checked by the function as the
+   * `$connect` authorizer, with a secret kept in `<stateDir>/token-secret`. `open`: anyone may connect, with every
+   * right (`npm start -- --open`).
+   */
+  authMode?: (typeof AUTH_MODES)[number];
   /** Extra or overriding environment variables of the function (e.g. `FANOUT_CONCURRENCY`). */
   lambdaEnv?: Record<string, string>;
   /** Where the live terminal output goes (the ready text and both logs, readable); `false` for none. Default stdout. */
@@ -92,6 +102,12 @@ export interface LocalStack {
     /** The process ids of the live execution environments (fault tests stop or kill them). */
     pids(): number[];
   };
+  emulator: {
+    /** Fault injection: while `down`, the connection store (the emulator's S3) answers 503 to every request. */
+    setStoreDown(down: boolean): void;
+    /** Fault injection: every later request to the connection store is held this long first. */
+    setStoreDelayMs(ms: number): void;
+  };
   /** Closes every client with 1001 and stops everything; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -113,6 +129,7 @@ interface Settings {
   bucket: string;
   lambdaConcurrency: number;
   lambdaTimeoutMs: number;
+  authMode: (typeof AUTH_MODES)[number];
   say: (line: string) => void;
 }
 
@@ -124,6 +141,8 @@ interface Parts {
   emulator?: Emulator;
   runtime?: LambdaRuntime;
   shards?: EventSourceMapping;
+  /** The token secret (token mode). */
+  tokenSecret?: { path: string; secret: string };
 }
 
 /**
@@ -140,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     parts.lock = await lockStateDir(settings.stateDir);
     parts.logs = await openLogs(settings);
+    if (settings.authMode === "token") parts.tokenSecret = await ensureTokenSecret(settings.stateDir);
     // Events that arrive before the runtime exists (it needs both ports) wait for it.
     const runtime = deferred<LambdaRuntime>();
     const gateway = await startLocalGateway(options, settings, parts.logs, runtime.promise);
@@ -149,6 +169,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     built.catch(() => undefined);
     parts.emulator = await startLocalEmulator(options, settings, parts.logs, runtime.promise);
     parts.shards = await startShardQueue(settings, parts.emulator, parts.logs, runtime.promise);
+    // The method ARN of the authorizer names the emulator's account, known only now (no event ran before).
+    if (gateway.options.authorizer) gateway.options.authorizer.accountId = accountOf(parts.emulator.topicArn);
     const bundle = await built;
     parts.runtime = createRuntime(
       options,
@@ -158,14 +180,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       parts.emulator,
       gateway.managementEndpoint,
       parts.shards,
+      { apiId: gateway.options.apiId, tokenSecret: parts.tokenSecret?.secret },
     );
     runtime.resolve(parts.runtime);
-    const outputs = await writeOutputs(options, settings, parts.logs, gateway, parts.emulator);
+    const outputs = await writeOutputs(
+      options,
+      settings,
+      parts.logs,
+      gateway,
+      parts.emulator,
+      parts.tokenSecret?.path,
+    );
     settings.say(readyText(options, settings, outputs, bundle, started));
     return stackHandle(
       outputs,
       gateway,
       parts.runtime,
+      parts.emulator,
       once(() => stopParts(parts, settings)),
     );
   } catch (error) {
@@ -189,6 +220,7 @@ function resolveSettings(options: LocalStackOptions): Settings {
     bucket: `fanout-${stage}-connections`,
     lambdaConcurrency: options.lambdaConcurrency ?? 4,
     lambdaTimeoutMs: options.lambdaTimeoutMs ?? 30_000,
+    authMode: options.authMode ?? "token",
     say: options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line))),
   };
 }
@@ -197,6 +229,8 @@ function resolveSettings(options: LocalStackOptions): Settings {
 interface Logs {
   access: JsonLogFile;
   lambda: JsonLogFile;
+  /** The Lambda's recent and live log records, for the console. */
+  lambdaTail: LogTail;
   logAccess(record: AccessLogRecord): void;
   logLambda(record: Record<string, unknown>): void;
 }
@@ -205,15 +239,18 @@ async function openLogs(settings: Settings): Promise<Logs> {
   await mkdir(join(settings.stateDir, "logs"), { recursive: true });
   const access = new JsonLogFile(join(settings.stateDir, "logs", "access.log"));
   const lambda = new JsonLogFile(join(settings.stateDir, "logs", "lambda.log"));
+  const lambdaTail = new LogTail();
   return {
     access,
     lambda,
+    lambdaTail,
     logAccess(record) {
       access.write(record);
       settings.say(formatAccess(record));
     },
     logLambda(record) {
       lambda.write(record);
+      lambdaTail.push(record);
       settings.say(formatLambda(record));
     },
   };
@@ -245,13 +282,36 @@ async function startLocalGateway(
     managementRateLimit: options.managementRateLimit ?? 0,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     invoke: async (event, started) => (await runtime).invoke(event, { started }),
+    // Filled in with the emulator's account once it runs; present from the start so no handshake skips it.
+    authorizer: settings.authMode === "token" ? { region: REGION, accountId: "000000000000" } : undefined,
     accessLog: (record) => logs.logAccess(record),
     notice: (message) =>
       logs.logLambda({ timestamp: new Date().toISOString(), level: "WARN", message: `gateway: ${message}` }),
+    console: consoleSource(settings, logs),
   };
   const gateway = await startGateway(gatewayOptions);
   const managementEndpoint = `http://${settings.host}:${gateway.port}/${settings.stage}`;
   return { gateway, options: gatewayOptions, managementEndpoint };
+}
+
+/**
+ * What the web console needs: its script (built now, served once ready), the Lambda's log lines, and the stack's
+ * token secret when the stack has one (`<stateDir>/token-secret`, docs/security.md), read for every token request.
+ */
+function consoleSource(settings: Settings, logs: Logs): ConsoleSource {
+  const script = buildConsoleScript();
+  script.catch(() => undefined);
+  return {
+    stage: settings.stage,
+    script,
+    lambdaLog: logs.lambdaTail,
+    tokenSecret: async () => {
+      const secret = await readFile(join(settings.stateDir, TOKEN_SECRET_FILE), "utf8").catch(
+        () => undefined,
+      );
+      return secret?.trim() || undefined;
+    },
+  };
 }
 
 /** The function bundle and the execution environment script, built where the runtime loads them from. */
@@ -356,6 +416,7 @@ function createRuntime(
   emulator: Emulator,
   managementEndpoint: string,
   shards: EventSourceMapping,
+  auth: { apiId: string; tokenSecret: string | undefined },
 ): LambdaRuntime {
   const { functionName } = settings;
   return new LambdaRuntime({
@@ -378,6 +439,11 @@ function createRuntime(
       FANOUT_CONCURRENCY: "100",
       FANOUT_SEND_TIMEOUT_MS: "3000",
       POWERTOOLS_LOG_LEVEL: "INFO",
+      // As deployed: tokens by default, and events of another API or topic refused.
+      [LAMBDA_ENV.authMode]: settings.authMode,
+      ...(auth.tokenSecret === undefined ? {} : { [LAMBDA_ENV.tokenSecret]: auth.tokenSecret }),
+      [LAMBDA_ENV.expectedApiId]: auth.apiId,
+      [LAMBDA_ENV.inputTopicArn]: emulator.topicArn,
       ...options.lambdaEnv,
     },
     log: (record) => logs.logLambda(record),
@@ -390,6 +456,7 @@ async function writeOutputs(
   logs: Logs,
   gateway: LocalGateway,
   emulator: Emulator,
+  tokenSecretFile: string | undefined,
 ): Promise<LocalStackOutputs> {
   const outputs: LocalStackOutputs = {
     ws_url: `ws://${settings.host}:${gateway.gateway.port}/${settings.stage}`,
@@ -405,6 +472,10 @@ async function writeOutputs(
     connection_prefix: DEFAULT_CONNECTION_PREFIX,
     lambda_log_file: logs.lambda.path,
     access_log_file: logs.access.path,
+    auth_mode: settings.authMode,
+    // No Secrets Manager here: the CLIs read token_secret_file instead.
+    token_secret_arn: "",
+    ...(tokenSecretFile === undefined ? {} : { token_secret_file: tokenSecretFile }),
     // The CLIs check it: outputs left by a stack that was killed must not send them to a dead endpoint.
     pid: String(process.pid),
   };
@@ -430,12 +501,16 @@ function readyText(
   const shown = (path: string) => (path.startsWith(repoRoot) ? relative(process.cwd(), path) || "." : path);
   return [
     `fanout local stack ready in ${((performance.now() - started) / 1000).toFixed(1)} s (stage "${settings.stage}")`,
+    `  Console       ${consoleUrl(outputs.ws_url)}`,
     `  WebSocket     ${outputs.ws_url}`,
     `  @connections  ${outputs.management_endpoint}/@connections/{connectionId}`,
     `  S3 + SNS      ${outputs.s3_endpoint}  bucket ${settings.bucket}, topic ${outputs.input_sns_topic_arn}`,
     `  Lambda        ${settings.functionName}: ${(built.bundle.bundleBytes / 1024).toFixed(0)} KiB bundle, ` +
       `up to ${settings.lambdaConcurrency} environments${options.lambdaThrottle ? " (then throttled)" : ""}, ` +
       `timeout ${settings.lambdaTimeoutMs / 1000} s`,
+    settings.authMode === "token"
+      ? `  Auth          tokens required (?token=…): mint one with util/token --local --sub NAME --broadcast --url; secret ${shown(outputs.token_secret_file ?? "")}`
+      : "  Auth          OPEN: anyone may connect, broadcast and publish (started with --open)",
     `  Logs          ${shown(outputs.access_log_file)}  ${shown(outputs.lambda_log_file)}`,
     options.writeOutputs === false ? "" : `  Outputs       ${shown(outputsFile(settings))}`,
   ]
@@ -447,6 +522,7 @@ function stackHandle(
   outputs: LocalStackOutputs,
   gateway: LocalGateway,
   runtime: LambdaRuntime,
+  emulator: Emulator,
   stop: () => Promise<void>,
 ): LocalStack {
   return {
@@ -459,6 +535,10 @@ function stackHandle(
       },
     },
     lambda: { stats: async () => runtime.stats(), pids: () => runtime.pids() },
+    emulator: {
+      setStoreDown: (down) => emulator.setStoreDown(down),
+      setStoreDelayMs: (ms) => emulator.setStoreDelayMs(ms),
+    },
     stop,
   };
 }
@@ -476,6 +556,11 @@ async function stopParts(parts: Parts, settings: Settings, announce = true): Pro
   await Promise.all([parts.logs?.access.close(), parts.logs?.lambda.close()]);
   await parts.lock?.release();
   if (announce) settings.say("fanout local stack stopped");
+}
+
+/** The account id of an ARN (`arn:aws:sns:<region>:<account>:<name>`). */
+function accountOf(arn: string): string {
+  return arn.split(":")[4] || "000000000000";
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

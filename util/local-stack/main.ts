@@ -15,8 +15,10 @@ and the Lambda bundle that is deployed, in child processes. Writes .local/output
 
 Options:
   --host ADDRESS             address to bind (default 127.0.0.1); a loopback address unless --allow-remote
-  --allow-remote             allow --host to be a non-loopback address: the stack has no authentication, and
-                             anyone who can reach it can connect, publish and read the logs' connection ids
+  --allow-remote             allow --host to be a non-loopback address: anyone who can reach it can read the
+                             logs' connection ids, and with --open connect and publish too
+  --open                     anonymous mode: no token needed, every client may broadcast and publish (default:
+                             tokens required, as deployed; util/token --local mints one, the CLIs do it for you)
   --gateway-port PORT        WebSocket + @connections port (default 4510; 0 = any free port)
   --emulator-port PORT       S3/SNS endpoint port (default 4566; 0 = any free port)
   --stage NAME               API stage, the URL path (default local)
@@ -49,6 +51,7 @@ function parseFlags(argv: string[]) {
       allowPositionals: false,
       options: {
         host: { type: "string" },
+        open: { type: "boolean" },
         "gateway-port": { type: "string" },
         "emulator-port": { type: "string" },
         stage: { type: "string" },
@@ -109,6 +112,7 @@ function parseOptions(argv: string[]): LocalStackOptions {
     managementRateLimit: int("management-rate-limit", 0, 1_000_000),
     maxBufferedBytes: int("max-buffered-bytes", 1024, 2 ** 31 - 1),
     lambdaThrottle: values.throttle === true,
+    authMode: values.open === true ? "open" : "token",
     lambdaEnv,
   };
 }

@@ -1,0 +1,202 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../../util/lib/repo.js";
+import { consoleUrl, TOKEN_SECRET_FILE } from "../../util/local-stack/console.js";
+import { Client, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
+
+/** Debian's chromium; .ci/run installs it. */
+const CHROMIUM = "/usr/bin/chromium";
+/** The console's picture in the README. */
+/**
+ * The README's picture is refreshed only on request (`FANOUT_UPDATE_SCREENSHOT=1 npx vitest run test/browser`), so
+ * that a test run leaves the working tree as it found it; otherwise the screenshot goes to a temporary folder.
+ */
+const SCREENSHOT = process.env.FANOUT_UPDATE_SCREENSHOT
+  ? join(repoRoot, "docs", "console.png")
+  : join(tmpdir(), `fanout-console-${process.pid}.png`);
+
+/** A headless Chromium on a fresh profile, with nothing running in the background that would reach the network. */
+async function launchBrowser(userDataDir: string): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the console's browser test needs Debian's chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does)`,
+    );
+  }
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 720 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+describe("the web console in a real browser (headless Chromium)", () => {
+  let stack: TestStack;
+  let profile: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let sns: SNSClient;
+  const others: Client[] = [];
+
+  beforeAll(async () => {
+    profile = await mkdtemp(join(tmpdir(), "fanout-chromium-"));
+    stack = await startTestStack();
+    sns = new SNSClient({
+      endpoint: stack.outputs.sns_endpoint,
+      region: stack.outputs.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    browser = await launchBrowser(profile);
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(WAIT_MS);
+  });
+
+  afterAll(async () => {
+    for (const client of others) client.close();
+    await browser?.close();
+    sns?.destroy();
+    await stack?.dispose();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    if (!process.env.FANOUT_UPDATE_SCREENSHOT) await rm(SCREENSHOT, { force: true });
+  });
+
+  /** The text of a list (frames or log), for DOM assertions. */
+  const listText = (id: string) => page.locator(`#${id}`).innerText();
+
+  it("connects through the client library and shows the connection count", async () => {
+    // Prepare
+    await page.goto(consoleUrl(stack.outputs.ws_url));
+    await page.locator("body[data-ready=true]").waitFor();
+
+    // Act
+    await page.locator("#connect").click();
+
+    // Assess
+    await expect.poll(() => page.locator("#state").innerText(), { timeout: WAIT_MS }).toBe("open");
+    await expect.poll(() => page.locator("#connections").innerText(), { timeout: WAIT_MS }).toBe("1");
+    expect(await page.locator("#ws-url").innerText()).toBe(stack.outputs.ws_url);
+  });
+
+  it("shows a broadcast from another client and the count going up and down with it", async () => {
+    // Prepare
+    const other = await Client.connect(stack.outputs.ws_url);
+    others.push(other);
+    await expect.poll(() => page.locator("#connections").innerText(), { timeout: WAIT_MS }).toBe("2");
+
+    // Act
+    other.send({ action: "broadcast", message: { from: "a ws client" } });
+
+    // Assess
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toContain('{"message":{"from":"a ws client"}}');
+    other.close();
+    await expect.poll(() => page.locator("#connections").innerText(), { timeout: WAIT_MS }).toBe("1");
+  });
+
+  it("shows an SNS publish (no channel attribute: every connection gets the body)", async () => {
+    // Act
+    await sns.send(
+      new PublishCommand({ TopicArn: stack.outputs.input_sns_topic_arn, Message: '{"from":"sns","n":7}' }),
+    );
+
+    // Assess
+    await expect.poll(() => listText("frames"), { timeout: WAIT_MS }).toContain('{"from":"sns","n":7}');
+  });
+
+  it("broadcasts from the page, receives its own message, and shows the Lambda's log lines", async () => {
+    // Prepare
+    await page.locator("#message").fill('{"typed":"in the console"}');
+
+    // Act
+    await page.locator("#broadcast").click();
+
+    // Assess: the frame came back through the service, and the fan-out is in the Lambda log beside it
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toContain('{"message":{"typed":"in the console"}}');
+    await expect.poll(() => listText("log"), { timeout: WAIT_MS }).toMatch(/lambda +INFO +fan-out done/);
+    await expect.poll(() => listText("log"), { timeout: WAIT_MS }).toContain("REPORT");
+  });
+
+  it("subscribes from the page and shows an SNS publish on the channel and a publish from the page (needs chan)", async () => {
+    // Prepare
+    await page.locator("#channel").fill("news/browser");
+    await page.locator("#subscribe").click();
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toContain('{"action":"subscribed","channel":"news/browser"}');
+
+    // Act: SNS with the channel attribute, then a publish typed in the page
+    await sns.send(
+      new PublishCommand({
+        TopicArn: stack.outputs.input_sns_topic_arn,
+        Message: '{"from":"sns on a channel"}',
+        MessageAttributes: { channel: { DataType: "String", StringValue: "news/browser" } },
+      }),
+    );
+    await page.locator("#publish-channel").fill("news/browser");
+    await page.locator("#message").fill('{"from":"the page"}');
+    await page.locator("#publish").click();
+
+    // Assess
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toMatch(/\{"channel":"news\/browser","message":\{"from":"sns on a channel"\},"id":"[^"]+"\}/);
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toMatch(/\{"channel":"news\/browser","message":\{"from":"the page"\},"id":"[^"]+"\}/);
+    expect(await page.locator("#channels").innerText()).toContain("news/browser");
+  });
+
+  it("says the stack is open when it has no token secret, and takes a screenshot for the README", async () => {
+    // Assess
+    expect(await page.locator("#token-info").innerText()).toBe("open stack: no token needed");
+    expect(await page.locator("#mint").isDisabled()).toBe(true);
+
+    // Act
+    await mkdir(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+
+    // Assess
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it("mints a token with the stack's secret and connects with it (the token is not shown)", async () => {
+    // Prepare: the stack gets a secret, as a stack that issues tokens keeps one in its state folder
+    await writeFile(join(stack.stateDir, TOKEN_SECRET_FILE), "a-local-secret-of-at-least-32-bytes-long\n");
+    await page.locator("#disconnect").click();
+    await page.reload();
+    await page.locator("body[data-ready=true]").waitFor();
+
+    // Act
+    await page.locator("#sub").fill("browser-test");
+    await page.locator("#mint").click();
+    await expect
+      .poll(() => page.locator("#token-info").innerText(), { timeout: WAIT_MS })
+      .toMatch(/^token for/);
+    await page.locator("#connect").click();
+
+    // Assess
+    expect(await page.locator("#token-info").innerText()).toMatch(
+      /^token for "browser-test" until \d{4}-\d\d-\d\dT.+Z \(used on the next connect\)$/,
+    );
+    await expect.poll(() => page.locator("#state").innerText(), { timeout: WAIT_MS }).toBe("open");
+    expect(await listText("frames")).toContain(" with a token");
+    expect(await listText("frames")).not.toContain("eyJ");
+  });
+});

@@ -1,0 +1,139 @@
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type Client,
+  connectMany,
+  eventually,
+  readLog,
+  s3Client,
+  startTestStack,
+  storedConnectionIds,
+  type TestStack,
+} from "../e2e/support.js";
+
+const GATEWAY_ERROR = (f: unknown) => typeof f === "object" && f !== null && "requestId" in f;
+const isMessage = (message: string) => (f: unknown) => JSON.stringify(f) === JSON.stringify({ message });
+/** How many times each client received `{"message": message}`. */
+const counts = (clients: Client[], message: string) =>
+  clients.map((c) => c.received.filter(isMessage(message)).length);
+const total = (clients: Client[], message: string) => counts(clients, message).reduce((a, b) => a + b, 0);
+
+/**
+ * A fan-out made slow enough to be cut in the middle, the same way every time: 20 clients, 5 sends in flight
+ * (FANOUT_CONCURRENCY) and every @connections call held 1 s in the gateway, so the function sends in four waves of
+ * five, one a second. The fault comes 300 ms after the first wave arrived: the second wave has reached the gateway
+ * (the function sent it on the first wave's answers) and is being held there, the third is not sent yet.
+ *
+ * Why phase one saw a SIGSTOPped broadcast reach 20 of 20: with the default FANOUT_CONCURRENCY (100) all 20 POSTs
+ * were in the gateway before the stop, and a POST the gateway has received is delivered whether or not its caller is
+ * still there to read the answer (as with API Gateway). Only sends not yet made are lost.
+ */
+const WAVE = 5;
+const CLIENTS = 20;
+const HOLD_MS = 1000;
+
+async function startSlowFanout(options: Parameters<typeof startTestStack>[0]) {
+  const stack = await startTestStack({
+    lambdaConcurrency: 1,
+    lambdaEnv: { FANOUT_CONCURRENCY: String(WAVE) },
+    ...options,
+  });
+  const clients = await connectMany(stack.outputs.ws_url, CLIENTS);
+  // A warm environment, so that the fault hits the fan-out and not a cold start.
+  await clients[0]?.roundTrip();
+  stack.gateway.setManagementDelayMs(HOLD_MS);
+  return { stack, clients };
+}
+
+/** Waits for the first wave to arrive, then 300 ms for the second to be held in the gateway. */
+async function midFanout(clients: Client[], message: string): Promise<void> {
+  await eventually("the first wave delivered", () => total(clients, message) >= WAVE);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+describe("faults: a worker stopped or killed in the middle of a fan-out", () => {
+  const stacks: TestStack[] = [];
+  const clients: Client[] = [];
+  const stopped: number[] = [];
+  afterEach(async () => {
+    for (const pid of stopped.splice(0)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone (the runtime killed it on its timeout).
+      }
+    }
+    for (const c of clients.splice(0)) c.close();
+    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
+  });
+
+  it("SIGSTOP mid broadcast: the 10 sends made arrive once, 10 never; the sender gets 504, the worker is replaced, keys stay", async () => {
+    // Prepare: the integration gives up at 4 s, the function's timeout (which kills the stopped worker) is 6 s.
+    const { stack, clients: all } = await startSlowFanout({
+      integrationTimeoutMs: 4000,
+      lambdaTimeoutMs: 6000,
+    });
+    stacks.push(stack);
+    clients.push(...all);
+    const [sender] = all;
+    const [pid] = stack.lambda.pids();
+
+    // Act
+    sender?.send({ action: "broadcast", message: "stopped" });
+    await midFanout(all, "stopped");
+    process.kill(pid as number, "SIGSTOP");
+    stopped.push(pid as number);
+    await eventually("the sender told", () => sender?.received.some(GATEWAY_ERROR) === true);
+    await eventually("the stopped worker timed out", async () =>
+      (await readLog(stack.outputs.lambda_log_file)).some(
+        (r) => r.message === "Task timed out after 6.00 seconds",
+      ),
+    );
+    stack.gateway.setManagementDelayMs(0);
+    sender?.send({ action: "broadcast", message: "after" });
+    await eventually("the next broadcast reaches everyone", () => total(all, "after") === CLIENTS);
+
+    // Assess
+    expect(sender?.received.find(GATEWAY_ERROR)).toMatchObject({ message: "Endpoint request timed out" });
+    expect(counts(all, "stopped").sort()).toEqual([...Array(10).fill(0), ...Array(10).fill(1)]);
+    expect(counts(all, "after")).toEqual(Array(CLIENTS).fill(1));
+    expect(stack.lambda.pids()).not.toContain(pid);
+    const access = await readLog(stack.outputs.access_log_file);
+    expect(access.filter((r) => r.routeKey === "broadcast").map((r) => r.status)).toEqual(["504", "200"]);
+    expect(await storedConnectionIds(stack, s3Client(stack))).toHaveLength(CLIENTS);
+  });
+
+  it("SIGKILL mid SNS fan-out: Lambda's retry re-runs it whole, so the 10 the first run reached get it twice", async () => {
+    // Prepare
+    const { stack, clients: all } = await startSlowFanout({});
+    stacks.push(stack);
+    clients.push(...all);
+    const sns = new SNSClient({
+      endpoint: stack.outputs.sns_endpoint,
+      region: stack.outputs.region,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const message = JSON.stringify({ message: "sns-killed" });
+
+    // Act
+    await sns.send(new PublishCommand({ TopicArn: stack.outputs.input_sns_topic_arn, Message: message }));
+    await midFanout(all, "sns-killed");
+    for (const pid of stack.lambda.pids()) process.kill(pid, "SIGKILL");
+    await eventually("the retry reached everyone", () =>
+      all.every((c) => counts([c], "sns-killed")[0] !== 0),
+    );
+    await eventually("the retry finished", async () =>
+      (await readLog(stack.outputs.lambda_log_file)).some((r) => r.message === "fan-out done"),
+    );
+    sns.destroy();
+
+    // Assess: 10 + 20 deliveries, each client at least once, the first wave twice.
+    expect(counts(all, "sns-killed").sort()).toEqual([...Array(10).fill(1), ...Array(10).fill(2)]);
+    const lambda = await readLog(stack.outputs.lambda_log_file);
+    const exits = lambda.filter(
+      (r) => String(r.message).startsWith("Invoke Error") && r.errorType === "Runtime.ExitError",
+    );
+    expect(exits).toHaveLength(1);
+    expect(await storedConnectionIds(stack, s3Client(stack))).toHaveLength(CLIENTS);
+  });
+});
