@@ -100,7 +100,7 @@ describe("channels through the local stack", () => {
   /** Connects one client and learns its connection id from the store. */
   async function connectOne(): Promise<{ client: Client; id: string }> {
     const before = await storedConnectionIds(stack, s3);
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
     const [id] = (await storedConnectionIds(stack, s3)).filter((each) => !before.includes(each));
     if (id === undefined) throw new Error("the new connection was not stored");
     return { client, id };
@@ -114,7 +114,7 @@ describe("channels through the local stack", () => {
 
   it("delivers a publish to the channel's subscribers only, the sender acknowledged with its id", async () => {
     // Prepare
-    const [member, other, bystander] = (await connectMany(stack.outputs.ws_url, 3)) as [
+    const [member, other, bystander] = (await connectMany(stack.tokenUrl(), 3)) as [
       Client,
       Client,
       Client,
@@ -137,7 +137,7 @@ describe("channels through the local stack", () => {
 
   it("stops delivering after an unsubscribe, which is idempotent", async () => {
     // Prepare
-    const [leaver, stayer] = (await connectMany(stack.outputs.ws_url, 2)) as [Client, Client];
+    const [leaver, stayer] = (await connectMany(stack.tokenUrl(), 2)) as [Client, Client];
     await subscribe(leaver, "room-1");
     await subscribe(stayer, "room-1");
 
@@ -194,7 +194,7 @@ describe("channels through the local stack", () => {
         new PutObjectCommand({ Bucket: stack.outputs.connection_bucket, Key, Body: "", ContentLength: 0 }),
       );
     }
-    const live = await Client.connect(stack.outputs.ws_url);
+    const live = await Client.connect(stack.tokenUrl());
     await subscribe(live, "sweep");
 
     // Act
@@ -243,7 +243,7 @@ describe("channels through the local stack", () => {
 
   it("sends an SNS message with a channel attribute to that channel as {channel, message, id: MessageId}", async () => {
     // Prepare
-    const [member, bystander] = (await connectMany(stack.outputs.ws_url, 2)) as [Client, Client];
+    const [member, bystander] = (await connectMany(stack.tokenUrl(), 2)) as [Client, Client];
     await subscribe(member, "game-42/score");
 
     // Act
@@ -275,7 +275,7 @@ describe("channels through the local stack", () => {
 
   it("logs an SNS message with an invalid channel attribute with its MessageId, and sends nothing", async () => {
     // Prepare
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
 
     // Act
     const published = await sns.send(
@@ -299,7 +299,7 @@ describe("channels through the local stack", () => {
 
   it("holds 20 channels of 50 members among 100 clients: each client receives exactly its 10 channels", async () => {
     // Prepare: client i joins channels i..i+9 (mod 20), so every channel has exactly 50 members
-    const clients = await connectMany(stack.outputs.ws_url, 100);
+    const clients = await connectMany(stack.tokenUrl(), 100);
     const channelsOf = (index: number) => Array.from({ length: 10 }, (_, j) => `load/${(index + j) % 20}`);
     const subscribed = (client: Client) =>
       client.received.filter((f) => (f as { action?: unknown }).action === "subscribed").length;

@@ -18,7 +18,7 @@ describe("sharded fan-out through the local stack (SQS in the emulator, event so
       region: stack.outputs.region,
       credentials: { accessKeyId: "test", secretAccessKey: "test" },
     });
-    clients = await connectMany(stack.outputs.ws_url, CLIENTS);
+    clients = await connectMany(stack.tokenUrl(), CLIENTS);
   });
 
   afterAll(async () => {
@@ -65,5 +65,54 @@ describe("sharded fan-out through the local stack (SQS in the emulator, event so
     // Assess
     for (const client of clients)
       expect(client.raw.filter((frame) => frame.data.toString("utf8") === body)).toHaveLength(1);
+  });
+
+  it("shards a channel publish and an SNS message to a channel: members only, each exactly once", async () => {
+    // Prepare: 8 members (more than FANOUT_INLINE_MAX), the rest outside the channel
+    const channel = "big/room";
+    const members = clients.slice(0, 8);
+    const others = clients.slice(8);
+    await Promise.all(
+      members.map(async (member) => {
+        const from = member.received.length;
+        member.send({ action: "subscribe", channel });
+        await member.next(
+          (f) => JSON.stringify(f) === JSON.stringify({ action: "subscribed", channel }),
+          from,
+        );
+      }),
+    );
+    const publisher = others[0] as Client;
+    const published = JSON.stringify({ channel, message: { n: 1 }, id: "shard-pub-1" });
+
+    // Act
+    publisher.send({ action: "publish", channel, message: { n: 1 }, id: "shard-pub-1" });
+    await Promise.all(members.map((m) => m.next((f) => JSON.stringify(f) === published)));
+    const sent = await sns.send(
+      new PublishCommand({
+        TopicArn: stack.outputs.input_sns_topic_arn,
+        Message: '{"n":2}',
+        MessageAttributes: { channel: { DataType: "String", StringValue: channel } },
+      }),
+    );
+    const fromSns = JSON.stringify({ channel, message: { n: 2 }, id: sent.MessageId });
+    await Promise.all(members.map((m) => m.next((f) => JSON.stringify(f) === fromSns)));
+    await Promise.all(clients.map((c) => c.roundTrip()));
+
+    // Assess
+    for (const member of members) {
+      expect(member.received.filter((f) => JSON.stringify(f) === published)).toHaveLength(1);
+      expect(member.received.filter((f) => JSON.stringify(f) === fromSns)).toHaveLength(1);
+    }
+    for (const other of others)
+      expect(other.received.filter((f) => typeof f === "object" && f !== null && "channel" in f)).toEqual([]);
+    expect(publisher.received).toContainEqual({ action: "accepted", id: "shard-pub-1" });
+    const lines = await readLog(stack.outputs.lambda_log_file);
+    const dispatched = lines.filter(
+      (line) => line.message === "fan-out dispatched" && line.channel === channel,
+    );
+    expect(dispatched).toHaveLength(2);
+    for (const line of dispatched)
+      expect(line).toMatchObject({ mode: "sharded", shards: 4, audience: "channel" });
   });
 });
