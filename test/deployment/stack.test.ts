@@ -688,6 +688,11 @@ describe("fan-out shards", () => {
       FANOUT_SHARD_RATE:
         "${floor(((var.account_connections_rate * var.fanout_rate_share) / var.fanout_max_concurrency))}",
     });
+    // The auth block too: the worker's cold start loads the same configuration, which fails closed without it.
+    expect(worker.environment.variables).toMatchObject({
+      AUTH_MODE: "${var.auth_mode}",
+      TOKEN_SECRET_ARN: handler.environment.variables.TOKEN_SECRET_ARN,
+    });
   });
 
   it("lets the function send to its queue only, and receive and delete from it for the mapping", () => {
