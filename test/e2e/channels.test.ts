@@ -114,11 +114,7 @@ describe("channels through the local stack", () => {
 
   it("delivers a publish to the channel's subscribers only, the sender acknowledged with its id", async () => {
     // Prepare
-    const [member, other, bystander] = (await connectMany(stack.tokenUrl(), 3)) as [
-      Client,
-      Client,
-      Client,
-    ];
+    const [member, other, bystander] = (await connectMany(stack.tokenUrl(), 3)) as [Client, Client, Client];
     await subscribe(member, "news/sport");
     await subscribe(other, "news");
 
