@@ -100,7 +100,7 @@ describe("channels through the local stack", () => {
   /** Connects one client and learns its connection id from the store. */
   async function connectOne(): Promise<{ client: Client; id: string }> {
     const before = await storedConnectionIds(stack, s3);
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
     const [id] = (await storedConnectionIds(stack, s3)).filter((each) => !before.includes(each));
     if (id === undefined) throw new Error("the new connection was not stored");
     return { client, id };
@@ -114,11 +114,7 @@ describe("channels through the local stack", () => {
 
   it("delivers a publish to the channel's subscribers only, the sender acknowledged with its id", async () => {
     // Prepare
-    const [member, other, bystander] = (await connectMany(stack.outputs.ws_url, 3)) as [
-      Client,
-      Client,
-      Client,
-    ];
+    const [member, other, bystander] = (await connectMany(stack.tokenUrl(), 3)) as [Client, Client, Client];
     await subscribe(member, "news/sport");
     await subscribe(other, "news");
 
@@ -137,7 +133,7 @@ describe("channels through the local stack", () => {
 
   it("stops delivering after an unsubscribe, which is idempotent", async () => {
     // Prepare
-    const [leaver, stayer] = (await connectMany(stack.outputs.ws_url, 2)) as [Client, Client];
+    const [leaver, stayer] = (await connectMany(stack.tokenUrl(), 2)) as [Client, Client];
     await subscribe(leaver, "room-1");
     await subscribe(stayer, "room-1");
 
@@ -194,7 +190,7 @@ describe("channels through the local stack", () => {
         new PutObjectCommand({ Bucket: stack.outputs.connection_bucket, Key, Body: "", ContentLength: 0 }),
       );
     }
-    const live = await Client.connect(stack.outputs.ws_url);
+    const live = await Client.connect(stack.tokenUrl());
     await subscribe(live, "sweep");
 
     // Act
@@ -243,7 +239,7 @@ describe("channels through the local stack", () => {
 
   it("sends an SNS message with a channel attribute to that channel as {channel, message, id: MessageId}", async () => {
     // Prepare
-    const [member, bystander] = (await connectMany(stack.outputs.ws_url, 2)) as [Client, Client];
+    const [member, bystander] = (await connectMany(stack.tokenUrl(), 2)) as [Client, Client];
     await subscribe(member, "game-42/score");
 
     // Act
@@ -273,9 +269,48 @@ describe("channels through the local stack", () => {
     bystander.close();
   });
 
+  it("lets a token's patterns decide: a refused subscribe or publish is FORBIDDEN, stores nothing and sends nothing", async () => {
+    // Prepare: a reader of news/* that may publish nowhere, and a member of sport/x who would see a stray publish
+    const before = await storedConnectionIds(stack, s3);
+    const reader = await Client.connect(
+      stack.tokenUrl({ broadcast: false, subscribe: ["news/*"], publish: [] }),
+    );
+    const [readerId] = (await storedConnectionIds(stack, s3)).filter((each) => !before.includes(each));
+    const { client: member } = await connectOne();
+    await subscribe(member, "sport/x");
+
+    // Act
+    await subscribe(reader, "news/eu");
+    reader.send({ action: "subscribe", channel: "sport/x" });
+    reader.send({ action: "publish", channel: "sport/x", message: "stray", id: "p-1" });
+    await reader.roundTrip();
+    await member.roundTrip();
+
+    // Assess
+    const errors = reader.received.filter((f) => typeof f === "object" && f !== null && "error" in f);
+    expect(errors).toEqual([
+      { error: expect.objectContaining({ code: "FORBIDDEN", action: "subscribe", channel: "sport/x" }) },
+      {
+        error: expect.objectContaining({
+          code: "FORBIDDEN",
+          action: "publish",
+          channel: "sport/x",
+          id: "p-1",
+        }),
+      },
+    ]);
+    expect(deliveries(member)).toEqual([]);
+    expect(await membershipKeysOf(readerId ?? "")).toEqual([
+      memberKey("news/eu", readerId ?? ""),
+      reverseKey(readerId ?? "", "news/eu"),
+    ]);
+    reader.close();
+    member.close();
+  });
+
   it("logs an SNS message with an invalid channel attribute with its MessageId, and sends nothing", async () => {
     // Prepare
-    const client = await Client.connect(stack.outputs.ws_url);
+    const client = await Client.connect(stack.tokenUrl());
 
     // Act
     const published = await sns.send(
@@ -299,7 +334,7 @@ describe("channels through the local stack", () => {
 
   it("holds 20 channels of 50 members among 100 clients: each client receives exactly its 10 channels", async () => {
     // Prepare: client i joins channels i..i+9 (mod 20), so every channel has exactly 50 members
-    const clients = await connectMany(stack.outputs.ws_url, 100);
+    const clients = await connectMany(stack.tokenUrl(), 100);
     const channelsOf = (index: number) => Array.from({ length: 10 }, (_, j) => `load/${(index + j) % 20}`);
     const subscribed = (client: Client) =>
       client.received.filter((f) => (f as { action?: unknown }).action === "subscribed").length;
