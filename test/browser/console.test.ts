@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
-import { consoleUrl, TOKEN_SECRET_FILE } from "../../util/local-stack/console.js";
+import { consoleUrl } from "../../util/local-stack/console.js";
 import { Client, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
 
 /** Debian's chromium; .ci/run installs it. */
@@ -93,7 +93,7 @@ describe("the web console in a real browser (headless Chromium)", () => {
 
   it("shows a broadcast from another client and the count going up and down with it", async () => {
     // Prepare
-    const other = await Client.connect(stack.outputs.ws_url);
+    const other = await Client.connect(stack.tokenUrl());
     others.push(other);
     await expect.poll(() => page.locator("#connections").innerText(), { timeout: WAIT_MS }).toBe("2");
 
@@ -163,10 +163,12 @@ describe("the web console in a real browser (headless Chromium)", () => {
     expect(await page.locator("#channels").innerText()).toContain("news/browser");
   });
 
-  it("says the stack is open when it has no token secret, and takes a screenshot for the README", async () => {
-    // Assess
-    expect(await page.locator("#token-info").innerText()).toBe("open stack: no token needed");
-    expect(await page.locator("#mint").isDisabled()).toBe(true);
+  it("mints its connection's token itself, never shows it, and takes a screenshot for the README", async () => {
+    // Assess: the stack requires tokens (the default), and the console minted one for its connection
+    expect(await page.locator("#mint").isDisabled()).toBe(false);
+    expect(await page.locator("#token-info").innerText()).toMatch(/^token for "[^"]+" until /);
+    expect(await listText("frames")).toContain(" with a token");
+    expect(await listText("frames")).not.toContain("eyJ");
 
     // Act
     await mkdir(dirname(SCREENSHOT), { recursive: true });
@@ -177,8 +179,7 @@ describe("the web console in a real browser (headless Chromium)", () => {
   });
 
   it("mints a token with the stack's secret and connects with it (the token is not shown)", async () => {
-    // Prepare: the stack gets a secret, as a stack that issues tokens keeps one in its state folder
-    await writeFile(join(stack.stateDir, TOKEN_SECRET_FILE), "a-local-secret-of-at-least-32-bytes-long\n");
+    // Prepare
     await page.locator("#disconnect").click();
     await page.reload();
     await page.locator("body[data-ready=true]").waitFor();

@@ -26,7 +26,7 @@ describe("util/connect --subscribe / --publish against the local stack (needs ch
       "connect",
       [
         "--url",
-        stack.outputs.ws_url,
+        stack.tokenUrl(),
         "--subscribe",
         "cli/news",
         "--publish",
@@ -54,7 +54,7 @@ describe("util/connect --subscribe / --publish against the local stack (needs ch
     // Act
     const result = await runCliToEnd(
       "connect",
-      ["--url", stack.outputs.ws_url, "--subscribe", "bad//name", "--ping", "--count", "2"],
+      ["--url", stack.tokenUrl(), "--subscribe", "bad//name", "--ping", "--count", "2"],
       env,
     );
 

@@ -269,6 +269,51 @@ describe("channels through the local stack", () => {
     bystander.close();
   });
 
+  it("lets a token's patterns decide: a refused subscribe or publish is FORBIDDEN, stores nothing and sends nothing", async () => {
+    // Prepare: a reader of news/* that may publish nowhere, and a member of sport/x who would see a stray publish
+    const before = await storedConnectionIds(stack, s3);
+    const reader = await Client.connect(
+      stack.tokenUrl({ broadcast: false, subscribe: ["news/*"], publish: [] }),
+    );
+    const [readerId] = (await storedConnectionIds(stack, s3)).filter((each) => !before.includes(each));
+    const { client: member } = await connectOne();
+    await subscribe(member, "sport/x");
+
+    // Act
+    await subscribe(reader, "news/eu");
+    reader.send({ action: "subscribe", channel: "sport/x" });
+    reader.send({ action: "publish", channel: "sport/x", message: "stray", id: "p-1" });
+    // Each frame is its own invocation, answered in any order, the ping's pong included.
+    const refusals = () => reader.received.filter((f) => typeof f === "object" && f !== null && "error" in f);
+    await until("both refusals", () => refusals().length >= 2, 15_000);
+    await member.roundTrip();
+
+    // Assess
+    const errors = refusals();
+    // Two frames, two invocations that may answer in either order.
+    expect(errors).toHaveLength(2);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        { error: expect.objectContaining({ code: "FORBIDDEN", action: "subscribe", channel: "sport/x" }) },
+        {
+          error: expect.objectContaining({
+            code: "FORBIDDEN",
+            action: "publish",
+            channel: "sport/x",
+            id: "p-1",
+          }),
+        },
+      ]),
+    );
+    expect(deliveries(member)).toEqual([]);
+    expect(await membershipKeysOf(readerId ?? "")).toEqual([
+      memberKey("news/eu", readerId ?? ""),
+      reverseKey(readerId ?? "", "news/eu"),
+    ]);
+    reader.close();
+    member.close();
+  });
+
   it("logs an SNS message with an invalid channel attribute with its MessageId, and sends nothing", async () => {
     // Prepare
     const client = await Client.connect(stack.tokenUrl());

@@ -68,7 +68,7 @@ describe("the client library reconnects by itself after server-side closes (loca
   it("after @connections DELETE, reconnects and loses no broadcast sent once it is open again (exact count)", async () => {
     // Prepare: one library client, open, and its connection id (only the store knows it)
     const before = await storedConnectionIds(stack, s3);
-    const { client, states, attempts } = recordedClient(stack.outputs.ws_url, {
+    const { client, states, attempts } = recordedClient(stack.tokenUrl(), {
       backoffBaseMs: 200,
       pingIntervalMs: 500,
     });
@@ -87,7 +87,7 @@ describe("the client library reconnects by itself after server-side closes (loca
     await eventually("the client noticed the close", () => states.some((s) => s.state === "reconnecting"));
     await eventually("the client is open again", () => client.state === "open");
     // Connected only now: a sender that waited through the reconnect would be closed idle (2 s) under load.
-    const sender = await Client.connect(stack.outputs.ws_url);
+    const sender = await Client.connect(stack.tokenUrl());
     others.push(sender);
     for (let n = 0; n < 30; n++) sender.send({ action: "broadcast", message: { n } });
     await eventually("30 broadcasts", () => received.length >= 30);
@@ -104,7 +104,7 @@ describe("the client library reconnects by itself after server-side closes (loca
 
   it("outlives the idle timeout with its keepalive, and reconnects when the connection cap closes it", async () => {
     // Prepare: renewal later than the 6 s cap, so that the cap closes the connection (as API Gateway at 2 hours)
-    const { client, states } = recordedClient(stack.outputs.ws_url, {
+    const { client, states } = recordedClient(stack.tokenUrl(), {
       backoffBaseMs: 200,
       pingIntervalMs: 500,
     });
@@ -155,7 +155,7 @@ describe("the client library resubscribes by itself and loses no publish after t
 
   /** A subscribed library client that records channel messages and when each `subscribed` acknowledgement came. */
   async function subscribedClient(channel: string) {
-    const recorded = recordedClient(stack.outputs.ws_url, { backoffBaseMs: 200, pingIntervalMs: 500 });
+    const recorded = recordedClient(stack.tokenUrl(), { backoffBaseMs: 200, pingIntervalMs: 500 });
     clients.push(recorded.client);
     const messages: Array<{ channel: string; message: unknown; id: string | undefined }> = [];
     const acks: number[] = [];
@@ -197,7 +197,7 @@ describe("the client library resubscribes by itself and loses no publish after t
       () => acks.length === 2 && client.state === "open",
     );
     // Connected only now: a publisher that waited through the reconnect would be closed idle (2 s).
-    const publisher = await Client.connect(stack.outputs.ws_url);
+    const publisher = await Client.connect(stack.tokenUrl());
     others.push(publisher);
     await publishMany(publisher, "room/delete", "after-delete", 50);
     await eventually("50 messages", () => messages.length >= 50);
@@ -222,7 +222,7 @@ describe("the client library resubscribes by itself and loses no publish after t
       () => acks.length === 2 && client.state === "open",
     );
     // Connected only now: a publisher that waited through the reconnect would be closed idle (2 s).
-    const publisher = await Client.connect(stack.outputs.ws_url);
+    const publisher = await Client.connect(stack.tokenUrl());
     others.push(publisher);
     await publishMany(publisher, "room/cap", "after-cap", 50);
     await eventually("50 messages", () => messages.length >= 50);
@@ -259,7 +259,7 @@ describe("1,000 clients dropped at once come back spread out (full-jitter backof
     const recorded: Array<ReturnType<typeof recordedClient>> = [];
     const openStart = performance.now();
     for (let batch = 0; batch < N / 100; batch++) {
-      const fresh = Array.from({ length: 100 }, () => recordedClient(stack.outputs.ws_url));
+      const fresh = Array.from({ length: 100 }, () => recordedClient(stack.tokenUrl()));
       recorded.push(...fresh);
       clients.push(...fresh.map((r) => r.client));
       await eventually("100 clients open", () => fresh.every((r) => r.client.state === "open"), 60_000);

@@ -36,7 +36,8 @@ describe("the console's HTTP endpoints on the gateway", () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // Open mode: these tests start without a token secret and add one (a token-mode stack is in test/browser).
+    stack = await startTestStack({ authMode: "open" });
   });
 
   afterAll(async () => {

@@ -26,7 +26,7 @@ describe("faults: SNS unsubscribe", () => {
   let sns: SNSClient;
   beforeAll(async () => {
     stack = await startTestStack();
-    clients = await connectMany(stack.outputs.ws_url, 3);
+    clients = await connectMany(stack.tokenUrl(), 3);
     sns = new SNSClient({
       endpoint: stack.outputs.sns_endpoint,
       region: stack.outputs.region,

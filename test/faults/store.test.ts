@@ -31,7 +31,7 @@ describe("faults: the connection store down and back", () => {
     // Prepare: three clients, A, B and C, stored before the outage.
     const stack = await startTestStack();
     stacks.push(stack);
-    const [a, b, c] = await connectMany(stack.outputs.ws_url, 3);
+    const [a, b, c] = await connectMany(stack.tokenUrl(), 3);
     if (!a || !b || !c) throw new Error("three clients expected");
     clients.push(a, b, c);
     await a.roundTrip();
@@ -47,7 +47,7 @@ describe("faults: the connection store down and back", () => {
 
     // Act 1: the outage. A new client, a broadcast, a client leaving, an SNS publish.
     stack.emulator.setStoreDown(true);
-    const refused = await Client.connect(stack.outputs.ws_url).catch((error: unknown) => error);
+    const refused = await Client.connect(stack.tokenUrl()).catch((error: unknown) => error);
     a.send({ action: "broadcast", message: "during" });
     const answer = await a.next(ERROR_FRAME);
     c.close();
@@ -63,7 +63,7 @@ describe("faults: the connection store down and back", () => {
     // Act 2: the store comes back before Lambda's retry (1 s later); then a new client and a broadcast.
     stack.emulator.setStoreDown(false);
     await eventually("the retry delivered", () => a.received.some(isMessage("sns")));
-    const d = await Client.connect(stack.outputs.ws_url);
+    const d = await Client.connect(stack.tokenUrl());
     clients.push(d);
     a.send({ action: "broadcast", message: "after" });
     await eventually("'after' reached A, B and D", () =>

@@ -77,7 +77,7 @@ describe("faults: the terminal and the stack's edges", () => {
     const printed: string[] = [];
     const stack = await startTestStack({ lambdaConcurrency: 2, log: (line) => printed.push(line) });
     stacks.push(stack);
-    const [a, b] = await connectMany(stack.outputs.ws_url, 2);
+    const [a, b] = await connectMany(stack.tokenUrl(), 2);
     clients.push(a as Client, b as Client);
     await Promise.all([a?.roundTrip(), b?.roundTrip()]);
     await eventually(
@@ -115,7 +115,7 @@ describe("faults: the terminal and the stack's edges", () => {
     stack.emulator.setStoreDelayMs(2000);
 
     // Act
-    const refused = await Client.connect(stack.outputs.ws_url).catch((error: unknown) => error);
+    const refused = await Client.connect(stack.tokenUrl()).catch((error: unknown) => error);
     await eventually("the late $connect ended by a $disconnect that removed its key", async () =>
       (await readLog(stack.outputs.lambda_log_file)).some((r) => r.message === "disconnected"),
     );
@@ -141,7 +141,7 @@ describe("faults: the terminal and the stack's edges", () => {
     const printed: string[] = [];
     const stack = await startTestStack({ lambdaConcurrency: 2, log: (line) => printed.push(line) });
     stacks.push(stack);
-    const all = await connectMany(stack.outputs.ws_url, 10);
+    const all = await connectMany(stack.tokenUrl(), 10);
     clients.push(...all);
     stack.gateway.setManagementDelayMs(200);
     let sending = true;

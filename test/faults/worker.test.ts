@@ -38,7 +38,7 @@ async function startSlowFanout(options: Parameters<typeof startTestStack>[0]) {
     lambdaEnv: { FANOUT_CONCURRENCY: String(WAVE) },
     ...options,
   });
-  const clients = await connectMany(stack.outputs.ws_url, CLIENTS);
+  const clients = await connectMany(stack.tokenUrl(), CLIENTS);
   // A warm environment, so that the fault hits the fan-out and not a cold start.
   await clients[0]?.roundTrip();
   stack.gateway.setManagementDelayMs(HOLD_MS);

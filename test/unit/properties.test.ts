@@ -242,8 +242,8 @@ function setup() {
       CONNECTION_BUCKET: "bucket",
       MANAGEMENT_ENDPOINT: "https://example.com/primary",
       AUTH_MODE: "open",
-      // The protocol's 128 KB, not the stack's 32 KB default cap: the heavy frames probe the protocol limit.
-      MAX_BROADCAST_BYTES: "131072",
+      // The protocol's 128 KB limit, not the stack's smaller default cap on client broadcasts: these frames probe it.
+      MAX_BROADCAST_BYTES: String(MAX_MESSAGE_BYTES),
     }),
     log,
     store,

@@ -87,8 +87,14 @@ function connect(): void {
   const url = status.wsUrl;
   client = createClient({
     url,
-    // A minted token goes into the URL of every attempt; the console mints a new one when asked.
-    token: token === undefined ? undefined : () => token as string,
+    // A stack that requires tokens gets a fresh one, minted for the name in the form, before every attempt (a
+    // reconnect an hour later must not reuse an expired one).
+    token: status.tokens
+      ? async () => {
+          await mint();
+          return token ?? "";
+        }
+      : undefined,
   });
   client.on("state", (state) => {
     const pill = $("state");
@@ -98,7 +104,7 @@ function connect(): void {
   });
   client.on("frame", (value) => frame("in", typeof value === "string" ? value : JSON.stringify(value)));
   client.on("error", (error) => frame("err", `error ${describeError(error)}`));
-  frame("state", `connecting to ${url}${token ? " with a token" : ""}`);
+  frame("state", `connecting to ${url}${status.tokens ? " with a token" : ""}`);
   setConnected(true);
   renderChannels();
 }
