@@ -77,7 +77,8 @@ describe("faults: the connection store down and back", () => {
     expect(answer).toEqual({
       error: {
         code: "INTERNAL_ERROR",
-        message: "The broadcast may not have reached every client (the connection store failed); try again.",
+        message:
+          "The broadcast may not have reached every client (the connection store or the shard queue failed); try again.",
       },
     });
     expect(counts([a, b, c, d], "during")).toEqual([0, 0, 0, 0]);
