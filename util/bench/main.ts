@@ -19,15 +19,8 @@ import {
 } from "./channels.js";
 import { renderChart } from "./chart.js";
 import { type ColdStart, measureColdStart } from "./coldstart.js";
-import { describeMachine, type Machine, openFilesLimit } from "./machine.js";
-import {
-  type GoalVerdict,
-  judgeGoals,
-  type RunResult,
-  SCENARIO_LABELS,
-  type ScenarioResult,
-  summarize,
-} from "./model.js";
+import { describeMachine, openFilesLimit } from "./machine.js";
+import { judgeGoals, type RunResult, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
 import { type ConnectFigures, progress, Session } from "./session.js";
 import { type BenchResults, renderSummary } from "./summary.js";
 
