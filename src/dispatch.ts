@@ -1,5 +1,6 @@
 import type { ConnectionStore } from "./connections.js";
 import {
+  emptySummary,
   FanoutError,
   type FanoutOptions,
   type FanoutSummary,
@@ -286,20 +287,4 @@ async function probeAudience(source: () => AsyncIterable<string[]>, limit: numbe
 
 async function* replay(pages: readonly string[][]): AsyncIterable<string[]> {
   for (const page of pages) yield page;
-}
-
-function emptySummary(): FanoutSummary {
-  return {
-    recipients: 0,
-    delivered: 0,
-    gone: 0,
-    failed: 0,
-    timedOut: 0,
-    throttledRetries: 0,
-    resetRetries: 0,
-    staleDeleted: 0,
-    staleDeleteFailed: 0,
-    failureReasons: {},
-    durationMs: 0,
-  };
 }

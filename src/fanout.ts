@@ -269,19 +269,7 @@ export async function fanOut(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = deps.random ?? Math.random;
   const started = performance.now();
-  const summary: FanoutSummary = {
-    recipients: 0,
-    delivered: 0,
-    gone: 0,
-    failed: 0,
-    timedOut: 0,
-    throttledRetries: 0,
-    resetRetries: 0,
-    staleDeleted: 0,
-    staleDeleteFailed: 0,
-    failureReasons: {},
-    durationMs: 0,
-  };
+  const summary = emptySummary();
 
   const feed = new IdFeed(Math.max(1, settings.prefetchPages));
   const listing = feed.fill(deps.source ?? deps.store.pages());
@@ -450,4 +438,21 @@ class IdFeed {
     this.waiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** A summary of a fan-out that has sent nothing yet: every count zero. */
+export function emptySummary(): FanoutSummary {
+  return {
+    recipients: 0,
+    delivered: 0,
+    gone: 0,
+    failed: 0,
+    timedOut: 0,
+    throttledRetries: 0,
+    resetRetries: 0,
+    staleDeleted: 0,
+    staleDeleteFailed: 0,
+    failureReasons: {},
+    durationMs: 0,
+  };
 }
