@@ -1,5 +1,5 @@
-import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { listKeyRange, S3_PAGE_SIZE } from "./s3-listing.js";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { deleteInBatches, listKeyRange } from "./s3-listing.js";
 import {
   ALL_BUCKETS,
   BUCKET_COUNT,
@@ -108,26 +108,13 @@ export class S3ConnectionStore implements ConnectionStore {
         ? [connectionKey(this.prefix, id), flatKey(this.prefix, id)]
         : [connectionKey(this.prefix, id)],
     );
-    for (let start = 0; start < keys.length; start += S3_PAGE_SIZE) {
-      const batch = keys.slice(start, start + S3_PAGE_SIZE);
-      const output = await this.call("DeleteObjects", `${batch.length} keys`, () =>
-        this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.bucket,
-            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-          }),
-        ),
-      );
-      // DeleteObjects answers 200 even when some keys failed; the failures are listed in Errors.
-      const failed = output.Errors ?? [];
-      if (failed.length > 0) {
-        const first = failed[0];
-        throw new ConnectionStoreError(
-          "DeleteObjects",
-          `DeleteObjects failed for ${failed.length} of ${batch.length} keys (first: ${first?.Key} ${first?.Code} ${first?.Message})`,
-        );
-      }
-    }
+    await deleteInBatches(
+      this.client,
+      this.bucket,
+      keys,
+      (operation, subject, run) => this.call(operation, subject, run),
+      (message) => new ConnectionStoreError("DeleteObjects", message),
+    );
   }
 
   /** @inheritdoc */

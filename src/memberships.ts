@@ -1,6 +1,5 @@
 import {
   DeleteObjectCommand,
-  DeleteObjectsCommand,
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
@@ -12,7 +11,7 @@ import {
   memberKey,
   reverseKey,
 } from "./membership-keys.js";
-import { listKeyRange, S3_PAGE_SIZE } from "./s3-listing.js";
+import { deleteInBatches, listKeyRange } from "./s3-listing.js";
 import { ALL_BUCKETS, type BucketRange } from "./shards.js";
 
 /**
@@ -169,26 +168,13 @@ export class S3MembershipStore implements MembershipStore {
   }
 
   private async deleteMany(keys: readonly string[]): Promise<void> {
-    for (let start = 0; start < keys.length; start += S3_PAGE_SIZE) {
-      const batch = keys.slice(start, start + S3_PAGE_SIZE);
-      const output = await this.call("DeleteObjects", `${batch.length} keys`, () =>
-        this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.bucket,
-            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-          }),
-        ),
-      );
-      // DeleteObjects answers 200 even when some keys failed; the failures are listed in Errors.
-      const failed = output.Errors ?? [];
-      if (failed.length > 0) {
-        const first = failed[0];
-        throw new MembershipStoreError(
-          "DeleteObjects",
-          `DeleteObjects failed for ${failed.length} of ${batch.length} keys in ${this.bucket} (first: ${first?.Key} ${first?.Code} ${first?.Message})`,
-        );
-      }
-    }
+    await deleteInBatches(
+      this.client,
+      this.bucket,
+      keys,
+      (operation, subject, run) => this.call(operation, subject, run),
+      (message) => new MembershipStoreError("DeleteObjects", message),
+    );
   }
 
   private async call<T>(operation: string, subject: string, run: () => Promise<T>): Promise<T> {

@@ -134,7 +134,7 @@ describe("S3ConnectionStore", () => {
     // Assess
     expect(failure).toBeInstanceOf(ConnectionStoreError);
     expect((failure as Error).message).toBe(
-      "DeleteObjects failed for 1 of 4 keys (first: active-connections/a AccessDenied Access Denied)",
+      "DeleteObjects failed for 1 of 4 keys in bucket (first: active-connections/a AccessDenied Access Denied)",
     );
   });
 
