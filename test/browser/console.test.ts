@@ -2,12 +2,12 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
 import { consoleUrl } from "../../util/local-stack/console.js";
-import { Client, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
+import { Client, snsClient, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
 
 /** Debian's chromium; .ci/run installs it. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -55,11 +55,7 @@ describe("the web console in a real browser (headless Chromium)", () => {
   beforeAll(async () => {
     profile = await mkdtemp(join(tmpdir(), "fanout-chromium-"));
     stack = await startTestStack();
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
     browser = await launchBrowser(profile);
     page = browser.pages()[0] ?? (await browser.newPage());
     page.setDefaultTimeout(WAIT_MS);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NO_RIGHTS } from "../../src/capabilities.js";
 import {
@@ -8,6 +8,7 @@ import {
   HandshakeRefused,
   readLog,
   signTestToken,
+  snsClient,
   startTestStack,
   type TestStack,
 } from "./support.js";
@@ -34,11 +35,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   beforeAll(async () => {
     stack = await startTestStack({ lambdaEnv: { ALLOWED_ORIGINS: "https://app.example.com" } });
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
   });
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/channels.js";
 import {
@@ -15,6 +15,7 @@ import {
   eventually,
   readLog,
   s3Client,
+  snsClient,
   startTestStack,
   storedConnectionIds,
   type TestStack,
@@ -57,11 +58,7 @@ describe("channels through the local stack", () => {
   beforeAll(async () => {
     stack = await startTestStack();
     s3 = s3Client(stack);
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
   });
 
   afterAll(async () => {

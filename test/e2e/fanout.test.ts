@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import {
@@ -7,6 +7,7 @@ import {
   eventually,
   readLog,
   s3Client,
+  snsClient,
   startTestStack,
   storedConnectionIds,
   type TestStack,
@@ -22,11 +23,7 @@ describe("fan-out through the local stack", () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
     clients = await connectMany(stack.tokenUrl(), CLIENTS);
   });
 

@@ -1,6 +1,14 @@
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, connectMany, eventually, readLog, startTestStack, type TestStack } from "./support.js";
+import {
+  type Client,
+  connectMany,
+  eventually,
+  readLog,
+  snsClient,
+  startTestStack,
+  type TestStack,
+} from "./support.js";
 
 /** More than FANOUT_INLINE_MAX below, so every fan-out goes through the shard queue. */
 const CLIENTS = 12;
@@ -13,11 +21,7 @@ describe("sharded fan-out through the local stack (SQS in the emulator, event so
   beforeAll(async () => {
     // A low inline limit makes a dozen clients a "large" fan-out: 4 shards, each a queue message.
     stack = await startTestStack({ lambdaEnv: { FANOUT_INLINE_MAX: "5", FANOUT_SHARDS: "4" } });
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
     clients = await connectMany(stack.tokenUrl(), CLIENTS);
   });
 

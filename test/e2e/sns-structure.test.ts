@@ -1,6 +1,6 @@
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, connectMany, startTestStack, type TestStack } from "./support.js";
+import { type Client, connectMany, snsClient, startTestStack, type TestStack } from "./support.js";
 
 describe("SNS MessageStructure through the local stack", () => {
   let stack: TestStack;
@@ -9,11 +9,7 @@ describe("SNS MessageStructure through the local stack", () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
     clients = await connectMany(stack.tokenUrl(), 3);
   });
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import WebSocket from "ws";
 import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
 import { connectionIdOfKey } from "../../src/connections.js";
@@ -172,6 +173,15 @@ export function s3Client(stack: LocalStack): S3Client {
     endpoint: stack.outputs.s3_endpoint,
     region: stack.outputs.region,
     forcePathStyle: true,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+}
+
+/** An SNS client for the stack's emulator, as a publisher would make one. */
+export function snsClient(stack: LocalStack): SNSClient {
+  return new SNSClient({
+    endpoint: stack.outputs.sns_endpoint,
+    region: stack.outputs.region,
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
   });
 }

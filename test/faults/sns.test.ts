@@ -1,7 +1,7 @@
 import {
   ListSubscriptionsByTopicCommand,
   PublishCommand,
-  SNSClient,
+  type SNSClient,
   SubscribeCommand,
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
@@ -11,6 +11,7 @@ import {
   connectMany,
   eventually,
   readLog,
+  snsClient,
   startTestStack,
   type TestStack,
 } from "../e2e/support.js";
@@ -27,11 +28,7 @@ describe("faults: SNS unsubscribe", () => {
   beforeAll(async () => {
     stack = await startTestStack();
     clients = await connectMany(stack.tokenUrl(), 3);
-    sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    sns = snsClient(stack);
   });
   afterAll(async () => {
     sns?.destroy();

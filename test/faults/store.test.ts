@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   Client,
@@ -7,6 +7,7 @@ import {
   type HandshakeRefused,
   readLog,
   s3Client,
+  snsClient,
   startTestStack,
   storedConnectionIds,
   type TestStack,
@@ -35,11 +36,7 @@ describe("faults: the connection store down and back", () => {
     if (!a || !b || !c) throw new Error("three clients expected");
     clients.push(a, b, c);
     await a.roundTrip();
-    const sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    const sns = snsClient(stack);
     const incomplete = async () =>
       (await readLog(stack.outputs.lambda_log_file)).filter(
         (r) => r.message === "fan-out incomplete: listing connections failed",

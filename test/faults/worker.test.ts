@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Client,
@@ -6,6 +6,7 @@ import {
   eventually,
   readLog,
   s3Client,
+  snsClient,
   startTestStack,
   storedConnectionIds,
   type TestStack,
@@ -108,11 +109,7 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
     const { stack, clients: all } = await startSlowFanout({});
     stacks.push(stack);
     clients.push(...all);
-    const sns = new SNSClient({
-      endpoint: stack.outputs.sns_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    const sns = snsClient(stack);
     const message = JSON.stringify({ message: "sns-killed" });
 
     // Act
