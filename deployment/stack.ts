@@ -216,6 +216,7 @@ export class FanoutStack extends TerraformStack {
       connection_bucket: store.bucket.bucket,
       auth_mode: auth.authMode,
       token_secret_arn: tokenSecret.arn,
+      shard_dead_letter_queue_url: shards.deadLetterQueue.url,
     };
     for (const [outputId, value] of Object.entries(values)) {
       const description = STACK_OUTPUT_DESCRIPTIONS[outputId as StackOutputName];

@@ -166,6 +166,10 @@ export const STACK_OUTPUT_DESCRIPTIONS = {
   auth_mode: 'How clients connect: "token" (a signed token in ?token=) or "open" (anyone with the URL).',
   token_secret_arn:
     "ARN of the Secrets Manager secret holding the HS256 token secret (empty in open mode or with an external issuer).",
+
+  // --- shard (issue 12) ---
+  shard_dead_letter_queue_url:
+    "URL of the SQS dead-letter queue that keeps every fan-out shard that failed all its retries; it should stay empty.",
 } as const;
 
 /** One Terraform output name. */
@@ -180,6 +184,8 @@ export interface LocalStackOutputs extends StackOutputs {
   sns_endpoint: string;
   /** The S3 endpoint of the local emulator. */
   s3_endpoint: string;
+  /** The SQS endpoint of the local emulator (the shard queue and its dead-letter queue). */
+  sqs_endpoint: string;
   /** The region the local stack pretends to be in. */
   region: string;
   /** The key prefix of the connection store. */

@@ -594,6 +594,7 @@ describe("outputs", () => {
         .ref("aws_secretsmanager_secret", "token-secret/secret", "arn")
         .slice(2, -1)
         .replace(".arn", "[0].arn")} : ""}`,
+      shard_dead_letter_queue_url: tf.ref("aws_sqs_queue", "fanout-queue/dead-letter-queue", "url"),
     };
     // Act
     const outputs = tf.root.output as Record<string, { value: string; description: string }>;

@@ -3,6 +3,7 @@ import {
   Client,
   connectMany,
   eventually,
+  readLog,
   s3Client,
   startTestStack,
   storedConnectionIds,
@@ -90,5 +91,37 @@ describe("faults: the Lambda pool", () => {
     expect(all[0]?.received.find(GATEWAY_ERROR)).toMatchObject({ message: "Internal server error" });
     expect(count(all, "killed")).toBe(20);
     expect(await storedConnectionIds(stack, s3Client(stack))).toHaveLength(20);
+  });
+
+  it("a configuration change mid fan-out: the busy environment finishes (6 of 6), later events run with the new variables", async () => {
+    // Prepare: one environment busy with a fan-out (one @connections call at a time, each held 300 ms) when the
+    // variables change.
+    const stack = await startTestStack({ lambdaConcurrency: 1, lambdaEnv: { FANOUT_CONCURRENCY: "1" } });
+    stacks.push(stack);
+    const all = await connectMany(stack.tokenUrl(), 6);
+    clients.push(...all);
+    await all[0]?.roundTrip();
+    const [before] = stack.lambda.pids();
+    stack.gateway.setManagementDelayMs(300);
+
+    // Act
+    all[0]?.send({ action: "broadcast", message: "before" });
+    await eventually("the fan-out under way", () => count(all, "before") > 0, 5_000);
+    stack.lambda.updateEnvironment({ FANOUT_INLINE_MAX: "1", FANOUT_SHARDS: "2" });
+    await eventually("the first broadcast everywhere", () => count(all, "before") === 6);
+    all[1]?.send({ action: "broadcast", message: "after" });
+    await eventually("the second broadcast everywhere", () => count(all, "after") === 6);
+
+    // Assess: the first fan-out was not cut off, and the second ran in a fresh environment with 2 shards.
+    await eventually("two shards done", async () => {
+      const lines = await readLog(stack.outputs.lambda_log_file);
+      return lines.filter((l) => l.message === "fan-out done" && l.shard !== undefined).length === 2;
+    });
+    const lines = await readLog(stack.outputs.lambda_log_file);
+    const dispatches = lines.filter((l) => l.message === "fan-out dispatched");
+    expect(dispatches.map((l) => l.mode)).toEqual(["inline", "sharded"]);
+    expect(stack.lambda.pids()).not.toContain(before);
+    expect(count(all, "before")).toBe(6);
+    expect(count(all, "after")).toBe(6);
   });
 });

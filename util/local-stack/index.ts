@@ -95,12 +95,16 @@ export interface LocalStack {
     sendToAll(data: string | Uint8Array): Promise<number>;
     /** Changes the injected @connections delay for every later call. */
     setManagementDelayMs(ms: number): void;
+    /** Changes the @connections calls allowed a second before 429 (0: none), as `--management-rate-limit`. */
+    setManagementRateLimit(perSecond: number): void;
   };
   lambda: {
     /** Completed invocations, CPU summed and peak RSS maxed over every execution environment so far. */
     stats(): Promise<LambdaStats>;
     /** The process ids of the live execution environments (fault tests stop or kill them). */
     pids(): number[];
+    /** Sets function environment variables for later invocations, in fresh environments (UpdateFunctionConfiguration). */
+    updateEnvironment(variables: Record<string, string>): void;
   };
   emulator: {
     /** Fault injection: while `down`, the connection store (the emulator's S3) answers 503 to every request. */
@@ -189,6 +193,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       parts.logs,
       gateway,
       parts.emulator,
+      parts.shards,
       parts.tokenSecret?.path,
     );
     settings.say(readyText(options, settings, outputs, bundle, started));
@@ -456,6 +461,7 @@ async function writeOutputs(
   logs: Logs,
   gateway: LocalGateway,
   emulator: Emulator,
+  shards: EventSourceMapping,
   tokenSecretFile: string | undefined,
 ): Promise<LocalStackOutputs> {
   const outputs: LocalStackOutputs = {
@@ -468,6 +474,7 @@ async function writeOutputs(
     connection_bucket: settings.bucket,
     sns_endpoint: emulator.endpoint,
     s3_endpoint: emulator.endpoint,
+    sqs_endpoint: emulator.endpoint,
     region: REGION,
     connection_prefix: DEFAULT_CONNECTION_PREFIX,
     lambda_log_file: logs.lambda.path,
@@ -475,6 +482,7 @@ async function writeOutputs(
     auth_mode: settings.authMode,
     // No Secrets Manager here: the CLIs read token_secret_file instead.
     token_secret_arn: "",
+    shard_dead_letter_queue_url: shards.deadLetterQueueUrl,
     ...(tokenSecretFile === undefined ? {} : { token_secret_file: tokenSecretFile }),
     // The CLIs check it: outputs left by a stack that was killed must not send them to a dead endpoint.
     pid: String(process.pid),
@@ -533,8 +541,15 @@ function stackHandle(
       setManagementDelayMs: (ms) => {
         gateway.options.managementDelayMs = ms;
       },
+      setManagementRateLimit: (perSecond) => {
+        gateway.options.managementRateLimit = perSecond;
+      },
     },
-    lambda: { stats: async () => runtime.stats(), pids: () => runtime.pids() },
+    lambda: {
+      stats: async () => runtime.stats(),
+      pids: () => runtime.pids(),
+      updateEnvironment: (variables) => runtime.updateEnvironment(variables),
+    },
     emulator: {
       setStoreDown: (down) => emulator.setStoreDown(down),
       setStoreDelayMs: (ms) => emulator.setStoreDelayMs(ms),

@@ -75,6 +75,8 @@ class ExecutionEnvironment {
   dead = false;
   /** Killed because the runtime stops: its end is not the function's failure and is not logged. */
   stopping = false;
+  /** Started before the function's configuration changed: retired once its invocation ends. */
+  stale = false;
   /** The request id of the invocation in progress, for the log lines the function writes. */
   requestId: string | undefined;
   private readonly ready: Promise<{ initDurationMs: number } | { error: FunctionError }>;
@@ -247,8 +249,11 @@ export class LambdaRuntime {
   private retired: WorkerUsage = { ...NO_USAGE };
   private invocations = 0;
   private stopped = false;
+  private options: LambdaRuntimeOptions;
 
-  constructor(private readonly options: LambdaRuntimeOptions) {}
+  constructor(options: LambdaRuntimeOptions) {
+    this.options = options;
+  }
 
   /** Invokes the function with one event and waits for the outcome (never rejects). */
   async invoke(event: unknown, options: InvokeOptions = {}): Promise<InvokeOutcome> {
@@ -280,6 +285,18 @@ export class LambdaRuntime {
     return [...this.environments].flatMap((env) =>
       env.child.pid === undefined || env.dead ? [] : [env.child.pid],
     );
+  }
+
+  /**
+   * Sets environment variables of the function, as UpdateFunctionConfiguration does on AWS: later invocations run
+   * in fresh execution environments (cold starts) that have them. Idle environments go now; busy ones finish their
+   * invocation first, so nothing in flight is lost.
+   * @param variables - variables to set, merged over the current ones
+   */
+  updateEnvironment(variables: Record<string, string>): void {
+    this.options = { ...this.options, env: { ...this.options.env, ...variables } };
+    for (const env of this.environments) env.stale = true;
+    for (const env of this.idle.splice(0)) this.recycle(env);
   }
 
   /** Whether an invocation would get an environment now, without waiting. */
@@ -318,14 +335,23 @@ export class LambdaRuntime {
 
   private release(env: ExecutionEnvironment): void {
     let next: ExecutionEnvironment | undefined = env;
-    if (env.dead) {
-      this.retire(env);
+    if (env.dead || env.stale) {
+      this.recycle(env);
       next = this.waiting.length > 0 && !this.stopped ? this.spawn() : undefined;
     }
     if (!next) return;
     const waiter = this.waiting.shift();
     if (waiter) waiter(next);
     else this.idle.push(next);
+  }
+
+  /** Retires an environment, stopping it first when it still runs (a stale one): no error is logged for that. */
+  private recycle(env: ExecutionEnvironment): void {
+    if (!env.dead) {
+      env.stopping = true;
+      env.kill();
+    }
+    this.retire(env);
   }
 
   private retire(env: ExecutionEnvironment): void {
