@@ -5,6 +5,7 @@ import {
   DEFAULT_FANOUT_INLINE_MAX,
   DEFAULT_FANOUT_SEND_TIMEOUT_MS,
   DEFAULT_FANOUT_SHARDS,
+  DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
 } from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
 import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../src/membership-keys.js";
@@ -185,7 +186,7 @@ export function declareVariables(scope: Construct): StackVariables {
     fanoutWorkerTimeoutSeconds: declare(
       "fanout_worker_timeout_seconds",
       "number",
-      300,
+      DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
       "Timeout of one shard in seconds; the queue's visibility timeout is six times this.",
     ).numberValue,
     fanoutMaxConcurrency: declare(

@@ -81,6 +81,12 @@ export const DEFAULT_FANOUT_SHARDS = 16;
 export const DEFAULT_FANOUT_INLINE_MAX = 1000;
 
 /**
+ * The shard worker's timeout in seconds (Terraform `fanout_worker_timeout_seconds`): a shard of a large fan-out
+ * outlives the routes' 29 s, and the queue's visibility timeout is six times this.
+ */
+export const DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS = 300;
+
+/**
  * In-region PostToConnection takes a few milliseconds, so 100 calls in flight stay near the account-wide
  * throttle of 10,000 requests per second without bursting far past it (which only buys 429s).
  */

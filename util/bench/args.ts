@@ -22,6 +22,12 @@ export interface BenchOptions {
   coldStart: boolean;
   /** Members K of the channel scenario (a publish to K among N vs a broadcast to K); 0 skips it. */
   channelMembers?: number;
+  /** Clients of the sharded scenarios (issue 12); 0 skips them. */
+  shardN?: number;
+  /** @connections calls in flight per shard in the latency-bound sharded runs. */
+  shardConcurrency?: number;
+  /** The @connections throttle R of the throttle-bound sharded runs, calls a second; 0 skips them. */
+  throttleRate?: number;
   quick: boolean;
 }
 
@@ -43,6 +49,13 @@ Options:
   --out DIR           output directory (default bench, or .local/bench-quick with --quick)
   --channel-members K members of the channel scenario: a publish to K clients among N, compared with a
                       broadcast to a stack of K (default 100, 10 with --quick; 0 skips it)
+  --shard-n N         clients of the sharded scenarios: 1, 2 and 4 shards with 10 ms per @connections call, then
+                      4 shards under a @connections throttle (default 10000, 200 with --quick; 0 skips them)
+  --shard-concurrency C
+                      @connections calls in flight per shard in the 10 ms runs (default 4): small enough that
+                      latency, not this machine's cores, bounds a shard
+  --throttle-rate R   the @connections throttle of the throttle-bound run, calls a second; the floor is N / R
+                      (default 1000, 100 with --quick; 0 skips it)
   --no-cold-start     skip the bundle size and cold import measurement
   -h, --help          this text
 
@@ -77,6 +90,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       out: { type: "string" },
       "no-cold-start": { type: "boolean", default: false },
       "channel-members": { type: "string" },
+      "shard-n": { type: "string" },
+      "shard-concurrency": { type: "string" },
+      "throttle-rate": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -104,6 +120,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     scenarios,
     coldStart: values["no-cold-start"] !== true,
     channelMembers: intFlag("--channel-members", values["channel-members"] ?? (quick ? "10" : "100"), 0),
+    shardN: intFlag("--shard-n", values["shard-n"] ?? (quick ? "200" : "10000"), 0),
+    shardConcurrency: intFlag("--shard-concurrency", values["shard-concurrency"] ?? "4", 1),
+    throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "1000"), 0),
     quick,
   };
 }

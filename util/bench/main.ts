@@ -22,7 +22,14 @@ import { type ColdStart, measureColdStart } from "./coldstart.js";
 import { describeMachine, openFilesLimit } from "./machine.js";
 import { judgeGoals, type RunResult, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
 import { type ConnectFigures, progress, Session } from "./session.js";
+import { judgeShards, measureShards, type ShardResults } from "./shards.js";
 import { type BenchResults, renderSummary } from "./summary.js";
+
+/** The latency-bound sharded runs hold every @connections call this long (the issue's network model). */
+const SHARD_DELAY_MS = 10;
+/** Shard counts of the latency-bound runs, and the shards of the throttle-bound one. */
+const SHARD_COUNTS = [1, 2, 4];
+const THROTTLE_SHARDS = 4;
 
 /** Sequential sends with a delay take at least N x delay; past this budget the seed is bounded, not run. */
 const SEQUENTIAL_BUDGET_MS = 30_000;
@@ -67,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const limit = openFilesLimit();
-  const biggest = Math.max(...options.ns);
+  const biggest = Math.max(...options.ns, options.shardN ?? 0);
   // Each client socket lives in a client process, but the gateway holds the server side of all N in this one.
   if (limit !== null && biggest + 2_000 > limit) {
     throw new CliError(
@@ -105,6 +112,19 @@ async function main(argv: string[]): Promise<void> {
     progress(`channel scenario: a broadcast in a stack of exactly K = ${k} connections, to compare with`);
     channels = channelResults(publishes, await measureBroadcastToK(k, delays, options.runs), k);
   }
+  let shards: ShardResults | undefined;
+  if ((options.shardN ?? 0) > 0) {
+    progress(`sharded scenarios: N = ${options.shardN}, every fan-out through the shard queue`);
+    shards = await measureShards({
+      n: options.shardN ?? 0,
+      shardCounts: SHARD_COUNTS,
+      delayMs: SHARD_DELAY_MS,
+      perShardConcurrency: options.shardConcurrency ?? 4,
+      throttleRate: options.throttleRate ?? 0,
+      throttleShards: THROTTLE_SHARDS,
+      runs: options.runs,
+    });
+  }
   let coldStart: ColdStart | null = null;
   if (options.coldStart) {
     progress("cold start: building the bundle and importing it in fresh processes");
@@ -122,6 +142,7 @@ async function main(argv: string[]): Promise<void> {
     goals: judgeGoals(scenarios, options.delayMs),
     coldStart,
     ...(channels ? { channels } : {}),
+    ...(shards ? { shards } : {}),
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -144,6 +165,14 @@ async function main(argv: string[]): Promise<void> {
   if (brokenChannels.length > 0) {
     throw new CliError(
       `not exactly once in the channel publish (${brokenChannels.map((c) => `N = ${c.n}, ${c.delayMs} ms`).join(", ")})`,
+    );
+  }
+  if (
+    shards &&
+    judgeShards(shards).some((goal) => goal.goal.startsWith("sharded:") && goal.status !== "met")
+  ) {
+    throw new CliError(
+      `the sharded runs were not exactly once, or shards were left in the dead-letter queue (${shards.deadLetterDepth})`,
     );
   }
   if (broken.length > 0) {

@@ -4,6 +4,7 @@
  */
 import type { ColdStart } from "./coldstart.js";
 import type { GoalVerdict, ScenarioResult } from "./model.js";
+import type { ShardResults } from "./shards.js";
 
 /** What the projection assumes; every figure is printed with it. */
 export interface ProjectionInputs {
@@ -66,10 +67,16 @@ export function projectFanout(n: number, inputs: ProjectionInputs): Projected {
 }
 
 /**
- * Lambda CPU per send measured by this run (the sender's CPU over its recipients), from its largest fan-out of at
- * least 1,000 recipients: below that, start-up and JIT warm-up dominate (`--quick`'s N = 100 measures ~2.5 ms).
+ * Lambda CPU per send measured by this run: from the sharded runs when they had at least 1,000 recipients (the
+ * mechanism projected), else the sender's CPU over its recipients in its largest fan-out of at least 1,000: below
+ * that, start-up and JIT warm-up dominate (`--quick`'s N = 100 measures ~2.5 ms).
  */
-export function measuredCpuPerSendMs(scenarios: readonly ScenarioResult[]): number | undefined {
+export function measuredCpuPerSendMs(
+  scenarios: readonly ScenarioResult[],
+  shards?: ShardResults,
+): number | undefined {
+  if (shards && shards.n >= 1000 && shards.cpuMsPerThousandSends !== null)
+    return shards.cpuMsPerThousandSends / 1000;
   const ours = scenarios.filter(
     (r) =>
       (r.scenario === "ours-sns" || r.scenario === "ours-broadcast") &&
@@ -92,12 +99,16 @@ const PROJECTION_GOALS: Array<{ n: number; goalMs: number }> = [
  * The projection for 10,000, 100,000 and 1,000,000 recipients with the default variables and with one vCPU per
  * shard, as summary lines, and the goals judged on it.
  * @param scenarios - the run's results (calibrates the CPU per send when they measured it)
+ * @param shards - the run's sharded results, the CPU per send's first source
  */
-export function awsProjection(scenarios: readonly ScenarioResult[]): {
+export function awsProjection(
+  scenarios: readonly ScenarioResult[],
+  shards?: ShardResults,
+): {
   lines: string[];
   goals: GoalVerdict[];
 } {
-  const measured = measuredCpuPerSendMs(scenarios);
+  const measured = measuredCpuPerSendMs(scenarios, shards);
   const inputs: ProjectionInputs =
     measured === undefined
       ? DEFAULT_PROJECTION_INPUTS

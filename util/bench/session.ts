@@ -4,9 +4,12 @@
  * message in one scenario.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { clientFrame } from "../../src/contracts.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { ClientPool, shares } from "./clients.js";
@@ -25,7 +28,10 @@ export interface ConnectFigures {
 
 /** Time left for duplicates to show up after the last first receipt. */
 const SETTLE_MS = 250;
-/** Lambda environments in the local stack: also bounds the connect rate (each connect runs $connect there). */
+/**
+ * Lambda environments in the local stack unless a session asks for more: also bounds the connect rate (each connect
+ * runs $connect there).
+ */
 const LAMBDA_CONCURRENCY = 4;
 /** Client connects in flight across all client processes. */
 const CONNECT_CONCURRENCY = 32;
@@ -38,7 +44,14 @@ export interface SessionOptions {
   drivers: readonly DriverAlgorithm[];
   /** Extra node flags for the drivers (e.g. --cpu-prof). */
   driverExecArgv?: string[];
+  /** Lambda execution environments (default 4). */
+  lambdaConcurrency?: number;
+  /** Function environment variables over the local stack's (e.g. `FANOUT_SHARDS`). */
+  lambdaEnv?: Record<string, string>;
 }
+
+/** The local emulator takes any credentials. */
+const BENCH_CREDENTIALS = { accessKeyId: "bench", secretAccessKey: "bench" };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,6 +74,7 @@ export class Session {
     private readonly drivers: Map<DriverAlgorithm, Driver>,
     private readonly sns: SNSClient,
     readonly connect: ConnectFigures,
+    private readonly lambdaConcurrency: number,
   ) {}
 
   /**
@@ -70,13 +84,15 @@ export class Session {
    */
   static async open(n: number, options: SessionOptions): Promise<Session> {
     const stateDir = mkdtempSync(join(tmpdir(), "fanout-bench-"));
+    const lambdaConcurrency = options.lambdaConcurrency ?? LAMBDA_CONCURRENCY;
     const stack = await startLocalStack({
       gatewayPort: 0,
       emulatorPort: 0,
       stateDir,
       writeOutputs: false,
       log: false,
-      lambdaConcurrency: LAMBDA_CONCURRENCY,
+      lambdaConcurrency,
+      ...(options.lambdaEnv ? { lambdaEnv: options.lambdaEnv } : {}),
       // Open mode, stated in the progress line: the benchmark measures fan-out, and the baselines were taken without
       // an authorizer run per connect.
       authMode: "open",
@@ -108,15 +124,24 @@ export class Session {
       const sns = new SNSClient({
         endpoint: o.sns_endpoint,
         region: o.region,
-        credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+        credentials: BENCH_CREDENTIALS,
       });
-      const session = new Session(n, stack, stateDir, pool, drivers, sns, {
+      const session = new Session(
         n,
-        processes,
-        ms,
-        perSec: (n / ms) * 1000,
-      });
-      await session.warmUp(shares(n, processes)[0] ?? 0);
+        stack,
+        stateDir,
+        pool,
+        drivers,
+        sns,
+        {
+          n,
+          processes,
+          ms,
+          perSec: (n / ms) * 1000,
+        },
+        lambdaConcurrency,
+      );
+      await session.warmUp();
       return session;
     } catch (error) {
       await stopAll(stack, drivers, pool, stateDir);
@@ -136,14 +161,91 @@ export class Session {
 
   private delay = 0;
 
+  /** The @connections calls the gateway allows a second before 429 (0: no limit), the account throttle's model. */
+  set rateLimit(perSecond: number) {
+    this.stack.gateway.setManagementRateLimit(perSecond);
+  }
+
   /**
-   * Pings from a few clients so every Lambda environment has built its management client before timing.
-   * @param firstProcessClients - the clients the first process holds: the pings come from there, so a small N
-   *   (the channel scenario's stack of K) pings with fewer
+   * Sets function environment variables, as UpdateFunctionConfiguration does (later invocations run in fresh
+   * environments), and warms the fresh environments before anything is timed.
+   * @param variables - the variables to set
    */
-  private async warmUp(firstProcessClients: number): Promise<void> {
+  async configure(variables: Record<string, string>): Promise<void> {
+    this.stack.lambda.updateEnvironment(variables);
+    await this.warmUp();
+  }
+
+  /** Shards in the dead-letter queue now (read with the SQS API, as a user would read the deployed queue). */
+  async deadLetterDepth(): Promise<number> {
+    const o = this.stack.outputs;
+    const sqs = new SQSClient({ endpoint: o.sqs_endpoint, region: o.region, credentials: BENCH_CREDENTIALS });
+    try {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: o.shard_dead_letter_queue_url,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      return (
+        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  /**
+   * Lists every key under the connection prefix, 1,000 a page, one page after the other (as one listing does), and
+   * returns the keys a second: the local emulator's rate, not S3's.
+   */
+  async listingRate(): Promise<number> {
+    const o = this.stack.outputs;
+    const s3 = new S3Client({
+      endpoint: o.s3_endpoint,
+      region: o.region,
+      forcePathStyle: true,
+      credentials: BENCH_CREDENTIALS,
+    });
+    try {
+      const start = performance.now();
+      let keys = 0;
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({
+            Bucket: o.connection_bucket,
+            Prefix: `${o.connection_prefix}/`,
+            ContinuationToken: token,
+          }),
+        );
+        keys += page.KeyCount ?? 0;
+        token = page.NextContinuationToken;
+      } while (token);
+      return (keys / (performance.now() - start)) * 1000;
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  /** The function's log lines (one JSON object each) written since the stack started. */
+  async lambdaLog(): Promise<Array<Record<string, unknown>>> {
+    const text = await readFile(this.stack.outputs.lambda_log_file, "utf8");
+    return text
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /**
+   * Pings from a few clients at once so every Lambda environment starts and builds its management client before
+   * timing; the pings come from the first client process, so a small N (the channel scenario's stack of K) pings
+   * with fewer.
+   */
+  private async warmUp(): Promise<void> {
     const before = await this.stack.lambda.stats();
-    const pings = Math.min(LAMBDA_CONCURRENCY * 2, firstProcessClients);
+    const pings = Math.min(this.lambdaConcurrency * 2, shares(this.n, this.connect.processes)[0] ?? 0);
     this.pool.ping(pings);
     await this.waitInvocations(before.invocations + pings, 30_000);
   }
@@ -156,8 +258,14 @@ export class Session {
     }
   }
 
-  /** Publishes one message in one scenario and accounts for its delivery. */
-  async measure(scenario: ScenarioId, runId: string): Promise<RunResult> {
+  /**
+   * Publishes one message in one scenario and accounts for its delivery.
+   * @param scenario - the scenario
+   * @param runId - the run
+   * @param invocations - the Lambda invocations the publish makes (the dispatch and its shards), all waited for so
+   *   that the CPU figure holds all of them
+   */
+  async measure(scenario: ScenarioId, runId: string, invocations = 1): Promise<RunResult> {
     const payload = JSON.stringify(benchMessage(runId));
     const timeout = deliveryTimeoutMs(this.n, this.delayMs);
     const complete = this.pool.waitComplete(runId, timeout).then(
@@ -181,7 +289,7 @@ export class Session {
         t0 = await this.pool.sendFrame(runId, clientFrame("broadcast", { message: benchMessage(runId) }));
       }
       await complete;
-      await this.waitInvocations(before.invocations + 1, timeout);
+      await this.waitInvocations(before.invocations + invocations, timeout);
       const after = await this.stack.lambda.stats();
       senderCpuMs = cpuMsBetween(before, after);
       senderPeakRssBytes = after.maxRssBytes;

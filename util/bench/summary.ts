@@ -16,6 +16,7 @@ import {
 } from "./model.js";
 import { awsProjection, judgeColdStart } from "./projection.js";
 import type { ConnectFigures } from "./session.js";
+import { judgeShards, renderShardLines, type ShardResults } from "./shards.js";
 import { renderTable } from "./table.js";
 
 /** Everything results.json holds. */
@@ -32,6 +33,8 @@ export interface BenchResults {
   coldStart: ColdStart | null;
   /** The channel scenario; absent in results measured before it existed. */
   channels?: ChannelResult[];
+  /** The sharded scenarios (issue 12); absent when skipped or measured before they existed. */
+  shards?: ShardResults;
 }
 
 /**
@@ -43,7 +46,7 @@ export function renderSummary(results: BenchResults): string {
   // Judged again rather than read from the file, so the wording is today's even for older results.
   const goals = judgeGoals(results.scenarios, results.options.delayMs);
   // Issue 12: the cold start goals, and the AWS projection of the sharded fan-out (a model, labelled so).
-  const projection = awsProjection(results.scenarios);
+  const projection = awsProjection(results.scenarios, results.shards);
   return [
     renderTable(results.scenarios),
     "",
@@ -52,9 +55,10 @@ export function renderSummary(results: BenchResults): string {
         `- connect: N = ${c.n.toLocaleString("en-US")} in ${Math.round(c.ms).toLocaleString("en-US")} ms ` +
         `(${Math.round(c.perSec)}/s, each through $connect and the Lambda; ${c.processes} client processes)`,
     ),
-    ...[...goals, ...judgeColdStart(coldStart), ...projection.goals].map(
+    ...[...goals, ...judgeShards(results.shards), ...judgeColdStart(coldStart), ...projection.goals].map(
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
+    ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),
     ...(coldStart

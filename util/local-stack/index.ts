@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS } from "../../src/config.js";
 import {
   type AUTH_MODES,
   LAMBDA_ENV,
@@ -396,12 +397,16 @@ function startShardQueue(
     queueName: `fanout-${settings.stage}-shards`,
     batchSize: 1,
     maxConcurrency: settings.lambdaConcurrency,
-    // As deployed: six times the function's timeout.
-    visibilityTimeoutSeconds: Math.ceil((6 * settings.lambdaTimeoutMs) / 1000),
+    // As deployed: six times the worker's timeout.
+    visibilityTimeoutSeconds: 6 * DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
     maxReceiveCount: 3,
     invoke: async (event) => {
-      // Waits for a free environment rather than being throttled away, as the mapping's pollers do.
-      const outcome = await (await runtime).invoke(event, { async: true });
+      // Waits for a free environment rather than being throttled away, as the mapping's pollers do; with the
+      // worker's timeout, as the worker is its own function on AWS.
+      const outcome = await (await runtime).invoke(event, {
+        async: true,
+        timeoutMs: DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS * 1000,
+      });
       return outcome.status === "ok" ? (outcome.result ?? null) : undefined;
     },
     warn: (message) =>

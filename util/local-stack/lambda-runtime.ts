@@ -43,6 +43,11 @@ export interface InvokeOptions {
   started?: () => void;
   /** An asynchronous invocation (SNS): waits for an environment even when the runtime throttles. */
   async?: boolean;
+  /**
+   * This invocation's timeout instead of the function's: the shard worker is its own function on AWS, with its own
+   * timeout, and locally runs in the same environments.
+   */
+  timeoutMs?: number;
 }
 
 /** Summed (CPU) or maxed (memory) over every environment the runtime has run, live or retired. */
@@ -115,7 +120,7 @@ class ExecutionEnvironment {
     });
   }
 
-  async invoke(event: unknown, requestId: string): Promise<InvokeOutcome> {
+  async invoke(event: unknown, requestId: string, timeoutMs: number): Promise<InvokeOutcome> {
     this.requestId = requestId;
     const init = await this.ready;
     // Lambda reports Duration without the Init Duration of a cold start.
@@ -132,11 +137,11 @@ class ExecutionEnvironment {
       requestId,
       traceId: newTraceId(Date.now()),
       invokedFunctionArn: this.options.functionArn,
-      deadlineMs: Date.now() + this.options.timeoutMs,
+      deadlineMs: Date.now() + timeoutMs,
       event,
     };
     const reply = await new Promise<InvocationEnd | { type: "timeout" }>((resolve) => {
-      const timer = setTimeout(() => resolve({ type: "timeout" }), this.options.timeoutMs);
+      const timer = setTimeout(() => resolve({ type: "timeout" }), timeoutMs);
       this.pending = (r) => {
         clearTimeout(timer);
         resolve(r);
@@ -149,7 +154,7 @@ class ExecutionEnvironment {
     if (reply.type === "timeout") {
       // Lambda stops a timed-out environment; the next invocation gets a fresh one (a cold start).
       this.kill();
-      this.log("ERROR", `Task timed out after ${(this.options.timeoutMs / 1000).toFixed(2)} seconds`);
+      this.log("ERROR", `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
       this.report(requestId, started, "timeout", initDurationMs);
       return { status: "timeout", requestId };
     }
@@ -265,7 +270,7 @@ export class LambdaRuntime {
     if (!env) return { status: "error", requestId, error: stoppedError(), stopped: true };
     options.started?.();
     try {
-      return await env.invoke(event, requestId);
+      return await env.invoke(event, requestId, options.timeoutMs ?? this.options.timeoutMs);
     } finally {
       // Counted when finished, so that a caller can wait for a fan-out to end before reading the CPU figures.
       this.invocations++;
