@@ -12,6 +12,7 @@ describe("parseBenchArgs", () => {
     const options = parseBenchArgs(argv);
     // Assess
     expect(options).toMatchObject({ ns: [1000, 10000], delayMs: 10, runs: 3, processes: 0, outDir: "bench" });
+    expect(options).toMatchObject({ shardN: 10_000, shardConcurrency: 4, throttleRate: 1000 });
     expect(options?.scenarios).toHaveLength(6);
     expect(options?.coldStart).toBe(true);
   });
@@ -28,6 +29,8 @@ describe("parseBenchArgs", () => {
       outDir: ".local/bench-quick",
       quick: true,
       channelMembers: 10,
+      shardN: 200,
+      throttleRate: 100,
     });
   });
 
@@ -53,6 +56,12 @@ describe("parseBenchArgs", () => {
       "--no-cold-start",
       "--channel-members",
       "25",
+      "--shard-n",
+      "0",
+      "--shard-concurrency",
+      "2",
+      "--throttle-rate",
+      "500",
     ]);
     // Assess
     expect(options).toEqual({
@@ -64,6 +73,9 @@ describe("parseBenchArgs", () => {
       scenarios: ["seed", "ours-sns"],
       coldStart: false,
       channelMembers: 25,
+      shardN: 0,
+      shardConcurrency: 2,
+      throttleRate: 500,
       quick: false,
     });
   });
@@ -82,6 +94,8 @@ describe("parseBenchArgs", () => {
     [["--n", "0"], /--n must be/],
     [["--delay=-1"], /--delay must be an integer >= 0/],
     [["--runs", "1.5"], /--runs must be/],
+    [["--shard-concurrency", "0"], /--shard-concurrency must be an integer >= 1/],
+    [["--throttle-rate", "fast"], /--throttle-rate must be an integer >= 0/],
     [["--scenarios", "ours,seed"], /unknown scenario 'ours'; choose from ceiling/],
     [["--bogus"], /Unknown option '--bogus'/],
     [["extra"], /positional/],
