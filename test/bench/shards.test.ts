@@ -38,6 +38,8 @@ function set(config: Partial<ShardConfig>, runs: RunResult[]): ShardRunSet {
     summary: summarize(runs),
     throttledRetries: 0,
     failed: 0,
+    // Per 1,000 of the N = 10,000 sends.
+    cpuMsPerThousandSends: (summarize(runs)?.senderCpuMs ?? 0) / 10,
   };
 }
 
@@ -117,7 +119,9 @@ describe("renderShardLines", () => {
     const lines = renderShardLines(measured);
     // Assess
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toContain("1 shard x 4 in flight, 10 ms/call): 28,000 ms;");
+    expect(lines[0]).toContain(
+      "1 shard x 4 in flight, 10 ms/call): 28,000 ms; Lambda CPU 300 ms per 1,000 sends;",
+    );
     expect(lines[2]).toContain("4 shards x 4 in flight, 10 ms/call): 8,000 ms, 3.50x faster than 1 shard;");
     expect(lines[3]).toContain(
       "4 shards paced to 225/s each, @connections limit 1000/s): 11,500 ms, 1.15x N / R;",
