@@ -35,6 +35,8 @@ export interface RunResult extends RunFigures {
   senderCpuMs: number | null;
   /** Peak RSS of the sender so far, bytes (a high-water mark: it never goes down); null when none. */
   senderPeakRssBytes: number | null;
+  /** How ours dispatched the fan-out, from its `fan-out dispatched` log line: `inline` or `sharded into K`. */
+  dispatch?: string;
 }
 
 /** Medians over a scenario's runs (peak RSS: the max). */

@@ -229,13 +229,31 @@ export class Session {
     }
   }
 
-  /** The function's log lines (one JSON object each) written since the stack started. */
-  async lambdaLog(): Promise<Array<Record<string, unknown>>> {
-    const text = await readFile(this.stack.outputs.lambda_log_file, "utf8");
-    return text
+  /**
+   * The function's log lines (one JSON object each) from byte `from` of its log file on, and where they end: pass
+   * `end` as the next `from` to read only what came since.
+   * @param from - a byte offset an earlier call returned, or 0
+   */
+  async lambdaLog(from = 0): Promise<{ lines: Array<Record<string, unknown>>; end: number }> {
+    const bytes = await readFile(this.stack.outputs.lambda_log_file);
+    // Up to the last complete line: a line being written now is read next time.
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    const lines = bytes
+      .subarray(Math.min(from, end), end)
+      .toString("utf8")
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { lines, end: Math.max(from, end) };
+  }
+
+  /** How the fan-outs logged since byte `from` of the function's log were dispatched, in words. */
+  private async dispatchSince(from: number): Promise<string | undefined> {
+    const { lines } = await this.lambdaLog(from);
+    const modes = lines
+      .filter((line) => line.message === "fan-out dispatched")
+      .map((line) => (line.mode === "sharded" ? `sharded into ${String(line.shards)}` : String(line.mode)));
+    return modes.length > 0 ? [...new Set(modes)].join(", ") : undefined;
   }
 
   /**
@@ -275,10 +293,12 @@ export class Session {
     let t0: number;
     let senderCpuMs: number | null = null;
     let senderPeakRssBytes: number | null = null;
+    let logFrom: number | undefined;
     if (scenario === "ceiling") {
       t0 = wallClockMs();
       await this.stack.gateway.sendToAll(payload);
     } else if (scenario === "ours-sns" || scenario === "ours-broadcast") {
+      logFrom = (await this.lambdaLog()).end;
       const before = await this.stack.lambda.stats();
       if (scenario === "ours-sns") {
         t0 = wallClockMs();
@@ -303,7 +323,14 @@ export class Session {
     await complete;
     await sleep(SETTLE_MS);
     const receipts = await this.pool.report(runId);
-    return { t0, senderCpuMs, senderPeakRssBytes, ...accountRun(receipts, t0) };
+    const dispatch = logFrom === undefined ? undefined : await this.dispatchSince(logFrom);
+    return {
+      t0,
+      senderCpuMs,
+      senderPeakRssBytes,
+      ...accountRun(receipts, t0),
+      ...(dispatch ? { dispatch } : {}),
+    };
   }
 
   /**
@@ -321,29 +348,33 @@ export class Session {
    * @param channel - the channel
    * @param k - its members
    * @param runId - the run
+   * @param invocations - the Lambda invocations the publish makes (the dispatch and its shards)
    */
-  async measureChannel(channel: string, k: number, runId: string): Promise<RunResult> {
+  async measureChannel(channel: string, k: number, runId: string, invocations = 1): Promise<RunResult> {
     const timeout = deliveryTimeoutMs(k, this.delayMs);
     const complete = this.pool.waitComplete(runId, timeout).then(
       () => true,
       () => false,
     );
     this.pool.expect(runId, k);
+    const logFrom = (await this.lambdaLog()).end;
     const before = await this.stack.lambda.stats();
     const t0 = await this.pool.sendFrame(
       runId,
       clientFrame("publish", { channel, message: benchMessage(runId) }),
     );
     await complete;
-    await this.waitInvocations(before.invocations + 1, timeout);
+    await this.waitInvocations(before.invocations + invocations, timeout);
     const after = await this.stack.lambda.stats();
     await sleep(SETTLE_MS);
     const receipts = await this.pool.report(runId);
+    const dispatch = await this.dispatchSince(logFrom);
     return {
       t0,
       senderCpuMs: cpuMsBetween(before, after),
       senderPeakRssBytes: after.maxRssBytes,
       ...accountRun(receipts, t0),
+      ...(dispatch ? { dispatch } : {}),
     };
   }
 

@@ -6,8 +6,10 @@
  *   paced to their share of it, as deployed: the floor is N / R;
  * - the Lambda CPU per 1,000 sends over every sharded run, and the dead-letter queue's depth at the end.
  */
+import { DEFAULT_FANOUT_INLINE_MAX } from "../../src/config.js";
 import { LAMBDA_ENV } from "../../src/contracts.js";
 import { defaultProcesses } from "./args.js";
+import { benchChannel } from "./channels.js";
 import type { GoalVerdict, RunResult, ScenarioSummary } from "./model.js";
 import { summarize } from "./model.js";
 import { DEFAULT_PROJECTION_INPUTS } from "./projection.js";
@@ -53,6 +55,18 @@ export interface ShardResults {
   cpuMsPerThousandSends: number | null;
   /** The local emulator's listing rate (all N keys, 1,000 a page, one after the other), keys a second. */
   localListKeysPerSecond: number;
+  /** Each publishing path once, with the deployed inline limit: large fan-outs sharded, a small one inline. */
+  paths: PathRun[];
+}
+
+/** One publishing path, once. */
+export interface PathRun {
+  /** What published, in words. */
+  path: string;
+  recipients: number;
+  /** Whether the fan-out should have been sharded (more recipients than the inline limit). */
+  large: boolean;
+  run: RunResult;
 }
 
 /** What the sharded scenarios are run with. */
@@ -120,6 +134,7 @@ export async function measureShards(options: ShardOptions): Promise<ShardResults
     }
     const sets: ShardRunSet[] = [];
     for (const config of configs) sets.push(await runConfig(session, config, options.runs));
+    const paths = await runPaths(session, options.throttleShards);
     const localListKeysPerSecond = await session.listingRate();
     const deadLetterDepth = await session.deadLetterDepth();
     const cpu = sets.flatMap((set) => set.runs.map((r) => r.senderCpuMs));
@@ -132,6 +147,7 @@ export async function measureShards(options: ShardOptions): Promise<ShardResults
       deadLetterDepth,
       cpuMsPerThousandSends: cpuMs !== null && sends > 0 ? (cpuMs / sends) * 1000 : null,
       localListKeysPerSecond,
+      paths,
     };
   } finally {
     await session.close();
@@ -155,7 +171,7 @@ async function runConfig(session: Session, config: ShardConfig, runs: number): P
     progress(`sharded warm-up: NOT exactly once (${warm.delivery.missing} missing)`);
   session.delayMs = config.delayMs;
   session.rateLimit = config.rateLimit;
-  const logBefore = (await session.lambdaLog()).length;
+  const logFrom = (await session.lambdaLog()).end;
   const results: RunResult[] = [];
   for (let run = 1; run <= runs; run++) {
     // The dispatch, then one invocation per shard.
@@ -168,9 +184,9 @@ async function runConfig(session: Session, config: ShardConfig, runs: number): P
         (d.exactlyOnce ? "" : ` (NOT exactly once: ${d.missing} missing, ${d.duplicated} duplicated)`),
     );
   }
-  const shardLines = (await session.lambdaLog())
-    .slice(logBefore)
-    .filter((line) => line.message === "fan-out done" && line.shard !== undefined);
+  const shardLines = (await session.lambdaLog(logFrom)).lines.filter(
+    (line) => line.message === "fan-out done" && line.shard !== undefined,
+  );
   const sum = (key: string) => shardLines.reduce((total, line) => total + Number(line[key] ?? 0), 0);
   session.rateLimit = 0;
   const summary = summarize(results);
@@ -182,6 +198,72 @@ async function runConfig(session: Session, config: ShardConfig, runs: number): P
     throttledRetries: sum("throttledRetries"),
     failed: sum("failed") + sum("timedOut"),
   };
+}
+
+/** Members of the small channel of {@link runPaths}: a fan-out that must stay in one invocation. */
+const SMALL_CHANNEL = 100;
+
+/**
+ * Each publishing path once with the deployed inline limit (1,000) and `shards` shards, unthrottled: a broadcast
+ * frame, an SNS message and a channel publish to all N, which must be sharded, and a channel publish to 100
+ * members, which must stay in one invocation. The log's `fan-out dispatched` line says which happened.
+ */
+async function runPaths(session: Session, shards: number): Promise<PathRun[]> {
+  const { n } = session;
+  await session.configure({
+    [LAMBDA_ENV.fanoutInlineMax]: String(DEFAULT_FANOUT_INLINE_MAX),
+    [LAMBDA_ENV.fanoutShards]: String(shards),
+    [LAMBDA_ENV.fanoutConcurrency]: String(UNCAPPED_CONCURRENCY),
+    [LAMBDA_ENV.fanoutShardRate]: "0",
+  });
+  session.delayMs = 0;
+  const large = n > DEFAULT_FANOUT_INLINE_MAX;
+  const invocations = large ? 1 + shards : 1;
+  const everyone = benchChannel(n);
+  const small = benchChannel(Math.min(SMALL_CHANNEL, n));
+  progress(
+    `sharded paths: subscribing ${n} clients to ${everyone} and ${Math.min(SMALL_CHANNEL, n)} to ${small}`,
+  );
+  await session.subscribeChannel(everyone, n);
+  await session.subscribeChannel(small, Math.min(SMALL_CHANNEL, n));
+  const paths: PathRun[] = [
+    {
+      path: "broadcast frame",
+      recipients: n,
+      large,
+      run: await session.measure("ours-broadcast", "path-broadcast", invocations),
+    },
+    {
+      path: "SNS message",
+      recipients: n,
+      large,
+      run: await session.measure("ours-sns", "path-sns", invocations),
+    },
+    {
+      path: "channel publish",
+      recipients: n,
+      large,
+      run: await session.measureChannel(everyone, n, "path-channel", invocations),
+    },
+    {
+      path: "channel publish",
+      recipients: Math.min(SMALL_CHANNEL, n),
+      large: false,
+      run: await session.measureChannel(small, Math.min(SMALL_CHANNEL, n), "path-small-channel"),
+    },
+  ];
+  for (const p of paths) {
+    progress(
+      `sharded paths: ${p.path} to ${p.recipients}: ${Math.round(p.run.publishToLastMs)} ms, ${p.run.dispatch ?? "no dispatch logged"}` +
+        (p.run.delivery.exactlyOnce ? "" : " (NOT exactly once)"),
+    );
+  }
+  return paths;
+}
+
+/** Whether a path was dispatched as it should: sharded when large, inline when small. */
+export function dispatchedAsExpected(path: PathRun): boolean {
+  return path.large ? /^sharded into \d+$/.test(path.run.dispatch ?? "") : path.run.dispatch === "inline";
 }
 
 /** A configuration in words: "4 shards x 4 in flight, 10 ms/call" or "4 shards paced to 225/s, limit 1000/s". */
@@ -208,8 +290,10 @@ export function judgeShards(results: ShardResults | undefined): GoalVerdict[] {
   const scaleGoal = `shards scale: N = ${GOAL_N.toLocaleString("en-US")}, latency-bound, 4 shards at least ${SCALE_GOAL}x faster than 1`;
   const floorGoal = `the floor: N = ${GOAL_N.toLocaleString("en-US")} with the @connections throttle at R within ${FLOOR_GOAL}x of N / R`;
   const onceGoal = "sharded: every run exactly once to every client, and the dead-letter queue empty";
+  const pathsGoal =
+    "sharded: a broadcast, an SNS message and a channel publish to N go through shards, a channel of 100 stays inline";
   const unmeasured = (goal: string): GoalVerdict => ({ goal, status: "not measured", measured: "" });
-  if (results === undefined) return [scaleGoal, floorGoal, onceGoal].map(unmeasured);
+  if (results === undefined) return [scaleGoal, floorGoal, onceGoal, pathsGoal].map(unmeasured);
   const verdicts: GoalVerdict[] = [];
   const time = (shards: number) =>
     results.latency.find((set) => set.config.shards === shards)?.summary?.publishToLastMs;
@@ -235,16 +319,39 @@ export function judgeShards(results: ShardResults | undefined): GoalVerdict[] {
       measured: `${(throttled / floorMs).toFixed(2)}x (${ms(throttled)} against N / R = ${ms(floorMs)}, R = ${rate}/s)`,
     });
   }
-  const sets = [...results.latency, ...(results.throttle ? [results.throttle] : [])];
-  const once = sets.every((set) => set.summary?.exactlyOnce === true);
+  const runs = allRuns(results);
+  const once = runs.every((run) => run.delivery.exactlyOnce);
   verdicts.push({
     goal: onceGoal,
-    status: once && results.deadLetterDepth === 0 ? "met" : "not met",
-    measured:
-      `${sets.reduce((total, set) => total + set.runs.length, 0)} runs of ${results.n.toLocaleString("en-US")} ` +
-      `${once ? "all" : "NOT all"} exactly once; ${results.deadLetterDepth} in the dead-letter queue`,
+    status: nothingLostOrRepeated(results) ? "met" : "not met",
+    measured: `${runs.length} runs ${once ? "all" : "NOT all"} exactly once; ${results.deadLetterDepth} in the dead-letter queue`,
   });
+  verdicts.push(
+    results.n <= DEFAULT_FANOUT_INLINE_MAX || results.paths.length === 0
+      ? unmeasured(pathsGoal)
+      : {
+          goal: pathsGoal,
+          status: results.paths.every(dispatchedAsExpected) ? "met" : "not met",
+          measured: results.paths
+            .map(
+              (p) =>
+                `${p.path} to ${p.recipients.toLocaleString("en-US")}: ${p.run.dispatch ?? "none logged"}`,
+            )
+            .join("; "),
+        },
+  );
   return verdicts;
+}
+
+/** Every measured run of the sharded scenarios (warm-ups aside). */
+function allRuns(results: ShardResults): RunResult[] {
+  const sets = [...results.latency, ...(results.throttle ? [results.throttle] : [])];
+  return [...sets.flatMap((set) => set.runs), ...results.paths.map((p) => p.run)];
+}
+
+/** True when every sharded run reached every client exactly once and no shard is left in the dead-letter queue. */
+export function nothingLostOrRepeated(results: ShardResults): boolean {
+  return allRuns(results).every((run) => run.delivery.exactlyOnce) && results.deadLetterDepth === 0;
 }
 
 const ms = (value: number) => `${Math.round(value).toLocaleString("en-US")} ms`;
@@ -274,6 +381,18 @@ export function renderShardLines(results: ShardResults | undefined): string[] {
       `${set.summary?.exactlyOnce ? "exactly once" : "NOT exactly once"}`
     );
   });
+  if (results.paths.length > 0) {
+    lines.push(
+      `- sharded paths (N = ${n}, inline limit ${DEFAULT_FANOUT_INLINE_MAX.toLocaleString("en-US")}, unthrottled): ` +
+        results.paths
+          .map(
+            (p) =>
+              `${p.path} to ${p.recipients.toLocaleString("en-US")} ${ms(p.run.publishToLastMs)}, ` +
+              `${p.run.dispatch ?? "no dispatch logged"}${p.run.delivery.exactlyOnce ? "" : " (NOT exactly once)"}`,
+          )
+          .join("; "),
+    );
+  }
   lines.push(
     `- sharded: Lambda CPU per 1,000 sends ${results.cpuMsPerThousandSends === null ? "n/a" : `${results.cpuMsPerThousandSends.toFixed(0)} ms`} ` +
       `over every sharded run, the dispatch included (the AWS projection's calibration); local listing ${Math.round(results.localListKeysPerSecond).toLocaleString("en-US")} keys/s ` +

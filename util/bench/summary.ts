@@ -11,6 +11,7 @@ import {
   judgeGoals,
   ratio,
   representativeMs,
+  SCENARIO_LABELS,
   type ScenarioId,
   type ScenarioResult,
 } from "./model.js";
@@ -58,6 +59,7 @@ export function renderSummary(results: BenchResults): string {
     ...[...goals, ...judgeShards(results.shards), ...judgeColdStart(coldStart), ...projection.goals].map(
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
+    ...renderDispatchLine(results.scenarios),
     ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),
@@ -73,6 +75,21 @@ export function renderSummary(results: BenchResults): string {
         ]
       : []),
   ].join("\n");
+}
+
+/**
+ * How ours dispatched each fan-out of the table (inline, or sharded into K), from the Lambda's log; nothing for
+ * results measured before the log was read.
+ * @param scenarios - the table's results
+ */
+export function renderDispatchLine(scenarios: readonly ScenarioResult[]): string[] {
+  const seen = scenarios.flatMap((r) => {
+    const modes = [...new Set(r.runs.map((run) => run.dispatch).filter((d) => d !== undefined))];
+    return modes.length === 0
+      ? []
+      : [`${SCENARIO_LABELS[r.scenario]} at N = ${r.n.toLocaleString("en-US")}: ${modes.join(", ")}`];
+  });
+  return seen.length === 0 ? [] : [`- dispatch (the Lambda's log): ${[...new Set(seen)].join("; ")}`];
 }
 
 /**
