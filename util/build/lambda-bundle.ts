@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
 import { LAMBDA_NODE_TARGET } from "../../src/contracts.js";
 import { repoRoot } from "../lib/repo.js";
+import { LAMBDA_BUNDLE_PLUGINS } from "./bundle-plugins.js";
 import { type SourceMapV3, trimSourceMap } from "./trim-source-map.js";
 
 /** What {@link buildLambdaBundle} produced. */
@@ -42,26 +43,6 @@ const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 
 /** Unix regular file, mode 0644, in the high 16 bits of the external attributes (with `os: 3`, Unix). */
 const ZIP_FILE_ATTRIBUTES: ZipOptions = { os: 3, attrs: 0o100644 << 16, mtime: FIXED_MTIME, level: 9 };
-
-/**
- * The module the Lambda bundle uses instead of the SDK's default credential chain (see `env-credentials.ts`).
- * Exported so that a test can prove no other provider is left in the bundle.
- */
-export const ENV_CREDENTIALS_MODULE = join(repoRoot, "util/build/env-credentials.ts");
-
-/**
- * Resolves `@aws-sdk/credential-provider-node` (imported by every SDK client's Node `runtimeConfig`) to the
- * environment-only provider, for the Lambda bundle only: the CLIs and tests still get the full chain.
- * A plugin rather than esbuild's `alias`, so that the match is exact and the replacement an absolute path.
- */
-const envCredentialsOnly: Plugin = {
-  name: "env-credentials-only",
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
-      path: ENV_CREDENTIALS_MODULE,
-    }));
-  },
-};
 
 /**
  * Keeps the source map's mappings of our own files only (see `trim-source-map.ts`): the zip then carries a map
@@ -109,7 +90,8 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     sourcesContent: false,
     legalComments: "none",
     metafile: true,
-    plugins: [envCredentialsOnly],
+    // What Lambda never runs, removed (bundle-plugins.ts).
+    plugins: [...LAMBDA_BUNDLE_PLUGINS],
     logLevel: options.quiet ? "silent" : "warning",
   });
 
