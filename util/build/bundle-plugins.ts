@@ -29,57 +29,78 @@ export const envCredentialsOnly: Plugin = {
   },
 };
 
-/** The builtins read through `process.getBuiltinModule` instead of an ES import (see {@link builtinsWithoutFacade}). */
-export const BUILTINS_WITHOUT_FACADE = ["http"] as const;
+/**
+ * The builtins read through `process.getBuiltinModule` instead of an ES import (see {@link builtinsWithoutFacade}),
+ * each chosen by measurement, with the getters the bundle may import. The other getters are not exported at all:
+ * a dynamic `import("node:http")` (the SDK has two) keeps every export of the module, and a getter export would
+ * then run when the chunk loads. Importing one fails the build ("No matching export"), so that adding it here is a
+ * decision.
+ */
+export const BUILTINS_WITHOUT_FACADE: Readonly<Record<string, readonly string[]>> = {
+  // WebSocket, CloseEvent and MessageEvent load undici; globalAgent and maxHeaderSize are not used.
+  http: [],
+  // Not node:crypto: its facade runs the webcrypto getters too, but the SDK reads the global `crypto` (Web Crypto)
+  // when it loads anyway, so leaving the facade out measured no difference.
+};
 
 const FACADE_NAMESPACE = "builtin-without-facade";
 
 /**
- * The named exports a builtin's replacement module offers: its own enumerable properties that are plain values.
- * Accessors are left out on purpose: `node:http`'s `WebSocket`, `CloseEvent` and `MessageEvent` getters are what
- * load undici, and a module that imports one of them then fails the build ("No matching export") instead of
- * silently paying for it again.
+ * The names a builtin's replacement module exports: every own enumerable property that is a valid identifier and
+ * a plain value, and the getters {@link BUILTINS_WITHOUT_FACADE} allows.
  * @param name - the builtin's name, without `node:`
  */
-export function builtinValueExports(name: string): string[] {
+export function builtinExportNames(name: string): string[] {
   const builtin = createRequire(import.meta.url)(`node:${name}`) as object;
+  const getters = BUILTINS_WITHOUT_FACADE[name] ?? [];
   return Object.entries(Object.getOwnPropertyDescriptors(builtin))
-    .filter(([key, descriptor]) => descriptor.enumerable && "value" in descriptor && key !== "default")
+    .filter(
+      ([key, descriptor]) => descriptor.enumerable && key !== "default" && /^[A-Za-z_$][\w$]*$/.test(key),
+    )
+    .filter(([key, descriptor]) => "value" in descriptor || getters.includes(key))
     .map(([key]) => key)
-    .filter((key) => /^[A-Za-z_$][\w$]*$/.test(key))
     .sort();
 }
 
 /**
- * Works around a Node.js bug (nodejs/node#57649, see `docs/upstream/node-http-esm-undici.md`): an ES `import` of
- * `node:http` builds the module's ESM facade, which reads every export, including the lazy `WebSocket`,
- * `CloseEvent` and `MessageEvent` getters, so undici (Node's fetch and WebSocket) is loaded and compiled on every
- * cold start: about 40 ms measured on this machine, for code the handler never runs (the SDK only needs `Agent`
- * and `request`). `process.getBuiltinModule` returns the CommonJS module object without a facade; the SDK's own
- * `import { Agent } from "node:http"` then reads the same object.
+ * The replacement module of a builtin: one export per name, each a pure call that reads the property, so that
+ * esbuild drops every export the bundle does not import and a getter runs only if the bundle imports its name.
+ * @param name - the builtin's name, without `node:`
+ */
+export function builtinWithoutFacadeSource(name: string): string {
+  return [
+    `const builtin = process.getBuiltinModule("node:${name}");`,
+    "const read = (key) => builtin[key];",
+    "export default builtin;",
+    ...builtinExportNames(name).map(
+      (key) => `export const ${key} = /* @__PURE__ */ read(${JSON.stringify(key)});`,
+    ),
+  ].join("\n");
+}
+
+/**
+ * Works around a Node.js bug (nodejs/node#57649, see `docs/upstream/node-esm-builtin-facade.md`): an ES `import`
+ * of a builtin builds its ESM facade, which reads every export, getters included. For `node:http` the lazy
+ * `WebSocket`, `CloseEvent` and `MessageEvent` getters load undici (Node's fetch and WebSocket), about 40 ms of
+ * every cold start measured on this machine, for code the handler never runs (the SDK needs `Agent` and
+ * `request`). `process.getBuiltinModule` returns the module object without a facade, and the bundle reads from it
+ * only the names it imports.
  *
  * `test/deployment/bundle-plugins.test.ts` fails once a Node release fixes the bug, so that this can go.
  */
 export const builtinsWithoutFacade: Plugin = {
   name: "builtins-without-facade",
   setup(pluginBuild) {
-    const names = new Set<string>(BUILTINS_WITHOUT_FACADE);
+    const names = new Set(Object.keys(BUILTINS_WITHOUT_FACADE));
     pluginBuild.onResolve({ filter: /^(node:)?[a-z_]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, "");
       if (!names.has(name) || !builtinModules.includes(name)) return undefined;
       return { path: name, namespace: FACADE_NAMESPACE };
     });
-    pluginBuild.onLoad({ filter: /.*/, namespace: FACADE_NAMESPACE }, (args) => {
-      const exports = builtinValueExports(args.path);
-      return {
-        loader: "js",
-        contents: [
-          `const builtin = process.getBuiltinModule("node:${args.path}");`,
-          "export default builtin;",
-          `export const { ${exports.join(", ")} } = builtin;`,
-        ].join("\n"),
-      };
-    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: FACADE_NAMESPACE }, (args) => ({
+      loader: "js",
+      contents: builtinWithoutFacadeSource(args.path),
+    }));
   },
 };
 
