@@ -68,7 +68,10 @@ function trimMapToOurSources(map: Uint8Array): Uint8Array {
  * @param metafile - esbuild's metafile
  * @param entry - the entry's output path, as the metafile names it
  */
-export function reachableOutputs(metafile: Pick<Metafile, "outputs">, entry: string): Set<string> {
+export function reachableOutputs(
+  metafile: { outputs: Record<string, { imports: readonly { path: string; external?: boolean }[] }> },
+  entry: string,
+): Set<string> {
   const seen = new Set<string>();
   const pending = [entry];
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
