@@ -1,6 +1,7 @@
 /**
  * The esbuild plugins of the Lambda bundle, in one place: each removes code or work that Lambda never needs, and
- * each has a test in `test/deployment/bundle-plugins.test.ts` (and the bundle tests prove the result still runs).
+ * each has a test in `test/deployment/bundle-plugins.test.ts` or `bundle.test.ts`, where the built bundle also
+ * answers real events in a fresh process.
  * Only the Lambda bundle uses them: the CLIs, the local stack's own code and the tests import the SDK unchanged.
  */
 import { readFile } from "node:fs/promises";
