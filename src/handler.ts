@@ -1,9 +1,9 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse } from "aws-lambda";
 import { parseFrame, runAction } from "./actions.js";
+import { authorizeConnect, createAuthorizerDependencies } from "./authorizer-handler.js";
 import { withMembershipCleanup } from "./channel-fanout.js";
-import { type Config, loadConfig } from "./config.js";
+import type { Config } from "./config.js";
 import { type ConnectionStore, S3ConnectionStore } from "./connections.js";
 import {
   type AudienceSource,
@@ -14,28 +14,22 @@ import {
 } from "./dispatch.js";
 import { classifyEvent, type WebSocketEvent } from "./events.js";
 import type { Send } from "./fanout.js";
-import { createLog, type Log } from "./log.js";
+import type { Log } from "./log.js";
 import { ManagementSenders, managementEndpoint } from "./management.js";
 import { type MembershipStore, S3MembershipStore } from "./memberships.js";
 import { createPace } from "./pacing.js";
 import { isOwnApi, ownTopicRecords } from "./provenance.js";
 import { rightsFor } from "./rights.js";
-import {
-  type AuthorizerEvent,
-  type AuthorizerResponse,
-  authorize,
-  authorizerResult,
-  isAuthorizerEvent,
-} from "./routes/authorize.js";
+import { type AuthorizerResponse, isAuthorizerEvent } from "./routes/authorize.js";
 import { connect } from "./routes/connect.js";
 import { disconnect } from "./routes/disconnect.js";
 import { rejectFrame } from "./routes/reply.js";
 import { runShards } from "./routes/shard.js";
 import { deliverSns } from "./routes/sns.js";
 import type { MessageDependencies, RouteResult } from "./routes/types.js";
-import { SqsShardQueue } from "./shard-queue.js";
+import { defaultSqsClient, SqsShardQueue } from "./shard-queue.js";
 import type { TokenVerifier } from "./tokens.js";
-import { lazyVerifier, type SecretFetcher, secretsManagerFetcher } from "./verifier.js";
+import { type SecretFetcher, secretsManagerFetcher } from "./verifier.js";
 
 /** What the handler builds once per execution environment and every invocation shares. */
 export interface Dependencies {
@@ -74,14 +68,7 @@ export function createDependencies(
   env: Record<string, string | undefined> = process.env,
   fetchSecret: SecretFetcher = secretsManagerFetcher(),
 ): Dependencies {
-  const log = createLog(env);
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    log.error("invalid configuration", { error });
-    throw error;
-  }
+  const { config, log, verifier } = createAuthorizerDependencies(env, fetchSecret);
   const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
   const memberships = new S3MembershipStore(s3, config.connectionBucket);
   return {
@@ -95,12 +82,13 @@ export function createDependencies(
     ),
     memberships,
     senders: new ManagementSenders(fanoutSettings(config)),
-    // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3.
+    // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3. Made on the first
+    // enqueue: only a fan-out beyond the inline maximum needs it.
     queue:
       config.fanoutQueueUrl === undefined
         ? undefined
-        : new SqsShardQueue(new SQSClient({}), config.fanoutQueueUrl),
-    verifier: lazyVerifier(config.auth, fetchSecret),
+        : new SqsShardQueue(defaultSqsClient, config.fanoutQueueUrl),
+    verifier,
   };
 }
 
@@ -171,33 +159,6 @@ function paceOf(config: Config): (() => Promise<void>) | undefined {
   if (shardPace?.rate !== config.fanoutShardRate)
     shardPace = { rate: config.fanoutShardRate, pace: createPace(config.fanoutShardRate) };
   return shardPace.pace;
-}
-
-/**
- * The `$connect` REQUEST authorizer (token mode). Answers a policy, or throws `Unauthorized` (API Gateway: 401) or
- * another error (500): the documented contract of a Lambda authorizer, and the only throws on client input.
- */
-async function authorizeConnect(deps: Dependencies, event: AuthorizerEvent): Promise<AuthorizerResponse> {
-  deps.log.appendKeys({ connectionId: event.requestContext?.connectionId, routeKey: "$connect authorizer" });
-  if (!isOwnApi(event.requestContext?.apiId, deps.config.auth, deps.log)) {
-    return authorizerResult({ kind: "unauthorized", reason: "invalid_claims" });
-  }
-  if (deps.verifier === undefined) {
-    deps.log.error("authorizer invoked, but AUTH_MODE is open: the stack should have no authorizer");
-    return authorizerResult({ kind: "unavailable" });
-  }
-  let verify: TokenVerifier;
-  try {
-    verify = await deps.verifier();
-  } catch (error) {
-    deps.log.error("cannot verify tokens: reading the token secret failed", { error });
-    return authorizerResult({ kind: "unavailable" });
-  }
-  const outcome = await authorize(
-    { verify, log: deps.log, allowedOrigins: deps.config.auth.allowedOrigins },
-    event,
-  );
-  return authorizerResult(outcome);
 }
 
 /**
@@ -276,8 +237,9 @@ export function createHandler(
 let cached: Dependencies | undefined;
 
 /**
- * The Lambda entry point for every event: API Gateway WebSocket events (every route key of `contracts.ts`), SNS
- * events and SQS events of the fan-out shard queue. Bundled as `index.handler`.
+ * The handler of every event: API Gateway WebSocket events (every route key of `contracts.ts`), the `$connect`
+ * authorizer's, SNS events and SQS events of the fan-out shard queue. The bundle's entry (`index.ts`) loads it for
+ * every event but the authorizer's, which it answers with `authorizer-handler.ts` alone.
  */
 export const handler = createHandler(() => {
   cached ??= createDependencies(process.env);

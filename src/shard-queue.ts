@@ -1,4 +1,5 @@
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+// A type only: the SQS client is loaded on the first enqueue (see SqsShardQueue), in a chunk of its own.
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { type ShardJob, type ShardQueue, ShardQueueError } from "./dispatch.js";
 
 /** SQS takes at most 10 messages a batch. */
@@ -13,26 +14,62 @@ const MAX_BATCH_BYTES = 250 * 1024;
 /** Entries SQS refused are sent again this many times (a batch can fail in part, e.g. throttled entries). */
 const RESEND_ATTEMPTS = 2;
 
-/** The shard queue in SQS: SendMessageBatch, packed by count and by bytes. */
+/**
+ * The SQS client of the function's region, made on first use. The SDK's standard `AWS_ENDPOINT_URL_SQS` can point
+ * it at an emulator.
+ */
+export async function defaultSqsClient(): Promise<SQSClient> {
+  const { SQSClient } = await import("./sqs-sdk.js");
+  return new SQSClient({});
+}
+
+/**
+ * The shard queue in SQS: SendMessageBatch, packed by count and by bytes. The SQS SDK is loaded on the first
+ * enqueue, not when the module loads: only a fan-out larger than the inline maximum enqueues, so the other routes
+ * and small fan-outs never load or compile it.
+ */
 export class SqsShardQueue implements ShardQueue {
+  private client: Promise<SQSClient> | undefined;
+
   /**
-   * @param client - the SQS client
+   * @param client - the SQS client, or how to make it on first use
    * @param queueUrl - the queue's URL
    */
   constructor(
-    private readonly client: SQSClient,
+    private readonly clientSource: SQSClient | (() => Promise<SQSClient>),
     private readonly queueUrl: string,
   ) {}
 
+  private sqs(): Promise<SQSClient> {
+    if (this.client === undefined) {
+      const source = this.clientSource;
+      const made = typeof source === "function" ? source() : Promise.resolve(source);
+      // A failed load is not kept: the next dispatch tries again.
+      made.catch(() => {
+        this.client = undefined;
+      });
+      this.client = made;
+    }
+    return this.client;
+  }
+
   /** @inheritdoc */
   async enqueue(jobs: readonly ShardJob[]): Promise<void> {
+    let client: SQSClient;
+    let SendMessageBatchCommand: typeof import("./sqs-sdk.js").SendMessageBatchCommand;
+    try {
+      [client, { SendMessageBatchCommand }] = await Promise.all([this.sqs(), import("./sqs-sdk.js")]);
+    } catch (error) {
+      // The SDK failed to load (a broken deployment): nothing was sent, and the dispatch reports it as usual.
+      throw new ShardQueueError(jobs.length, jobs.length, { cause: error });
+    }
     let pending = jobs.map((job, index) => ({ id: String(index), body: JSON.stringify(job) }));
     let lastError: unknown;
     for (let attempt = 0; attempt <= RESEND_ATTEMPTS && pending.length > 0; attempt++) {
       const failed: typeof pending = [];
       for (const batch of packBatches(pending)) {
         try {
-          const output = await this.client.send(
+          const output = await client.send(
             new SendMessageBatchCommand({
               QueueUrl: this.queueUrl,
               Entries: batch.map(({ id, body }) => ({ Id: id, MessageBody: body })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dependencyCosts, packageOf } from "../../util/bench/coldstart.js";
+import { dependencyCosts, describeFirstInvocations, packageOf } from "../../util/bench/coldstart.js";
 
 describe("packageOf", () => {
   it("names the package of an esbuild input path, scoped, nested, or our own source", () => {
@@ -40,5 +40,24 @@ describe("dependencyCosts", () => {
       { name: "@aws-sdk/client-s3", bytes: 800, share: 0.8 },
       { name: "src (ours)", bytes: 200, share: 0.2 },
     ]);
+  });
+});
+
+describe("describeFirstInvocations", () => {
+  it("names each route with its time and its ratio to a bare node, and the entry's size", () => {
+    // Prepare
+    const coldStart = {
+      entryBytes: 512,
+      files: 14,
+      firstInvocation: [
+        { route: "$connect authorizer", nodeWithInvocationMs: 140.4, relativeToBareNode: 1.404 },
+        { route: "shard (SQS)", nodeWithInvocationMs: 230, relativeToBareNode: 2.3 },
+      ],
+    };
+    // Act
+    const line = describeFirstInvocations(coldStart);
+    // Assess
+    expect(line).toContain("$connect authorizer 140 ms (1.40x), shard (SQS) 230 ms (2.30x)");
+    expect(line).toContain("the entry is 0.5 KiB of 14 files");
   });
 });

@@ -41,7 +41,9 @@ describe("util/lambda-build", () => {
     const result = await runCommand("util/lambda-build", ["--out-dir", outDir]);
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^bundle\s+\S+index\.mjs\s+\d+\.\d KiB$/m);
+    expect(result.stdout).toMatch(
+      /^bundle\s+\S+index\.mjs\s+\d+\.\d KiB in \d+ files \(entry \d+\.\d KiB\)$/m,
+    );
     expect(result.stdout).toMatch(/^zip\s+\S+lambda\.zip\s+\d+\.\d KiB$/m);
     expect(result.stdout).toMatch(/^source_code_hash\s+[A-Za-z0-9+/]{43}=$/m);
     expect(result.stdout).toMatch(/^cold import\s+\d+ ms/m);

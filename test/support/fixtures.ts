@@ -6,7 +6,13 @@ import { repoRoot } from "../../util/lib/repo.js";
 export const fixturesDir = resolve(repoRoot, "test/fixtures/aws-events");
 
 /** The names of the captured events. */
-export type FixtureName = "connect_1" | "disconnect_1" | "broadcast_1" | "sns_message_1" | "sqs_shard_1";
+export type FixtureName =
+  | "authorizer_1"
+  | "connect_1"
+  | "disconnect_1"
+  | "broadcast_1"
+  | "sns_message_1"
+  | "sqs_shard_1";
 
 /**
  * Loads a fresh deep copy of a captured AWS event, so that a test can edit it without touching other tests.

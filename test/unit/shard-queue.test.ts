@@ -73,3 +73,43 @@ describe("packBatches", () => {
     expect(batches.map((batch) => batch.length)).toEqual([1, 1, 1]);
   });
 });
+
+describe("SqsShardQueue with a client made on first use", () => {
+  it("makes the client on the first enqueue only, and reuses it", async () => {
+    // Prepare
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    let made = 0;
+    const queue = new SqsShardQueue(async () => {
+      made++;
+      return new SQSClient({ region: "us-east-1" });
+    }, QUEUE);
+    const before = made;
+    // Act
+    await queue.enqueue(jobs(2));
+    await queue.enqueue(jobs(3));
+    // Assess
+    expect(before).toBe(0);
+    expect(made).toBe(1);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+  });
+
+  it("reports a client that cannot be made as a ShardQueueError for every job, and tries again next time", async () => {
+    // Prepare
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    let attempts = 0;
+    const queue = new SqsShardQueue(async () => {
+      attempts++;
+      if (attempts === 1) throw new Error("the SQS chunk failed to load");
+      return new SQSClient({ region: "us-east-1" });
+    }, QUEUE);
+    // Act
+    const failure = await queue.enqueue(jobs(4)).catch((error: unknown) => error);
+    await queue.enqueue(jobs(4));
+    // Assess
+    expect(failure).toBeInstanceOf(ShardQueueError);
+    expect((failure as ShardQueueError).message).toContain("4");
+    expect(((failure as ShardQueueError).cause as Error).message).toBe("the SQS chunk failed to load");
+    expect(attempts).toBe(2);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import type { BenchOptions } from "./args.js";
 import { type ChannelResult, renderChannelLines } from "./channels.js";
-import type { ColdStart } from "./coldstart.js";
+import { type ColdStart, describeFirstInvocations } from "./coldstart.js";
 import type { Machine } from "./machine.js";
 import {
   type GoalVerdict,
@@ -69,6 +69,8 @@ export function renderSummary(results: BenchResults): string {
             `(with its source map); import ${coldStart.importMs.toFixed(0)} ms; a fresh node that imports it takes ` +
             `${coldStart.nodeWithImportMs.toFixed(0)} ms = ${coldStart.relativeToBareNode.toFixed(2)}x a bare \`node -e 0\` ` +
             `(${coldStart.bareNodeMs.toFixed(0)} ms); medians of ${results.options.quick ? 3 : 7}`,
+          // Absent from results of before the bundle was split.
+          ...(coldStart.firstInvocation === undefined ? [] : [`- ${describeFirstInvocations(coldStart)}`]),
           `- bundle by package: ${coldStart.dependencies
             .map((d) => `${d.name} ${(d.bytes / 1024).toFixed(1)} KiB (${(d.share * 100).toFixed(0)}%)`)
             .join(", ")}`,

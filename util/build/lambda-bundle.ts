@@ -1,20 +1,28 @@
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
 import { LAMBDA_NODE_TARGET } from "../../src/contracts.js";
 import { repoRoot } from "../lib/repo.js";
+import { LAMBDA_BUNDLE_PLUGINS } from "./bundle-plugins.js";
 import { type SourceMapV3, trimSourceMap } from "./trim-source-map.js";
 
 /** What {@link buildLambdaBundle} produced. */
 export interface LambdaBundle {
-  /** Absolute path of the bundled handler, `<outDir>/lambda/index.mjs` (its source map sits beside it). */
+  /** Absolute path of the bundled handler, `<outDir>/lambda/index.mjs` (its chunks and source maps sit beside it). */
   entryFile: string;
-  /** Absolute path of the deployment package, `<outDir>/lambda.zip` (`index.mjs` and `index.mjs.map`). */
+  /**
+   * Absolute path of the deployment package, `<outDir>/lambda.zip`: `index.mjs`, the chunks it imports
+   * (`chunk-<hash>.mjs`) and their source maps, all at the top level.
+   */
   zipFile: string;
-  /** Size of `index.mjs` in bytes. */
+  /** Size of all the JavaScript (`index.mjs` and every chunk) in bytes. */
   bundleBytes: number;
+  /** Size of `index.mjs` alone in bytes: what a cold start loads before the first event picks its chunks. */
+  entryBytes: number;
+  /** The JavaScript files of the bundle (`index.mjs` first, then the chunks by name), with their sizes. */
+  files: { name: string; bytes: number }[];
   /** Size of the zip in bytes. */
   zipBytes: number;
   /** Base64 SHA-256 of the zip: what Terraform's `filebase64sha256()` gives and `source_code_hash` expects. */
@@ -27,7 +35,7 @@ export interface LambdaBundle {
 export interface LambdaBundleOptions {
   /** Where to write `lambda/` and `lambda.zip`; default `<repo>/dist`. Relative paths resolve from the cwd. */
   outDir?: string;
-  /** The handler's source; default `<repo>/src/handler.ts`. */
+  /** The handler's source; default `<repo>/src/index.ts`. */
   entryPoint?: string;
   /** Print nothing (esbuild's warnings and errors included). */
   quiet?: boolean;
@@ -44,26 +52,6 @@ const FIXED_MTIME = new Date(1980, 0, 1, 0, 0, 0);
 const ZIP_FILE_ATTRIBUTES: ZipOptions = { os: 3, attrs: 0o100644 << 16, mtime: FIXED_MTIME, level: 9 };
 
 /**
- * The module the Lambda bundle uses instead of the SDK's default credential chain (see `env-credentials.ts`).
- * Exported so that a test can prove no other provider is left in the bundle.
- */
-export const ENV_CREDENTIALS_MODULE = join(repoRoot, "util/build/env-credentials.ts");
-
-/**
- * Resolves `@aws-sdk/credential-provider-node` (imported by every SDK client's Node `runtimeConfig`) to the
- * environment-only provider, for the Lambda bundle only: the CLIs and tests still get the full chain.
- * A plugin rather than esbuild's `alias`, so that the match is exact and the replacement an absolute path.
- */
-const envCredentialsOnly: Plugin = {
-  name: "env-credentials-only",
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
-      path: ENV_CREDENTIALS_MODULE,
-    }));
-  },
-};
-
-/**
  * Keeps the source map's mappings of our own files only (see `trim-source-map.ts`): the zip then carries a map
  * for the frames worth reading, at a fraction of the size.
  */
@@ -74,9 +62,38 @@ function trimMapToOurSources(map: Uint8Array): Uint8Array {
 }
 
 /**
- * Bundles `src/handler.ts` for Lambda (`nodejs24.x`) into `<outDir>/lambda/index.mjs` (minified, with a source
- * map) and zips it into `<outDir>/lambda.zip`, byte-identical for the same sources, so `source_code_hash` changes
- * only when the code does.
+ * The names of the output files the entry can load, through static and dynamic imports. esbuild also writes a chunk
+ * for a dynamic `import()` that tree shaking removed (the SDK's browser user-agent parser, bowser, 33 KiB): no
+ * file imports it, so it is left out of the zip.
+ * @param metafile - esbuild's metafile
+ * @param entry - the entry's output path, as the metafile names it
+ */
+export function reachableOutputs(
+  metafile: { outputs: Record<string, { imports: readonly { path: string; external?: boolean }[] }> },
+  entry: string,
+): Set<string> {
+  const seen = new Set<string>();
+  const pending = [entry];
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (!imported.external) pending.push(imported.path);
+    }
+  }
+  return new Set([...seen].map((path) => path.slice(path.lastIndexOf("/") + 1)));
+}
+
+/**
+ * Bundles `src/index.ts` for Lambda (`nodejs24.x`) into `<outDir>/lambda/index.mjs` and the chunks it imports
+ * (minified, with source maps) and zips them into `<outDir>/lambda.zip`, byte-identical for the same sources, so
+ * `source_code_hash` changes only when the code does.
+ *
+ * Code splitting: each dynamic `import()` of the sources (the authorizer's module, the full handler, the SQS and
+ * Secrets Manager clients, jose) becomes a chunk that loads when an event first needs it, and code shared by
+ * several becomes a chunk of its own, so a cold start loads and compiles what its first event runs (measured by
+ * `npm run bench`, "first invocation" per route). Chunk names carry a hash of their content, so they are as
+ * reproducible as the rest.
  *
  * fflate (pure JavaScript) compresses rather than node:zlib, whose output may differ between Node releases: the
  * hash then does not depend on the Node version of whoever builds.
@@ -89,10 +106,14 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
   const zipFile = join(outDir, "lambda.zip");
 
   const result = await build({
-    entryPoints: [options.entryPoint ?? join(repoRoot, "src/handler.ts")],
-    // The bundle is laid out as if written to <repo>/dist/lambda whatever outDir is, so the source map's relative
+    entryPoints: { index: options.entryPoint ?? join(repoRoot, "src/index.ts") },
+    // The bundle is laid out as if written to <repo>/dist/lambda whatever outDir is, so the source maps' relative
     // paths (and so the zip) do not depend on where it is written.
-    outfile: join(repoRoot, "dist/lambda/index.mjs"),
+    outdir: join(repoRoot, "dist/lambda"),
+    splitting: true,
+    entryNames: "[name]",
+    chunkNames: "chunk-[hash]",
+    outExtension: { ".js": ".mjs" },
     write: false,
     absWorkingDir: repoRoot,
     bundle: true,
@@ -109,18 +130,27 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     sourcesContent: false,
     legalComments: "none",
     metafile: true,
-    plugins: [envCredentialsOnly],
+    // What Lambda never runs, removed (bundle-plugins.ts).
+    plugins: [...LAMBDA_BUNDLE_PLUGINS],
     logLevel: options.quiet ? "silent" : "warning",
   });
 
+  const reachable = reachableOutputs(result.metafile, "dist/lambda/index.mjs");
   const files = new Map<string, Uint8Array>();
-  for (const file of result.outputFiles)
-    files.set(file.path.slice(file.path.lastIndexOf("/") + 1), file.contents);
-  const map = files.get("index.mjs.map");
-  if (map !== undefined) files.set("index.mjs.map", trimMapToOurSources(map));
+  for (const file of result.outputFiles) {
+    const name = file.path.slice(file.path.lastIndexOf("/") + 1);
+    if (reachable.has(name.replace(/\.map$/, ""))) files.set(name, file.contents);
+  }
+  for (const [name, contents] of files) {
+    if (name.endsWith(".map")) files.set(name, trimMapToOurSources(contents));
+  }
   const bundle = files.get("index.mjs");
   if (bundle === undefined)
     throw new Error(`esbuild wrote no index.mjs (it wrote: ${[...files.keys()].join(", ")})`);
+  const javascript = [...files.keys()]
+    .filter((name) => name.endsWith(".mjs"))
+    .sort((a, b) => (a === "index.mjs" ? -1 : b === "index.mjs" ? 1 : a.localeCompare(b)))
+    .map((name) => ({ name, bytes: (files.get(name) as Uint8Array).byteLength }));
 
   const zip = zipSync(
     Object.fromEntries(
@@ -136,7 +166,9 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
   return {
     entryFile,
     zipFile,
-    bundleBytes: bundle.byteLength,
+    bundleBytes: javascript.reduce((sum, file) => sum + file.bytes, 0),
+    entryBytes: bundle.byteLength,
+    files: javascript,
     zipBytes: zip.byteLength,
     sourceCodeHash: createHash("sha256").update(zip).digest("base64"),
     metafile: result.metafile,
