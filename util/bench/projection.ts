@@ -148,12 +148,22 @@ export function awsProjection(
 export function judgeColdStart(coldStart: ColdStart | null): GoalVerdict[] {
   const zipGoal = "cold start: a zip of at most 200 KiB";
   const importGoal = "cold start: node + import of the bundle within 1.5x a bare `node -e 0`";
+  // Ours, stricter than the issue's: the entry now loads each route's code on first use, so its import alone no
+  // longer holds the cost that the issue's goal was about.
+  const firstReplyGoal =
+    "cold start, stricter: node + import + the first reply of every route within 1.5x a bare `node -e 0`";
   if (coldStart === null) {
-    return [
-      { goal: zipGoal, status: "not measured", measured: "" },
-      { goal: importGoal, status: "not measured", measured: "" },
-    ];
+    return [zipGoal, importGoal, firstReplyGoal].map((goal) => ({
+      goal,
+      status: "not measured",
+      measured: "",
+    }));
   }
+  const routes = coldStart.firstInvocation ?? [];
+  const worst = routes.reduce<(typeof routes)[number] | undefined>(
+    (a, b) => (a === undefined || b.relativeToBareNode > a.relativeToBareNode ? b : a),
+    undefined,
+  );
   return [
     {
       goal: zipGoal,
@@ -163,7 +173,16 @@ export function judgeColdStart(coldStart: ColdStart | null): GoalVerdict[] {
     {
       goal: importGoal,
       status: coldStart.relativeToBareNode <= 1.5 ? "met" : "not met",
-      measured: `${coldStart.relativeToBareNode.toFixed(2)}x (${coldStart.nodeWithImportMs.toFixed(0)} ms against ${coldStart.bareNodeMs.toFixed(0)} ms)`,
+      measured:
+        `${coldStart.relativeToBareNode.toFixed(2)}x (${coldStart.nodeWithImportMs.toFixed(0)} ms against ${coldStart.bareNodeMs.toFixed(0)} ms)` +
+        (routes.length > 0 ? "; the entry only: each route loads its code on first use (next line)" : ""),
     },
+    worst === undefined
+      ? { goal: firstReplyGoal, status: "not measured", measured: "" }
+      : {
+          goal: firstReplyGoal,
+          status: worst.relativeToBareNode <= 1.5 ? "met" : "not met",
+          measured: `worst ${worst.route}: ${worst.relativeToBareNode.toFixed(2)}x (${worst.nodeWithInvocationMs.toFixed(0)} ms)`,
+        },
   ];
 }
