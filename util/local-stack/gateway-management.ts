@@ -83,14 +83,27 @@ function decodeId(encoded: string): string | undefined {
   }
 }
 
-/** A per-second window: true once more than `limit()` calls came in this second (0 = unlimited). */
-function rateLimiter(limit: () => number): () => boolean {
-  let window = { second: 0, count: 0 };
+/**
+ * API Gateway's account throttle as AWS describes it: a token bucket refilled at `limit()` requests a second that
+ * holds at most half a second's worth (the account's 5,000 burst on 10,000 a second), full at the start. Returns
+ * true for a request over the limit (0 = unlimited). A bucket rather than a per-second window: requests that reach
+ * a busy process late must not count against the wrong second.
+ * @param limit - the rate, read on every request so that it can change at run time
+ * @param now - the clock, milliseconds
+ */
+export function rateLimiter(limit: () => number, now: () => number = () => performance.now()): () => boolean {
+  let tokens = Number.NaN;
+  let at = 0;
   return () => {
-    if (limit() <= 0) return false;
-    const second = Math.floor(Date.now() / 1000);
-    if (window.second !== second) window = { second, count: 0 };
-    return ++window.count > limit();
+    const rate = limit();
+    if (rate <= 0) return false;
+    const capacity = Math.max(1, rate / 2);
+    const t = now();
+    tokens = Number.isNaN(tokens) ? capacity : Math.min(capacity, tokens + ((t - at) / 1000) * rate);
+    at = t;
+    if (tokens < 1) return true;
+    tokens -= 1;
+    return false;
   };
 }
 

@@ -65,7 +65,7 @@ export interface LocalStackOptions {
   maxConnectionMs?: number;
   /** Delay added to every @connections call (POST, GET, DELETE): a network model for the benchmark; default 0. */
   managementDelayMs?: number;
-  /** @connections calls per second before 429 LimitExceededException; default 0 (no limit). */
+  /** @connections calls a second before 429 LimitExceededException (a token bucket of half that); default 0 (no limit). */
   managementRateLimit?: number;
   /** Past `lambdaConcurrency` busy environments, throttle synchronous invocations as Lambda does; default false (wait). */
   lambdaThrottle?: boolean;

@@ -27,11 +27,12 @@ Options:
                              a free one, and the wait does not count towards the 29 s integration timeout
   --throttle                 past --concurrency busy environments, throttle like Lambda: a message or connect
                              fails at once (500, Lambda.TooManyRequestsException); SNS events still wait
-  --timeout-ms MS            Lambda function timeout (default 30000)
+  --timeout-ms MS            Lambda function timeout (default 30000; a shard has the worker's 300 s)
   --idle-timeout-ms MS       close connections idle this long (default 600000, AWS's 10 minutes)
   --max-connection-ms MS     close connections after this long (default 7200000, AWS's 2 hours)
   --management-delay-ms MS   delay added to every @connections call (default 0)
-  --management-rate-limit N  @connections calls per second before 429 LimitExceededException (default 0: none)
+  --management-rate-limit N  @connections calls a second before 429 LimitExceededException, bursts of N/2 as
+                             API Gateway's account throttle (default 0: none)
   --max-buffered-bytes N     bytes waiting for one slow client before it is closed with 1008 (default 1048576)
   --env KEY=VALUE            set an environment variable of the function (repeatable)
   -h, --help                 show this help
