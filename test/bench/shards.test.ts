@@ -171,15 +171,17 @@ describe("renderShardLines", () => {
 });
 
 describe("the projection's calibration", () => {
-  it("takes the CPU per send from the sharded runs first, when they had at least 1,000 recipients", () => {
+  it("takes the CPU per send from the paced sharded run first, then every sharded run, from N >= 1,000", () => {
     // Prepare
     const sharded = results();
+    const unpaced = results({ throttle: null });
     // Act
     const cpu = measuredCpuPerSendMs([], sharded);
-    // Assess
-    expect(cpu).toBe(0.315);
+    // Assess: the paced run's 3,400 ms for 10,000 sends, else the 315 ms per 1,000 of every run
+    expect(cpu).toBe(0.34);
+    expect(measuredCpuPerSendMs([], unpaced)).toBe(0.315);
     expect(measuredCpuPerSendMs([], results({ n: 200 }))).toBeUndefined();
-    expect(awsProjection([], sharded).lines[0]).toContain("0.315 ms/send");
+    expect(awsProjection([], sharded).lines[0]).toContain("0.340 ms/send");
   });
 });
 

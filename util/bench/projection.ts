@@ -68,15 +68,16 @@ export function projectFanout(n: number, inputs: ProjectionInputs): Projected {
 
 /**
  * Lambda CPU per send measured by this run: from the sharded runs when they had at least 1,000 recipients (the
- * mechanism projected), else the sender's CPU over its recipients in its largest fan-out of at least 1,000: below
+ * mechanism projected), the paced run's first since deployed shards are paced (one send at a time costs more CPU
+ * than many in flight); else the sender's CPU over its recipients in its largest fan-out of at least 1,000: below
  * that, start-up and JIT warm-up dominate (`--quick`'s N = 100 measures ~2.5 ms).
  */
 export function measuredCpuPerSendMs(
   scenarios: readonly ScenarioResult[],
   shards?: ShardResults,
 ): number | undefined {
-  if (shards && shards.n >= 1000 && shards.cpuMsPerThousandSends !== null)
-    return shards.cpuMsPerThousandSends / 1000;
+  const sharded = shards?.throttle?.cpuMsPerThousandSends ?? shards?.cpuMsPerThousandSends ?? null;
+  if (shards && shards.n >= 1000 && sharded !== null) return sharded / 1000;
   const ours = scenarios.filter(
     (r) =>
       (r.scenario === "ours-sns" || r.scenario === "ours-broadcast") &&

@@ -395,7 +395,7 @@ export function renderShardLines(results: ShardResults | undefined): string[] {
   }
   lines.push(
     `- sharded: Lambda CPU per 1,000 sends ${results.cpuMsPerThousandSends === null ? "n/a" : `${results.cpuMsPerThousandSends.toFixed(0)} ms`} ` +
-      `over every sharded run, the dispatch included (the AWS projection's calibration); local listing ${Math.round(results.localListKeysPerSecond).toLocaleString("en-US")} keys/s ` +
+      `over every sharded run, the dispatch included; local listing ${Math.round(results.localListKeysPerSecond).toLocaleString("en-US")} keys/s ` +
       `(the emulator, 1,000 a page); dead-letter queue: ${results.deadLetterDepth}`,
   );
   return lines;
