@@ -5,6 +5,7 @@ import {
   DEFAULT_FANOUT_INLINE_MAX,
   DEFAULT_FANOUT_SEND_TIMEOUT_MS,
   DEFAULT_FANOUT_SHARDS,
+  DEFAULT_FANOUT_WORKER_MEMORY_MB,
   DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
 } from "../src/config.js";
 import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
@@ -180,7 +181,7 @@ export function declareVariables(scope: Construct): StackVariables {
     fanoutWorkerMemoryMb: declare(
       "fanout_worker_memory_mb",
       "number",
-      1024,
+      DEFAULT_FANOUT_WORKER_MEMORY_MB,
       "Memory of the shard worker in MB; CPU scales with it (1769 MB = 1 vCPU). Sized for CPU, see docs/scaling.md.",
     ).numberValue,
     fanoutWorkerTimeoutSeconds: declare(

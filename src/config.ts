@@ -87,6 +87,13 @@ export const DEFAULT_FANOUT_INLINE_MAX = 1000;
 export const DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS = 300;
 
 /**
+ * The shard worker's memory in MB (Terraform `fanout_worker_memory_mb`): one vCPU, sized for CPU (docs/scaling.md).
+ * A paced shard spends about 1.4 ms of CPU per send in the benchmark's paced run, so its pace of 562 sends a second
+ * needs about 0.8 of a vCPU; more than one vCPU would not help single-threaded JavaScript.
+ */
+export const DEFAULT_FANOUT_WORKER_MEMORY_MB = 1769;
+
+/**
  * In-region PostToConnection takes a few milliseconds, so 100 calls in flight stay near the account-wide
  * throttle of 10,000 requests per second without bursting far past it (which only buys 429s).
  */

@@ -30,7 +30,7 @@ describe("projectFanout", () => {
 });
 
 describe("awsProjection", () => {
-  it("labels itself a model, covers 10k/100k/1M with defaults and one vCPU per shard, and judges the goals", () => {
+  it("labels itself a model, covers 10k/100k/1M with defaults (one vCPU per shard) and at 1,024 MB, and judges the goals", () => {
     // Prepare: no scenario measured the CPU, so the figure is used
     const scenarios: ScenarioResult[] = [];
     // Act
@@ -43,7 +43,8 @@ describe("awsProjection", () => {
       "- N = 100,000",
       "- N = 1,000,000",
     ]);
-    expect(lines[1]).toContain("one vCPU per shard");
+    expect(lines[1]).toContain("at 1,024 MB");
+    expect(lines[0]).toContain("1769 MB workers");
     expect(goals.map((goal) => goal.status)).toEqual(["met", "met", "met"]);
   });
 
@@ -61,7 +62,7 @@ describe("awsProjection", () => {
     // Assess: the N = 100 run (warm-up dominated) is not used
     expect(cpu).toBe(0.4);
     expect(measuredCpuPerSendMs([quick])).toBeUndefined();
-    expect(awsProjection([scenario]).lines[0]).toContain("0.400 ms/send (this run's Lambda CPU per send)");
+    expect(awsProjection([scenario]).lines[0]).toContain("0.400 ms/send (this run's Lambda CPU per send");
   });
 });
 

@@ -109,7 +109,7 @@ describe("stand-alone Terraform", () => {
       init_api_gw_logging_role: false,
       fanout_shards: 16,
       fanout_inline_max: 1000,
-      fanout_worker_memory_mb: 1024,
+      fanout_worker_memory_mb: 1769,
       fanout_worker_timeout_seconds: 300,
       fanout_max_concurrency: 16,
       account_connections_rate: 10000,

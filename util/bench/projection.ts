@@ -2,6 +2,7 @@
  * The AWS projection of the sharded fan-out (docs/scaling.md), calibrated by the run's measured CPU per send: a
  * model, labelled as such, not a measurement. Also judges issue 12's cold start goals on the measured cold start.
  */
+import { DEFAULT_FANOUT_WORKER_MEMORY_MB } from "../../src/config.js";
 import type { ColdStart } from "./coldstart.js";
 import type { GoalVerdict, ScenarioResult } from "./model.js";
 import type { ShardResults } from "./shards.js";
@@ -36,7 +37,7 @@ export const DEFAULT_PROJECTION_INPUTS: ProjectionInputs = {
   accountRate: 10_000,
   rateShare: 0.9,
   shards: 16,
-  memoryMb: 1024,
+  memoryMb: DEFAULT_FANOUT_WORKER_MEMORY_MB,
   listKeysPerSecond: 20_000,
   overheadMs: 200,
 };
@@ -89,6 +90,9 @@ export function measuredCpuPerSendMs(
   return largest && typeof cpu === "number" && largest.n > 0 ? cpu / largest.n : undefined;
 }
 
+/** The worker memory the projection compares the default with: the default before the sharded runs measured CPU. */
+const SMALLER_WORKER_MB = 1024;
+
 /** The projection's goals: the issue's times with the default variables. */
 const PROJECTION_GOALS: Array<{ n: number; goalMs: number }> = [
   { n: 10_000, goalMs: 1_500 },
@@ -97,8 +101,8 @@ const PROJECTION_GOALS: Array<{ n: number; goalMs: number }> = [
 ];
 
 /**
- * The projection for 10,000, 100,000 and 1,000,000 recipients with the default variables and with one vCPU per
- * shard, as summary lines, and the goals judged on it.
+ * The projection for 10,000, 100,000 and 1,000,000 recipients with the default variables (one vCPU per shard) and
+ * with the 1,024 MB workers of an earlier default (0.58 vCPU), as summary lines, and the goals judged on it.
  * @param scenarios - the run's results (calibrates the CPU per send when they measured it)
  * @param shards - the run's sharded results, the CPU per send's first source
  */
@@ -113,8 +117,12 @@ export function awsProjection(
   const inputs: ProjectionInputs =
     measured === undefined
       ? DEFAULT_PROJECTION_INPUTS
-      : { ...DEFAULT_PROJECTION_INPUTS, cpuPerSendMs: measured, cpuSource: "this run's Lambda CPU per send" };
-  const oneVcpu = { ...inputs, memoryMb: inputs.mbPerVcpu };
+      : {
+          ...DEFAULT_PROJECTION_INPUTS,
+          cpuPerSendMs: measured,
+          cpuSource: "this run's Lambda CPU per send, the paced sharded run's when it ran",
+        };
+  const smaller = { ...inputs, memoryMb: SMALLER_WORKER_MB };
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const lines = [
     `- projection for AWS (model, not measured): CPU ${inputs.cpuPerSendMs.toFixed(3)} ms/send (${inputs.cpuSource}), ` +
@@ -123,10 +131,10 @@ export function awsProjection(
       `${inputs.overheadMs} ms dispatch + SQS hop, warm workers`,
     ...PROJECTION_GOALS.map(({ n }) => {
       const d = projectFanout(n, inputs);
-      const v = projectFanout(n, oneVcpu);
+      const v = projectFanout(n, smaller);
       return (
         `  - N = ${n.toLocaleString("en-US")}: floor ${s((n / inputs.accountRate) * 1000)}; defaults ${s(d.ms)} (${d.bound}-bound); ` +
-        `one vCPU per shard ${s(v.ms)} (${v.bound}-bound)`
+        `at ${SMALLER_WORKER_MB.toLocaleString("en-US")} MB ${s(v.ms)} (${v.bound}-bound)`
       );
     }),
   ];
