@@ -12,7 +12,7 @@ describe("parseBenchArgs", () => {
     const options = parseBenchArgs(argv);
     // Assess
     expect(options).toMatchObject({ ns: [1000, 10000], delayMs: 10, runs: 3, processes: 0, outDir: "bench" });
-    expect(options).toMatchObject({ shardN: 10_000, shardConcurrency: 4, throttleRate: 1000 });
+    expect(options).toMatchObject({ shardN: 10_000, shardConcurrency: 4, throttleRate: 500 });
     expect(options?.scenarios).toHaveLength(6);
     expect(options?.coldStart).toBe(true);
   });

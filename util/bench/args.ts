@@ -55,7 +55,8 @@ Options:
                       @connections calls in flight per shard in the 10 ms runs (default 4): small enough that
                       latency, not this machine's cores, bounds a shard
   --throttle-rate R   the @connections throttle of the throttle-bound run, calls a second; the floor is N / R
-                      (default 1000, 100 with --quick; 0 skips it)
+                      (default 500, 100 with --quick; 0 skips it): low enough that the throttle, not this
+                      machine's two cores, is the bound
   --no-cold-start     skip the bundle size and cold import measurement
   -h, --help          this text
 
@@ -122,7 +123,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     channelMembers: intFlag("--channel-members", values["channel-members"] ?? (quick ? "10" : "100"), 0),
     shardN: intFlag("--shard-n", values["shard-n"] ?? (quick ? "200" : "10000"), 0),
     shardConcurrency: intFlag("--shard-concurrency", values["shard-concurrency"] ?? "4", 1),
-    throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "1000"), 0),
+    throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "500"), 0),
     quick,
   };
 }
