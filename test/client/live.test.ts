@@ -1,11 +1,18 @@
 import {
-  ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConnectionState, createClient, type FanoutClient } from "../../client/index.js";
-import { eventually, s3Client, startTestStack, storedConnectionIds, type TestStack } from "../e2e/support.js";
+import {
+  eventually,
+  managementClient,
+  s3Client,
+  startTestStack,
+  storedConnectionIds,
+  type TestStack,
+} from "../e2e/support.js";
 
 /** The client against the real local stack, on Node's global WebSocket (no constructor injected). */
 describe("the client library against the local stack", () => {
@@ -18,12 +25,7 @@ describe("the client library against the local stack", () => {
     // A short idle timeout and connection cap, so that keepalive and renewal are exercised in seconds.
     stack = await startTestStack({ idleTimeoutMs: 1_500, maxConnectionMs: 6_000 });
     s3 = s3Client(stack);
-    api = new ApiGatewayManagementApiClient({
-      endpoint: stack.outputs.management_endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      maxAttempts: 1,
-    });
+    api = managementClient(stack.outputs.management_endpoint);
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import {
-  ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -13,6 +13,7 @@ import {
 import {
   Client,
   eventually,
+  managementClient,
   s3Client,
   startTestStack,
   storedConnectionIds,
@@ -49,12 +50,7 @@ describe("the client library reconnects by itself after server-side closes (loca
     // A short idle timeout and connection cap: the client's keepalive must beat the first, its reconnect the second.
     stack = await startTestStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
     s3 = s3Client(stack);
-    api = new ApiGatewayManagementApiClient({
-      endpoint: stack.outputs.management_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      maxAttempts: 1,
-    });
+    api = managementClient(stack.outputs.management_endpoint);
   });
 
   afterAll(async () => {
@@ -137,12 +133,7 @@ describe("the client library resubscribes by itself and loses no publish after t
   beforeAll(async () => {
     stack = await startTestStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
     s3 = s3Client(stack);
-    api = new ApiGatewayManagementApiClient({
-      endpoint: stack.outputs.management_endpoint,
-      region: stack.outputs.region,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-      maxAttempts: 1,
-    });
+    api = managementClient(stack.outputs.management_endpoint);
   });
 
   afterAll(async () => {

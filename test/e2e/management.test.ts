@@ -1,5 +1,5 @@
 import {
-  ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   GetConnectionCommand,
   PostToConnectionCommand,
@@ -7,17 +7,14 @@ import {
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { Client, s3Client, startTestStack, storedConnectionIds, type TestStack } from "./support.js";
-
-/** The real SDK client on the stack's @connections endpoint; no retries, so each call is one request. */
-function managementClient(endpoint: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    maxAttempts: 1,
-  });
-}
+import {
+  Client,
+  managementClient,
+  s3Client,
+  startTestStack,
+  storedConnectionIds,
+  type TestStack,
+} from "./support.js";
 
 /** Connects a client and finds its connection id in the store (the id only the server knows). */
 async function connectWithId(stack: TestStack, s3: S3Client): Promise<{ client: Client; id: string }> {

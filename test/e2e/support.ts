@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import WebSocket from "ws";
@@ -174,6 +175,19 @@ export function s3Client(stack: LocalStack): S3Client {
     region: stack.outputs.region,
     forcePathStyle: true,
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+}
+
+/**
+ * The real SDK client on an @connections endpoint (the stack's `management_endpoint`); no retries, so each call is
+ * one request.
+ */
+export function managementClient(endpoint: string): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
   });
 }
 
