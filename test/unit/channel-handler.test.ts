@@ -13,14 +13,10 @@ import type { Context, SNSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
-import { withMembershipCleanup } from "../../src/channel-fanout.js";
-import { loadConfig } from "../../src/config.js";
-import { connectionKey, S3ConnectionStore } from "../../src/connections.js";
+import { connectionKey } from "../../src/connections.js";
 import type { WebSocketEvent } from "../../src/events.js";
-import { createHandler, type Dependencies } from "../../src/handler.js";
-import { ManagementSenders } from "../../src/management.js";
+import { createDependencies, createHandler, type Dependencies } from "../../src/handler.js";
 import { memberKey } from "../../src/membership-keys.js";
-import { S3MembershipStore } from "../../src/memberships.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
 
@@ -51,28 +47,15 @@ afterEach(() => {
   api.reset();
 });
 
-/** A handler over the real use cases and S3 stores, built as createDependencies builds them, SDKs mocked. */
+/**
+ * A handler over the dependencies `createDependencies` builds (no shard queue: every fan-out inline), logging to a
+ * recorder, with the SDK clients mocked.
+ */
 function setup() {
   const log = new RecordingLog();
-  const config = loadConfig({
-    CONNECTION_BUCKET: "bucket",
-    MANAGEMENT_ENDPOINT: ENDPOINT,
-    AUTH_MODE: "open",
-  });
-  const client = new S3Client({ region: "us-east-1" });
-  const memberships = new S3MembershipStore(client, "bucket");
   const deps: Dependencies = {
-    // No shard queue: every fan-out inline.
-    queue: undefined,
-    config,
+    ...createDependencies({ CONNECTION_BUCKET: "bucket", MANAGEMENT_ENDPOINT: ENDPOINT, AUTH_MODE: "open" }),
     log,
-    store: withMembershipCleanup(
-      new S3ConnectionStore(client, "bucket", config.connectionPrefix),
-      memberships,
-    ),
-    memberships,
-    senders: new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 }),
-    verifier: undefined,
   };
   return { handler: createHandler(() => deps), log };
 }

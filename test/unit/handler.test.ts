@@ -13,17 +13,12 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SNSEvent, SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { withMembershipCleanup } from "../../src/channel-fanout.js";
-import { loadConfig } from "../../src/config.js";
-import { connectionKey, S3ConnectionStore } from "../../src/connections.js";
+import { connectionKey } from "../../src/connections.js";
 import type { WebSocketEvent } from "../../src/events.js";
-import { createHandler, type Dependencies } from "../../src/handler.js";
+import { createDependencies, createHandler, type Dependencies } from "../../src/handler.js";
 import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { ManagementSenders } from "../../src/management.js";
-import { S3MembershipStore } from "../../src/memberships.js";
 import { SnsDeliveryError } from "../../src/routes/sns.js";
 import type { RouteResult } from "../../src/routes/types.js";
-import { SqsShardQueue } from "../../src/shard-queue.js";
 import { bucketOf } from "../../src/shards.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
@@ -52,36 +47,24 @@ afterEach(() => {
 });
 
 /**
- * A handler over real use cases, a real S3 store and real management senders, with the SDK clients mocked. Open
- * mode unless `env` says otherwise: these tests are about the routes; test/unit/auth-handler.test.ts covers tokens.
+ * A handler over the dependencies `createDependencies` builds (use cases, S3 stores, management senders, the shard
+ * queue), with the SDK clients mocked. Open mode unless `env` says otherwise: these tests are about the routes;
+ * test/unit/auth-handler.test.ts covers tokens.
  */
 function setup(env: Record<string, string> = {}) {
   const log = new RecordingLog();
-  const config = loadConfig({ CONNECTION_BUCKET: "bucket", AUTH_MODE: "open", ...env });
-  const senders = new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 });
+  const real = createDependencies({ CONNECTION_BUCKET: "bucket", AUTH_MODE: "open", ...env });
   const endpoints: string[] = [];
-  const client = new S3Client({ region: "us-east-1" });
-  const memberships = new S3MembershipStore(client, "bucket");
-  // As createDependencies builds them: removals of connections also remove their memberships.
+  // The production dependencies, logging to the recorder and noting every @connections endpoint asked for.
   const deps: Dependencies = {
-    config,
+    ...real,
     log,
-    store: withMembershipCleanup(
-      new S3ConnectionStore(client, "bucket", config.connectionPrefix),
-      memberships,
-    ),
-    memberships,
     senders: {
       for: (endpoint) => {
         endpoints.push(endpoint);
-        return senders.for(endpoint);
+        return real.senders.for(endpoint);
       },
     },
-    queue:
-      config.fanoutQueueUrl === undefined
-        ? undefined
-        : new SqsShardQueue(new SQSClient({ region: "us-east-1" }), config.fanoutQueueUrl),
-    verifier: undefined,
   };
   // Every event here is a WebSocket or SNS event, never an authorizer's.
   const handler = createHandler(() => deps) as (
