@@ -10,14 +10,11 @@ import type { Context, SNSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config.js";
-import { connectionKey, S3ConnectionStore } from "../../src/connections.js";
+import { connectionKey } from "../../src/connections.js";
 import type { WebSocketEvent } from "../../src/events.js";
-import { createHandler, type Dependencies } from "../../src/handler.js";
-import { ManagementSenders } from "../../src/management.js";
-import { S3MembershipStore } from "../../src/memberships.js";
+import { createDependencies, createHandler, type Dependencies } from "../../src/handler.js";
 import type { AuthorizerEvent } from "../../src/routes/authorize.js";
-import { lazyVerifier, secretsManagerFetcher } from "../../src/verifier.js";
+import { secretsManagerFetcher } from "../../src/verifier.js";
 import { repoRoot } from "../../util/lib/repo.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
@@ -49,19 +46,12 @@ afterEach(() => {
 /** A handler in token mode over a Secrets Manager secret (the SDK clients mocked), as deployed. */
 function setup(env: Record<string, string> = {}) {
   const log = new RecordingLog();
-  const config = loadConfig({ CONNECTION_BUCKET: "bucket", TOKEN_SECRET_ARN: SECRET_ARN, ...env });
   const deps: Dependencies = {
-    // No shard queue: every fan-out inline.
-    queue: undefined,
-    config,
-    log,
-    store: new S3ConnectionStore(new S3Client({ region: "us-east-1" }), "bucket", config.connectionPrefix),
-    memberships: new S3MembershipStore(new S3Client({ region: "us-east-1" }), "bucket"),
-    senders: new ManagementSenders({ concurrency: 8, sendTimeoutMs: 1000 }),
-    verifier: lazyVerifier(
-      config.auth,
+    ...createDependencies(
+      { CONNECTION_BUCKET: "bucket", TOKEN_SECRET_ARN: SECRET_ARN, ...env },
       secretsManagerFetcher(new SecretsManagerClient({ region: "us-east-1" })),
     ),
+    log,
   };
   return { handler: createHandler(() => deps), log };
 }
