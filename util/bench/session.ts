@@ -4,7 +4,7 @@
  * message in one scenario.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -229,28 +229,50 @@ export class Session {
     }
   }
 
+  /** Where the function's log ended at the last look (see {@link logEnd}). */
+  private logSeen = 0;
+
   /**
-   * The function's log lines (one JSON object each) from byte `from` of its log file on, and where they end: pass
-   * `end` as the next `from` to read only what came since.
-   * @param from - a byte offset an earlier call returned, or 0
+   * The byte offset just past the last complete line of the function's log now: pass it to {@link lambdaLog} later
+   * to read what came since. Reads only what came since the last look, and parses nothing.
    */
-  async lambdaLog(from = 0): Promise<{ lines: Array<Record<string, unknown>>; end: number }> {
-    const bytes = await readFile(this.stack.outputs.lambda_log_file);
-    // Up to the last complete line: a line being written now is read next time.
-    const end = bytes.lastIndexOf(0x0a) + 1;
-    const lines = bytes
-      .subarray(Math.min(from, end), end)
+  async logEnd(): Promise<number> {
+    const bytes = await this.readLog(this.logSeen);
+    this.logSeen += bytes.lastIndexOf(0x0a) + 1;
+    return this.logSeen;
+  }
+
+  /**
+   * The function's log lines (one JSON object each) from byte `from` of its log file on, up to the last complete
+   * line: a line being written now is read next time.
+   * @param from - an offset {@link logEnd} returned
+   */
+  async lambdaLog(from: number): Promise<Array<Record<string, unknown>>> {
+    const bytes = await this.readLog(from);
+    return bytes
+      .subarray(0, bytes.lastIndexOf(0x0a) + 1)
       .toString("utf8")
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    return { lines, end: Math.max(from, end) };
+  }
+
+  /** The function's log file from byte `from` to its end: at N = 10,000 the whole file is megabytes. */
+  private async readLog(from: number): Promise<Buffer> {
+    const file = await open(this.stack.outputs.lambda_log_file);
+    try {
+      const length = Math.max(0, (await file.stat()).size - from);
+      const bytes = Buffer.alloc(length);
+      const { bytesRead } = await file.read(bytes, 0, length, from);
+      return bytes.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
   }
 
   /** How the fan-outs logged since byte `from` of the function's log were dispatched, in words. */
   private async dispatchSince(from: number): Promise<string | undefined> {
-    const { lines } = await this.lambdaLog(from);
-    const modes = lines
+    const modes = (await this.lambdaLog(from))
       .filter((line) => line.message === "fan-out dispatched")
       .map((line) => (line.mode === "sharded" ? `sharded into ${String(line.shards)}` : String(line.mode)));
     return modes.length > 0 ? [...new Set(modes)].join(", ") : undefined;
@@ -298,7 +320,7 @@ export class Session {
       t0 = wallClockMs();
       await this.stack.gateway.sendToAll(payload);
     } else if (scenario === "ours-sns" || scenario === "ours-broadcast") {
-      logFrom = (await this.lambdaLog()).end;
+      logFrom = await this.logEnd();
       const before = await this.stack.lambda.stats();
       if (scenario === "ours-sns") {
         t0 = wallClockMs();
@@ -357,7 +379,7 @@ export class Session {
       () => false,
     );
     this.pool.expect(runId, k);
-    const logFrom = (await this.lambdaLog()).end;
+    const logFrom = await this.logEnd();
     const before = await this.stack.lambda.stats();
     const t0 = await this.pool.sendFrame(
       runId,

@@ -171,7 +171,7 @@ async function runConfig(session: Session, config: ShardConfig, runs: number): P
     progress(`sharded warm-up: NOT exactly once (${warm.delivery.missing} missing)`);
   session.delayMs = config.delayMs;
   session.rateLimit = config.rateLimit;
-  const logFrom = (await session.lambdaLog()).end;
+  const logFrom = await session.logEnd();
   const results: RunResult[] = [];
   for (let run = 1; run <= runs; run++) {
     // The dispatch, then one invocation per shard.
@@ -184,7 +184,7 @@ async function runConfig(session: Session, config: ShardConfig, runs: number): P
         (d.exactlyOnce ? "" : ` (NOT exactly once: ${d.missing} missing, ${d.duplicated} duplicated)`),
     );
   }
-  const shardLines = (await session.lambdaLog(logFrom)).lines.filter(
+  const shardLines = (await session.lambdaLog(logFrom)).filter(
     (line) => line.message === "fan-out done" && line.shard !== undefined,
   );
   const sum = (key: string) => shardLines.reduce((total, line) => total + Number(line[key] ?? 0), 0);
