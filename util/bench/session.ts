@@ -11,6 +11,7 @@ import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { clientFrame } from "../../src/contracts.js";
+import { LOCAL_CREDENTIALS } from "../local-stack/emulator.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { ClientPool, shares } from "./clients.js";
 import { Driver } from "./drivers.js";
@@ -49,9 +50,6 @@ export interface SessionOptions {
   /** Function environment variables over the local stack's (e.g. `FANOUT_SHARDS`). */
   lambdaEnv?: Record<string, string>;
 }
-
-/** The local emulator takes any credentials. */
-const BENCH_CREDENTIALS = { accessKeyId: "bench", secretAccessKey: "bench" };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,7 +122,7 @@ export class Session {
       const sns = new SNSClient({
         endpoint: o.sns_endpoint,
         region: o.region,
-        credentials: BENCH_CREDENTIALS,
+        credentials: LOCAL_CREDENTIALS,
       });
       const session = new Session(
         n,
@@ -179,7 +177,7 @@ export class Session {
   /** Shards in the dead-letter queue now (read with the SQS API, as a user would read the deployed queue). */
   async deadLetterDepth(): Promise<number> {
     const o = this.stack.outputs;
-    const sqs = new SQSClient({ endpoint: o.sqs_endpoint, region: o.region, credentials: BENCH_CREDENTIALS });
+    const sqs = new SQSClient({ endpoint: o.sqs_endpoint, region: o.region, credentials: LOCAL_CREDENTIALS });
     try {
       const { Attributes } = await sqs.send(
         new GetQueueAttributesCommand({
@@ -206,7 +204,7 @@ export class Session {
       endpoint: o.s3_endpoint,
       region: o.region,
       forcePathStyle: true,
-      credentials: BENCH_CREDENTIALS,
+      credentials: LOCAL_CREDENTIALS,
     });
     try {
       const start = performance.now();
