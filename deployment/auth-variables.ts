@@ -1,9 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: validations are Terraform expressions.
 import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
-import { DEFAULT_MAX_BROADCAST_BYTES } from "../src/config.js";
-import { AUTH_MODES } from "../src/contracts.js";
-import { MAX_MESSAGE_BYTES } from "../src/limits.js";
+import { AUTH_MODES, DEFAULT_MAX_BROADCAST_BYTES, MAX_MESSAGE_BYTES } from "../src/contract/index.js";
 
 /** The auth variables of the stack (issue 10, docs/security.md); Terraform references, resolved at plan time. */
 export interface AuthVariables {

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { LAMBDA_ZIP_PATH } from "../src/contracts.js";
+import { LAMBDA_ZIP_PATH } from "../src/contract/index.js";
 import { REPO_ROOT, SYNTH_OUT_DIR } from "./paths.js";
 import type { S3StateBackend } from "./stack.js";
 

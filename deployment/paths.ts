@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { STACK_NAME, STACK_PATH, SYNTH_OUT_PATH } from "../src/contracts.js";
+import { STACK_NAME, STACK_PATH, SYNTH_OUT_PATH } from "../src/contract/index.js";
 
 /** The repository root (this file lives in `deployment/`), so that the synth writes there from any cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");

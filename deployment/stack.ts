@@ -12,7 +12,7 @@ import {
   Token,
 } from "cdktn";
 import type { Construct } from "constructs";
-import { LAMBDA_ENV, STACK_OUTPUT_DESCRIPTIONS, type StackOutputName } from "../src/contracts.js";
+import { LAMBDA_ENV, STACK_OUTPUT_DESCRIPTIONS, type StackOutputName } from "../src/contract/index.js";
 import { declareAuthVariables } from "./auth-variables.js";
 import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js";
 import { AsyncDelivery } from "./constructs/async-delivery.js";

@@ -1,15 +1,16 @@
 import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
 import {
+  CHANNEL_MEMBERS_PREFIX,
+  CONNECTION_CHANNELS_PREFIX,
+  DEFAULT_CONNECTION_PREFIX,
   DEFAULT_FANOUT_CONCURRENCY,
   DEFAULT_FANOUT_INLINE_MAX,
   DEFAULT_FANOUT_SEND_TIMEOUT_MS,
   DEFAULT_FANOUT_SHARDS,
   DEFAULT_FANOUT_WORKER_MEMORY_MB,
   DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
-} from "../src/config.js";
-import { DEFAULT_CONNECTION_PREFIX } from "../src/limits.js";
-import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../src/membership-keys.js";
+} from "../src/contract/index.js";
 
 /**
  * The stack's Terraform variables, each with a default so that a bare `terraform apply` works. Values are

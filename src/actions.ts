@@ -1,5 +1,5 @@
 import { checkId, idRejectionContext, parseMembershipRequest, parsePublishRequest } from "./channels.js";
-import { type ClientAction, isClientAction } from "./contracts.js";
+import { type ClientAction, isClientAction } from "./contract/actions.js";
 import { describe, type Rejection, reject } from "./protocol.js";
 import { broadcast } from "./routes/broadcast.js";
 import { ping } from "./routes/ping.js";

@@ -1,50 +1,10 @@
-import { isValidChannel } from "./channels.js";
+import type { AuthMode } from "./contract/environment.js";
+import { isValidChannel, isValidPattern } from "./contract/grammar.js";
+import { MAX_PATTERNS } from "./contract/limits.js";
+import { ALL_RIGHTS, NO_RIGHTS, type Rights } from "./contract/rights.js";
 
-/**
- * What a connection may do, from its token's `fanout` claim (CONTRACT.md, "Tokens"). The authorizer validates the
- * claim and passes it on as a JSON string in `requestContext.authorizer.fanout`; every later event reads it back
- * here, without a lookup.
- */
-export interface Capabilities {
-  /** May send `{"action":"broadcast"}` to every connection. */
-  readonly broadcast: boolean;
-  /** Patterns of the channels it may subscribe to (one exact channel per subscribe). */
-  readonly subscribe: readonly string[];
-  /** Patterns of the channels it may publish to. */
-  readonly publish: readonly string[];
-}
-
-/** A token without a `fanout` claim, or a context that cannot be read: receive broadcasts and SNS, nothing else. */
-export const NO_RIGHTS: Capabilities = Object.freeze({ broadcast: false, subscribe: [], publish: [] });
-
-/** Open (anonymous) mode: every right, as the contract says. */
-export const ALL_RIGHTS: Capabilities = Object.freeze({
-  broadcast: true,
-  subscribe: ["**"],
-  publish: ["**"],
-});
-
-/** How the stack admits connections: `token` (the default on AWS) or `open` (anonymous, every right). */
-export type AuthMode = "token" | "open";
-
-/** At most this many patterns per list: a token is capped at 4 KB anyway; this bounds the matching work. */
-export const MAX_PATTERNS = 50;
-
-/**
- * Whether a string is a channel pattern: like a channel, but a segment may be `*` (exactly one segment), and the
- * last segment may be `**` (one or more remaining segments).
- * @param pattern - the candidate
- */
-export function isValidPattern(pattern: unknown): pattern is string {
-  if (typeof pattern !== "string") return false;
-  // The channel grammar of channels.ts, with the wildcards standing in for same-length literal segments, so that
-  // length, characters and empty segments are judged by the one implementation.
-  const segments = pattern.split("/");
-  const literal = segments.map((segment, index) =>
-    segment === "*" ? "x" : segment === "**" && index === segments.length - 1 ? "xx" : segment,
-  );
-  return isValidChannel(literal.join("/"));
-}
+/** What a connection may do: the rights of its token (`src/contract/rights.ts`). */
+export type Capabilities = Rights;
 
 /**
  * Whether a channel matches a pattern. Both are assumed valid (see `isValidChannel` of `channels.ts`, {@link isValidPattern}).

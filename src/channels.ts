@@ -1,20 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { type ErrorCode, type Rejection, serializeFrame } from "./protocol.js";
+import { channelProblem, ID_PROBLEM, isValidId } from "./contract/grammar.js";
+import { MAX_CHANNEL_LENGTH, MAX_ID_LENGTH } from "./contract/limits.js";
+import { channelFrame } from "./contract/messages.js";
+import type { ErrorCode, Rejection } from "./protocol.js";
 
 /**
  * Channels: the name grammar, the limits, the frames of `subscribe`, `unsubscribe` and `publish`, and the
  * optional client-chosen `id` (CONTRACT.md). Pure functions: no I/O, so the handler, the CLIs and the tests can
  * share them.
  */
-
-/** A channel name is at most this many characters (all ASCII, so also bytes). */
-export const MAX_CHANNEL_LENGTH = 128;
-
-/** A connection holds at most this many subscriptions. */
-export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
-
-/** A client-chosen id is at most this many characters. */
-export const MAX_ID_LENGTH = 64;
 
 /** The client actions of channels. */
 export type ChannelAction = "subscribe" | "unsubscribe" | "publish";
@@ -42,47 +36,15 @@ export interface PublishRequest {
 /** Either the value or the refusal. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; rejection: ChannelRejection };
 
-const SEGMENT = /^[A-Za-z0-9_.-]+$/;
-const ID = /^[A-Za-z0-9_-]+$/;
 const CHANNEL_EXAMPLE = `"news/sport"`;
 
 /**
- * Checks a channel name: 1..128 characters, segments of `[A-Za-z0-9_.-]` separated by "/", no empty segment.
- * The message of a refusal says what is wrong and what a valid name looks like.
+ * Checks a channel name against the grammar (`channelProblem` of `contract/grammar.ts`).
  * @param channel - the `channel` field as the client sent it
  */
 export function checkChannel(channel: unknown): Checked<string> {
-  if (typeof channel !== "string") {
-    return refuse(
-      "INVALID_CHANNEL",
-      `"channel" must be a string such as ${CHANNEL_EXAMPLE}, got ${typeof channel === "object" ? (channel === null ? "null" : Array.isArray(channel) ? "an array" : "an object") : `a ${typeof channel}`}.`,
-    );
-  }
-  // Length first: a hostile 128 KB name costs nothing more than this comparison.
-  if (channel.length === 0 || channel.length > MAX_CHANNEL_LENGTH) {
-    return refuse(
-      "INVALID_CHANNEL",
-      `A channel name has 1 to ${MAX_CHANNEL_LENGTH} characters, got ${channel.length}; send a name such as ${CHANNEL_EXAMPLE}.`,
-    );
-  }
-  const segments = channel.split("/");
-  for (const [index, segment] of segments.entries()) {
-    if (segment === "") {
-      const where = index === 0 ? "a leading" : index === segments.length - 1 ? "a trailing" : "a doubled";
-      return refuse(
-        "INVALID_CHANNEL",
-        `The channel name ${JSON.stringify(channel)} has ${where} "/"; separate non-empty segments with one "/", such as ${CHANNEL_EXAMPLE}.`,
-      );
-    }
-    if (!SEGMENT.test(segment)) {
-      const bad = [...segment].find((character) => !SEGMENT.test(character)) ?? "";
-      return refuse(
-        "INVALID_CHANNEL",
-        `The channel name ${JSON.stringify(channel)} contains ${JSON.stringify(bad)}; use only letters, digits, "_", "." and "-" in segments separated by "/", such as ${CHANNEL_EXAMPLE}.`,
-      );
-    }
-  }
-  return { ok: true, value: channel };
+  const problem = channelProblem(channel);
+  return problem === undefined ? { ok: true, value: channel as string } : refuse("INVALID_CHANNEL", problem);
 }
 
 /**
@@ -90,7 +52,7 @@ export function checkChannel(channel: unknown): Checked<string> {
  * @param channel - the candidate
  */
 export function isValidChannel(channel: unknown): channel is string {
-  return checkChannel(channel).ok;
+  return channelProblem(channel) === undefined;
 }
 
 /**
@@ -100,12 +62,7 @@ export function isValidChannel(channel: unknown): channel is string {
 export function checkId(frame: Record<string, unknown>): Checked<string | undefined> {
   if (!("id" in frame) || frame.id === undefined) return { ok: true, value: undefined };
   const id = frame.id;
-  if (typeof id !== "string" || id.length === 0 || id.length > MAX_ID_LENGTH || !ID.test(id)) {
-    return refuse(
-      "INVALID_ID",
-      `"id" must be 1 to ${MAX_ID_LENGTH} characters of letters, digits, "_" and "-", such as "a1b2-c3"; or leave it out.`,
-    );
-  }
+  if (!isValidId(id)) return refuse("INVALID_ID", ID_PROBLEM);
   return { ok: true, value: id };
 }
 
@@ -242,14 +199,8 @@ export function acceptedFrame(id: string): string {
  *   be sent; the checks are `protocol.ts`'s, shared with broadcast
  */
 export function deliveryFrame(channel: string, message: unknown, id: string): Checked<Uint8Array> {
-  const frame = serializeFrame(
-    { channel, message, id },
-    message,
-    "publish",
-    `{"channel":...,"message":...,"id":...}`,
-    context("publish", channel, id),
-  );
-  return frame.ok ? { ok: true, value: frame.data } : frame;
+  const frame = channelFrame(channel, message, id);
+  return frame.ok ? frame : { ok: false, rejection: { ...frame.error, ...context("publish", channel, id) } };
 }
 
 /** A fresh id for a publish without one: a UUID, which fits the id grammar (hex digits and "-"). */

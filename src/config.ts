@@ -1,7 +1,16 @@
-import type { AuthMode } from "./capabilities.js";
-import { AUTH_MODES, LAMBDA_ENV } from "./contracts.js";
-import { DEFAULT_CONNECTION_PREFIX, MAX_MESSAGE_BYTES } from "./limits.js";
-import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "./membership-keys.js";
+import {
+  AUTH_MODES,
+  type AuthMode,
+  DEFAULT_CONNECTION_PREFIX,
+  DEFAULT_FANOUT_CONCURRENCY,
+  DEFAULT_FANOUT_INLINE_MAX,
+  DEFAULT_FANOUT_SEND_TIMEOUT_MS,
+  DEFAULT_FANOUT_SHARDS,
+  DEFAULT_MAX_BROADCAST_BYTES,
+  LAMBDA_ENV,
+} from "./contract/environment.js";
+import { MAX_MESSAGE_BYTES } from "./contract/limits.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "./contract/storage.js";
 import { parseAllowedOrigins } from "./origin.js";
 
 /** The Lambda's configuration, read once per cold start from the environment. */
@@ -21,8 +30,8 @@ export interface Config {
   fanoutSendTimeoutMs: number;
   /** `S3_FORCE_PATH_STYLE`: path-style S3 URLs, which local emulators need. */
   s3ForcePathStyle: boolean;
-  /** `FANOUT_QUEUE_URL`: the queue of fan-out shards; undefined, every fan-out stays in one invocation. */
-  fanoutQueueUrl: string | undefined;
+  /** `SHARD_QUEUE_URL`: the shard queue; undefined, every fan-out stays in one invocation. */
+  shardQueueUrl: string | undefined;
   /** `FANOUT_SHARDS`: how many shards a large fan-out is cut into (1 to 256). */
   fanoutShards: number;
   /** `FANOUT_INLINE_MAX`: the most recipients a fan-out may have to stay in one invocation (0 to 1,000). */
@@ -61,49 +70,6 @@ export interface AuthConfig {
   /** `INPUT_TOPIC_ARN`: SNS records of another topic are refused; `undefined` checks nothing. */
   inputTopicArn: string | undefined;
 }
-
-/**
- * 32 KB: API Gateway meters WebSocket messages in 32 KB increments, so one client broadcast of the 128 KB maximum
- * costs 4 messages per recipient; 32 KB is also one frame (larger messages must be fragmented by the client).
- */
-export const DEFAULT_MAX_BROADCAST_BYTES = 32 * 1024;
-
-/**
- * Sixteen shards: a 1,000-recipient shard at the default pace takes ~2 s, 1/16 of 100,000 recipients ~11 s; the
- * buckets divide evenly (256 / 16). See docs/scaling.md.
- */
-export const DEFAULT_FANOUT_SHARDS = 16;
-
-/**
- * One listing page: the recipients of a fan-out that fits one ListObjectsV2 page are known after one call, and
- * sending to them (~1,000 sends) takes well under a second of CPU at 1 vCPU, less than a queue hop and a cold start.
- */
-export const DEFAULT_FANOUT_INLINE_MAX = 1000;
-
-/**
- * The shard worker's timeout in seconds (Terraform `fanout_worker_timeout_seconds`): a shard of a large fan-out
- * outlives the routes' 29 s, and the queue's visibility timeout is six times this.
- */
-export const DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS = 300;
-
-/**
- * The shard worker's memory in MB (Terraform `fanout_worker_memory_mb`): one vCPU, sized for CPU (docs/scaling.md).
- * A paced shard spends about 1.4 ms of CPU per send in the benchmark's paced run, so its pace of 562 sends a second
- * needs about 0.8 of a vCPU; more than one vCPU would not help single-threaded JavaScript.
- */
-export const DEFAULT_FANOUT_WORKER_MEMORY_MB = 1769;
-
-/**
- * In-region PostToConnection takes a few milliseconds, so 100 calls in flight stay near the account-wide
- * throttle of 10,000 requests per second without bursting far past it (which only buys 429s).
- */
-export const DEFAULT_FANOUT_CONCURRENCY = 100;
-
-/**
- * A healthy PostToConnection answers in well under a second; 3 s frees a worker from a hung call (aws-sdk-js-v3
- * issues 6896, 7632) long before API Gateway's 29 s integration timeout.
- */
-export const DEFAULT_FANOUT_SEND_TIMEOUT_MS = 3000;
 
 /** A missing or malformed environment variable. `variable` names it; the message says what is expected. */
 export class ConfigError extends Error {
@@ -145,9 +111,9 @@ export function loadConfig(env: Env = process.env): Config {
       60_000,
     ),
     s3ForcePathStyle: boolean(env, LAMBDA_ENV.s3ForcePathStyle, false),
-    fanoutQueueUrl: endpoint(
+    shardQueueUrl: endpoint(
       env,
-      LAMBDA_ENV.fanoutQueueUrl,
+      LAMBDA_ENV.shardQueueUrl,
       "https://sqs.us-east-1.amazonaws.com/123456789012/fanout-shards",
     ),
     fanoutShards: integer(env, LAMBDA_ENV.fanoutShards, DEFAULT_FANOUT_SHARDS, 1, 256),

@@ -1,14 +1,15 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { deleteInBatches, listKeyRange } from "./s3-listing.js";
 import {
   ALL_BUCKETS,
-  BUCKET_COUNT,
   BUCKET_MARK,
   type BucketRange,
-  bucketOf,
+  bucketKeyRange,
   bucketSegment,
+  connectionKey,
+  flatKey,
   startsTheStore,
-} from "./shards.js";
+} from "./contract/storage.js";
+import { deleteInBatches, listKeyRange } from "./s3-listing.js";
 
 /** The live connections: one entry per connection id. Removing a missing id is not an error. */
 export interface ConnectionStore {
@@ -159,54 +160,4 @@ export class S3ConnectionStore implements ConnectionStore {
       );
     }
   }
-}
-
-/**
- * The key of a connection: `<prefix>/~<bb>/<connectionId>`.
- * @param prefix - the store's prefix, without a trailing slash
- * @param connectionId - the connection
- */
-export function connectionKey(prefix: string, connectionId: string): string {
-  return `${prefix}/${bucketSegment(bucketOf(connectionId))}/${connectionId}`;
-}
-
-/**
- * The connection id a key of the store names, in either layout (`<prefix>/~<bb>/<id>` or the flat
- * `<prefix>/<id>`), for tools that list the bucket themselves (the benchmark's baselines, tests).
- * @param prefix - the store's prefix, without a trailing slash
- * @param key - a key under `<prefix>/`
- * @returns the id, or undefined for the prefix's folder object
- */
-export function connectionIdOfKey(prefix: string, key: string): string | undefined {
-  const rest = key.slice(prefix.length + 1);
-  const bucketLength = bucketSegment(0).length;
-  const id = rest.startsWith(BUCKET_MARK) && rest[bucketLength] === "/" ? rest.slice(bucketLength + 1) : rest;
-  return id === "" ? undefined : id;
-}
-
-/**
- * The key a connection had in the flat layout: `<prefix>/<connectionId>`.
- * @param prefix - the store's prefix, without a trailing slash
- * @param connectionId - the connection
- */
-export function flatKey(prefix: string, connectionId: string): string {
-  return `${prefix}/${connectionId}`;
-}
-
-/**
- * The listing of some buckets under a root (`<something>/`): from the first bucket's segment to the segment after
- * the last bucket (the end of the root for the last bucket). Shared by the membership layout.
- * @param root - the listing root, with its trailing slash
- * @param range - the buckets
- */
-export function bucketKeyRange(
-  root: string,
-  range: BucketRange,
-): { prefix: string; startAfter: string; before?: string } {
-  return {
-    prefix: root,
-    // `<root>~0a` sorts just before every `<root>~0a/...` key.
-    startAfter: `${root}${bucketSegment(range.from)}`,
-    before: range.to >= BUCKET_COUNT ? undefined : `${root}${bucketSegment(range.to)}`,
-  };
 }

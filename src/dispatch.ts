@@ -1,4 +1,5 @@
 import type { ConnectionStore } from "./connections.js";
+import { ALL_BUCKETS, type BucketRange, isBucketRange, splitBuckets } from "./contract/storage.js";
 import {
   emptySummary,
   FanoutError,
@@ -10,7 +11,6 @@ import {
 } from "./fanout.js";
 import type { Log } from "./log.js";
 import type { MembershipStore } from "./memberships.js";
-import { ALL_BUCKETS, type BucketRange, isBucketRange, splitBuckets } from "./shards.js";
 
 /**
  * Where a fan-out goes, and how: in the invocation that asked for it when it is small, else cut into shards, each a

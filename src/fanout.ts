@@ -1,5 +1,5 @@
-import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "./config.js";
 import type { ConnectionStore } from "./connections.js";
+import { DEFAULT_FANOUT_CONCURRENCY, DEFAULT_FANOUT_SEND_TIMEOUT_MS } from "./contract/environment.js";
 import type { Log } from "./log.js";
 
 /**

@@ -46,7 +46,7 @@ export interface Dependencies {
   memberships: MembershipStore;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
-  /** The fan-out shard queue (`FANOUT_QUEUE_URL`); undefined, every fan-out runs inline. */
+  /** The fan-out shard queue (`SHARD_QUEUE_URL`); undefined, every fan-out runs inline. */
   queue: ShardQueue | undefined;
   /** The `$connect` authorizer's token verifier, built once on first use; `undefined` in open mode. */
   verifier: (() => Promise<TokenVerifier>) | undefined;
@@ -85,9 +85,9 @@ export function createDependencies(
     // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3. Made on the first
     // enqueue: only a fan-out beyond the inline maximum needs it.
     queue:
-      config.fanoutQueueUrl === undefined
+      config.shardQueueUrl === undefined
         ? undefined
-        : new SqsShardQueue(defaultSqsClient, config.fanoutQueueUrl),
+        : new SqsShardQueue(defaultSqsClient, config.shardQueueUrl),
     verifier,
   };
 }

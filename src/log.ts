@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { LAMBDA_ENV } from "./contracts.js";
+import { DEFAULT_SERVICE_NAME, LAMBDA_ENV } from "./contract/environment.js";
 
 /** Attributes added to one log line or kept on every line of an invocation. */
 export type LogAttributes = Record<string, unknown>;
@@ -33,5 +33,5 @@ export interface Log {
 export function createLog(env: Record<string, string | undefined> = process.env): Log {
   // Powertools prefers the constructor's serviceName over POWERTOOLS_SERVICE_NAME, so the variable's value is
   // passed on, and the default applies only when it is unset.
-  return new Logger({ serviceName: env[LAMBDA_ENV.serviceName] || "fanout" });
+  return new Logger({ serviceName: env[LAMBDA_ENV.serviceName] || DEFAULT_SERVICE_NAME });
 }

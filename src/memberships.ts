@@ -1,14 +1,15 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import {
+  ALL_BUCKETS,
+  type BucketRange,
   channelMembersRange,
   connectionChannelsPrefix,
   decodeKeySegment,
   memberIdOfKey,
   memberKey,
   reverseKey,
-} from "./membership-keys.js";
+} from "./contract/storage.js";
 import { deleteInBatches, listKeyRange } from "./s3-listing.js";
-import { ALL_BUCKETS, type BucketRange } from "./shards.js";
 
 /**
  * Channel memberships. Every membership is its own pair of keys (member, reverse), so two subscribes of one

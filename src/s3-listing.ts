@@ -1,17 +1,8 @@
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { KeyRange } from "./contract/storage.js";
 
 /** S3 caps ListObjectsV2 pages (and DeleteObjects batches) at 1,000 keys. */
 export const S3_PAGE_SIZE = 1000;
-
-/** One key range to list: the keys under `prefix` after `startAfter` and before `before`. */
-export interface KeyRange {
-  /** The listing prefix (S3's `Prefix`). */
-  prefix: string;
-  /** List only keys after this one (S3's `StartAfter`, sent with the first page only). */
-  startAfter?: string;
-  /** Stop at the first key at or after this one; the rest of the prefix otherwise. */
-  before?: string;
-}
 
 /**
  * Lists the keys of one range a page at a time. S3 has no end key, so the listing stops by itself at the first

@@ -1,5 +1,6 @@
 import { type CryptoKey, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { type Capabilities, parseCapabilityClaim } from "./capabilities.js";
+import { MAX_SUBJECT_LENGTH, MAX_TOKEN_LENGTH, MIN_SECRET_BYTES } from "./contract/limits.js";
 
 /**
  * Why a token was refused. A small closed set, so that log lines can be counted and alarmed on; the token itself
@@ -66,17 +67,8 @@ export interface KeySource {
   audience?: string;
 }
 
-/** Tokens travel in the query string; 4 KB is ten times a typical token and well under URL limits. */
-export const MAX_TOKEN_LENGTH = 4096;
-
 /** Tolerated clock difference between the issuer and Lambda, both for `exp` and for `nbf`. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
-
-/** The longest `sub` accepted: it is logged and passed on in every event's request context. */
-export const MAX_SUBJECT_LENGTH = 256;
-
-/** RFC 7518 §3.2: an HMAC key must be at least as long as the hash output (32 bytes for HS256). */
-export const MIN_SECRET_BYTES = 32;
 
 /**
  * The stack's own issuer: HS256 with a shared secret. The secret's UTF-8 bytes are the key, as PyJWT, jose and

@@ -7,7 +7,7 @@ import { S3BucketPublicAccessBlock } from "@cdktn/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
 import { Fn, type IResolvable } from "cdktn";
 import { Construct } from "constructs";
-import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/membership-keys.js";
+import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/contract/index.js";
 
 /** Settings of {@link ConnectionBucket}. */
 export interface ConnectionBucketProps {

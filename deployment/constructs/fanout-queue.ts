@@ -6,7 +6,7 @@ import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js
 import { SqsQueue } from "@cdktn/provider-aws/lib/sqs-queue/index.js";
 import { Fn, Op, Token } from "cdktn";
 import { Construct } from "constructs";
-import { LAMBDA_ENV } from "../../src/contracts.js";
+import { LAMBDA_ENV } from "../../src/contract/index.js";
 
 /**
  * How long SQS keeps a shard that failed every retry: the maximum, 14 days, so that an operator can look at it,
@@ -110,7 +110,7 @@ export class FanoutQueue extends Construct {
    * The environment the handler needs to dispatch shards: the queue's URL.
    */
   get dispatchEnvironment(): Record<string, string> {
-    return { [LAMBDA_ENV.fanoutQueueUrl]: this.queue.url };
+    return { [LAMBDA_ENV.shardQueueUrl]: this.queue.url };
   }
 
   /**

@@ -5,8 +5,12 @@ import { IamRolePolicy } from "@cdktn/provider-aws/lib/iam-role-policy/index.js"
 import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js";
 import { AssetType, TerraformAsset } from "cdktn";
 import { Construct } from "constructs";
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
-import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/membership-keys.js";
+import {
+  CHANNEL_MEMBERS_PREFIX,
+  CONNECTION_CHANNELS_PREFIX,
+  LAMBDA_HANDLER,
+  LAMBDA_RUNTIME,
+} from "../../src/contract/index.js";
 
 /** The membership key prefixes: a publish lists one channel's members, a cleanup one connection's channels. */
 const MEMBERSHIP_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];

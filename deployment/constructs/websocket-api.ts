@@ -7,7 +7,7 @@ import type { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/ind
 import { LambdaPermission } from "@cdktn/provider-aws/lib/lambda-permission/index.js";
 import { Fn, type ITerraformDependable } from "cdktn";
 import { Construct } from "constructs";
-import { ACCESS_LOG_FORMAT, PUBLISHING_ACTIONS, ROUTE_KEYS } from "../../src/contracts.js";
+import { ACCESS_LOG_FORMAT, PUBLISHING_ACTIONS, ROUTE_KEYS } from "../../src/contract/index.js";
 
 /** Settings of {@link WebSocketApi}. */
 export interface WebSocketApiProps {

@@ -1,9 +1,9 @@
 import { canBroadcast } from "../capabilities.js";
 import { acceptedFrame } from "../channels.js";
+import { MAX_MESSAGE_BYTES } from "../contract/limits.js";
 import { EVERYONE, ShardQueueError } from "../dispatch.js";
 import { FanoutError } from "../fanout.js";
-import { MAX_MESSAGE_BYTES } from "../limits.js";
-import { broadcastFrame, ErrorCode, errorFrame, reject } from "../protocol.js";
+import { broadcastFrame, errorFrame, reject } from "../protocol.js";
 import { rejectFrame, reply } from "./reply.js";
 import type { MessageDependencies, RouteResult } from "./types.js";
 
@@ -66,7 +66,7 @@ export async function broadcast(
       deps,
       connectionId,
       errorFrame({
-        code: ErrorCode.INTERNAL_ERROR,
+        code: "INTERNAL_ERROR",
         message:
           "The broadcast may not have reached every client (the connection store or the shard queue failed); try again.",
         ...(id === undefined ? {} : { action: "broadcast", id }),

@@ -1,12 +1,10 @@
 import type { SNSEvent } from "aws-lambda";
+import { MAX_MESSAGE_BYTES } from "../contract/limits.js";
+import { CHANNEL_ATTRIBUTE } from "../contract/messages.js";
 import { type Dispatch, EVERYONE, ShardQueueError } from "../dispatch.js";
 import { FanoutError } from "../fanout.js";
-import { MAX_MESSAGE_BYTES } from "../limits.js";
 import { deliverSnsToChannel } from "./sns-channel.js";
 import type { MessageDependencies } from "./types.js";
-
-/** The SNS message attribute that sends a message to one channel's subscribers instead of everyone. */
-export const CHANNEL_ATTRIBUTE = "channel";
 
 /** Delivering at least one SNS record failed because the connection store could not be listed. */
 export class SnsDeliveryError extends Error {

@@ -1,10 +1,6 @@
 import { canSubscribe } from "../capabilities.js";
-import {
-  context,
-  MAX_SUBSCRIPTIONS_PER_CONNECTION,
-  type MembershipRequest,
-  subscribedFrame,
-} from "../channels.js";
+import { context, type MembershipRequest, subscribedFrame } from "../channels.js";
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../contract/limits.js";
 import { type ChannelDependencies, forbidden, refuseChannelFrame, storeFailed } from "./channel-common.js";
 import { reply } from "./reply.js";
 import type { RouteResult } from "./types.js";

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ALL_RIGHTS, NO_RIGHTS } from "../../src/capabilities.js";
+import { ALL_RIGHTS, NO_RIGHTS } from "../../src/contract/index.js";
 import { createTokenVerifier, hs256KeySource } from "../../src/tokens.js";
 import { CliError } from "../../util/lib/cli.js";
 import { Stack } from "../../util/lib/stack.js";

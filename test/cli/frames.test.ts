@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { UsageError } from "../../util/lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../../util/lib/frames.js";
 

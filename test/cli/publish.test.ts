@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { UsageError } from "../../util/lib/cli.js";
 import { checkPayload, parseAttributes, publishInput, withChannel } from "../../util/lib/publish.js";
 

@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { type CliName, type CliResult, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 import { writeTerraformOutputsFile } from "./support/terraform.js";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { synthesize } from "../../deployment/synth.js";
-import { CLIENT_ACTIONS, PUBLISHING_ACTIONS } from "../../src/contracts.js";
+import { CLIENT_ACTIONS, PUBLISHING_ACTIONS } from "../../src/contract/index.js";
 import { TerraformJson } from "./terraform-json.js";
 
 // Synthesized once for the file, like stack.test.ts; these tests cover the auth pieces (issue 10).

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { unzipSync } from "fflate";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectionKey } from "../../src/connections.js";
+import { connectionKey } from "../../src/contract/index.js";
 import { buildLambdaBundle, type LambdaBundle } from "../../util/build/lambda-bundle.js";
 import { loadEvent } from "../support/fixtures.js";
 

@@ -7,7 +7,7 @@ import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH_DEFAULTS } from "../../deployment/auth-variables.js";
 import { synthesize } from "../../deployment/synth.js";
-import { ACCESS_LOG_FORMAT, ROUTE_KEYS, type StackOutputs } from "../../src/contracts.js";
+import { ACCESS_LOG_FORMAT, ROUTE_KEYS, type StackOutputs } from "../../src/contract/index.js";
 import { repoRoot } from "../../util/lib/repo.js";
 import { TerraformJson } from "./terraform-json.js";
 
@@ -239,7 +239,7 @@ describe("Lambda function", () => {
       POWERTOOLS_LOG_LEVEL: "${var.log_level}",
       POWERTOOLS_SERVICE_NAME: "${var.app_name}",
       NODE_OPTIONS: "--enable-source-maps",
-      FANOUT_QUEUE_URL: tf.ref("aws_sqs_queue", "fanout-queue/queue", "url"),
+      SHARD_QUEUE_URL: tf.ref("aws_sqs_queue", "fanout-queue/queue", "url"),
       FANOUT_SHARDS: "${var.fanout_shards}",
       FANOUT_INLINE_MAX: "${var.fanout_inline_max}",
       // auth (issue 10): test/deployment/auth.test.ts checks each

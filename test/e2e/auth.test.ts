@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NO_RIGHTS } from "../../src/capabilities.js";
+import { NO_RIGHTS } from "../../src/contract/index.js";
 import {
   Client,
   eventually,

@@ -1,14 +1,14 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/channels.js";
 import {
   CHANNEL_MEMBERS_PREFIX,
   CONNECTION_CHANNELS_PREFIX,
   encodeKeySegment,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION,
   memberKey,
   reverseKey,
-} from "../../src/membership-keys.js";
+} from "../../src/contract/index.js";
 import {
   Client,
   connectMany,

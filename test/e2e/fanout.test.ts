@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import {
   type Client,
   connectMany,

@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import {
   Client,
   managementClient,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import type { LocalStackOutputs } from "../../src/contracts.js";
+import type { LocalStackOutputs } from "../../src/contract/index.js";
 import { repoRoot } from "../../util/lib/repo.js";
 import { Client, signTestToken, WAIT_MS } from "./support.js";
 

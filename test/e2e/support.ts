@@ -8,8 +8,8 @@ import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagem
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import WebSocket from "ws";
-import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
-import { connectionIdOfKey } from "../../src/connections.js";
+import type { Capabilities } from "../../src/capabilities.js";
+import { ALL_RIGHTS, connectionIdOfKey } from "../../src/contract/index.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
 
 /** Waits this long at most for something a test expects to happen (a bound, not a timing assertion). */

@@ -10,7 +10,7 @@ import type { Context, SNSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectionKey } from "../../src/connections.js";
+import { connectionKey } from "../../src/contract/index.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createDependencies, createHandler, type Dependencies } from "../../src/handler.js";
 import type { AuthorizerEvent } from "../../src/routes/authorize.js";

@@ -1,18 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
-  ALL_RIGHTS,
   canBroadcast,
   canPublish,
   canSubscribe,
   capabilitiesFromContext,
-  isValidPattern,
   matchesPattern,
-  NO_RIGHTS,
   parseCapabilityClaim,
   serializeCapabilities,
   withClientPublishing,
 } from "../../src/capabilities.js";
 import { isValidChannel } from "../../src/channels.js";
+import { ALL_RIGHTS, isValidPattern, NO_RIGHTS } from "../../src/contract/index.js";
 
 describe("channel patterns", () => {
   it.each([

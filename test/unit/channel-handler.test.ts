@@ -12,11 +12,10 @@ import {
 import type { Context, SNSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
-import { connectionKey } from "../../src/connections.js";
+import type { Capabilities } from "../../src/capabilities.js";
+import { ALL_RIGHTS, connectionKey, memberKey } from "../../src/contract/index.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createDependencies, createHandler, type Dependencies } from "../../src/handler.js";
-import { memberKey } from "../../src/membership-keys.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
 

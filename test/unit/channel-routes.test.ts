@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseFrame, runAction } from "../../src/actions.js";
-import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
+import type { Capabilities } from "../../src/capabilities.js";
 import { withMembershipCleanup } from "../../src/channel-fanout.js";
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/channels.js";
+import { ALL_RIGHTS, MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/contract/index.js";
 import { createDispatch, storeAudience } from "../../src/dispatch.js";
 import type { Send } from "../../src/fanout.js";
 import { rejectFrame } from "../../src/routes/reply.js";

@@ -6,13 +6,12 @@ import {
   checkId,
   deliveryFrame,
   generateId,
-  MAX_CHANNEL_LENGTH,
   parseMembershipRequest,
   parsePublishRequest,
   subscribedFrame,
   unsubscribedFrame,
 } from "../../src/channels.js";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { MAX_CHANNEL_LENGTH, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { broadcastFrame, errorFrame } from "../../src/protocol.js";
 
 const text = (data: Uint8Array) => Buffer.from(data).toString("utf8");

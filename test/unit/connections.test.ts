@@ -7,12 +7,8 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  ConnectionStoreError,
-  connectionIdOfKey,
-  connectionKey,
-  S3ConnectionStore,
-} from "../../src/connections.js";
+import { ConnectionStoreError, S3ConnectionStore } from "../../src/connections.js";
+import { connectionIdOfKey, connectionKey } from "../../src/contract/index.js";
 import { connectionIds } from "./support/store.js";
 
 const s3 = mockClient(S3Client);

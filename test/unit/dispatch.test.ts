@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { splitBuckets } from "../../src/contract/index.js";
 import {
   type Audience,
   createDispatch,
@@ -12,7 +13,6 @@ import {
   storeAudience,
 } from "../../src/dispatch.js";
 import { FanoutError, type Send } from "../../src/fanout.js";
-import { splitBuckets } from "../../src/shards.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
 import { MemoryMemberships } from "./support/memberships.js";

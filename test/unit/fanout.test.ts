@@ -2,7 +2,8 @@ import { GoneException, LimitExceededException } from "@aws-sdk/client-apigatewa
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectionKey, S3ConnectionStore } from "../../src/connections.js";
+import { S3ConnectionStore } from "../../src/connections.js";
+import { bucketOf, connectionKey } from "../../src/contract/index.js";
 import {
   classifySendFailure,
   FanoutError,
@@ -15,7 +16,6 @@ import {
   SendTimeoutError,
   sendWithTimeout,
 } from "../../src/fanout.js";
-import { bucketOf } from "../../src/shards.js";
 import { RecordingLog } from "./support/log.js";
 import { connectionIds, MemoryStore } from "./support/store.js";
 

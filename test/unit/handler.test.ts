@@ -13,13 +13,11 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SNSEvent, SQSEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectionKey } from "../../src/connections.js";
+import { bucketOf, connectionKey, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createDependencies, createHandler, type Dependencies } from "../../src/handler.js";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
 import { SnsDeliveryError } from "../../src/routes/sns.js";
 import type { RouteResult } from "../../src/routes/types.js";
-import { bucketOf } from "../../src/shards.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
 import { connectionIds } from "./support/store.js";
@@ -647,7 +645,7 @@ describe("broadcast with a shard queue", () => {
     storedConnections(...connectionIds(1001));
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const { handler, log } = setup({
-      FANOUT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/082517634284/fanout-primary-shards",
+      SHARD_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/082517634284/fanout-primary-shards",
       FANOUT_SHARDS: "4",
     });
 

@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { channelMembersPrefix, memberKey, reverseKey } from "../../src/membership-keys.js";
+import { channelMembersPrefix, memberKey, reverseKey } from "../../src/contract/index.js";
 import { MembershipStoreError, S3MembershipStore } from "../../src/memberships.js";
 import { connectionIds } from "./support/store.js";
 

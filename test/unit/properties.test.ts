@@ -10,17 +10,16 @@ import { describe, expect, it } from "vitest";
 import { parseFrame } from "../../src/actions.js";
 import { checkChannel, checkId } from "../../src/channels.js";
 import { loadConfig } from "../../src/config.js";
-import { CLIENT_ACTIONS, ROUTE_KEYS } from "../../src/contracts.js";
+import {
+  CLIENT_ACTIONS,
+  ERROR_CODES,
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGE_DEPTH,
+  ROUTE_KEYS,
+} from "../../src/contract/index.js";
 import type { WebSocketEvent } from "../../src/events.js";
 import { createHandler, type Dependencies } from "../../src/handler.js";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import {
-  broadcastFrame,
-  describe as describeValue,
-  ErrorCode,
-  errorFrame,
-  MAX_MESSAGE_DEPTH,
-} from "../../src/protocol.js";
+import { broadcastFrame, describe as describeValue, errorFrame } from "../../src/protocol.js";
 import { loadEvent } from "../support/fixtures.js";
 import { RecordingLog } from "./support/log.js";
 import { MemoryMemberships } from "./support/memberships.js";
@@ -28,7 +27,7 @@ import { MemoryStore } from "./support/store.js";
 
 const SENDER = "Ek02Ofq8IAMCEyw="; // the connection id in broadcast_1.json
 const OTHERS = ["Fa01AbCdIAMCEyw=", "Gb02AbCdIAMCEyw="];
-const CODES = new Set<string>(Object.values(ErrorCode));
+const CODES = new Set<string>(Object.keys(ERROR_CODES));
 const context = { awsRequestId: "lambda-request-1" } as Context;
 /** `{"message":}` around a message: what a broadcast adds to the message's own JSON. */
 const WRAPPER_BYTES = Buffer.byteLength('{"message":}');

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ACTIONS, EXAMPLES, parseFrame } from "../../src/actions.js";
-import { CLIENT_ACTIONS, ROUTE_KEYS, selectRouteKey } from "../../src/contracts.js";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { CLIENT_ACTIONS, MAX_MESSAGE_BYTES, ROUTE_KEYS, selectRouteKey } from "../../src/contract/index.js";
 import { broadcastFrame, errorFrame } from "../../src/protocol.js";
 
 /** A broadcast whose message nests `depth` arrays: about 2 bytes per level, far below 128 KB. */

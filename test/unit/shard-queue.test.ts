@@ -1,9 +1,9 @@
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
+import { splitBuckets } from "../../src/contract/index.js";
 import { type ShardJob, ShardQueueError } from "../../src/dispatch.js";
 import { packBatches, SqsShardQueue } from "../../src/shard-queue.js";
-import { splitBuckets } from "../../src/shards.js";
 
 const sqs = mockClient(SQSClient);
 const QUEUE = "https://sqs.us-east-1.amazonaws.com/082517634284/fanout-primary-shards";

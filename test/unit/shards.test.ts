@@ -7,7 +7,7 @@ import {
   isBucketRange,
   parseBucketSegment,
   splitBuckets,
-} from "../../src/shards.js";
+} from "../../src/contract/index.js";
 import { connectionIds } from "./support/store.js";
 
 describe("bucketOf", () => {

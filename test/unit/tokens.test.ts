@@ -2,12 +2,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_TOKEN_LENGTH } from "../../src/contract/index.js";
 import {
   CLOCK_TOLERANCE_SECONDS,
   createTokenVerifier,
   hs256KeySource,
   jwksKeySource,
-  MAX_TOKEN_LENGTH,
   type TokenVerifier,
 } from "../../src/tokens.js";
 

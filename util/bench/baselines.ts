@@ -9,7 +9,7 @@ import {
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { connectionIdOfKey, connectionKey } from "../../src/connections.js";
+import { connectionIdOfKey, connectionKey } from "../../src/contract/index.js";
 import type { DriverTarget } from "./protocol.js";
 
 /** Outcome of one fan-out. */

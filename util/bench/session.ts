@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { clientFrame } from "../../src/contracts.js";
+import { clientRequest } from "../../src/contract/index.js";
 import { LOCAL_CREDENTIALS } from "../local-stack/emulator.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { ClientPool, shares } from "./clients.js";
@@ -326,7 +326,7 @@ export class Session {
           new PublishCommand({ TopicArn: this.stack.outputs.input_sns_topic_arn, Message: payload }),
         );
       } else {
-        t0 = await this.pool.sendFrame(runId, clientFrame("broadcast", { message: benchMessage(runId) }));
+        t0 = await this.pool.sendFrame(runId, clientRequest("broadcast", { message: benchMessage(runId) }));
       }
       await complete;
       await this.waitInvocations(before.invocations + invocations, timeout);
@@ -381,7 +381,7 @@ export class Session {
     const before = await this.stack.lambda.stats();
     const t0 = await this.pool.sendFrame(
       runId,
-      clientFrame("publish", { channel, message: benchMessage(runId) }),
+      clientRequest("publish", { channel, message: benchMessage(runId) }),
     );
     await complete;
     await this.waitInvocations(before.invocations + invocations, timeout);

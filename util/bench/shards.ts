@@ -6,8 +6,7 @@
  *   paced to their share of it, as deployed: the floor is N / R;
  * - the Lambda CPU per 1,000 sends over every sharded run, and the dead-letter queue's depth at the end.
  */
-import { DEFAULT_FANOUT_INLINE_MAX } from "../../src/config.js";
-import { LAMBDA_ENV } from "../../src/contracts.js";
+import { DEFAULT_FANOUT_INLINE_MAX, LAMBDA_ENV } from "../../src/contract/index.js";
 import { defaultProcesses } from "./args.js";
 import { benchChannel } from "./channels.js";
 import type { GoalVerdict, RunResult, ScenarioSummary } from "./model.js";

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { build, type Metafile } from "esbuild";
 import { type ZipOptions, zipSync } from "fflate";
-import { LAMBDA_NODE_TARGET } from "../../src/contracts.js";
+import { LAMBDA_NODE_TARGET } from "../../src/contract/index.js";
 import { repoRoot } from "../lib/repo.js";
 import { LAMBDA_BUNDLE_PLUGINS } from "./bundle-plugins.js";
 import { type SourceMapV3, trimSourceMap } from "./trim-source-map.js";

@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contracts.js";
+import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../src/contract/index.js";
 import { parseCliArgs, runCli } from "../lib/cli.js";
 import { measureColdImport } from "./cold-import.js";
 import { buildLambdaBundle } from "./lambda-bundle.js";

@@ -4,7 +4,7 @@ import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { createClient, type FanoutClient, FanoutError } from "../../client/index.js";
-import { ALL_RIGHTS } from "../../src/capabilities.js";
+import { ALL_RIGHTS } from "../../src/contract/index.js";
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
 import { type LibrarySocket, librarySocket } from "../lib/library-socket.js";

@@ -1,9 +1,8 @@
-import { clientFrame } from "../../src/contracts.js";
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
+import { clientRequest, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { UsageError } from "./cli.js";
 
 /** The frame that asks the service for a pong (DESIGN.md, client protocol). */
-export const PING_FRAME = clientFrame("ping");
+export const PING_FRAME = clientRequest("ping");
 
 /**
  * The frame that broadcasts `text` to every client. The text is sent as the JSON value it spells when it parses
@@ -17,7 +16,7 @@ export function broadcastFrame(text: string): string {
   } catch {
     // Not JSON: send the text as a string.
   }
-  return clientFrame("broadcast", { message });
+  return clientRequest("broadcast", { message });
 }
 
 /**

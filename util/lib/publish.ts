@@ -1,7 +1,10 @@
 import type { MessageAttributeValue, PublishCommandInput } from "@aws-sdk/client-sns";
-import { checkChannel, deliveryFrame } from "../../src/channels.js";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { CHANNEL_ATTRIBUTE } from "../../src/routes/sns.js";
+import {
+  CHANNEL_ATTRIBUTE,
+  channelFrame,
+  channelProblem,
+  MAX_MESSAGE_BYTES,
+} from "../../src/contract/index.js";
 import { UsageError } from "./cli.js";
 
 /** SNS accepts at most 10 message attributes per message. */
@@ -117,9 +120,9 @@ export function withChannel(
     );
   }
   if (channel === undefined) return { ...attributes };
-  const checked = checkChannel(channel);
-  if (!checked.ok) throw new UsageError(`--channel: ${checked.rejection.message}`);
-  const frame = deliveryFrame(checked.value, JSON.parse(message), "x".repeat(SNS_MESSAGE_ID_LENGTH));
-  if (!frame.ok) throw new UsageError(`--channel ${channel}: ${frame.rejection.message}`);
-  return { ...attributes, [CHANNEL_ATTRIBUTE]: { DataType: "String", StringValue: checked.value } };
+  const problem = channelProblem(channel);
+  if (problem !== undefined) throw new UsageError(`--channel: ${problem}`);
+  const frame = channelFrame(channel, JSON.parse(message), "x".repeat(SNS_MESSAGE_ID_LENGTH));
+  if (!frame.ok) throw new UsageError(`--channel ${channel}: ${frame.error.message}`);
+  return { ...attributes, [CHANNEL_ATTRIBUTE]: { DataType: "String", StringValue: channel } };
 }

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
-import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs, STACK_PATH } from "../../src/contracts.js";
+import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs, STACK_PATH } from "../../src/contract/index.js";
 import { CliError, UsageError } from "./cli.js";
 import { repoRoot } from "./repo.js";
 

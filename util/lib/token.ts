@@ -1,8 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SignJWT } from "jose";
-import { type Capabilities, isValidPattern, MAX_PATTERNS } from "../../src/capabilities.js";
-import { MAX_SUBJECT_LENGTH, MIN_SECRET_BYTES } from "../../src/tokens.js";
+import {
+  isValidPattern,
+  MAX_PATTERNS,
+  MAX_SUBJECT_LENGTH,
+  MIN_SECRET_BYTES,
+  type Rights,
+} from "../../src/contract/index.js";
 import { CliError, UsageError } from "./cli.js";
 import type { Stack } from "./stack.js";
 
@@ -19,7 +24,7 @@ export interface MintOptions {
   /** Lifetime in seconds, from `now`. */
   ttlSeconds: number;
   /** The `fanout` claim. */
-  capabilities: Capabilities;
+  capabilities: Rights;
   /** The issue time (default: now). */
   now?: Date;
 }
@@ -216,7 +221,7 @@ export interface ClientTokenOptions {
   /** A token given on the command line (`--token`): used as is. */
   token?: string;
   /** The rights a minted token grants. */
-  rights: Capabilities;
+  rights: Rights;
   /** The `sub` of a minted token (default `cli`). */
   sub?: string;
   /** How to read an AWS secret (default Secrets Manager). */

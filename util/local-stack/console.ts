@@ -14,8 +14,13 @@ import { isIP } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { ALL_RIGHTS, type Capabilities, isValidPattern, MAX_PATTERNS } from "../../src/capabilities.js";
-import { MAX_SUBJECT_LENGTH } from "../../src/tokens.js";
+import {
+  ALL_RIGHTS,
+  isValidPattern,
+  MAX_PATTERNS,
+  MAX_SUBJECT_LENGTH,
+  type Rights,
+} from "../../src/contract/index.js";
 import { AUTOMATIC_TTL_SECONDS, MAX_TTL_SECONDS, mintToken } from "../lib/token.js";
 import { formatLambda } from "./logs.js";
 
@@ -324,7 +329,7 @@ async function mint(source: ConsoleSource, req: IncomingMessage, res: ServerResp
  */
 export function parseTokenRequest(
   value: unknown,
-): { sub: string; ttlSeconds: number; capabilities: Capabilities } | string {
+): { sub: string; ttlSeconds: number; capabilities: Rights } | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "send a JSON object";
   const r = value as Record<string, unknown>;
   const sub = r.sub ?? "console";

@@ -3,23 +3,21 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS } from "../../src/config.js";
 import {
   type AUTH_MODES,
+  DEFAULT_CONNECTION_PREFIX,
+  DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
+  IDLE_TIMEOUT_MS,
+  INTEGRATION_TIMEOUT_MS,
   LAMBDA_ENV,
   LAMBDA_HANDLER,
   LAMBDA_NODE_TARGET,
   LAMBDA_RUNTIME,
   LOCAL_OUTPUTS_PATH,
   type LocalStackOutputs,
-  ROUTE_KEYS,
-} from "../../src/contracts.js";
-import {
-  DEFAULT_CONNECTION_PREFIX,
-  IDLE_TIMEOUT_MS,
-  INTEGRATION_TIMEOUT_MS,
   MAX_CONNECTION_MS,
-} from "../../src/limits.js";
+  ROUTE_KEYS,
+} from "../../src/contract/index.js";
 import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
 import { buildConsoleScript, type ConsoleSource, consoleUrl, LogTail, TOKEN_SECRET_FILE } from "./console.js";
@@ -445,7 +443,7 @@ function createRuntime(
       S3_FORCE_PATH_STYLE: "true",
       AWS_ENDPOINT_URL_S3: emulator.endpoint,
       AWS_ENDPOINT_URL_SQS: emulator.endpoint,
-      FANOUT_QUEUE_URL: shards.queueUrl,
+      [LAMBDA_ENV.shardQueueUrl]: shards.queueUrl,
       FANOUT_CONCURRENCY: "100",
       FANOUT_SEND_TIMEOUT_MS: "3000",
       POWERTOOLS_LOG_LEVEL: "INFO",

@@ -4,7 +4,7 @@
  * Started by clients.ts with `fork`; speaks protocol.ts over IPC.
  */
 import WebSocket from "ws";
-import { IDLE_TIMEOUT_MS } from "../../src/limits.js";
+import { IDLE_TIMEOUT_MS } from "../../src/contract/index.js";
 import { wallClockMs } from "../bench/stats.js";
 import { PING_FRAME } from "../lib/frames.js";
 import {

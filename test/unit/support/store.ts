@@ -1,5 +1,5 @@
 import type { ConnectionStore } from "../../../src/connections.js";
-import { ALL_BUCKETS, type BucketRange, bucketOf } from "../../../src/shards.js";
+import { ALL_BUCKETS, type BucketRange, bucketOf } from "../../../src/contract/index.js";
 
 /**
  * An in-memory connection store that hands out its ids in pages of `pageSize` and records removals. Like the S3

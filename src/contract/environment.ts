@@ -1,0 +1,117 @@
+/**
+ * The Lambda's environment: the variables' names, their defaults, and the settings of the deployment that the
+ * local stack and the benchmark mirror. The Lambda reads them in `src/app/config.ts`; `deployment/` sets them.
+ */
+
+/**
+ * The Lambda's environment variables, by what they configure (read by `src/app/config.ts`, set by the stack, the
+ * local stack and the benchmark). The defaults below are what `src/app/config.ts` uses when one is unset..
+ */
+export const LAMBDA_ENV = {
+  /** The S3 bucket of the connection store. */
+  connectionBucket: "CONNECTION_BUCKET",
+  /** The key prefix of the connection store. */
+  connectionPrefix: "CONNECTION_PREFIX",
+  /** The @connections base URL; SNS deliveries need it. */
+  managementEndpoint: "MANAGEMENT_ENDPOINT",
+  /** PostToConnection calls in flight per fan-out. */
+  fanoutConcurrency: "FANOUT_CONCURRENCY",
+  /** The per-call timeout of PostToConnection, in milliseconds. */
+  fanoutSendTimeoutMs: "FANOUT_SEND_TIMEOUT_MS",
+  /** Path-style S3 URLs (local emulators). */
+  s3ForcePathStyle: "S3_FORCE_PATH_STYLE",
+  /** Powertools' log level. */
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  /** Powertools' service name, the `service` key of every log line. */
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  // --- shard (issue 12): sharded fan-out, see docs/scaling.md ---
+  /** The shard queue (SQS) of large fan-outs; unset, every fan-out runs in the invocation that asked for it. */
+  shardQueueUrl: "SHARD_QUEUE_URL",
+  /** Shards of a large fan-out (1 to 256): each lists and sends to 256/K of the store's buckets. */
+  fanoutShards: "FANOUT_SHARDS",
+  /** A fan-out with at most this many recipients runs in the invocation that asked for it (no queue hop). */
+  fanoutInlineMax: "FANOUT_INLINE_MAX",
+  /** Sends a second per shard invocation (the account's share divided by the shards' maximum concurrency). */
+  fanoutShardRate: "FANOUT_SHARD_RATE",
+  /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
+  connectionFlatKeys: "CONNECTION_FLAT_KEYS",
+
+  // --- auth (issue 10): who may connect and what a connection may do (docs/security.md) ---
+  /** `token` (a signed token at `$connect`, the default) or `open` (anonymous, every right). */
+  authMode: "AUTH_MODE",
+  /** ARN of the Secrets Manager secret whose string is the HS256 token secret (read once per cold start). */
+  tokenSecretArn: "TOKEN_SECRET_ARN",
+  /** The HS256 token secret itself: the local stack only (on AWS it stays in Secrets Manager). */
+  tokenSecret: "TOKEN_SECRET",
+  /** An external issuer's JWKS URL (replaces the stack's secret). */
+  tokenJwksUrl: "TOKEN_JWKS_URL",
+  /** The external issuer's `iss` (required with a JWKS URL). */
+  tokenIssuer: "TOKEN_ISSUER",
+  /** The external issuer's `aud`, if it sets one. */
+  tokenAudience: "TOKEN_AUDIENCE",
+  /** Comma-separated Origin allow-list at `$connect`; empty allows every origin. */
+  allowedOrigins: "ALLOWED_ORIGINS",
+  /** `false` takes broadcast and publish away from every client: SNS stays the only publisher. */
+  clientPublishing: "CLIENT_PUBLISHING",
+  /** The largest broadcast frame a client may send, in bytes (below the 128 KB protocol limit). */
+  maxBroadcastBytes: "MAX_BROADCAST_BYTES",
+  /** The WebSocket API's id: events from any other API are refused (forged invocations). */
+  expectedApiId: "EXPECTED_API_ID",
+  /** The input topic's ARN: SNS records from any other topic are refused (forged invocations). */
+  inputTopicArn: "INPUT_TOPIC_ARN",
+} as const;
+
+/** The auth modes of the stack (Terraform variable `auth_mode`, `npm start -- --open`). */
+export const AUTH_MODES = ["token", "open"] as const;
+
+/** How the stack admits connections: `token` (the default on AWS) or `open` (anonymous, every right). */
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** The key prefix of the connection store when none is configured. */
+export const DEFAULT_CONNECTION_PREFIX = "active-connections";
+
+/** Powertools' service name, the `service` key of every log line, when none is configured. */
+export const DEFAULT_SERVICE_NAME = "fanout";
+
+/**
+ * 32 KB: API Gateway meters WebSocket messages in 32 KB increments, so one client broadcast of the 128 KB maximum
+ * costs 4 messages per recipient; 32 KB is also one frame (larger messages must be fragmented by the client).
+ */
+export const DEFAULT_MAX_BROADCAST_BYTES = 32 * 1024;
+
+/**
+ * Sixteen shards: a 1,000-recipient shard at the default pace takes ~2 s, 1/16 of 100,000 recipients ~11 s; the
+ * buckets divide evenly (256 / 16). See docs/scaling.md.
+ */
+export const DEFAULT_FANOUT_SHARDS = 16;
+
+/**
+ * One listing page: the recipients of a fan-out that fits one ListObjectsV2 page are known after one call, and
+ * sending to them (~1,000 sends) takes well under a second of CPU at 1 vCPU, less than a queue hop and a cold start.
+ */
+export const DEFAULT_FANOUT_INLINE_MAX = 1000;
+
+/**
+ * The shard worker's timeout in seconds (Terraform `fanout_worker_timeout_seconds`): a shard of a large fan-out
+ * outlives the routes' 29 s, and the queue's visibility timeout is six times this.
+ */
+export const DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS = 300;
+
+/**
+ * The shard worker's memory in MB (Terraform `fanout_worker_memory_mb`): one vCPU, sized for CPU (docs/scaling.md).
+ * A paced shard spends about 1.4 ms of CPU per send in the benchmark's paced run, so its pace of 562 sends a second
+ * needs about 0.8 of a vCPU; more than one vCPU would not help single-threaded JavaScript.
+ */
+export const DEFAULT_FANOUT_WORKER_MEMORY_MB = 1769;
+
+/**
+ * In-region PostToConnection takes a few milliseconds, so 100 calls in flight stay near the account-wide
+ * throttle of 10,000 requests per second without bursting far past it (which only buys 429s).
+ */
+export const DEFAULT_FANOUT_CONCURRENCY = 100;
+
+/**
+ * A healthy PostToConnection answers in well under a second; 3 s frees a worker from a hung call (aws-sdk-js-v3
+ * issues 6896, 7632) long before API Gateway's 29 s integration timeout.
+ */
+export const DEFAULT_FANOUT_SEND_TIMEOUT_MS = 3000;
