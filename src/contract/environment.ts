@@ -5,7 +5,7 @@
 
 /**
  * The Lambda's environment variables, by what they configure (read by `src/app/config.ts`, set by the stack, the
- * local stack and the benchmark). The defaults below are what `src/app/config.ts` uses when one is unset..
+ * local stack and the benchmark). The defaults below are what `src/app/config.ts` uses when one is unset.
  */
 export const LAMBDA_ENV = {
   /** The S3 bucket of the connection store. */

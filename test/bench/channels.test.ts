@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkChannel } from "../../src/channels.js";
+import { checkChannel } from "../../src/protocol/requests.js";
 import { benchChannel, channelResults, renderChannelLines } from "../../util/bench/channels.js";
 import type { RunResult } from "../../util/bench/model.js";
 

@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTokenVerifier, hs256KeySource } from "../../src/auth/tokens.js";
 import { ALL_RIGHTS, NO_RIGHTS } from "../../src/contract/index.js";
-import { createTokenVerifier, hs256KeySource } from "../../src/tokens.js";
 import { CliError } from "../../util/lib/cli.js";
 import { Stack } from "../../util/lib/stack.js";
 import { redactToken, resolveClientToken } from "../../util/lib/token.js";
@@ -42,9 +42,9 @@ describe("resolveClientToken (the CLIs' automatic tokens)", () => {
 
     // Assess
     const result = await verify(token);
-    expect(result).toMatchObject({ ok: true, claims: { sub: "me", capabilities: { broadcast: true } } });
+    expect(result).toMatchObject({ ok: true, value: { sub: "me", rights: { broadcast: true } } });
     if (!result.ok) throw new Error("not verified");
-    expect(result.claims.exp - Date.now() / 1000).toBeLessThanOrEqual(15 * 60);
+    expect(result.value.exp - Date.now() / 1000).toBeLessThanOrEqual(15 * 60);
   });
 
   it("reads the secret from Secrets Manager on AWS (token_secret_arn)", async () => {

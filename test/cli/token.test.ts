@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTokenVerifier, hs256KeySource } from "../../src/tokens.js";
+import { createTokenVerifier, hs256KeySource } from "../../src/auth/tokens.js";
 import { type CliName, type CliResult, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
 // PHASE TWO: add "token" to CliName in support/run.ts; cast here to keep this branch off that shared file.
@@ -86,10 +86,10 @@ describe("util/token", () => {
     const jwt = result.stdout.trim();
     expect(await verified(jwt)).toEqual({
       ok: true,
-      claims: {
+      value: {
         sub: "alice",
         exp: expect.any(Number),
-        capabilities: { broadcast: true, subscribe: ["news/*", "sport/live"], publish: ["news/**"] },
+        rights: { broadcast: true, subscribe: ["news/*", "sport/live"], publish: ["news/**"] },
       },
     });
     const claims = decodeJwt(jwt);
@@ -102,7 +102,7 @@ describe("util/token", () => {
     // Assess
     expect(result.code, result.stderr).toBe(0);
     const outcome = await verified(result.stdout.trim());
-    expect(outcome.ok && outcome.claims.capabilities).toEqual({
+    expect(outcome.ok && outcome.value.rights).toEqual({
       broadcast: false,
       subscribe: [],
       publish: [],

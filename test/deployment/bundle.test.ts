@@ -171,7 +171,7 @@ describe("Lambda bundle", () => {
     const outputs = first.metafile.outputs;
     // Act
     const handlerBytes = Object.values(outputs)
-      .map((output) => output.inputs["src/handler.ts"]?.bytesInOutput ?? 0)
+      .map((output) => output.inputs["src/sources/websocket.ts"]?.bytesInOutput ?? 0)
       .reduce((a, b) => a + b, 0);
     // Assess
     expect(outputs["dist/lambda/index.mjs"]?.bytes).toBe(first.entryBytes);
@@ -207,7 +207,7 @@ describe("Lambda bundle", () => {
     const sources = maps.flatMap((map) => map.sources);
     // Assess
     expect(sources).toContain("../../src/index.ts");
-    expect(sources).toContain("../../src/handler.ts");
+    expect(sources).toContain("../../src/sources/websocket.ts");
     expect(sources.filter((source) => source.includes("node_modules/"))).toEqual([]);
     expect(first.zipBytes).toBeLessThanOrEqual(200 * 1024);
   });

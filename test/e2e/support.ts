@@ -8,8 +8,7 @@ import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagem
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import WebSocket from "ws";
-import type { Capabilities } from "../../src/capabilities.js";
-import { ALL_RIGHTS, connectionIdOfKey } from "../../src/contract/index.js";
+import { ALL_RIGHTS, connectionIdOfKey, type Rights } from "../../src/contract/index.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
 
 /** Waits this long at most for something a test expects to happen (a bound, not a timing assertion). */
@@ -24,7 +23,7 @@ export interface TestStack extends LocalStack {
    * @param rights - the token's `fanout` claim
    * @param claims - other claims to set or override (`sub`, `exp`, …)
    */
-  tokenUrl(rights?: Capabilities, claims?: Record<string, unknown>): string;
+  tokenUrl(rights?: Rights, claims?: Record<string, unknown>): string;
   /** Stops the stack and removes its state folder. */
   dispose(): Promise<void>;
 }
@@ -44,7 +43,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     const secret = secretFile === undefined ? undefined : readFileSync(secretFile, "utf8").trim();
     return Object.assign(stack, {
       stateDir,
-      tokenUrl(rights: Capabilities = ALL_RIGHTS, claims: Record<string, unknown> = {}) {
+      tokenUrl(rights: Rights = ALL_RIGHTS, claims: Record<string, unknown> = {}) {
         if (secret === undefined) return stack.outputs.ws_url;
         const url = new URL(stack.outputs.ws_url);
         url.searchParams.set("token", signTestToken(secret, { fanout: rights, ...claims }));

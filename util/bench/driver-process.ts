@@ -56,7 +56,7 @@ async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) =
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
   });
-  const { handler } = await import("../../src/handler.js");
+  const { handler } = await import("../../src/index.js");
   let sequence = 0;
   return async (data) => {
     sequence += 1;

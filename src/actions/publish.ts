@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import { channelFrame } from "../contract/messages.js";
+import { ListingFailedError } from "../delivery/engine.js";
+import { ShardQueueError } from "../delivery/shard-job.js";
+import { context, internalError } from "../protocol/errors.js";
+import { acceptedFrame } from "../protocol/frames.js";
+import type { PublishRequest } from "../protocol/requests.js";
+import type { ActionDependencies, RouteResult } from "./dependencies.js";
+import { rejectRequest, reply } from "./reply.js";
+
+/**
+ * `publish`: sends `{"channel":C,"message":M,"id":ID}` to the members of C only (the sender too if it is one).
+ * With a client id, the sender first gets `{"action":"accepted","id":ID}` once the message is accepted for
+ * fan-out; without one an id is generated for the frames (a UUID, which fits the id grammar) and no
+ * acknowledgement is sent. A refused publish (too large, too deep) reaches the sender alone; nothing is sent to the
+ * channel. (The route table checked the publish right.)
+ * @param deps - store (decorated with membership cleanup), memberships, send, log, dispatch and settings
+ * @param connectionId - the sender
+ * @param request - the channel, the message and the client's id, if any
+ */
+export async function publish(
+  deps: ActionDependencies,
+  connectionId: string,
+  request: Pick<PublishRequest, "channel" | "message" | "id">,
+): Promise<RouteResult> {
+  const { channel, message, id } = request;
+  const frame = channelFrame(channel, message, id ?? randomUUID());
+  // A generated id means nothing to the sender: the refusal carries the client's id or none.
+  if (!frame.ok)
+    return await rejectRequest(deps, connectionId, { ...frame.error, ...context("publish", channel, id) });
+  if (id !== undefined) await reply(deps, connectionId, acceptedFrame(id));
+  try {
+    // Dispatched like a broadcast: a small channel inline, a large one in shards; the dispatch logs.
+    await deps.dispatch({ kind: "channel", channel }, frame.value);
+    return { statusCode: 200 };
+  } catch (error) {
+    // The dispatch has logged a ListingFailedError and a ShardQueueError (shards not enqueued); anything else is a
+    // bug worth its own line.
+    if (!(error instanceof ListingFailedError) && !(error instanceof ShardQueueError))
+      deps.log.error("publish failed", { error, channel });
+    await rejectRequest(deps, connectionId, internalError("publish", { channel, id }));
+    return { statusCode: 500, body: "publish incomplete" };
+  }
+}

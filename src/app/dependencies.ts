@@ -1,0 +1,131 @@
+/**
+ * The composition root of every event but the authorizer's: the stores, the @connections senders, the shard queue
+ * and the shard pace, built from the environment once per execution environment and kept for the warm invocations.
+ * The adapters (`src/sources/`) take what one event needs from here; nothing else in `src/` keeps state between
+ * invocations.
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import type { SecretFetcher } from "../auth/verifier.js";
+import { ManagementSenders } from "../aws/management.js";
+import { secretsManagerFetcher } from "../aws/secrets.js";
+import { defaultSqsClient, SqsShardQueue } from "../aws/shard-queue.js";
+import { type AudienceSource, storeAudience } from "../delivery/audience.js";
+import { createDispatch, type Dispatch } from "../delivery/dispatch.js";
+import type { FanoutOptions } from "../delivery/engine.js";
+import { createPace, type Pace } from "../delivery/pacing.js";
+import type { Send } from "../delivery/send-policy.js";
+import type { ShardQueue } from "../delivery/shard-job.js";
+import { type ConnectionStore, S3ConnectionStore } from "../stores/connections.js";
+import { withMembershipCleanup } from "../stores/membership-cleanup.js";
+import { type MembershipStore, S3MembershipStore } from "../stores/memberships.js";
+import { type AuthorizerDependencies, createAuthorizerDependencies } from "./authorizer-dependencies.js";
+import type { Config } from "./config.js";
+
+/** What every event but the authorizer's needs: built once per execution environment, shared by every invocation. */
+export interface Dependencies extends AuthorizerDependencies {
+  /**
+   * The connection store, decorated by `withMembershipCleanup` so that every removal (`$disconnect`, a 410 during
+   * any fan-out, a gone sender) also removes the connection from every channel it joined.
+   */
+  store: ConnectionStore;
+  /** Channel memberships, in the connection store's bucket. */
+  memberships: MembershipStore;
+  /** The `Send` for an @connections endpoint, cached per endpoint. */
+  senders: { for(endpoint: string): Send };
+  /** The shard queue (`SHARD_QUEUE_URL`); undefined, every fan-out runs inline. */
+  queue: ShardQueue | undefined;
+  /**
+   * The shard worker's pace (`FANOUT_SHARD_RATE`), one per execution environment: concurrent shards of one
+   * environment run one after the other anyway. Undefined leaves shards unpaced.
+   */
+  pace: Pace | undefined;
+}
+
+/**
+ * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
+ * `AWS_ENDPOINT_URL_S3` can point it at an emulator.
+ * @param env - the environment
+ * @param fetchSecret - how to read the token secret by ARN
+ * @throws ConfigError naming the variable at fault (also logged)
+ */
+export function createDependencies(
+  env: Record<string, string | undefined> = process.env,
+  fetchSecret: SecretFetcher = secretsManagerFetcher(),
+): Dependencies {
+  const { config, log, verifier } = createAuthorizerDependencies(env, fetchSecret);
+  const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  const memberships = new S3MembershipStore(s3, config.connectionBucket);
+  return {
+    config,
+    log,
+    verifier,
+    store: withMembershipCleanup(
+      new S3ConnectionStore(s3, config.connectionBucket, config.connectionPrefix, {
+        readFlatKeys: config.connectionFlatKeys,
+      }),
+      memberships,
+    ),
+    memberships,
+    senders: new ManagementSenders(fanoutSettings(config)),
+    // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3. Made on the first
+    // enqueue: only a fan-out beyond the inline maximum needs it.
+    queue:
+      config.shardQueueUrl === undefined
+        ? undefined
+        : new SqsShardQueue(defaultSqsClient, config.shardQueueUrl),
+    pace: createPace(config.fanoutShardRate),
+  };
+}
+
+let cached: Dependencies | undefined;
+
+/**
+ * The dependencies of this execution environment: built on the first event and kept for the warm ones. A
+ * configuration error is thrown and not kept, so the next event reads the environment again.
+ */
+export function dependencies(): Dependencies {
+  cached ??= createDependencies(process.env);
+  return cached;
+}
+
+/**
+ * The engine's settings from the configuration.
+ * @param config - the configuration
+ */
+export function fanoutSettings(config: Config): Pick<FanoutOptions, "concurrency" | "sendTimeoutMs"> {
+  return { concurrency: config.fanoutConcurrency, sendTimeoutMs: config.fanoutSendTimeoutMs };
+}
+
+/**
+ * Who a fan-out can reach: every connection from the connection store, a channel from the membership store.
+ * @param deps - the dependencies
+ */
+export function audienceOf(deps: Dependencies): AudienceSource {
+  return storeAudience(deps.store, deps.memberships);
+}
+
+/**
+ * The `dispatch(audience, frame)` of one event (`src/delivery/dispatch.ts`).
+ * @param deps - the dependencies
+ * @param endpoint - the @connections endpoint of the event
+ * @param send - the `Send` of that endpoint
+ * @param dispatchId - the event's request id, copied into its shard jobs
+ */
+export function dispatchFor(deps: Dependencies, endpoint: string, send: Send, dispatchId: string): Dispatch {
+  return createDispatch(
+    {
+      source: audienceOf(deps),
+      store: deps.store,
+      send,
+      endpoint,
+      queue: deps.queue,
+      log: deps.log,
+      dispatchId,
+    },
+    {
+      shards: deps.config.fanoutShards,
+      inlineMax: deps.config.fanoutInlineMax,
+      fanout: fanoutSettings(deps.config),
+    },
+  );
+}
