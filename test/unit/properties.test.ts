@@ -7,20 +7,22 @@
 import type { Context, SNSEvent } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseFrame } from "../../src/actions.js";
-import { checkChannel, checkId } from "../../src/channels.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/app/config.js";
+import type { Dependencies } from "../../src/app/dependencies.js";
 import {
+  broadcastFrame,
   CLIENT_ACTIONS,
   ERROR_CODES,
   MAX_MESSAGE_BYTES,
   MAX_MESSAGE_DEPTH,
   ROUTE_KEYS,
 } from "../../src/contract/index.js";
-import type { WebSocketEvent } from "../../src/events.js";
-import { createHandler, type Dependencies } from "../../src/handler.js";
-import { broadcastFrame, describe as describeValue, errorFrame } from "../../src/protocol.js";
+import { describe as describeValue } from "../../src/protocol/errors.js";
+import { errorFrame } from "../../src/protocol/frames.js";
+import { checkChannel, checkId, parseRequest } from "../../src/protocol/requests.js";
+import type { WebSocketEvent } from "../../src/sources/websocket.js";
 import { loadEvent } from "../support/fixtures.js";
+import { handlerOver } from "./support/handler.js";
 import { RecordingLog } from "./support/log.js";
 import { MemoryMemberships } from "./support/memberships.js";
 import { MemoryStore } from "./support/store.js";
@@ -121,20 +123,20 @@ const heavyFrame: fc.Arbitrary<Frame> = fc.oneof(
   nearLimitMessage.map((message) => text(JSON.stringify({ action: message }))),
 );
 
-describe("parseFrame, for any frame", () => {
+describe("parseRequest, for any frame", () => {
   it("never throws, and answers a known action's request or a rejection with a protocol code and a text", () => {
     fc.assert(
       fc.property(fc.oneof(anyFrame, heavyFrame), (frame) => {
         // Act
-        const parsed = parseFrame(frame.body, frame.isBase64Encoded);
+        const parsed = parseRequest(frame.body, frame.isBase64Encoded);
 
         // Assess
         if (parsed.ok) {
-          expect(CLIENT_ACTIONS).toContain(parsed.request.action);
+          expect(CLIENT_ACTIONS).toContain(parsed.value.action);
           expect(frame.isBase64Encoded).toBe(false);
         } else {
-          expect(CODES).toContain(parsed.rejection.code);
-          expect(parsed.rejection.message.length).toBeGreaterThan(0);
+          expect(CODES).toContain(parsed.error.code);
+          expect(parsed.error.message.length).toBeGreaterThan(0);
         }
       }),
       { numRuns: 400 },
@@ -165,12 +167,12 @@ describe("parseFrame, for any frame", () => {
               (object.action === "publish" && "message" in object && channelOk && idOk));
 
           // Act
-          const parsed = parseFrame(frame.body, false);
+          const parsed = parseRequest(frame.body, false);
 
           // Assess
           expect(parsed.ok).toBe(expected);
-          if (parsed.ok && parsed.request.action === "broadcast")
-            expect(JSON.stringify(parsed.request.message)).toBe(JSON.stringify(object?.message));
+          if (parsed.ok && parsed.value.action === "broadcast")
+            expect(JSON.stringify(parsed.value.message)).toBe(JSON.stringify(object?.message));
         },
       ),
       { numRuns: 300 },
@@ -193,10 +195,10 @@ describe("protocol texts, for any value", () => {
 
           // Assess
           if (frame.ok) {
-            expect(frame.data.byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
-            expect(Buffer.from(frame.data).toString("utf8")).toBe(JSON.stringify({ message }));
+            expect(frame.value.byteLength).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+            expect(Buffer.from(frame.value).toString("utf8")).toBe(JSON.stringify({ message }));
           } else {
-            expect(["PAYLOAD_TOO_LARGE", "MESSAGE_TOO_DEEP"]).toContain(frame.rejection.code);
+            expect(["PAYLOAD_TOO_LARGE", "MESSAGE_TOO_DEEP"]).toContain(frame.error.code);
           }
         },
       ),
@@ -248,13 +250,14 @@ function setup() {
     store,
     memberships: new MemoryMemberships(),
     verifier: undefined,
+    pace: undefined,
     senders: {
       for: () => async (to, data) => {
         sent.push({ to, frame: Buffer.from(data).toString("utf8") });
       },
     },
   };
-  return { handler: createHandler(() => deps), log, store, sent };
+  return { handler: handlerOver(deps), log, store, sent };
 }
 
 /** broadcast_1.json carrying `frame`, on the route API Gateway would pick or any other. */

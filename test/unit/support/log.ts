@@ -1,4 +1,4 @@
-import type { Log, LogAttributes } from "../../../src/log.js";
+import type { Log, LogAttributes } from "../../../src/app/log.js";
 
 /** One line the recording log received, with the keys appended at the time. */
 export interface LogLine {

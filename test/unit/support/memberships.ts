@@ -1,5 +1,5 @@
 import { ALL_BUCKETS, type BucketRange, bucketOf } from "../../../src/contract/index.js";
-import type { MembershipStore } from "../../../src/memberships.js";
+import type { MembershipStore } from "../../../src/stores/memberships.js";
 
 /** An in-memory membership store: channel -> member ids, with the calls recorded. */
 export class MemoryMemberships implements MembershipStore {

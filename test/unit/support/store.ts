@@ -1,5 +1,5 @@
-import type { ConnectionStore } from "../../../src/connections.js";
 import { ALL_BUCKETS, type BucketRange, bucketOf } from "../../../src/contract/index.js";
+import type { ConnectionStore } from "../../../src/stores/connections.js";
 
 /**
  * An in-memory connection store that hands out its ids in pages of `pageSize` and records removals. Like the S3
@@ -38,4 +38,14 @@ export class MemoryStore implements ConnectionStore {
 /** `count` distinct connection ids shaped like API Gateway's. */
 export function connectionIds(count: number, tag = "c"): string[] {
   return Array.from({ length: count }, (_, index) => `${tag}${index.toString().padStart(6, "0")}AbC=`);
+}
+
+/**
+ * Every page of a listing.
+ * @param pages - the listing
+ */
+export async function collect(pages: AsyncIterable<string[]>): Promise<string[][]> {
+  const all: string[][] = [];
+  for await (const page of pages) all.push(page);
+  return all;
 }
