@@ -4,11 +4,10 @@ import { forbidden } from "../protocol/errors.js";
 import { type ClientRequest, parseRequest, type RequestOf } from "../protocol/requests.js";
 import { broadcast } from "./broadcast.js";
 import type { ActionDependencies, RouteResult } from "./dependencies.js";
+import { subscribe, unsubscribe } from "./membership.js";
 import { ping } from "./ping.js";
 import { publish } from "./publish.js";
 import { rejectRequest } from "./reply.js";
-import { subscribe } from "./subscribe.js";
-import { unsubscribe } from "./unsubscribe.js";
 
 /** What one client action does: the right it needs, if any, and its use case. */
 export interface Route<A extends ClientAction> {
