@@ -18,9 +18,9 @@ import { ApiGatewayLoggingRole } from "./constructs/api-gateway-logging-role.js"
 import { AsyncDelivery } from "./constructs/async-delivery.js";
 import { ConnectAuthorizer } from "./constructs/connect-authorizer.js";
 import { ConnectionBucket } from "./constructs/connection-bucket.js";
-import { FanoutQueue } from "./constructs/fanout-queue.js";
 import { HandlerFunction } from "./constructs/handler-function.js";
 import { InputTopic } from "./constructs/input-topic.js";
+import { ShardQueue } from "./constructs/shard-queue.js";
 import { TokenSecret } from "./constructs/token-secret.js";
 import { TopicKey } from "./constructs/topic-key.js";
 import { WebSocketApi } from "./constructs/websocket-api.js";
@@ -133,13 +133,15 @@ export class FanoutStack extends TerraformStack {
       enabled: Op.and(tokenMode, Op.eq(auth.tokenJwksUrl, "")),
       version: auth.tokenSecretVersion,
     });
-    const shards = new FanoutQueue(this, "fanout-queue", {
+    // The construct's id is the Terraform address of the deployed queues and worker: renamed, Terraform would
+    // destroy and recreate them (losing queued shards, and SQS refuses a deleted queue's name for 60 s).
+    const shardQueue = new ShardQueue(this, "fanout-queue", {
       name,
       workerTimeoutSeconds: vars.fanoutWorkerTimeoutSeconds,
       maxReceiveCount: vars.fanoutMaxReceiveCount,
       alarmActions: vars.fanoutAlarmActions,
     });
-    // The names src/config.ts reads; it validates them at cold start.
+    // The names src/app/config.ts reads; it validates them at cold start.
     const environment = {
       [LAMBDA_ENV.connectionBucket]: store.bucket.bucket,
       [LAMBDA_ENV.connectionPrefix]: vars.connectionPrefix,
@@ -150,7 +152,7 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.serviceName]: vars.appName,
       // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
       NODE_OPTIONS: "--enable-source-maps",
-      // auth (issue 10): src/config.ts reads these; empty means unset.
+      // auth (issue 10): src/app/config.ts reads these; empty means unset.
       [LAMBDA_ENV.authMode]: auth.authMode,
       [LAMBDA_ENV.tokenSecretArn]: tokenSecret.arn,
       [LAMBDA_ENV.tokenJwksUrl]: auth.tokenJwksUrl,
@@ -162,7 +164,7 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.expectedApiId]: api.api.id,
       [LAMBDA_ENV.inputTopicArn]: topic.topic.arn,
       // shard (issue 12): the worker gets this same block, so its config loads (and fails) like the handler's.
-      ...shards.dispatchEnvironment,
+      ...shardQueue.dispatchEnvironment,
       [LAMBDA_ENV.fanoutShards]: Token.asString(vars.fanoutShards),
       [LAMBDA_ENV.fanoutInlineMax]: Token.asString(vars.fanoutInlineMax),
     };
@@ -196,7 +198,7 @@ export class FanoutStack extends TerraformStack {
       maximumRetryAttempts: auth.asyncMaxRetryAttempts,
       alarmActions: auth.dlqAlarmActions,
     });
-    shards.attachWorker({
+    shardQueue.attachWorker({
       handler: handler.function,
       role: handler.role,
       environment,
@@ -216,7 +218,7 @@ export class FanoutStack extends TerraformStack {
       connection_bucket: store.bucket.bucket,
       auth_mode: auth.authMode,
       token_secret_arn: tokenSecret.arn,
-      shard_dead_letter_queue_url: shards.deadLetterQueue.url,
+      shard_dead_letter_queue_url: shardQueue.deadLetterQueue.url,
     };
     for (const [outputId, value] of Object.entries(values)) {
       const description = STACK_OUTPUT_DESCRIPTIONS[outputId as StackOutputName];

@@ -227,7 +227,7 @@ export function declareVariables(scope: Construct): StackVariables {
 /**
  * Refuses a connection prefix inside the membership prefixes (`channel-members/...`, `connection-channels/...`):
  * a broadcast would list membership keys as connections, and a channel's listing would find connection keys.
- * `src/config.ts` refuses the same at cold start.
+ * `src/app/config.ts` refuses the same at cold start.
  * @param variable - the `connection_prefix` variable
  */
 function apartFromMemberships(variable: TerraformVariable): TerraformVariable {

@@ -1,4 +1,3 @@
-import { CloudwatchMetricAlarm } from "@cdktn/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
 import type { IamRole } from "@cdktn/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktn/provider-aws/lib/iam-role-policy/index.js";
@@ -6,6 +5,7 @@ import type { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/ind
 import { LambdaFunctionEventInvokeConfig } from "@cdktn/provider-aws/lib/lambda-function-event-invoke-config/index.js";
 import { SqsQueue } from "@cdktn/provider-aws/lib/sqs-queue/index.js";
 import { Construct } from "constructs";
+import { queueAlarm } from "./queue-alarm.js";
 
 /** Settings of {@link AsyncDelivery}. */
 export interface AsyncDeliveryProps {
@@ -27,11 +27,6 @@ export interface AsyncDeliveryProps {
  * as the queue holds one.
  */
 export class AsyncDelivery extends Construct {
-  /** The dead-letter queue. */
-  readonly queue: SqsQueue;
-  /** The alarm on the queue's visible messages. */
-  readonly alarm: CloudwatchMetricAlarm;
-
   /**
    * @param scope - the stack
    * @param id - construct id
@@ -39,7 +34,7 @@ export class AsyncDelivery extends Construct {
    */
   constructor(scope: Construct, id: string, props: AsyncDeliveryProps) {
     super(scope, id);
-    this.queue = new SqsQueue(this, "dead-letter-queue", {
+    const queue = new SqsQueue(this, "dead-letter-queue", {
       name: `${props.name}-sns-dlq`,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: 14 * 24 * 3600,
@@ -50,7 +45,7 @@ export class AsyncDelivery extends Construct {
           sid: "SendFailedDeliveries",
           effect: "Allow",
           actions: ["sqs:SendMessage"],
-          resources: [this.queue.arn],
+          resources: [queue.arn],
         },
       ],
     });
@@ -65,22 +60,15 @@ export class AsyncDelivery extends Construct {
       maximumRetryAttempts: props.maximumRetryAttempts,
       // An SNS message older than an hour is stale news to a live client: straight to the queue.
       maximumEventAgeInSeconds: 3600,
-      destinationConfig: { onFailure: { destination: this.queue.arn } },
+      destinationConfig: { onFailure: { destination: queue.arn } },
       dependsOn: [sendPolicy],
     });
-    this.alarm = new CloudwatchMetricAlarm(this, "alarm", {
-      alarmName: `${props.name}-sns-delivery-failed`,
-      alarmDescription:
+    queueAlarm(this, "alarm", {
+      name: `${props.name}-sns-delivery-failed`,
+      description:
         "An SNS message could not be fanned out after its retries; it waits in the dead-letter queue.",
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: { QueueName: this.queue.name },
-      statistic: "Maximum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
+      queue,
+      periodSeconds: 300,
       alarmActions: props.alarmActions,
     });
   }

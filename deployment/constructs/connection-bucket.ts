@@ -93,7 +93,7 @@ export class ConnectionBucket extends Construct {
           expiration: [{ days: 1 }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },
-        // Channel memberships (src/membership-keys.ts) die with their connection for the same reason: a membership
+        // Channel memberships (the storage layout of src/contract/storage.ts) die with their connection for the same reason: a membership
         // key older than a day belongs to a connection that is gone, whose $disconnect or 410 cleanup never came.
         // One rule per prefix: a lifecycle filter takes a single prefix.
         ...[CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX].map((prefix) => ({

@@ -27,7 +27,7 @@ export interface HandlerFunctionProps {
   timeoutSeconds: number;
   /** Retention of the log group, in days. */
   logRetentionDays: number;
-  /** The handler's environment (the names `src/config.ts` reads). */
+  /** The handler's environment (the names `src/app/config.ts` reads). */
   environment: Record<string, string>;
   /** The bucket's ARN, for ListBucket. */
   bucketArn: string;
@@ -87,7 +87,7 @@ export class HandlerFunction extends Construct {
           // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
           // s3:DeleteObject). It never reads a key back.
           actions: ["s3:PutObject", "s3:DeleteObject"],
-          // The connection keys and the channel membership keys (src/membership-keys.ts), in the same bucket.
+          // The connection keys and the channel membership keys (the storage layout of src/contract/storage.ts), in the same bucket.
           resources: [
             props.keysArn,
             ...MEMBERSHIP_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`),

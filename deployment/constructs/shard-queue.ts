@@ -1,4 +1,3 @@
-import { CloudwatchMetricAlarm } from "@cdktn/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { DataAwsIamPolicyDocument } from "@cdktn/provider-aws/lib/data-aws-iam-policy-document/index.js";
 import { IamRolePolicy } from "@cdktn/provider-aws/lib/iam-role-policy/index.js";
 import { LambdaEventSourceMapping } from "@cdktn/provider-aws/lib/lambda-event-source-mapping/index.js";
@@ -7,6 +6,7 @@ import { SqsQueue } from "@cdktn/provider-aws/lib/sqs-queue/index.js";
 import { Fn, Op, Token } from "cdktn";
 import { Construct } from "constructs";
 import { LAMBDA_ENV } from "../../src/contract/index.js";
+import { queueAlarm } from "./queue-alarm.js";
 
 /**
  * How long SQS keeps a shard that failed every retry: the maximum, 14 days, so that an operator can look at it,
@@ -20,8 +20,8 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
  */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-/** Settings of {@link FanoutQueue}. */
-export interface FanoutQueueProps {
+/** Settings of {@link ShardQueue}. */
+export interface ShardQueueProps {
   /** `<app_name>-<workspace>`: the queues are `<name>-shards` and `<name>-shards-dlq`. */
   name: string;
   /** The shard worker's timeout, in seconds (the queue's visibility timeout follows it). */
@@ -32,8 +32,8 @@ export interface FanoutQueueProps {
   alarmActions: string[];
 }
 
-/** Settings of {@link FanoutQueue.attachWorker}. */
-export interface FanoutWorkerProps {
+/** Settings of {@link ShardQueue.attachWorker}. */
+export interface ShardWorkerProps {
   /** The handler function: the worker runs its code, with its role and into its log group. */
   handler: LambdaFunction;
   /** The handler's role: gets SendMessage for the dispatch and what the event source mapping needs. */
@@ -51,28 +51,26 @@ export interface FanoutWorkerProps {
 }
 
 /**
- * The fan-out shard queue (docs/scaling.md): an SQS queue of shard jobs with a dead-letter queue and its alarm, and
+ * The shard queue (docs/scaling.md): an SQS queue of shard jobs with a dead-letter queue and its alarm, and
  * the shard worker, the handler's code as a second function fed by an event source mapping (batch size 1, failures
  * reported per record) with its own memory, timeout and concurrency, so that sizing shards for CPU does not bill
  * the API's routes for it.
  */
-export class FanoutQueue extends Construct {
+export class ShardQueue extends Construct {
   /** The queue the dispatch sends shard jobs to. */
   readonly queue: SqsQueue;
   /** Where a shard goes after `maxReceiveCount` failed receives. */
   readonly deadLetterQueue: SqsQueue;
-  /** Fires when the dead-letter queue holds any shard. */
-  readonly deadLetterAlarm: CloudwatchMetricAlarm;
 
   /**
    * @param scope - the stack
    * @param id - construct id
-   * @param props - see {@link FanoutQueueProps}
+   * @param props - see {@link ShardQueueProps}
    */
   constructor(
     scope: Construct,
     id: string,
-    private readonly props: FanoutQueueProps,
+    private readonly props: ShardQueueProps,
   ) {
     super(scope, id);
     this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
@@ -89,19 +87,11 @@ export class FanoutQueue extends Construct {
         maxReceiveCount: props.maxReceiveCount,
       }),
     });
-    this.deadLetterAlarm = new CloudwatchMetricAlarm(this, "dead-letter-alarm", {
-      alarmName: `${props.name}-shards-dlq`,
-      alarmDescription:
-        "A fan-out shard failed every retry and waits in the dead-letter queue (docs/scaling.md).",
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: { QueueName: this.deadLetterQueue.name },
-      statistic: "Maximum",
-      period: 60,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
-      treatMissingData: "notBreaching",
+    queueAlarm(this, "dead-letter-alarm", {
+      name: `${props.name}-shards-dlq`,
+      description: "A fan-out shard failed every retry and waits in the dead-letter queue (docs/scaling.md).",
+      queue: this.deadLetterQueue,
+      periodSeconds: 60,
       alarmActions: props.alarmActions,
     });
   }
@@ -115,10 +105,10 @@ export class FanoutQueue extends Construct {
 
   /**
    * Adds the shard worker, its event source mapping and the permissions of both sides.
-   * @param props - see {@link FanoutWorkerProps}
+   * @param props - see {@link ShardWorkerProps}
    * @returns the worker function
    */
-  attachWorker(props: FanoutWorkerProps): LambdaFunction {
+  attachWorker(props: ShardWorkerProps): LambdaFunction {
     const permissions = new DataAwsIamPolicyDocument(this, "permissions", {
       statement: [
         {

@@ -1,38 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions.
-import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { zipSync } from "fflate";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { synthesize } from "../../deployment/synth.js";
+import { describe, expect, it } from "vitest";
 import { CLIENT_ACTIONS, PUBLISHING_ACTIONS } from "../../src/contract/index.js";
-import { TerraformJson } from "./terraform-json.js";
+import { ACCOUNT, PARTITION, queueAlarmOf, synthesizedStack } from "./support/synth.js";
 
-// Synthesized once for the file, like stack.test.ts; these tests cover the auth pieces (issue 10).
-let workDir: string;
-let tf: TerraformJson;
-
-beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), "fanout-auth-stack-"));
-  const zip = zipSync({
-    "index.mjs": new TextEncoder().encode("export const handler = async () => ({});\n"),
-  });
-  const zipFile = join(workDir, "lambda.zip");
-  writeFileSync(zipFile, zip);
-  const result = synthesize({
-    outDir: join(workDir, "cdktf.out"),
-    bundle: { zipFile, sourceCodeHash: createHash("sha256").update(zip).digest("base64") },
-  });
-  tf = new TerraformJson(result.stackFile);
-});
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+// Synthesized once for the file; these tests cover the auth pieces (issue 10).
+const stack = synthesizedStack();
 
 const TOKEN_MODE = '(var.auth_mode == \\"token\\")';
 const TOKEN_COUNT = '${(var.auth_mode == "token") ? 1 : 0}';
 const OWN_SECRET_COUNT = '${((var.auth_mode == "token") && (var.token_jwks_url == "")) ? 1 : 0}';
-const ACCOUNT = "${data.aws_caller_identity.caller.account_id}";
-const PARTITION = "${data.aws_partition.partition.partition}";
 
 /** `${type.id[0].attribute}` of the counted block at `fanout/<path>`. */
 function first(
@@ -42,19 +18,22 @@ function first(
   kind: "resource" | "data" = "resource",
 ): string {
   const prefix = kind === "data" ? "data." : "";
-  return `${prefix}${type}.${tf.find(type, path, kind).id}[0].${attribute}`;
+  return `${prefix}${type}.${stack.tf.find(type, path, kind).id}[0].${attribute}`;
 }
 
 describe("$connect authorizer", () => {
   it("is a REQUEST authorizer on the handler, with the token query parameter as identity source, in token mode only", () => {
     // Act
-    const authorizer = tf.get("aws_apigatewayv2_authorizer", "websocket-api/connect-authorizer/authorizer");
+    const authorizer = stack.tf.get(
+      "aws_apigatewayv2_authorizer",
+      "websocket-api/connect-authorizer/authorizer",
+    );
     // Assess
     expect(authorizer).toMatchObject({
       count: TOKEN_COUNT,
-      api_id: tf.ref("aws_apigatewayv2_api", "websocket-api/api", "id"),
+      api_id: stack.tf.ref("aws_apigatewayv2_api", "websocket-api/api", "id"),
       authorizer_type: "REQUEST",
-      authorizer_uri: tf.ref("aws_lambda_function", "handler/function", "invoke_arn"),
+      authorizer_uri: stack.tf.ref("aws_lambda_function", "handler/function", "invoke_arn"),
       identity_sources: ["route.request.querystring.token"],
       name: "${local.name}-connect",
     });
@@ -63,7 +42,7 @@ describe("$connect authorizer", () => {
 
   it("guards $connect only; the other routes have no authorization", () => {
     // Act
-    const routes = Object.values(tf.all("aws_apigatewayv2_route"));
+    const routes = Object.values(stack.tf.all("aws_apigatewayv2_route"));
     const connect = routes.find((route) => route.route_key === "$connect");
     const others = routes.filter((route) => route.route_key !== "$connect");
     // Assess
@@ -79,14 +58,17 @@ describe("$connect authorizer", () => {
 
   it("may invoke the function only as this authorizer of this API (exact source ARN)", () => {
     // Act
-    const permission = tf.get("aws_lambda_permission", "websocket-api/connect-authorizer/invoke-permission");
+    const permission = stack.tf.get(
+      "aws_lambda_permission",
+      "websocket-api/connect-authorizer/invoke-permission",
+    );
     // Assess
     expect(permission).toMatchObject({
       count: TOKEN_COUNT,
       action: "lambda:InvokeFunction",
       principal: "apigateway.amazonaws.com",
-      function_name: tf.ref("aws_lambda_function", "handler/function", "function_name"),
-      source_arn: `${tf.ref("aws_apigatewayv2_api", "websocket-api/api", "execution_arn")}/authorizers/\${${first(
+      function_name: stack.tf.ref("aws_lambda_function", "handler/function", "function_name"),
+      source_arn: `${stack.tf.ref("aws_apigatewayv2_api", "websocket-api/api", "execution_arn")}/authorizers/\${${first(
         "aws_apigatewayv2_authorizer",
         "websocket-api/connect-authorizer/authorizer",
         "id",
@@ -98,9 +80,9 @@ describe("$connect authorizer", () => {
 describe("token secret", () => {
   it("is generated by Secrets Manager and written write-only, never in the state, without the random provider", () => {
     // Act
-    const secret = tf.get("aws_secretsmanager_secret", "token-secret/secret");
-    const version = tf.get("aws_secretsmanager_secret_version", "token-secret/version");
-    const value = tf.root.ephemeral?.aws_secretsmanager_random_password;
+    const secret = stack.tf.get("aws_secretsmanager_secret", "token-secret/secret");
+    const version = stack.tf.get("aws_secretsmanager_secret_version", "token-secret/version");
+    const value = stack.tf.root.ephemeral?.aws_secretsmanager_random_password;
     // Assess
     expect(secret).toMatchObject({ count: OWN_SECRET_COUNT, name: "${local.name}-token-secret" });
     expect(Object.values(value ?? {})).toEqual([
@@ -114,13 +96,13 @@ describe("token secret", () => {
       /^\$\{ephemeral\.aws_secretsmanager_random_password\.[\w-]+\[0\]\.random_password\}$/,
     );
     expect(version.secret_string).toBeUndefined();
-    expect(Object.keys(tf.root.terraform.required_providers)).toEqual(["aws"]);
+    expect(Object.keys(stack.tf.root.terraform.required_providers)).toEqual(["aws"]);
   });
 
   it("may be read by the function, and only that secret", () => {
     // Act
-    const statements = tf.get("aws_iam_policy_document", "token-secret/read", "data").statement;
-    const policy = tf.get("aws_iam_role_policy", "token-secret/read-policy");
+    const statements = stack.tf.get("aws_iam_policy_document", "token-secret/read", "data").statement;
+    const policy = stack.tf.get("aws_iam_role_policy", "token-secret/read-policy");
     // Assess
     expect(statements).toEqual([
       {
@@ -132,7 +114,7 @@ describe("token secret", () => {
     ]);
     expect(policy).toMatchObject({
       count: OWN_SECRET_COUNT,
-      role: tf.ref("aws_iam_role", "handler/role", "id"),
+      role: stack.tf.ref("aws_iam_role", "handler/role", "id"),
       policy: `\${${first("aws_iam_policy_document", "token-secret/read", "json", "data")}}`,
     });
   });
@@ -141,7 +123,7 @@ describe("token secret", () => {
 describe("limits", () => {
   it("throttles the publishing routes below the stage default, and the stage waits for those routes", () => {
     // Act
-    const stage = tf.get("aws_apigatewayv2_stage", "websocket-api/stage");
+    const stage = stack.tf.get("aws_apigatewayv2_stage", "websocket-api/stage");
     // Assess
     const publishing = CLIENT_ACTIONS.filter((a) => (PUBLISHING_ACTIONS as readonly string[]).includes(a));
     expect(publishing).toContain("broadcast");
@@ -154,21 +136,21 @@ describe("limits", () => {
     );
     expect(stage.depends_on).toEqual(
       expect.arrayContaining([
-        `aws_apigatewayv2_route.${tf.find("aws_apigatewayv2_route", "websocket-api/route-broadcast").id}`,
+        `aws_apigatewayv2_route.${stack.tf.find("aws_apigatewayv2_route", "websocket-api/route-broadcast").id}`,
       ]),
     );
   });
 
   it("reserves the function's concurrency from a variable", () => {
     // Act
-    const fn = tf.get("aws_lambda_function", "handler/function");
+    const fn = stack.tf.get("aws_lambda_function", "handler/function");
     // Assess
     expect(fn.reserved_concurrent_executions).toBe("${var.reserved_concurrency}");
   });
 
   it("validates the variables that would otherwise deploy a broken or open stack", () => {
     // Act
-    const variables = tf.root.variable;
+    const variables = stack.tf.root.variable;
     // Assess
     expect(variables.auth_mode.validation[0].condition).toBe('${contains(["token","open"], var.auth_mode)}');
     expect(variables.sns_publisher_principals.validation[0].condition).toContain('p != "*"');
@@ -187,8 +169,8 @@ describe("limits", () => {
 describe("input topic encryption", () => {
   it("uses AWS's SNS key, or a customer key when publishers of other accounts are listed", () => {
     // Act
-    const topic = tf.get("aws_sns_topic", "input-topic/topic");
-    const key = tf.get("aws_kms_key", "topic-key/key");
+    const topic = stack.tf.get("aws_sns_topic", "input-topic/topic");
+    const key = stack.tf.get("aws_kms_key", "topic-key/key");
     // Assess
     expect(topic.kms_master_key_id).toBe(
       `\${(length(var.sns_publisher_principals) > 0) ? ${first("aws_kms_key", "topic-key/key", "arn")} : "alias/aws/sns"}`,
@@ -196,13 +178,13 @@ describe("input topic encryption", () => {
     expect(key).toMatchObject({
       count: "${(length(var.sns_publisher_principals) > 0) ? 1 : 0}",
       enable_key_rotation: true,
-      policy: tf.ref("aws_iam_policy_document", "topic-key/policy", "json", "data"),
+      policy: stack.tf.ref("aws_iam_policy_document", "topic-key/policy", "json", "data"),
     });
   });
 
   it("lets the owner administer the key and the listed publishers encrypt through SNS only", () => {
     // Act
-    const statements = tf.statements("topic-key/policy");
+    const statements = stack.tf.statements("topic-key/policy");
     // Assess
     expect(statements).toEqual([
       {
@@ -229,39 +211,34 @@ describe("input topic encryption", () => {
 describe("failed SNS deliveries", () => {
   it("go, after the configured retries, to an encrypted dead-letter queue the function may send to", () => {
     // Act
-    const queue = tf.get("aws_sqs_queue", "async-delivery/dead-letter-queue");
-    const config = tf.get("aws_lambda_function_event_invoke_config", "async-delivery/invoke-config");
-    const statements = tf.statements("async-delivery/send");
-    const policy = tf.get("aws_iam_role_policy", "async-delivery/send-policy");
+    const queue = stack.tf.get("aws_sqs_queue", "async-delivery/dead-letter-queue");
+    const config = stack.tf.get("aws_lambda_function_event_invoke_config", "async-delivery/invoke-config");
+    const statements = stack.tf.statements("async-delivery/send");
+    const policy = stack.tf.get("aws_iam_role_policy", "async-delivery/send-policy");
     // Assess
-    const queueArn = tf.ref("aws_sqs_queue", "async-delivery/dead-letter-queue", "arn");
+    const queueArn = stack.tf.ref("aws_sqs_queue", "async-delivery/dead-letter-queue", "arn");
     expect(queue).toMatchObject({
       name: "${local.name}-sns-dlq",
       sqs_managed_sse_enabled: true,
       message_retention_seconds: 14 * 24 * 3600,
     });
     expect(config).toMatchObject({
-      function_name: tf.ref("aws_lambda_function", "handler/function", "function_name"),
+      function_name: stack.tf.ref("aws_lambda_function", "handler/function", "function_name"),
       maximum_retry_attempts: "${var.async_max_retry_attempts}",
       destination_config: { on_failure: { destination: queueArn } },
     });
     expect(statements).toEqual([
       { sid: "SendFailedDeliveries", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queueArn] },
     ]);
-    expect(policy.role).toBe(tf.ref("aws_iam_role", "handler/role", "id"));
+    expect(policy.role).toBe(stack.tf.ref("aws_iam_role", "handler/role", "id"));
   });
 
   it("raise an alarm as soon as the queue holds one", () => {
     // Act
-    const alarm = tf.get("aws_cloudwatch_metric_alarm", "async-delivery/alarm");
+    const alarm = stack.tf.get("aws_cloudwatch_metric_alarm", "async-delivery/alarm");
     // Assess
-    expect(alarm).toMatchObject({
-      namespace: "AWS/SQS",
-      metric_name: "ApproximateNumberOfMessagesVisible",
-      dimensions: { QueueName: tf.ref("aws_sqs_queue", "async-delivery/dead-letter-queue", "name") },
-      comparison_operator: "GreaterThanThreshold",
-      threshold: 0,
-      alarm_actions: "${var.dlq_alarm_actions}",
-    });
+    expect(alarm).toMatchObject(
+      queueAlarmOf(stack.tf, "async-delivery/dead-letter-queue", "${var.dlq_alarm_actions}"),
+    );
   });
 });

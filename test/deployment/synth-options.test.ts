@@ -2,10 +2,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SynthResult, synthesize } from "../../deployment/synth.js";
-import { TerraformJson } from "./terraform-json.js";
+import { standInBundle } from "./support/synth.js";
+import { TerraformJson } from "./support/terraform-json.js";
 
 const terraformOnPath = spawnSync("terraform", ["version"], { stdio: "ignore" }).error === undefined;
 if (!terraformOnPath) {
@@ -26,12 +26,10 @@ let s3: TerraformJson;
 
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), "fanout-synth-"));
-  const zipFile = join(workDir, "lambda.zip");
-  writeFileSync(
-    zipFile,
-    zipSync({ "index.mjs": new TextEncoder().encode("export const handler = () => {};\n") }),
-  );
-  const bundle = { zipFile, sourceCodeHash: "test-hash" };
+  const bundle = {
+    ...standInBundle(workDir, "export const handler = () => {};\n"),
+    sourceCodeHash: "test-hash",
+  };
 
   outDir = join(workDir, "cdktf.out");
   mkdirSync(join(outDir, "stacks", "fanout"), { recursive: true });
