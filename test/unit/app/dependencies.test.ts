@@ -68,7 +68,7 @@ describe("handler (the bundle's entry point)", () => {
 });
 
 describe("createDependencies", () => {
-  it("builds the S3 stores (connections decorated with membership cleanup) and the senders from the environment", () => {
+  it("builds the S3 stores (connections decorated with membership cleanup), the senders and the pace from the environment", () => {
     // Prepare
     const env = {
       CONNECTION_BUCKET: "b",
@@ -78,7 +78,8 @@ describe("createDependencies", () => {
     };
 
     // Act
-    const deps = createDependencies(env);
+    const deps = createDependencies({ ...env, FANOUT_SHARD_RATE: "500" });
+    const unpaced = createDependencies(env);
 
     // Assess
     expect(deps.config).toMatchObject({
@@ -91,6 +92,9 @@ describe("createDependencies", () => {
     expect(deps.store).not.toBeInstanceOf(S3ConnectionStore);
     expect(Object.keys(deps.store).sort()).toEqual(["add", "pages", "remove", "removeMany"]);
     expect(deps.senders).toBeInstanceOf(ManagementSenders);
+    // The shard pace lives with the dependencies, one per execution environment; FANOUT_SHARD_RATE=0 is unpaced.
+    expect(deps.pace).toBeTypeOf("function");
+    expect(unpaced.pace).toBeUndefined();
   });
 
   it("throws the ConfigError for a malformed variable", () => {

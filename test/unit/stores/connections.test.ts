@@ -3,7 +3,6 @@ import {
   DeleteObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { connectionKey } from "../../../src/contract/index.js";
@@ -12,20 +11,19 @@ import { StoreError } from "../../../src/stores/s3.js";
 import { mockAws } from "../support/aws.js";
 import { collect, connectionIds } from "../support/store.js";
 
-const { s3 } = mockAws();
-const store = () =>
-  new S3ConnectionStore(new S3Client({ region: "us-east-1" }), "bucket", "active-connections");
+const aws = mockAws();
+const store = () => new S3ConnectionStore(aws.s3Client(), "bucket", "active-connections");
 
 describe("S3ConnectionStore", () => {
   it("stores a connection as an empty object in its bucket under the prefix", async () => {
     // Prepare
-    s3.on(PutObjectCommand).resolves({});
+    aws.s3.on(PutObjectCommand).resolves({});
 
     // Act
     await store().add("Ek02Ofq8IAMCEyw=");
 
     // Assess
-    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
+    expect(aws.s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
       { Bucket: "bucket", Key: "active-connections/~e7/Ek02Ofq8IAMCEyw=", Body: "", ContentLength: 0 },
     ]);
   });
@@ -33,7 +31,7 @@ describe("S3ConnectionStore", () => {
   it("wraps an S3 failure in StoreError naming the operation, with the cause", async () => {
     // Prepare
     const denied = Object.assign(new Error("Access Denied"), { name: "AccessDenied" });
-    s3.on(PutObjectCommand).rejects(denied);
+    aws.s3.on(PutObjectCommand).rejects(denied);
 
     // Act
     const failure = await store()
@@ -49,13 +47,13 @@ describe("S3ConnectionStore", () => {
 
   it("removes a connection's key and its flat-layout key in one DeleteObjects", async () => {
     // Prepare
-    s3.on(DeleteObjectsCommand).resolves({});
+    aws.s3.on(DeleteObjectsCommand).resolves({});
 
     // Act
     await store().remove("abc=");
 
     // Assess
-    expect(s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input)).toEqual([
+    expect(aws.s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input)).toEqual([
       {
         Bucket: "bucket",
         Delete: {
@@ -64,40 +62,35 @@ describe("S3ConnectionStore", () => {
         },
       },
     ]);
-    expect(s3.commandCalls(DeleteObjectCommand)).toEqual([]);
+    expect(aws.s3.commandCalls(DeleteObjectCommand)).toEqual([]);
   });
 
   it("removes the bucketed key only once flat keys are no longer read", async () => {
     // Prepare
-    s3.on(DeleteObjectsCommand).resolves({});
-    const noFlat = new S3ConnectionStore(
-      new S3Client({ region: "us-east-1" }),
-      "bucket",
-      "active-connections",
-      {
-        readFlatKeys: false,
-      },
-    );
+    aws.s3.on(DeleteObjectsCommand).resolves({});
+    const noFlat = new S3ConnectionStore(aws.s3Client(), "bucket", "active-connections", {
+      readFlatKeys: false,
+    });
 
     // Act
     await noFlat.remove("abc=");
 
     // Assess
-    expect(s3.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects).toEqual([
+    expect(aws.s3.commandCalls(DeleteObjectsCommand)[0]?.args[0].input.Delete?.Objects).toEqual([
       { Key: "active-connections/~83/abc=" },
     ]);
   });
 
   it("removes many connections in DeleteObjects batches of 1,000, quietly", async () => {
     // Prepare
-    s3.on(DeleteObjectsCommand).resolves({});
+    aws.s3.on(DeleteObjectsCommand).resolves({});
     const ids = connectionIds(2001);
 
     // Act
     await store().removeMany(ids);
 
     // Assess
-    const inputs = s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
+    const inputs = aws.s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
     // Two keys per id (bucketed and flat) while flat keys are read.
     expect(inputs.map((input) => input.Delete?.Objects?.length)).toEqual([1000, 1000, 1000, 1000, 2]);
     expect(inputs.every((input) => input.Bucket === "bucket" && input.Delete?.Quiet === true)).toBe(true);
@@ -109,7 +102,7 @@ describe("S3ConnectionStore", () => {
 
   it("reports keys that DeleteObjects answered 200 for but did not delete", async () => {
     // Prepare
-    s3.on(DeleteObjectsCommand).resolves({
+    aws.s3.on(DeleteObjectsCommand).resolves({
       Errors: [{ Key: "active-connections/a", Code: "AccessDenied", Message: "Access Denied" }],
     });
 
@@ -127,7 +120,7 @@ describe("S3ConnectionStore", () => {
 
   it("lists the flat layout's keys up to the first bucket, then every bucket, skipping a folder object", async () => {
     // Prepare: the flat listing stops at the first bucketed key; the bucket listing pages on to the end.
-    s3.on(ListObjectsV2Command, { StartAfter: undefined, ContinuationToken: undefined }).resolves({
+    aws.s3.on(ListObjectsV2Command, { StartAfter: undefined, ContinuationToken: undefined }).resolves({
       Contents: [
         { Key: "active-connections/" },
         { Key: "active-connections/old=" },
@@ -136,12 +129,12 @@ describe("S3ConnectionStore", () => {
       IsTruncated: true,
       NextContinuationToken: "flat-next",
     });
-    s3.on(ListObjectsV2Command, { StartAfter: "active-connections/~00" }).resolves({
+    aws.s3.on(ListObjectsV2Command, { StartAfter: "active-connections/~00" }).resolves({
       Contents: [{ Key: "active-connections/~00/x=" }, { Key: "active-connections/~7f/y=" }],
       IsTruncated: true,
       NextContinuationToken: "next",
     });
-    s3.on(ListObjectsV2Command, { ContinuationToken: "next" }).resolves({
+    aws.s3.on(ListObjectsV2Command, { ContinuationToken: "next" }).resolves({
       Contents: [{ Key: "active-connections/~ff/z=" }],
       IsTruncated: false,
     });
@@ -151,7 +144,7 @@ describe("S3ConnectionStore", () => {
 
     // Assess: the flat listing did not follow its continuation token
     expect(pages).toEqual([["old="], ["x=", "y="], ["z="]]);
-    const inputs = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
+    const inputs = aws.s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input);
     expect(inputs).toEqual([
       { Bucket: "bucket", Prefix: "active-connections/", MaxKeys: 1000, ContinuationToken: undefined },
       {
@@ -167,7 +160,7 @@ describe("S3ConnectionStore", () => {
 
   it("lists only a shard's buckets: from its first bucket, stopping at the next shard's first key", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command, { StartAfter: "active-connections/~10" }).resolves({
+    aws.s3.on(ListObjectsV2Command, { StartAfter: "active-connections/~10" }).resolves({
       Contents: [
         { Key: "active-connections/~10/a=" },
         { Key: "active-connections/~1f/b=" },
@@ -182,12 +175,12 @@ describe("S3ConnectionStore", () => {
 
     // Assess: no flat listing (the shard does not start the store), no second page
     expect(pages).toEqual([["a=", "b="]]);
-    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+    expect(aws.s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
   });
 
   it("fails the listing with StoreError when S3 fails", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command).rejects("no such bucket");
+    aws.s3.on(ListObjectsV2Command).rejects("no such bucket");
 
     // Act
     const failure = await collect(store().pages()).catch((error: unknown) => error);

@@ -1,10 +1,4 @@
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { reverseKey } from "../../../src/contract/index.js";
 import { S3MembershipStore } from "../../../src/stores/memberships.js";
@@ -12,12 +6,12 @@ import { StoreError } from "../../../src/stores/s3.js";
 import { mockAws } from "../support/aws.js";
 import { collect, connectionIds } from "../support/store.js";
 
-const { s3 } = mockAws();
-const store = () => new S3MembershipStore(new S3Client({ region: "us-east-1" }), "bucket");
+const aws = mockAws();
+const store = () => new S3MembershipStore(aws.s3Client(), "bucket");
 
 /** The S3 commands sent, in order, as [command name, key or keys]. */
 function sent(): Array<[string, unknown]> {
-  return s3.calls().map((call) => {
+  return aws.s3.calls().map((call) => {
     const input = call.args[0].input as {
       Key?: string;
       Prefix?: string;
@@ -32,11 +26,11 @@ function sent(): Array<[string, unknown]> {
 describe("S3MembershipStore", () => {
   it("subscribes by putting the reverse key first, then the member key, both empty", async () => {
     // Prepare
-    s3.on(PutObjectCommand).resolves({});
+    aws.s3.on(PutObjectCommand).resolves({});
     // Act
     await store().subscribe("abc=", "news/x");
     // Assess
-    expect(s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
+    expect(aws.s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input)).toEqual([
       { Bucket: "bucket", Key: "connection-channels/abc%3D/news%2Fx", Body: "", ContentLength: 0 },
       { Bucket: "bucket", Key: "channel-members/news%2Fx/~83/abc%3D", Body: "", ContentLength: 0 },
     ]);
@@ -45,7 +39,7 @@ describe("S3MembershipStore", () => {
   it("does not write the member key when the reverse key could not be written", async () => {
     // Prepare
     const denied = Object.assign(new Error("Access Denied"), { name: "AccessDenied" });
-    s3.on(PutObjectCommand).rejects(denied);
+    aws.s3.on(PutObjectCommand).rejects(denied);
     // Act
     const failure = await store()
       .subscribe("abc=", "news")
@@ -58,8 +52,7 @@ describe("S3MembershipStore", () => {
   });
 
   it("unsubscribes by deleting the member key first, then the reverse key", async () => {
-    // Prepare
-    s3.on(DeleteObjectCommand).resolves({});
+    // Prepare: S3 deletes (mockAws answers every DeleteObject)
     // Act
     await store().unsubscribe("abc=", "news");
     // Assess
@@ -71,7 +64,8 @@ describe("S3MembershipStore", () => {
 
   it("lists a connection's channels from the reverse index, decoded, across pages", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command, { ContinuationToken: undefined })
+    aws.s3
+      .on(ListObjectsV2Command, { ContinuationToken: undefined })
       .resolves({
         Contents: [{ Key: "connection-channels/abc%3D/news%2Fx" }, { Key: "connection-channels/abc%3D/" }],
         IsTruncated: true,
@@ -83,7 +77,7 @@ describe("S3MembershipStore", () => {
     const channels = await store().channelsOf("abc=");
     // Assess
     expect(channels).toEqual(["news/x", ".."]);
-    expect(s3.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toEqual({
+    expect(aws.s3.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toEqual({
       Bucket: "bucket",
       Prefix: "connection-channels/abc%3D/",
       MaxKeys: 1000,
@@ -94,7 +88,8 @@ describe("S3MembershipStore", () => {
 
   it("lists one channel's members in a shard's buckets a page at a time, stopping at the next shard", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command, { ContinuationToken: undefined })
+    aws.s3
+      .on(ListObjectsV2Command, { ContinuationToken: undefined })
       .resolves({
         Contents: [{ Key: "channel-members/news/~50" }, { Key: "channel-members/news/~52/b%3D" }],
         IsTruncated: true,
@@ -110,7 +105,7 @@ describe("S3MembershipStore", () => {
     const pages = await collect(store().members("news", { from: 0x50, to: 0x60 }));
     // Assess: a stray key without an id is skipped; the listing ends at bucket ~60 without a third page
     expect(pages).toEqual([["b="], ["d="]]);
-    expect(s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
+    expect(aws.s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)).toEqual([
       {
         Bucket: "bucket",
         Prefix: "channel-members/news/",
@@ -130,7 +125,8 @@ describe("S3MembershipStore", () => {
 
   it("removes connections from every channel: member keys in one batch, then reverse keys", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command, { Prefix: "connection-channels/a%3D/" })
+    aws.s3
+      .on(ListObjectsV2Command, { Prefix: "connection-channels/a%3D/" })
       .resolves({
         Contents: [{ Key: "connection-channels/a%3D/news" }, { Key: "connection-channels/a%3D/x%2Fy" }],
       })
@@ -141,7 +137,7 @@ describe("S3MembershipStore", () => {
     // Act
     await store().removeConnections(["a=", "b="]);
     // Assess
-    const deletes = s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
+    const deletes = aws.s3.commandCalls(DeleteObjectsCommand).map((call) => call.args[0].input);
     expect(deletes).toEqual([
       {
         Bucket: "bucket",
@@ -165,15 +161,15 @@ describe("S3MembershipStore", () => {
     const ids = connectionIds(25);
     const channels = Array.from({ length: 50 }, (_, index) => `ch${index}`);
     for (const id of ids) {
-      s3.on(ListObjectsV2Command, { Prefix: `connection-channels/${encodeURIComponent(id)}/` }).resolves({
+      aws.s3.on(ListObjectsV2Command, { Prefix: `connection-channels/${encodeURIComponent(id)}/` }).resolves({
         Contents: channels.map((channel) => ({ Key: reverseKey(id, channel) })),
       });
     }
-    s3.on(DeleteObjectsCommand).resolves({});
+    aws.s3.on(DeleteObjectsCommand).resolves({});
     // Act
     await store().removeConnections(ids);
     // Assess
-    const batches = s3
+    const batches = aws.s3
       .commandCalls(DeleteObjectsCommand)
       .map((call) => call.args[0].input.Delete?.Objects?.map((object) => object.Key ?? "") ?? []);
     expect(batches.map((batch) => batch.length)).toEqual([1000, 250, 1000, 250]);
@@ -193,8 +189,8 @@ describe("S3MembershipStore", () => {
 
   it("keeps the reverse keys when DeleteObjects answers 200 with Errors for member keys", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: "connection-channels/a%3D/news" }] });
-    s3.on(DeleteObjectsCommand).resolves({
+    aws.s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: "connection-channels/a%3D/news" }] });
+    aws.s3.on(DeleteObjectsCommand).resolves({
       Errors: [{ Key: "channel-members/news/a%3D", Code: "InternalError", Message: "try again" }],
     });
     // Act
@@ -205,12 +201,12 @@ describe("S3MembershipStore", () => {
     expect(failure).toBeInstanceOf(StoreError);
     expect(failure).toMatchObject({ operation: "DeleteObjects" });
     expect((failure as Error).message).toContain("channel-members/news/a%3D InternalError try again");
-    expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
+    expect(aws.s3.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
   });
 
   it("sends no delete for a connection that joined nothing", async () => {
     // Prepare
-    s3.on(ListObjectsV2Command).resolves({});
+    aws.s3.on(ListObjectsV2Command).resolves({});
     // Act
     await store().removeConnections(["a="]);
     // Assess

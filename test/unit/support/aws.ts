@@ -41,6 +41,8 @@ export function mockAws() {
     for (const mock of all) mock.reset();
   });
   return {
+    /** A client of the mocked S3, for a store under test. */
+    s3Client: () => new S3Client({ region: "us-east-1" }),
     s3,
     api,
     sqs,
