@@ -154,7 +154,7 @@ const WEBSOCKET_EVENT_TYPES = new Set(["CONNECT", "DISCONNECT", "MESSAGE"]);
  * A WebSocket event: a request context with a connection id, a route key and one of the three event types.
  * @param event - whatever Lambda was invoked with
  */
-export function isWebSocketEvent(event: unknown): event is WebSocketEvent {
+function isWebSocketEvent(event: unknown): event is WebSocketEvent {
   if (!isObject(event)) return false;
   const context = event.requestContext;
   return (
@@ -170,7 +170,7 @@ export function isWebSocketEvent(event: unknown): event is WebSocketEvent {
  * An SNS event: records whose `EventSource` is `aws:sns`.
  * @param event - whatever Lambda was invoked with
  */
-export function isSnsEvent(event: unknown): event is SNSEvent {
+function isSnsEvent(event: unknown): event is SNSEvent {
   return hasRecords(event, (record) => record.EventSource === "aws:sns" && isObject(record.Sns));
 }
 
@@ -179,7 +179,7 @@ export function isSnsEvent(event: unknown): event is SNSEvent {
  * key, unlike SNS's), with a message id and a body.
  * @param event - whatever Lambda was invoked with
  */
-export function isSqsEvent(event: unknown): event is SQSEvent {
+function isSqsEvent(event: unknown): event is SQSEvent {
   return hasRecords(
     event,
     (record) =>

@@ -10,7 +10,7 @@ import { publish } from "./publish.js";
 import { rejectRequest } from "./reply.js";
 
 /** What one client action does: the right it needs, if any, and its use case. */
-export interface Route<A extends ClientAction> {
+interface Route<A extends ClientAction> {
   /**
    * The right the action needs, checked in {@link runRequest} after the request reads and before the use case
    * runs, for the request's channel when it has one.
@@ -25,7 +25,7 @@ export interface Route<A extends ClientAction> {
  * (`REQUEST_GRAMMAR` of `src/protocol/requests.ts`); adding an action is a name in `CLIENT_ACTIONS`, an entry
  * there, one here and its use case, and the compiler refuses one without the others.
  */
-export const ROUTES: { [A in ClientAction]: Route<A> } = {
+const ROUTES: { [A in ClientAction]: Route<A> } = {
   broadcast: { right: "broadcast", run: broadcast },
   ping: { right: undefined, run: ping },
   subscribe: { right: "subscribe", run: subscribe },

@@ -31,7 +31,7 @@ const encoder = new TextEncoder();
  * @param what - the request's name for the texts ("broadcast", "publish")
  * @param shape - how the frame wraps the message, for the size text
  */
-export function encodeMessageFrame(
+function encodeMessageFrame(
   frame: Readonly<Record<string, unknown>>,
   message: unknown,
   what: string,

@@ -5,19 +5,3 @@
 export type Result<T, E> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: E };
-
-/**
- * A success.
- * @param value - the value
- */
-export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
-  return { ok: true, value };
-}
-
-/**
- * A failure.
- * @param error - why
- */
-export function fail<E>(error: E): { readonly ok: false; readonly error: E } {
-  return { ok: false, error };
-}

@@ -2,11 +2,11 @@ import type { AuthConfig } from "../app/config.js";
 import type { Log } from "../app/log.js";
 
 /**
- * Refusing events that did not come from this stack's own API or topic (the API here, for the WebSocket adapter
- * and the authorizer; the topic in `sns.ts`). Only API Gateway and SNS may invoke the
- * function (its resource policy names them, with source ARNs), but anyone granted `lambda:InvokeFunction` in the
- * account could hand it a made-up event: a WebSocket MESSAGE naming a connection id, or an SNS record, and the
- * function would fan it out. The ids of the real sources are configuration, so a forged event must also guess them.
+ * Refusing events that did not come from this stack's own API or topic: the API's check is here, for the WebSocket
+ * adapter and the authorizer; the topic's is in `sns.ts`. Only API Gateway and SNS may invoke the function (its
+ * resource policy names them, with source ARNs), but anyone granted `lambda:InvokeFunction` in the account could
+ * hand it a made-up event: a WebSocket MESSAGE naming a connection id, or an SNS record, and the function would fan
+ * it out. The ids of the real sources are configuration, so a forged event must also guess them.
  */
 
 /**
