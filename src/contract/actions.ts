@@ -27,11 +27,13 @@ export type ClientAction = (typeof CLIENT_ACTIONS)[number];
  */
 export const LIFECYCLE_ROUTE_KEYS = ["$connect", "$disconnect", "$default"] as const;
 
-/** Every route of the WebSocket API, all integrated with the one handler function. */
-export const ROUTE_KEYS = [...LIFECYCLE_ROUTE_KEYS, ...CLIENT_ACTIONS] as const;
-
 /** One route key of the API. */
-export type RouteKey = (typeof ROUTE_KEYS)[number];
+export type RouteKey = (typeof LIFECYCLE_ROUTE_KEYS)[number] | ClientAction;
+
+/** Every route of the WebSocket API, all integrated with the one handler function. */
+export const ROUTE_KEYS: readonly RouteKey[] = /* @__PURE__ */ (
+  LIFECYCLE_ROUTE_KEYS as readonly RouteKey[]
+).concat(CLIENT_ACTIONS);
 
 /**
  * The client actions that fan a client's message out to others: the stage throttles them more tightly than the

@@ -56,7 +56,9 @@ export function isValidId(id: unknown): id is string {
 }
 
 /** What is wrong with an id that is not {@link isValidId}. */
-export const ID_PROBLEM = `"id" must be 1 to ${MAX_ID_LENGTH} characters of letters, digits, "_" and "-", such as "a1b2-c3"; or leave it out.`;
+export function idProblem(): string {
+  return `"id" must be 1 to ${MAX_ID_LENGTH} characters of letters, digits, "_" and "-", such as "a1b2-c3"; or leave it out.`;
+}
 
 /**
  * Whether a string is a channel pattern of a token's rights: like a channel, but a segment may be `*` (exactly one

@@ -21,7 +21,7 @@ export interface MessageProblem {
   message: string;
 }
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * Serialises a frame that carries a client's message, once, as UTF-8 bytes: the one place where a message's depth

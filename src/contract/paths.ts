@@ -19,13 +19,18 @@ export const STACK_NAME = "fanout";
 export const SYNTH_OUT_PATH = "cdktf.out";
 
 /** The synthesized stack folder, relative to the repository root: run `terraform` here. */
-export const STACK_PATH = `${SYNTH_OUT_PATH}/stacks/${STACK_NAME}`;
+export const STACK_PATH = /* @__PURE__ */ path(SYNTH_OUT_PATH, "stacks", STACK_NAME);
 
 /** Where the Lambda bundle and its zip are built, relative to the repository root. */
 export const BUNDLE_OUT_PATH = "dist";
 
 /** The deployment package `npm run build` writes and `npm run synth` deploys, relative to the repository root. */
-export const LAMBDA_ZIP_PATH = `${BUNDLE_OUT_PATH}/lambda.zip`;
+export const LAMBDA_ZIP_PATH = /* @__PURE__ */ path(BUNDLE_OUT_PATH, "lambda.zip");
 
 /** Where the local stack writes its outputs, relative to the repository root. */
 export const LOCAL_OUTPUTS_PATH = ".local/outputs.json";
+
+/** A relative path from its parts: a call, so that a bundle that uses none of these paths keeps none. */
+function path(...parts: string[]): string {
+  return parts.join("/");
+}

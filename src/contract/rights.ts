@@ -18,10 +18,14 @@ export interface Rights {
 }
 
 /** A token without a rights claim: receive broadcasts and SNS, nothing else. */
-export const NO_RIGHTS: Rights = Object.freeze({ broadcast: false, subscribe: [], publish: [] });
+export const NO_RIGHTS: Rights = /* @__PURE__ */ Object.freeze({
+  broadcast: false,
+  subscribe: [],
+  publish: [],
+});
 
 /** Open (anonymous) mode: every right, as the contract says. */
-export const ALL_RIGHTS: Rights = Object.freeze({
+export const ALL_RIGHTS: Rights = /* @__PURE__ */ Object.freeze({
   broadcast: true,
   subscribe: ["**"],
   publish: ["**"],

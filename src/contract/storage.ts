@@ -35,7 +35,7 @@ export interface BucketRange {
 }
 
 /** Every bucket: what a fan-out in one invocation lists. */
-export const ALL_BUCKETS: BucketRange = Object.freeze({ from: 0, to: BUCKET_COUNT });
+export const ALL_BUCKETS: BucketRange = /* @__PURE__ */ Object.freeze({ from: 0, to: BUCKET_COUNT });
 
 /**
  * The bucket of a connection id: FNV-1a (32 bits) of its UTF-16 code units, folded to 8 bits. Not a security

@@ -8,7 +8,7 @@ import { type ClientAction, isClientAction } from "../contract/actions.js";
 import {
   CHANNEL_EXAMPLE,
   channelProblem,
-  ID_PROBLEM,
+  idProblem,
   isValidChannel,
   isValidId,
 } from "../contract/grammar.js";
@@ -181,7 +181,7 @@ export function checkChannel(channel: unknown): Result<string, Rejection> {
 export function checkId(request: Readonly<Record<string, unknown>>): Result<string | undefined, Rejection> {
   if (!("id" in request) || request.id === undefined) return { ok: true, value: undefined };
   const id = request.id;
-  return isValidId(id) ? { ok: true, value: id } : reject("INVALID_ID", ID_PROBLEM);
+  return isValidId(id) ? { ok: true, value: id } : reject("INVALID_ID", idProblem());
 }
 
 /**
