@@ -9,7 +9,7 @@ import {
   type SnsEnvelope,
   selectRoute,
   snsEvent,
-} from "../../util/local-stack/events.js";
+} from "../../util/local-stack/gateway/events.js";
 import { loadEvent } from "../support/fixtures.js";
 
 /** The structure of a value: the same keys all the way down, each leaf replaced by its type. */

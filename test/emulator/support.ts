@@ -2,7 +2,7 @@ import { createHash, createHmac } from "node:crypto";
 import { request } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { SNSEvent } from "aws-lambda";
-import { type Emulator, startEmulator } from "../../util/local-stack/emulator.js";
+import { type Emulator, startEmulator } from "../../util/local-stack/emulator/emulator.js";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 

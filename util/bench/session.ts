@@ -11,7 +11,7 @@ import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { clientFrame } from "../../src/contracts.js";
-import { LOCAL_CREDENTIALS } from "../local-stack/emulator.js";
+import { LOCAL_CREDENTIALS } from "../local-stack/emulator/emulator.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { ClientPool, shares } from "./clients.js";
 import { Driver } from "./drivers.js";

@@ -22,23 +22,29 @@ import {
 } from "../../src/limits.js";
 import { buildLambdaBundle, type LambdaBundle } from "../build/lambda-bundle.js";
 import { repoRoot } from "../lib/repo.js";
-import { buildConsoleScript, type ConsoleSource, consoleUrl, LogTail, TOKEN_SECRET_FILE } from "./console.js";
-import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator.js";
-import { type EventSourceMapping, startEventSourceMapping } from "./event-source-mapping.js";
+import {
+  buildConsoleScript,
+  type ConsoleSource,
+  consoleUrl,
+  LogTail,
+  TOKEN_SECRET_FILE,
+} from "./console/console.js";
+import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "./emulator/emulator.js";
+import { type EventSourceMapping, startEventSourceMapping } from "./emulator/event-source-mapping.js";
 import {
   type AccessLogRecord,
   DEFAULT_MAX_BUFFERED_BYTES,
   type Gateway,
   type GatewayOptions,
   startGateway,
-} from "./gateway.js";
-import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda-runtime.js";
-import { formatAccess, formatLambda, JsonLogFile } from "./logs.js";
-import { buildAtomically, lockStateDir, StateDirInUseError, type StateLock } from "./state-dir.js";
-import { ensureTokenSecret } from "./token-secret.js";
+} from "./gateway/gateway.js";
+import { LambdaRuntime, type LambdaStats, STOPPED } from "./lambda/runtime.js";
+import { formatAccess, formatLambda, JsonLogFile } from "./logs/format.js";
+import { buildAtomically, lockStateDir, StateDirInUseError, type StateLock } from "./state/state-dir.js";
+import { ensureTokenSecret } from "./state/token-secret.js";
 
-export { PortInUseError } from "./listen.js";
-export { StateDirInUseError } from "./state-dir.js";
+export { PortInUseError } from "./http.js";
+export { StateDirInUseError } from "./state/state-dir.js";
 export type { LambdaStats };
 
 /** Options of {@link startLocalStack}; every one has a default. */
@@ -631,7 +637,7 @@ function lambdaBaseEnv(functionName: string, taskRoot: string, runtimeDir: strin
 /** Compiles the execution environment script to plain JavaScript, so the function runs under bare `node`. */
 async function buildWorker(outfile: string): Promise<string> {
   await build({
-    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), "lambda-worker.ts")],
+    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), "lambda", "worker.ts")],
     outfile,
     bundle: true,
     platform: "node",

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { AccessLogRecord } from "./gateway.js";
+import type { AccessLogRecord } from "../gateway/gateway.js";
 
 /** A log file that gets one JSON object per line, appended (earlier runs' lines are kept). */
 export class JsonLogFile {

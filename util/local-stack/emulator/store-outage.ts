@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type EmulatorApp, isQueryOrJsonApi, s3ErrorXml } from "./emulator-app.js";
+import { type EmulatorApp, isQueryOrJsonApi, s3ErrorXml } from "./app.js";
 
 /** Turns the emulator's S3 off and on again, or slows it down, for fault tests (SNS and SQS are left alone). */
 export interface StoreOutage {

@@ -21,7 +21,7 @@ import {
   isQueryOrJsonApi,
   s3ErrorXml,
   snsErrorXml,
-} from "./emulator-app.js";
+} from "../app.js";
 
 /** S3's limit on the keys of one DeleteObjects request. */
 export const S3_DELETE_OBJECTS_LIMIT = 1000;

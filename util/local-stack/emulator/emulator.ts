@@ -10,12 +10,12 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SNSEvent } from "aws-lambda";
 import { buildApp } from "fauxqs";
-import { refuseBrowserRequests } from "./browser-guard.js";
-import { type SnsEnvelope, snsEvent } from "./events.js";
-import { fixFauxqsListOrder } from "./fauxqs-list-order.js";
-import { listenOn } from "./listen.js";
-import { installS3Fidelity } from "./s3-fidelity.js";
-import { SnsFidelity } from "./sns-fidelity.js";
+import { refuseBrowserRequests } from "../browser-guard.js";
+import { type SnsEnvelope, snsEvent } from "../gateway/events.js";
+import { listenOn } from "../http.js";
+import { fixFauxqsListOrder } from "./fidelity/list-order.js";
+import { installS3Fidelity } from "./fidelity/s3.js";
+import { SnsFidelity } from "./fidelity/sns.js";
 import { installStoreOutage } from "./store-outage.js";
 
 /** What the emulator creates and where it listens. */

@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { newTraceId } from "./events.js";
-import type { FunctionError, InvokeRequest, WorkerReply, WorkerUsage } from "./lambda-protocol.js";
+import { newTraceId } from "../gateway/events.js";
+import type { FunctionError, InvokeRequest, WorkerReply, WorkerUsage } from "./ipc.js";
 
 /** How the local Lambda runtime runs the function. */
 export interface LambdaRuntimeOptions {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MIN_SECRET_BYTES } from "../../src/tokens.js";
+import { MIN_SECRET_BYTES } from "../../../src/tokens.js";
 
 /** The file in the state folder that holds the local stack's HS256 token secret. */
 export const TOKEN_SECRET_FILE = "token-secret";

@@ -14,10 +14,10 @@ import { isIP } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { ALL_RIGHTS, type Capabilities, isValidPattern, MAX_PATTERNS } from "../../src/capabilities.js";
-import { MAX_SUBJECT_LENGTH } from "../../src/tokens.js";
-import { AUTOMATIC_TTL_SECONDS, MAX_TTL_SECONDS, mintToken } from "../lib/token.js";
-import { formatLambda } from "./logs.js";
+import { ALL_RIGHTS, type Capabilities, isValidPattern, MAX_PATTERNS } from "../../../src/capabilities.js";
+import { MAX_SUBJECT_LENGTH } from "../../../src/tokens.js";
+import { AUTOMATIC_TTL_SECONDS, MAX_TTL_SECONDS, mintToken } from "../../lib/token.js";
+import { formatLambda } from "../logs/format.js";
 
 /** The console's paths; everything else goes to the @connections API. */
 export const CONSOLE_PATHS = {
@@ -52,7 +52,7 @@ const KEEPALIVE_MS = 15_000;
 /** The largest token request body read. */
 const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
 
-const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "console-page");
+const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "console-page");
 
 /** The Lambda log lines as they are written: the last {@link LOG_BACKLOG} kept, and listeners for the next ones. */
 export class LogTail {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayEventWebsocketRequestContextV2, SNSEvent } from "aws-lambda";
-import { selectRouteKey } from "../../src/contracts.js";
+import { selectRouteKey } from "../../../src/contracts.js";
 
 /** What every API Gateway WebSocket event of one API shares. */
 export interface ApiIdentity {

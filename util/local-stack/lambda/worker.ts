@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { FunctionError, InvokeRequest, WorkerReply } from "./lambda-protocol.js";
+import type { FunctionError, InvokeRequest, WorkerReply } from "./ipc.js";
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 

@@ -1,8 +1,8 @@
 /** The @connections API of the local gateway: POST (send), GET (info), DELETE (close), with AWS's error types. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { browserRefusal } from "./browser-guard.js";
+import { MAX_MESSAGE_BYTES } from "../../../src/limits.js";
+import { browserRefusal } from "../browser-guard.js";
 
 /** What the @connections API needs from the gateway. */
 export interface ManagementTarget {

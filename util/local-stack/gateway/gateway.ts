@@ -2,8 +2,9 @@ import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { type ConsoleSource, withConsole } from "./console.js";
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../../src/limits.js";
+import { type ConsoleSource, withConsole } from "../console/console.js";
+import { listenOn } from "../http.js";
 import {
   type ApiIdentity,
   authorizerEvent,
@@ -21,9 +22,8 @@ import {
   type IntegrationResult,
   type Invoke,
   integrate,
-} from "./gateway-integration.js";
-import { type ManagementTarget, managementHandler } from "./gateway-management.js";
-import { listenOn } from "./listen.js";
+} from "./integration.js";
+import { type ManagementTarget, managementHandler } from "./management.js";
 import { assertWsPatches, limitFrameSize, wsWouldDropSilently } from "./ws-patches.js";
 
 /** How the gateway behaves: the API's identity, its limits and where it sends events and log records. */

@@ -13,8 +13,9 @@
  * - `MessageStructure=json` (ignored by fauxqs) hands the function the `lambda` entry, else `default`, and a structure
  *   without a `default` string is refused with InvalidParameter, as SNS does.
  */
-import { type EmulatorApp, type EmulatorRequest, escapeXml, snsErrorXml } from "./emulator-app.js";
-import type { SnsEnvelope } from "./events.js";
+
+import type { SnsEnvelope } from "../../gateway/events.js";
+import { type EmulatorApp, type EmulatorRequest, escapeXml, snsErrorXml } from "../app.js";
 
 /** The function's subscription, as the emulator wired it. */
 export interface LambdaSubscription {

@@ -3,9 +3,9 @@
  * access log record it writes for it.
  */
 
+import type { InvokeOutcome } from "../lambda/runtime.js";
 import type { AuthorizerRequest, WebSocketEvent } from "./events.js";
 import type { AccessLogRecord } from "./gateway.js";
-import type { InvokeOutcome } from "./lambda-runtime.js";
 
 /** Invokes the function; calls `started` once an execution environment has taken the event. */
 export type Invoke = (
