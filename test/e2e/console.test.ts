@@ -3,7 +3,8 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONSOLE_PATHS, consoleUrl, TOKEN_SECRET_FILE } from "../../util/local-stack/console/console.js";
+import { CONSOLE_PATHS, consoleUrl } from "../../util/local-stack/console/console.js";
+import { TOKEN_SECRET_FILE } from "../../util/local-stack/state/token-secret.js";
 import { startTestStack, type TestStack } from "./support.js";
 
 /** A request to the gateway with any headers (fetch may not set Host), resolving with status, headers and body. */

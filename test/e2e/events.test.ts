@@ -1,14 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
+import { newAwsId } from "../../util/local-stack/aws-ids.js";
+import { type SnsEnvelope, snsEvent } from "../../util/local-stack/emulator/sns-delivery.js";
 import {
   type ConnectionInfo,
   connectEvent,
   disconnectEvent,
   messageEvent,
-  newAwsId,
-  type SnsEnvelope,
   selectRoute,
-  snsEvent,
 } from "../../util/local-stack/gateway/events.js";
 import { loadEvent } from "../support/fixtures.js";
 

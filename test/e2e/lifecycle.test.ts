@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT } from "../../src/contracts.js";
-import { newAwsId } from "../../util/local-stack/gateway/events.js";
+import { newAwsId } from "../../util/local-stack/aws-ids.js";
 import { PortInUseError } from "../../util/local-stack/index.js";
 import {
   Client,

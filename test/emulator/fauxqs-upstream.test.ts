@@ -17,7 +17,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     await app.close();
   });
 
-  it("answers 500 to an empty PutObject without Content-Type (fix: s3-fidelity.ts, empty body)", async () => {
+  it("answers 500 to an empty PutObject without Content-Type (fix: emulator/fidelity/s3.ts, empty body)", async () => {
     // Act
     const put = await app.inject({
       method: "PUT",
@@ -29,7 +29,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(put.statusCode).toBe(500);
   });
 
-  it("accepts DeleteObjects with 1,001 keys (fix: s3-fidelity.ts, MalformedXML)", async () => {
+  it("accepts DeleteObjects with 1,001 keys (fix: emulator/fidelity/s3.ts, MalformedXML)", async () => {
     // Prepare
     const objects = Array.from({ length: 1001 }, (_, i) => `<Object><Key>k${i}</Key></Object>`).join("");
 
@@ -45,7 +45,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(answer.statusCode).toBe(200);
   });
 
-  it("accepts a continuation token it never issued (fix: s3-fidelity.ts, token MAC)", async () => {
+  it("accepts a continuation token it never issued (fix: emulator/fidelity/s3.ts, token MAC)", async () => {
     // Act
     const answer = await app.inject({
       method: "GET",
@@ -56,7 +56,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(answer.statusCode).toBe(200);
   });
 
-  it("pages a listing of mixed-case keys out of order (fix: fauxqs-list-order.ts)", async () => {
+  it("pages a listing of mixed-case keys out of order (fix: emulator/fidelity/list-order.ts)", async () => {
     // Prepare
     const keys = ["aB=", "Ab=", "a-b", "a_b", "A=", "a=", "B", "b"];
     for (const key of keys) {
@@ -81,7 +81,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(listed).not.toEqual([...keys].sort());
   });
 
-  it("ignores MessageStructure: a structure without default is accepted (fix: sns-fidelity.ts)", async () => {
+  it("ignores MessageStructure: a structure without default is accepted (fix: emulator/fidelity/sns.ts)", async () => {
     // Prepare
     const created = await app.inject({
       method: "POST",
@@ -108,7 +108,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(published.statusCode).toBe(200);
   });
 
-  it("accepts Subscribe --protocol http, which it never delivers to (fix: sns-fidelity.ts)", async () => {
+  it("accepts Subscribe --protocol http, which it never delivers to (fix: emulator/fidelity/sns.ts)", async () => {
     // Prepare
     const created = await app.inject({
       method: "POST",

@@ -1,3 +1,5 @@
+/** What the stack's HTTP servers (the gateway and the emulator) share: binding their port, reading a bounded body. */
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo, Server } from "node:net";
 
 /** A port the local stack needs is taken (typically by another local stack). */
@@ -32,4 +34,18 @@ export async function listenOn(
     throw error;
   }
   return (server.address() as AddressInfo).port;
+}
+
+/** Reads the request body, or resolves undefined (and drains the rest) once it exceeds `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
+    req.on("error", reject);
+  });
 }

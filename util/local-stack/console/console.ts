@@ -1,23 +1,21 @@
 /**
  * The web console of the local stack, served at the root of the gateway's HTTP server (`http://127.0.0.1:4510/`):
  * a page built on the client library (client/) that mints a token, connects, subscribes, publishes and broadcasts,
- * and shows the frames, the number of connections and the Lambda's log lines live.
+ * and shows the frames, the number of connections and the Lambda's log lines live. The page itself is
+ * `../console-page/`; this folder is its server side.
  *
- * It is a developer tool for this machine only: every console request must come from a loopback address with a
- * loopback `Host` (a page on another site that resolves its own name to 127.0.0.1, "DNS rebinding", is refused), and
- * a request carrying an `Origin` must come from the console's own origin. No CORS header is ever sent, so no other
- * site can read an answer. The @connections API next to it keeps refusing every browser request.
+ * It is a developer tool for this machine only (guard.ts). The @connections API next to it keeps refusing every
+ * browser request.
  */
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isIP } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { ALL_RIGHTS, type Capabilities, isValidPattern, MAX_PATTERNS } from "../../../src/capabilities.js";
-import { MAX_SUBJECT_LENGTH } from "../../../src/tokens.js";
-import { AUTOMATIC_TTL_SECONDS, MAX_TTL_SECONDS, mintToken } from "../../lib/token.js";
-import { formatLambda } from "../logs/format.js";
+import type { LogTail } from "../logs/tail.js";
+import { streamEvents } from "./event-stream.js";
+import { consoleRefusal, pageHeaders, send, sendJson } from "./guard.js";
+import { mint } from "./token.js";
 
 /** The console's paths; everything else goes to the @connections API. */
 export const CONSOLE_PATHS = {
@@ -28,15 +26,6 @@ export const CONSOLE_PATHS = {
   token: "/console/token",
 } as const;
 
-/** How many Lambda log lines a newly opened console gets before the live ones. */
-export const LOG_BACKLOG = 200;
-
-/**
- * The file in the state folder that holds the stack's token secret once the stack issues tokens (docs/security.md:
- * `.local/token-secret`); the console mints with it. Without it the stack is open and no token is needed.
- */
-export const TOKEN_SECRET_FILE = "token-secret";
-
 /**
  * The console's address for a stack's WebSocket URL: the same host and port, path `/`.
  * @param wsUrl - the stack's `ws_url` output
@@ -45,38 +34,7 @@ export function consoleUrl(wsUrl: string): string {
   return `http://${new URL(wsUrl).host}/`;
 }
 
-/** How often the connection count is sampled for the event stream (sent only when it changed). */
-const COUNT_INTERVAL_MS = 250;
-/** A comment line on the event stream this often, so that an idle stream is not taken for a dead one. */
-const KEEPALIVE_MS = 15_000;
-/** The largest token request body read. */
-const MAX_TOKEN_REQUEST_BYTES = 8 * 1024;
-
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "console-page");
-
-/** The Lambda log lines as they are written: the last {@link LOG_BACKLOG} kept, and listeners for the next ones. */
-export class LogTail {
-  private readonly lines: Record<string, unknown>[] = [];
-  private readonly listeners = new Set<(record: Record<string, unknown>) => void>();
-
-  /** Adds a line (the local stack calls this for every Lambda log record). */
-  push(record: Record<string, unknown>): void {
-    this.lines.push(record);
-    if (this.lines.length > LOG_BACKLOG) this.lines.shift();
-    for (const listener of this.listeners) listener(record);
-  }
-
-  /** The lines kept, oldest first. */
-  recent(): Record<string, unknown>[] {
-    return [...this.lines];
-  }
-
-  /** Calls `listener` for every later line; returns the function that stops it. */
-  subscribe(listener: (record: Record<string, unknown>) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
 
 /** What the console needs from the stack. */
 export interface ConsoleSource {
@@ -91,15 +49,6 @@ export interface ConsoleSource {
    * secret created after the console started is used.
    */
   tokenSecret: () => Promise<string | undefined>;
-}
-
-/** What a token request may ask for; every field is optional. */
-export interface TokenRequest {
-  sub?: string;
-  ttlSeconds?: number;
-  broadcast?: boolean;
-  subscribe?: string[];
-  publish?: string[];
 }
 
 /**
@@ -178,193 +127,8 @@ async function serve(
         tokens: (await source.tokenSecret()) !== undefined,
       });
     case CONSOLE_PATHS.events:
-      return streamEvents(source, connectionCount, req, res);
+      return streamEvents(source.lambdaLog, connectionCount, req, res);
     default:
-      return mint(source, req, res);
+      return mint(source.tokenSecret, req, res);
   }
-}
-
-/**
- * Why a console request is refused, or undefined: it must come from this machine, name a loopback host (a foreign
- * name resolving to 127.0.0.1 is DNS rebinding), and carry no `Origin` but the console's own.
- * @param req - the request
- */
-export function consoleRefusal(req: IncomingMessage): string | undefined {
-  const remote = req.socket.remoteAddress ?? "";
-  if (!isLoopbackAddress(remote)) return "the console is served to this machine only (loopback)";
-  const host = req.headers.host ?? "";
-  if (!isLoopbackHost(host)) return `the console answers only to a loopback Host (got "${host}")`;
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== `http://${host}`) {
-    return `requests from another origin (${origin}) are refused: open the console at http://${host}/`;
-  }
-  return undefined;
-}
-
-function isLoopbackAddress(address: string): boolean {
-  const plain = address.replace(/^::ffff:/i, "");
-  return plain === "::1" || (isIP(plain) === 4 && plain.startsWith("127."));
-}
-
-/** `127.0.0.1:4510`, `localhost:4510`, `[::1]:4510` (the port is whatever the gateway listens on). */
-function isLoopbackHost(host: string): boolean {
-  const match = /^(\[::1\]|localhost|[0-9.]+)(?::\d{1,5})?$/i.exec(host);
-  if (!match) return false;
-  const name = (match[1] as string).toLowerCase();
-  return name === "[::1]" || name === "localhost" || (isIP(name) === 4 && name.startsWith("127."));
-}
-
-/** The page may load only its own script and talk only to its own stack. */
-function pageHeaders(req: IncomingMessage): Record<string, string> {
-  return {
-    "content-security-policy":
-      `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; ` +
-      `connect-src 'self' ws://${req.headers.host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    "x-frame-options": "DENY",
-  };
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  type: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res
-    .writeHead(status, {
-      "content-type": type,
-      "content-length": Buffer.byteLength(body),
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
-      ...headers,
-    })
-    .end(body);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, "application/json", JSON.stringify(value));
-}
-
-/**
- * Server-sent events: `connections` (the live count, when it changes) and `log` (`{level, text}` for each Lambda log
- * record, the backlog first). Ends when the page goes away or the gateway stops.
- */
-function streamEvents(
-  source: ConsoleSource,
-  connectionCount: () => number,
-  req: IncomingMessage,
-  res: ServerResponse,
-): void {
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-  });
-  const event = (name: string, data: unknown) =>
-    res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-  let count = connectionCount();
-  event("connections", count);
-  // The terminal's readable line (context fields left out), stamped when the record was written.
-  const line = (record: Record<string, unknown>) => {
-    const level = record.type === "platform.report" ? "REPORT" : String(record.level ?? "INFO");
-    const at = typeof record.timestamp === "string" ? new Date(record.timestamp) : new Date();
-    event("log", { level, text: formatLambda(record, Number.isNaN(at.getTime()) ? new Date() : at) });
-  };
-  for (const record of source.lambdaLog.recent()) line(record);
-  const unsubscribe = source.lambdaLog.subscribe(line);
-  const sampler = setInterval(() => {
-    const now = connectionCount();
-    if (now === count) return;
-    count = now;
-    event("connections", count);
-  }, COUNT_INTERVAL_MS);
-  const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
-  req.socket.setTimeout(0);
-  res.on("close", () => {
-    clearInterval(sampler);
-    clearInterval(keepalive);
-    unsubscribe();
-  });
-}
-
-/** POST /console/token: a token signed with the stack's secret; 409 when the stack is open (no secret). */
-async function mint(source: ConsoleSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  // A JSON body only: a cross-site form cannot send one, and a cross-site fetch with it needs a preflight we refuse.
-  if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
-    req.resume();
-    return sendJson(res, 415, { error: "send the token request as application/json" });
-  }
-  const body = await readBody(req, MAX_TOKEN_REQUEST_BYTES);
-  if (body === undefined) return sendJson(res, 413, { error: "token request too large" });
-  let request: unknown;
-  try {
-    request = body.trim() === "" ? {} : JSON.parse(body);
-  } catch {
-    return sendJson(res, 400, { error: "the token request is not JSON" });
-  }
-  const parsed = parseTokenRequest(request);
-  if (typeof parsed === "string") return sendJson(res, 400, { error: parsed });
-  const secret = await source.tokenSecret();
-  if (secret === undefined) {
-    return sendJson(res, 409, {
-      error: "this stack is open (it has no token secret): connect without a token",
-    });
-  }
-  const now = new Date();
-  const token = await mintToken(secret, { ...parsed, now });
-  const expiresAt = new Date(now.getTime() + parsed.ttlSeconds * 1000).toISOString();
-  return sendJson(res, 200, { token, sub: parsed.sub, expiresAt, capabilities: parsed.capabilities });
-}
-
-/**
- * Checks a token request and applies the defaults: subject `console`, {@link AUTOMATIC_TTL_SECONDS}, every right.
- * @returns what to mint, or the reason it is refused
- */
-export function parseTokenRequest(
-  value: unknown,
-): { sub: string; ttlSeconds: number; capabilities: Capabilities } | string {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return "send a JSON object";
-  const r = value as Record<string, unknown>;
-  const sub = r.sub ?? "console";
-  if (typeof sub !== "string" || sub.trim() === "" || sub.length > MAX_SUBJECT_LENGTH)
-    return `sub must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`;
-  const ttlSeconds = r.ttlSeconds ?? AUTOMATIC_TTL_SECONDS;
-  if (
-    typeof ttlSeconds !== "number" ||
-    !Number.isInteger(ttlSeconds) ||
-    ttlSeconds < 1 ||
-    ttlSeconds > MAX_TTL_SECONDS
-  )
-    return `ttlSeconds must be a whole number from 1 to ${MAX_TTL_SECONDS}`;
-  const broadcast = r.broadcast ?? ALL_RIGHTS.broadcast;
-  if (typeof broadcast !== "boolean") return "broadcast must be true or false";
-  const patterns = (name: "subscribe" | "publish"): string[] | string => {
-    const list = r[name] ?? [...ALL_RIGHTS[name]];
-    if (!Array.isArray(list) || list.length > MAX_PATTERNS)
-      return `${name} must be a list of at most ${MAX_PATTERNS} patterns`;
-    const bad = list.find((p) => typeof p !== "string" || !isValidPattern(p));
-    return bad === undefined
-      ? (list as string[])
-      : `${name}: ${JSON.stringify(bad)} is not a channel pattern`;
-  };
-  const subscribe = patterns("subscribe");
-  if (typeof subscribe === "string") return subscribe;
-  const publish = patterns("publish");
-  if (typeof publish === "string") return publish;
-  return { sub, ttlSeconds, capabilities: { broadcast, subscribe, publish } };
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on("end", () => resolve(size <= limit ? Buffer.concat(chunks).toString("utf8") : undefined));
-    req.on("error", reject);
-  });
 }

@@ -1,21 +1,14 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SNSEvent } from "aws-lambda";
 import { buildApp } from "fauxqs";
 import { refuseBrowserRequests } from "../browser-guard.js";
-import { type SnsEnvelope, snsEvent } from "../gateway/events.js";
 import { listenOn } from "../http.js";
 import { fixFauxqsListOrder } from "./fidelity/list-order.js";
 import { installS3Fidelity } from "./fidelity/s3.js";
 import { SnsFidelity } from "./fidelity/sns.js";
+import { pollDeliveries } from "./sns-delivery.js";
 import { installStoreOutage } from "./store-outage.js";
 
 /** What the emulator creates and where it listens. */
@@ -63,10 +56,10 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * (non-raw, so each message is SNS's JSON envelope with MessageId, Timestamp and MessageAttributes) that this module
  * long-polls; each envelope becomes the one-record SNS event Lambda receives. Publish returns its MessageId at once
  * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers. Through the SNS
- * API the queue's subscription looks and behaves like the function's (sns-fidelity.ts).
+ * API the queue's subscription looks and behaves like the function's (fidelity/sns.ts).
  *
- * S3 is made as strict and as lenient as S3 (s3-fidelity.ts), and requests from web pages are refused
- * (browser-guard.ts). All of it goes through the Fastify app that `buildApp` returns; fauxqs itself is not edited.
+ * S3 is made as strict and as lenient as S3 (fidelity/s3.ts), and requests from web pages are refused
+ * (../browser-guard.ts). All of it goes through the Fastify app that `buildApp` returns; fauxqs itself is not edited.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   await fixFauxqsListOrder();
@@ -124,44 +117,5 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     await poller;
     await app.close();
     throw error;
-  }
-}
-
-async function pollDeliveries(
-  sqs: SQSClient,
-  queueUrl: string,
-  sns: SnsFidelity,
-  signal: AbortSignal,
-  options: EmulatorOptions,
-): Promise<void> {
-  // Notifications already queued when the subscription is removed are still delivered (as SNS's in-flight ones are),
-  // with the ARN they were sent under.
-  let subscriptionArn = sns.subscriptionArn ?? "";
-  while (!signal.aborted) {
-    try {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 20 }),
-        { abortSignal: signal },
-      );
-      if (Messages.length === 0) continue;
-      // The buffer is emptied before the invocations end: Lambda's asynchronous invocation has accepted them.
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-      for (const message of Messages) {
-        const envelope = sns.forFunction(JSON.parse(message.Body ?? "{}") as SnsEnvelope);
-        subscriptionArn = sns.subscriptionArn ?? subscriptionArn;
-        options.deliver(snsEvent(envelope, subscriptionArn)).catch((error: unknown) => {
-          options.warn(`SNS delivery of ${envelope.MessageId} failed: ${String(error)}`);
-        });
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      options.warn(`SNS delivery queue: ${String(error)}`);
-      await sleep(500);
-    }
   }
 }

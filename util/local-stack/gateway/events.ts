@@ -1,7 +1,8 @@
-import { randomBytes } from "node:crypto";
+/** The events API Gateway sends the function, as the local gateway builds them (shaped like test/fixtures/aws-events/). */
 import type { IncomingMessage } from "node:http";
-import type { APIGatewayEventWebsocketRequestContextV2, SNSEvent } from "aws-lambda";
+import type { APIGatewayEventWebsocketRequestContextV2 } from "aws-lambda";
 import { selectRouteKey } from "../../../src/contracts.js";
+import { newAwsId, newTraceId } from "../aws-ids.js";
 
 /** What every API Gateway WebSocket event of one API shares. */
 export interface ApiIdentity {
@@ -27,23 +28,6 @@ export interface ConnectionInfo {
    * `requestContext.authorizer` of every event of the connection ($connect included). Absent in open mode.
    */
   authorizer?: Record<string, unknown>;
-}
-
-/**
- * An id in API Gateway's format: 11 random bytes in base64, 16 characters ending in `=` (e.g. `Ek02Ofq8IAMCEyw=`).
- * Ids with `+` or `/` are redrawn: AWS's ids do not contain them, and a `/` would split the S3 key
- * `<prefix>/<connectionId>` into two levels.
- */
-export function newAwsId(): string {
-  for (;;) {
-    const id = randomBytes(11).toString("base64");
-    if (!id.includes("+") && !id.includes("/")) return id;
-  }
-}
-
-/** An X-Ray trace header value (`Root=1-<epoch seconds in hex>-<24 hex digits>`), as API Gateway and Lambda pass on. */
-export function newTraceId(epochMs: number): string {
-  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -222,51 +206,6 @@ export function messageEvent(
 export function selectRoute(routes: ReadonlySet<string>, data: Buffer, isBinary: boolean): string {
   const routeKey = selectRouteKey(isBinary ? undefined : data.toString("utf8"));
   return routes.has(routeKey) ? routeKey : "$default";
-}
-
-/** The SNS notification as SNS writes it to a subscribed SQS queue (the JSON envelope). */
-export interface SnsEnvelope {
-  Type: string;
-  MessageId: string;
-  TopicArn: string;
-  Subject?: string | null;
-  Message: string;
-  Timestamp: string;
-  SignatureVersion: string;
-  Signature: string;
-  SigningCertURL: string;
-  UnsubscribeURL: string;
-  MessageAttributes?: Record<string, { Type: string; Value: string }>;
-}
-
-/**
- * The SNS event Lambda receives for one notification (fixtures/aws-events/sns_message_1.json): SNS invokes Lambda
- * with exactly one record per notification, and spells `SigningCertUrl`/`UnsubscribeUrl` differently from the
- * envelope it writes to SQS.
- */
-export function snsEvent(envelope: SnsEnvelope, subscriptionArn: string): SNSEvent {
-  return {
-    Records: [
-      {
-        EventSource: "aws:sns",
-        EventVersion: "1.0",
-        EventSubscriptionArn: subscriptionArn,
-        Sns: {
-          Type: envelope.Type,
-          MessageId: envelope.MessageId,
-          TopicArn: envelope.TopicArn,
-          Subject: (envelope.Subject ?? null) as string,
-          Message: envelope.Message,
-          Timestamp: envelope.Timestamp,
-          SignatureVersion: envelope.SignatureVersion,
-          Signature: envelope.Signature,
-          SigningCertUrl: envelope.SigningCertURL,
-          UnsubscribeUrl: envelope.UnsubscribeURL,
-          MessageAttributes: envelope.MessageAttributes ?? {},
-        },
-      },
-    ],
-  };
 }
 
 function lastValues(multi: Record<string, string[]>): Record<string, string> {

@@ -1,11 +1,9 @@
 /**
- * How API Gateway sees one integration (a Lambda invocation): its status, its latency, its error texts, and the
- * access log record it writes for it.
+ * How API Gateway sees one integration (a Lambda invocation): its status, its latency and its error texts; and how it
+ * runs the `$connect` authorizer. The access log record of a result is in access-log.ts.
  */
-
-import type { InvokeOutcome } from "../lambda/runtime.js";
+import type { InvokeOutcome } from "../lambda/execution-environment.js";
 import type { AuthorizerRequest, WebSocketEvent } from "./events.js";
-import type { AccessLogRecord } from "./gateway.js";
 
 /** Invokes the function; calls `started` once an execution environment has taken the event. */
 export type Invoke = (
@@ -165,24 +163,5 @@ export async function authorizeConnect(
     ...base,
     status: 200,
     context: { ...context, principalId: policy.principalId, integrationLatency: result.latency },
-  };
-}
-
-/** The stage access log record of one request, rendered as API Gateway renders `$context` variables. */
-export function accessRecord(event: WebSocketEvent, result: IntegrationResult): AccessLogRecord {
-  const ctx = event.requestContext;
-  const text = (value: string | number | undefined) => (value === undefined ? "-" : String(value));
-  return {
-    requestId: ctx.requestId,
-    connectionId: ctx.connectionId,
-    routeKey: ctx.routeKey,
-    eventType: ctx.eventType,
-    status: text(result.status),
-    requestTime: text(ctx.requestTimeEpoch),
-    sourceIp: ctx.identity.sourceIp,
-    integrationStatus: text(result.integrationStatus),
-    integrationLatency: text(result.latency),
-    integrationError: text(result.integrationErrorMessage),
-    errorMessage: text(result.errorMessage),
   };
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MAX_MESSAGE_BYTES } from "../../../src/limits.js";
 import { browserRefusal } from "../browser-guard.js";
+import { readBody } from "../http.js";
 
 /** What the @connections API needs from the gateway. */
 export interface ManagementTarget {
@@ -117,18 +118,4 @@ export function sendError(res: ServerResponse, status: number, errorType: string
       "x-amzn-ErrorType": errorType,
     })
     .end(body);
-}
-
-/** Reads the request body, or resolves undefined (and drains the rest) once it exceeds `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on("end", () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
-    req.on("error", reject);
-  });
 }

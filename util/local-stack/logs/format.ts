@@ -1,23 +1,5 @@
-import { createWriteStream, type WriteStream } from "node:fs";
-import type { AccessLogRecord } from "../gateway/gateway.js";
-
-/** A log file that gets one JSON object per line, appended (earlier runs' lines are kept). */
-export class JsonLogFile {
-  private readonly stream: WriteStream;
-
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: "a" });
-  }
-
-  write(record: object): void {
-    // An invocation that ends during shutdown (a $disconnect in flight, say) logs after the file is closed.
-    if (!this.stream.writableEnded) this.stream.write(`${JSON.stringify(record)}\n`);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
-  }
-}
+/** The terminal's readable line for each record of the two logs (the web console shows the Lambda's too). */
+import type { AccessLogRecord } from "../gateway/access-log.js";
 
 /** Context fields Powertools adds to every line: the terminal leaves them out (the log file keeps them). */
 const HIDDEN_FIELDS: ReadonlySet<string> = new Set([

@@ -30,3 +30,13 @@ export async function ensureTokenSecret(stateDir: string): Promise<{ path: strin
   await rename(`${path}.tmp`, path);
   return { path, secret };
 }
+
+/**
+ * The token secret in the state folder now, or undefined when there is none (an open stack). Read again on every
+ * call, so that a secret created after the caller started is seen.
+ * @param stateDir - the state folder
+ */
+export async function readTokenSecret(stateDir: string): Promise<string | undefined> {
+  const secret = await readFile(join(stateDir, TOKEN_SECRET_FILE), "utf8").catch(() => undefined);
+  return secret?.trim() || undefined;
+}

@@ -3,7 +3,7 @@
  * hooks on the Fastify app that fauxqs's `buildApp` returns.
  *
  * fauxqs delivers only to SQS subscriptions, so the function's subscription is an SQS queue that the emulator
- * long-polls (see emulator.ts). Through the SNS API that queue is the function:
+ * long-polls (see sns-delivery.ts). Through the SNS API that queue is the function:
  * - `ListSubscriptions`, `ListSubscriptionsByTopic` and `GetSubscriptionAttributes` show it as protocol `lambda` with the
  *   function's ARN as endpoint;
  * - `Unsubscribe` of it stops delivery, as on AWS, with a WARN line that says so and how to undo it;
@@ -14,8 +14,8 @@
  *   without a `default` string is refused with InvalidParameter, as SNS does.
  */
 
-import type { SnsEnvelope } from "../../gateway/events.js";
 import { type EmulatorApp, type EmulatorRequest, escapeXml, snsErrorXml } from "../app.js";
+import type { SnsEnvelope } from "../sns-delivery.js";
 
 /** The function's subscription, as the emulator wired it. */
 export interface LambdaSubscription {
@@ -115,7 +115,7 @@ export class SnsFidelity {
         .header("content-type", "text/xml")
         .send(snsErrorXml("InvalidParameter", refusal));
     });
-    // Synchronous, as in s3-fidelity.ts: an async onSend hook makes fauxqs's handlers send twice.
+    // Synchronous, as in s3.ts: an async onSend hook makes fauxqs's handlers send twice.
     app.addHook("onSend", (request, reply, payload, done) => {
       const finish = this.pending.get(request);
       if (finish === undefined || typeof payload !== "string") return done(null, payload);
