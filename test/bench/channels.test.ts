@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkChannel } from "../../src/channels.js";
-import { benchChannel, channelResults, renderChannelLines } from "../../util/bench/channels.js";
 import type { RunResult } from "../../util/bench/model.js";
+import { benchChannel, channelResults, renderChannelLines } from "../../util/bench/scenarios/channels.js";
 
 function run(ms: number, exactlyOnce = true): RunResult {
   return {

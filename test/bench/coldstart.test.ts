@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { dependencyCosts, describeFirstInvocations, packageOf } from "../../util/bench/coldstart.js";
+import {
+  dependencyCosts,
+  describeFirstInvocations,
+  packageOf,
+} from "../../util/bench/scenarios/coldstart.js";
 
 describe("packageOf", () => {
   it("names the package of an esbuild input path, scoped, nested, or our own source", () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readResults, renderDocs, renderReadmeTable, replaceSection } from "../../util/bench/docs.js";
+import { readResults, renderDocs, renderReadmeTable, replaceSection } from "../../util/bench/report/docs.js";
 import { repoRoot } from "../../util/lib/repo.js";
 
 describe("the benchmark figures in the docs", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { ColdStart } from "../../util/bench/coldstart.js";
 import type { ScenarioResult } from "../../util/bench/model.js";
 import {
   awsProjection,
@@ -7,7 +6,8 @@ import {
   judgeColdStart,
   measuredCpuPerSendMs,
   projectFanout,
-} from "../../util/bench/projection.js";
+} from "../../util/bench/report/projection.js";
+import type { ColdStart } from "../../util/bench/scenarios/coldstart.js";
 
 describe("projectFanout", () => {
   it("is pace-bound with the defaults: 16 shards at 10,000 x 0.9 / 16 = 562.5/s each, plus the overhead", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { escapeXml, renderChart } from "../../util/bench/chart.js";
 import { type ScenarioResult, summarize } from "../../util/bench/model.js";
-import { renderTable } from "../../util/bench/table.js";
+import { escapeXml, renderChart } from "../../util/bench/report/chart.js";
+import { renderTable } from "../../util/bench/report/table.js";
 
 function result(
   scenario: ScenarioResult["scenario"],

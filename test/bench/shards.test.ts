@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { RunResult, ScenarioResult } from "../../util/bench/model.js";
 import { summarize } from "../../util/bench/model.js";
-import { awsProjection, measuredCpuPerSendMs } from "../../util/bench/projection.js";
+import { awsProjection, measuredCpuPerSendMs } from "../../util/bench/report/projection.js";
+import { renderDispatchLine } from "../../util/bench/report/summary.js";
 import {
   describeConfig,
   judgeShards,
@@ -10,8 +11,7 @@ import {
   type ShardResults,
   type ShardRunSet,
   shardRate,
-} from "../../util/bench/shards.js";
-import { renderDispatchLine } from "../../util/bench/summary.js";
+} from "../../util/bench/scenarios/shards.js";
 
 /** A run of `ms` to the last receipt with `cpuMs` of Lambda CPU; exactly once unless `missing`. */
 function run(ms: number, cpuMs: number, missing = 0): RunResult {

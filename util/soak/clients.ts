@@ -4,8 +4,8 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { shares } from "../bench/clients.js";
-import { stopChild } from "../bench/protocol.js";
+import { shares } from "../bench/session/clients.js";
+import { stopChild } from "../bench/session/ipc.js";
 import type { ClientPlan, ClientStatus, ClientTallies, FromSoakClients, ToSoakClients } from "./protocol.js";
 
 const WORKER = fileURLToPath(new URL("./client-process.ts", import.meta.url));

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { describeMachine, openFilesLimit } from "../bench/machine.js";
+import { describeMachine, openFilesLimit } from "../bench/report/machine.js";
 import { wallClockMs } from "../bench/stats.js";
 import { CliError, runCli } from "../lib/cli.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";

@@ -1,5 +1,5 @@
 /** The soak's results file and its terminal table (Markdown, which reads well on a terminal too). */
-import type { Machine } from "../bench/machine.js";
+import type { Machine } from "../bench/report/machine.js";
 import type { Delivery } from "./account.js";
 import type { SoakOptions } from "./args.js";
 import type { MemoryFigures } from "./memory.js";

@@ -3,9 +3,9 @@
  * to K connections (a stack holding exactly K) in the same benchmark run. A publish lists only the channel's
  * member keys, so its time should follow K: the ratio should not grow with N.
  */
-import { defaultProcesses } from "./args.js";
-import { type RunResult, type ScenarioSummary, summarize } from "./model.js";
-import { progress, Session } from "./session.js";
+import { defaultProcesses } from "../args.js";
+import { type RunResult, type ScenarioSummary, summarize } from "../model.js";
+import { progress, Session } from "../session/session.js";
 
 /** A channel publish at one N and network model, with the broadcast to K it is compared with. */
 export interface ChannelResult {

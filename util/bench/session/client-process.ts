@@ -4,9 +4,9 @@
  * Started by clients.ts with `fork`; speaks protocol.ts over IPC.
  */
 import WebSocket from "ws";
-import { PING_FRAME } from "../lib/frames.js";
-import { type FromClients, runIdOf, type ToClients } from "./protocol.js";
-import { wallClockMs } from "./stats.js";
+import { PING_FRAME } from "../../lib/frames.js";
+import { wallClockMs } from "../stats.js";
+import { type FromClients, runIdOf, type ToClients } from "./ipc.js";
 
 const sockets: WebSocket[] = [];
 /**

@@ -4,8 +4,8 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type FromClients, stopChild, type ToClients } from "./protocol.js";
-import type { ClientReceipts } from "./stats.js";
+import type { ClientReceipts } from "../stats.js";
+import { type FromClients, stopChild, type ToClients } from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./client-process.ts", import.meta.url));
 

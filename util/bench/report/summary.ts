@@ -2,10 +2,7 @@
  * What `bench/results.json` holds, and the Markdown that the benchmark prints and the docs show. One renderer for
  * both, so the numbers in README.md and docs/benchmark.md are always the ones in the committed results.
  */
-import type { BenchOptions } from "./args.js";
-import { type ChannelResult, renderChannelLines } from "./channels.js";
-import { type ColdStart, describeFirstInvocations } from "./coldstart.js";
-import type { Machine } from "./machine.js";
+import type { BenchOptions } from "../args.js";
 import {
   type GoalVerdict,
   judgeGoals,
@@ -14,10 +11,13 @@ import {
   SCENARIO_LABELS,
   type ScenarioId,
   type ScenarioResult,
-} from "./model.js";
+} from "../model.js";
+import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
+import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
+import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shards.js";
+import type { ConnectFigures } from "../session/session.js";
+import type { Machine } from "./machine.js";
 import { awsProjection, judgeColdStart } from "./projection.js";
-import type { ConnectFigures } from "./session.js";
-import { judgeShards, renderShardLines, type ShardResults } from "./shards.js";
 import { renderTable } from "./table.js";
 
 /** Everything results.json holds. */

@@ -12,10 +12,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { measureColdImport } from "../build/cold-import.js";
-import { buildLambdaBundle } from "../build/lambda-bundle.js";
-import { npmPackageOf } from "./cpu-profile.js";
-import { median } from "./stats.js";
+import { measureColdImport } from "../../build/cold-import.js";
+import { buildLambdaBundle } from "../../build/lambda-bundle.js";
+import { npmPackageOf } from "../cpu-profile.js";
+import { median } from "../stats.js";
 
 /** Bytes a package contributes to the bundle. */
 export interface DependencyCost {

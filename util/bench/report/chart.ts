@@ -11,7 +11,7 @@ import {
   SCENARIOS,
   type ScenarioId,
   type ScenarioResult,
-} from "./model.js";
+} from "../model.js";
 
 const WIDTH = 960;
 const LABEL_W = 300;

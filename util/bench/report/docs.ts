@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "./model.js";
+import { SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "../model.js";
 import { type BenchResults, renderHeadline, renderProvenance, renderSummary } from "./summary.js";
 
 /** A generated section: the file it lives in (relative to the repository root) and how to render it. */

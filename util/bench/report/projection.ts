@@ -2,10 +2,10 @@
  * The AWS projection of the sharded fan-out (docs/scaling.md), calibrated by the run's measured CPU per send: a
  * model, labelled as such, not a measurement. Also judges issue 12's cold start goals on the measured cold start.
  */
-import { DEFAULT_FANOUT_WORKER_MEMORY_MB } from "../../src/config.js";
-import type { ColdStart } from "./coldstart.js";
-import type { GoalVerdict, ScenarioResult } from "./model.js";
-import type { ShardResults } from "./shards.js";
+import { DEFAULT_FANOUT_WORKER_MEMORY_MB } from "../../../src/config.js";
+import type { GoalVerdict, ScenarioResult } from "../model.js";
+import type { ColdStart } from "../scenarios/coldstart.js";
+import type { ShardResults } from "../scenarios/shards.js";
 
 /** What the projection assumes; every figure is printed with it. */
 export interface ProjectionInputs {

@@ -3,7 +3,7 @@
  * over the Node IPC channel of `child_process.fork`.
  */
 import type { ChildProcess } from "node:child_process";
-import type { ClientReceipts, SenderCounters } from "./stats.js";
+import type { ClientReceipts, SenderCounters } from "../stats.js";
 
 /** Main -> client process. */
 export type ToClients =

@@ -9,7 +9,7 @@ import {
   SCENARIO_LABELS,
   SCENARIOS,
   type ScenarioResult,
-} from "./model.js";
+} from "../model.js";
 
 const int = (v: number) => Math.round(v).toLocaleString("en-US");
 const ms = (v: number) => (v >= 100 ? int(v) : v.toFixed(1));

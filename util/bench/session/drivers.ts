@@ -1,13 +1,7 @@
 /** The parent side of a baseline driver process (driver-process.ts). */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import {
-  type DriverAlgorithm,
-  type DriverTarget,
-  type FromDriver,
-  stopChild,
-  type ToDriver,
-} from "./protocol.js";
+import { type DriverAlgorithm, type DriverTarget, type FromDriver, stopChild, type ToDriver } from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./driver-process.ts", import.meta.url));
 

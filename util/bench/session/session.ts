@@ -10,14 +10,14 @@ import { join } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { clientFrame } from "../../src/contracts.js";
-import { LOCAL_CREDENTIALS } from "../local-stack/emulator/emulator.js";
-import { type LocalStack, startLocalStack } from "../local-stack/index.js";
+import { clientFrame } from "../../../src/contracts.js";
+import { LOCAL_CREDENTIALS } from "../../local-stack/emulator/emulator.js";
+import { type LocalStack, startLocalStack } from "../../local-stack/index.js";
+import type { RunResult, ScenarioId } from "../model.js";
+import { accountRun, cpuMsBetween, wallClockMs } from "../stats.js";
 import { ClientPool, shares } from "./clients.js";
 import { Driver } from "./drivers.js";
-import type { RunResult, ScenarioId } from "./model.js";
-import { benchMessage, type DriverAlgorithm } from "./protocol.js";
-import { accountRun, cpuMsBetween, wallClockMs } from "./stats.js";
+import { benchMessage, type DriverAlgorithm } from "./ipc.js";
 
 /** Connect phase figures per stack. */
 export interface ConnectFigures {

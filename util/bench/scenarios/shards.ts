@@ -6,14 +6,14 @@
  *   paced to their share of it, as deployed: the floor is N / R;
  * - the Lambda CPU per 1,000 sends over every sharded run, and the dead-letter queue's depth at the end.
  */
-import { DEFAULT_FANOUT_INLINE_MAX } from "../../src/config.js";
-import { LAMBDA_ENV } from "../../src/contracts.js";
-import { defaultProcesses } from "./args.js";
+import { DEFAULT_FANOUT_INLINE_MAX } from "../../../src/config.js";
+import { LAMBDA_ENV } from "../../../src/contracts.js";
+import { defaultProcesses } from "../args.js";
+import type { GoalVerdict, RunResult, ScenarioSummary } from "../model.js";
+import { summarize } from "../model.js";
+import { DEFAULT_PROJECTION_INPUTS } from "../report/projection.js";
+import { progress, Session } from "../session/session.js";
 import { benchChannel } from "./channels.js";
-import type { GoalVerdict, RunResult, ScenarioSummary } from "./model.js";
-import { summarize } from "./model.js";
-import { DEFAULT_PROJECTION_INPUTS } from "./projection.js";
-import { progress, Session } from "./session.js";
 
 /** How one set of sharded runs is configured. */
 export interface ShardConfig {

@@ -9,8 +9,8 @@ import {
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { connectionIdOfKey, connectionKey } from "../../src/connections.js";
-import type { DriverTarget } from "./protocol.js";
+import { connectionIdOfKey, connectionKey } from "../../../src/connections.js";
+import type { DriverTarget } from "./ipc.js";
 
 /** Outcome of one fan-out. */
 export interface SendCount {

@@ -4,6 +4,7 @@
  */
 import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { S3Client } from "@aws-sdk/client-s3";
+import { type SenderCounters, wallClockMs } from "../stats.js";
 import {
   awsSampleFanout,
   defaultManagementClient,
@@ -13,8 +14,7 @@ import {
   type SendCount,
   seedFanout,
 } from "./baselines.js";
-import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./protocol.js";
-import { type SenderCounters, wallClockMs } from "./stats.js";
+import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./ipc.js";
 
 const send = (message: FromDriver) => process.send?.(message);
 
@@ -56,7 +56,7 @@ async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) =
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
   });
-  const { handler } = await import("../../src/handler.js");
+  const { handler } = await import("../../../src/handler.js");
   let sequence = 0;
   return async (data) => {
     sequence += 1;
