@@ -10,8 +10,8 @@ import {
   type ShardConfig,
   type ShardResults,
   type ShardRunSet,
-  shardRate,
-} from "../../util/bench/scenarios/shards.js";
+} from "../../util/bench/scenarios/shard-results.js";
+import { shardRate } from "../../util/bench/scenarios/shards.js";
 
 /** A run of `ms` to the last receipt with `cpuMs` of Lambda CPU; exactly once unless `missing`. */
 function run(ms: number, cpuMs: number, missing = 0): RunResult {

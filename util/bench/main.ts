@@ -11,6 +11,7 @@ import { CliError, runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
 import { judgeGoals, type RunResult, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
+import { progress } from "./progress.js";
 import { renderChart } from "./report/chart.js";
 import { describeMachine, openFilesLimit } from "./report/machine.js";
 import { type BenchResults, renderSummary } from "./report/summary.js";
@@ -22,8 +23,10 @@ import {
   measureChannelPublish,
 } from "./scenarios/channels.js";
 import { type ColdStart, measureColdStart } from "./scenarios/coldstart.js";
-import { measureShards, nothingLostOrRepeated, type ShardResults } from "./scenarios/shards.js";
-import { type ConnectFigures, progress, Session } from "./session/session.js";
+import { nothingLostOrRepeated, type ShardResults } from "./scenarios/shard-results.js";
+import { measureShards } from "./scenarios/shards.js";
+import type { ConnectFigures } from "./session/clients.js";
+import { Session } from "./session/session.js";
 
 /** The latency-bound sharded runs hold every @connections call this long (the network model). */
 const SHARD_DELAY_MS = 10;

@@ -5,7 +5,7 @@
 import { DEFAULT_FANOUT_WORKER_MEMORY_MB } from "../../../src/config.js";
 import type { GoalVerdict, ScenarioResult } from "../model.js";
 import type { ColdStart } from "../scenarios/coldstart.js";
-import type { ShardResults } from "../scenarios/shards.js";
+import type { ShardResults } from "../scenarios/shard-results.js";
 
 /** What the projection assumes; every figure is printed with it. */
 export interface ProjectionInputs {

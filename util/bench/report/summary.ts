@@ -14,8 +14,8 @@ import {
 } from "../model.js";
 import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
-import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shards.js";
-import type { ConnectFigures } from "../session/session.js";
+import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
+import type { ConnectFigures } from "../session/clients.js";
 import type { Machine } from "./machine.js";
 import { awsProjection, judgeColdStart } from "./projection.js";
 import { renderTable } from "./table.js";

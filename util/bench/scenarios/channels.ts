@@ -5,7 +5,8 @@
  */
 import { defaultProcesses } from "../args.js";
 import { type RunResult, type ScenarioSummary, summarize } from "../model.js";
-import { progress, Session } from "../session/session.js";
+import { progress } from "../progress.js";
+import { Session } from "../session/session.js";
 
 /** A channel publish at one N and network model, with the broadcast to K it is compared with. */
 export interface ChannelResult {

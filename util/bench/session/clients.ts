@@ -4,8 +4,21 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { LocalStack } from "../../local-stack/index.js";
+import { progress } from "../progress.js";
 import type { ClientReceipts } from "../stats.js";
 import { type FromClients, stopChild, type ToClients } from "./ipc.js";
+
+/** Client connects in flight across all client processes. */
+const CONNECT_CONCURRENCY = 32;
+
+/** Connect phase figures per stack. */
+export interface ConnectFigures {
+  n: number;
+  processes: number;
+  ms: number;
+  perSec: number;
+}
 
 const WORKER = fileURLToPath(new URL("./client-process.ts", import.meta.url));
 
@@ -186,4 +199,26 @@ export class ClientPool {
   async stop(): Promise<void> {
     await Promise.all(this.children.map((child) => stopChild(child, { type: "close" })));
   }
+}
+
+/**
+ * Connects N clients from the client processes and checks that the gateway holds exactly N.
+ * @returns the connect phase's figures
+ */
+export async function connectClients(
+  stack: LocalStack,
+  pool: ClientPool,
+  n: number,
+  processes: number,
+): Promise<ConnectFigures> {
+  progress(
+    `N = ${n}: connecting ${n} clients from ${processes} processes (local stack in open mode: no tokens)`,
+  );
+  const start = performance.now();
+  await pool.connect(stack.outputs.ws_url, n, CONNECT_CONCURRENCY, 120_000 + n * 50);
+  const ms = performance.now() - start;
+  const live = stack.gateway.connectionCount();
+  if (live !== n) throw new Error(`the gateway holds ${live} connections, expected ${n}`);
+  progress(`connected ${n} clients in ${Math.round(ms)} ms (${Math.round((n / ms) * 1000)}/s)`);
+  return { n, processes, ms, perSec: (n / ms) * 1000 };
 }

@@ -4,28 +4,19 @@
  * message in one scenario.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { clientFrame } from "../../../src/contracts.js";
+import { clientFrame, type LocalStackOutputs } from "../../../src/contracts.js";
 import { LOCAL_CREDENTIALS } from "../../local-stack/emulator/emulator.js";
 import { type LocalStack, startLocalStack } from "../../local-stack/index.js";
 import type { RunResult, ScenarioId } from "../model.js";
+import { progress } from "../progress.js";
 import { accountRun, cpuMsBetween, wallClockMs } from "../stats.js";
-import { ClientPool, shares } from "./clients.js";
-import { Driver } from "./drivers.js";
+import { ClientPool, type ConnectFigures, connectClients, shares } from "./clients.js";
+import { Driver, driverTarget } from "./drivers.js";
 import { benchMessage, type DriverAlgorithm } from "./ipc.js";
-
-/** Connect phase figures per stack. */
-export interface ConnectFigures {
-  n: number;
-  processes: number;
-  ms: number;
-  perSec: number;
-}
+import { LambdaLog } from "./lambda-log.js";
 
 /** Time left for duplicates to show up after the last first receipt. */
 const SETTLE_MS = 250;
@@ -34,8 +25,6 @@ const SETTLE_MS = 250;
  * runs $connect there).
  */
 const LAMBDA_CONCURRENCY = 4;
-/** Client connects in flight across all client processes. */
-const CONNECT_CONCURRENCY = 32;
 
 /** How a session is set up. */
 export interface SessionOptions {
@@ -53,10 +42,6 @@ export interface SessionOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Prints a progress line on stderr, stamped with the time of day (stdout carries the results). */
-export const progress = (line: string) =>
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-
 /** How long a delivery may take before it is declared incomplete. */
 function deliveryTimeoutMs(n: number, delayMs: number): number {
   return 60_000 + n * (delayMs + 3);
@@ -64,16 +49,31 @@ function deliveryTimeoutMs(n: number, delayMs: number): number {
 
 /** One stack with its clients, drivers and publisher, for one N. */
 export class Session {
+  private readonly stack: LocalStack;
+  private readonly pool: ClientPool;
+  private readonly drivers: Map<DriverAlgorithm, Driver>;
+  private readonly sns: SNSClient;
+  private readonly lambdaConcurrency: number;
+  /** The function's log, read as the runs go. */
+  readonly log: LambdaLog;
+
   private constructor(
     readonly n: number,
-    private readonly stack: LocalStack,
-    private readonly stateDir: string,
-    private readonly pool: ClientPool,
-    private readonly drivers: Map<DriverAlgorithm, Driver>,
-    private readonly sns: SNSClient,
+    private readonly parts: SessionParts,
     readonly connect: ConnectFigures,
-    private readonly lambdaConcurrency: number,
-  ) {}
+  ) {
+    this.stack = parts.stack;
+    this.pool = parts.pool;
+    this.drivers = parts.drivers;
+    this.sns = parts.sns;
+    this.lambdaConcurrency = parts.lambdaConcurrency;
+    this.log = new LambdaLog(parts.stack.outputs.lambda_log_file);
+  }
+
+  /** The stack's outputs. */
+  get outputs(): LocalStackOutputs {
+    return this.stack.outputs;
+  }
 
   /**
    * Starts a stack, its drivers and N clients, and warms the Lambda; on failure stops whatever had started.
@@ -95,54 +95,26 @@ export class Session {
       // an authorizer run per connect.
       authMode: "open",
     });
-    const processes = options.processes;
-    const pool = new ClientPool(processes);
+    const pool = new ClientPool(options.processes);
     const drivers = new Map<DriverAlgorithm, Driver>();
+    const sns = new SNSClient({
+      endpoint: stack.outputs.sns_endpoint,
+      region: stack.outputs.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const parts: SessionParts = { stack, stateDir, pool, drivers, sns, lambdaConcurrency };
     try {
-      const o = stack.outputs;
-      const target = {
-        managementEndpoint: o.management_endpoint,
-        s3Endpoint: o.s3_endpoint,
-        bucket: o.connection_bucket,
-        prefix: o.connection_prefix,
-        region: o.region,
-      };
       for (const algorithm of options.drivers) {
-        drivers.set(algorithm, await Driver.start(algorithm, target, options.driverExecArgv ?? []));
+        drivers.set(
+          algorithm,
+          await Driver.start(algorithm, driverTarget(stack.outputs), options.driverExecArgv),
+        );
       }
-      progress(
-        `N = ${n}: connecting ${n} clients from ${processes} processes (local stack in open mode: no tokens)`,
-      );
-      const start = performance.now();
-      await pool.connect(o.ws_url, n, CONNECT_CONCURRENCY, 120_000 + n * 50);
-      const ms = performance.now() - start;
-      const live = stack.gateway.connectionCount();
-      if (live !== n) throw new Error(`the gateway holds ${live} connections, expected ${n}`);
-      progress(`connected ${n} clients in ${Math.round(ms)} ms (${Math.round((n / ms) * 1000)}/s)`);
-      const sns = new SNSClient({
-        endpoint: o.sns_endpoint,
-        region: o.region,
-        credentials: LOCAL_CREDENTIALS,
-      });
-      const session = new Session(
-        n,
-        stack,
-        stateDir,
-        pool,
-        drivers,
-        sns,
-        {
-          n,
-          processes,
-          ms,
-          perSec: (n / ms) * 1000,
-        },
-        lambdaConcurrency,
-      );
+      const session = new Session(n, parts, await connectClients(stack, pool, n, options.processes));
       await session.warmUp();
       return session;
     } catch (error) {
-      await stopAll(stack, drivers, pool, stateDir);
+      await stopAll(parts);
       throw error;
     }
   }
@@ -174,108 +146,6 @@ export class Session {
     await this.warmUp();
   }
 
-  /** Shards in the dead-letter queue now (read with the SQS API, as a user would read the deployed queue). */
-  async deadLetterDepth(): Promise<number> {
-    const o = this.stack.outputs;
-    const sqs = new SQSClient({ endpoint: o.sqs_endpoint, region: o.region, credentials: LOCAL_CREDENTIALS });
-    try {
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: o.shard_dead_letter_queue_url,
-          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        }),
-      );
-      return (
-        Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
-    } finally {
-      sqs.destroy();
-    }
-  }
-
-  /**
-   * Lists every key under the connection prefix, 1,000 a page, one page after the other (as one listing does), and
-   * returns the keys a second: the local emulator's rate, not S3's.
-   */
-  async listingRate(): Promise<number> {
-    const o = this.stack.outputs;
-    const s3 = new S3Client({
-      endpoint: o.s3_endpoint,
-      region: o.region,
-      forcePathStyle: true,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    try {
-      const start = performance.now();
-      let keys = 0;
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({
-            Bucket: o.connection_bucket,
-            Prefix: `${o.connection_prefix}/`,
-            ContinuationToken: token,
-          }),
-        );
-        keys += page.KeyCount ?? 0;
-        token = page.NextContinuationToken;
-      } while (token);
-      return (keys / (performance.now() - start)) * 1000;
-    } finally {
-      s3.destroy();
-    }
-  }
-
-  /** Where the function's log ended at the last look (see {@link logEnd}). */
-  private logSeen = 0;
-
-  /**
-   * The byte offset just past the last complete line of the function's log now: pass it to {@link lambdaLog} later
-   * to read what came since. Reads only what came since the last look, and parses nothing.
-   */
-  async logEnd(): Promise<number> {
-    const bytes = await this.readLog(this.logSeen);
-    this.logSeen += bytes.lastIndexOf(0x0a) + 1;
-    return this.logSeen;
-  }
-
-  /**
-   * The function's log lines (one JSON object each) from byte `from` of its log file on, up to the last complete
-   * line: a line being written now is read next time.
-   * @param from - an offset {@link logEnd} returned
-   */
-  async lambdaLog(from: number): Promise<Array<Record<string, unknown>>> {
-    const bytes = await this.readLog(from);
-    return bytes
-      .subarray(0, bytes.lastIndexOf(0x0a) + 1)
-      .toString("utf8")
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-
-  /** The function's log file from byte `from` to its end: at N = 10,000 the whole file is megabytes. */
-  private async readLog(from: number): Promise<Buffer> {
-    const file = await open(this.stack.outputs.lambda_log_file);
-    try {
-      const length = Math.max(0, (await file.stat()).size - from);
-      const bytes = Buffer.alloc(length);
-      const { bytesRead } = await file.read(bytes, 0, length, from);
-      return bytes.subarray(0, bytesRead);
-    } finally {
-      await file.close();
-    }
-  }
-
-  /** How the fan-outs logged since byte `from` of the function's log were dispatched, in words. */
-  private async dispatchSince(from: number): Promise<string | undefined> {
-    const modes = (await this.lambdaLog(from))
-      .filter((line) => line.message === "fan-out dispatched")
-      .map((line) => (line.mode === "sharded" ? `sharded into ${String(line.shards)}` : String(line.mode)));
-    return modes.length > 0 ? [...new Set(modes)].join(", ") : undefined;
-  }
-
   /**
    * Pings from a few clients at once so every Lambda environment starts and builds its management client before
    * timing; the pings come from the first client process, so a small N (the channel scenario's stack of K) pings
@@ -304,53 +174,36 @@ export class Session {
    *   that the CPU figure holds all of them
    */
   async measure(scenario: ScenarioId, runId: string, invocations = 1): Promise<RunResult> {
-    const payload = JSON.stringify(benchMessage(runId));
-    const timeout = deliveryTimeoutMs(this.n, this.delayMs);
-    const complete = this.pool.waitComplete(runId, timeout).then(
-      () => true,
-      () => false,
-    );
-    let t0: number;
-    let senderCpuMs: number | null = null;
-    let senderPeakRssBytes: number | null = null;
-    let logFrom: number | undefined;
-    if (scenario === "ceiling") {
-      t0 = wallClockMs();
-      await this.stack.gateway.sendToAll(payload);
-    } else if (scenario === "ours-sns" || scenario === "ours-broadcast") {
-      logFrom = await this.logEnd();
-      const before = await this.stack.lambda.stats();
-      if (scenario === "ours-sns") {
-        t0 = wallClockMs();
+    const message = benchMessage(runId);
+    const payload = JSON.stringify(message);
+    if (scenario === "ours-sns") {
+      return this.throughFunction(runId, this.n, invocations, async () => {
+        const t0 = wallClockMs();
         await this.sns.send(
-          new PublishCommand({ TopicArn: this.stack.outputs.input_sns_topic_arn, Message: payload }),
+          new PublishCommand({ TopicArn: this.outputs.input_sns_topic_arn, Message: payload }),
         );
-      } else {
-        t0 = await this.pool.sendFrame(runId, clientFrame("broadcast", { message: benchMessage(runId) }));
-      }
-      await complete;
-      await this.waitInvocations(before.invocations + invocations, timeout);
-      const after = await this.stack.lambda.stats();
-      senderCpuMs = cpuMsBetween(before, after);
-      senderPeakRssBytes = after.maxRssBytes;
-    } else {
-      const done = await this.drive(scenario, runId, payload, timeout);
-      if (done.failed > 0) progress(`${scenario}: ${done.failed} sends failed (first: ${done.firstError})`);
-      t0 = done.t0;
-      senderCpuMs = cpuMsBetween(done.before, done.after);
-      senderPeakRssBytes = done.after.maxRssBytes;
+        return t0;
+      });
     }
-    await complete;
-    await sleep(SETTLE_MS);
-    const receipts = await this.pool.report(runId);
-    const dispatch = logFrom === undefined ? undefined : await this.dispatchSince(logFrom);
-    return {
-      t0,
-      senderCpuMs,
-      senderPeakRssBytes,
-      ...accountRun(receipts, t0),
-      ...(dispatch ? { dispatch } : {}),
-    };
+    if (scenario === "ours-broadcast") {
+      return this.throughFunction(runId, this.n, invocations, () =>
+        this.pool.sendFrame(runId, clientFrame("broadcast", { message })),
+      );
+    }
+    const timeout = deliveryTimeoutMs(this.n, this.delayMs);
+    const complete = this.delivered(runId, timeout);
+    if (scenario === "ceiling") {
+      const t0 = wallClockMs();
+      await this.stack.gateway.sendToAll(payload);
+      return this.account(runId, complete, { t0, senderCpuMs: null, senderPeakRssBytes: null });
+    }
+    const done = await this.drive(scenario, runId, payload, timeout);
+    if (done.failed > 0) progress(`${scenario}: ${done.failed} sends failed (first: ${done.firstError})`);
+    return this.account(runId, complete, {
+      t0: done.t0,
+      senderCpuMs: cpuMsBetween(done.before, done.after),
+      senderPeakRssBytes: done.after.maxRssBytes,
+    });
   }
 
   /**
@@ -371,31 +224,68 @@ export class Session {
    * @param invocations - the Lambda invocations the publish makes (the dispatch and its shards)
    */
   async measureChannel(channel: string, k: number, runId: string, invocations = 1): Promise<RunResult> {
-    const timeout = deliveryTimeoutMs(k, this.delayMs);
-    const complete = this.pool.waitComplete(runId, timeout).then(
-      () => true,
-      () => false,
-    );
-    this.pool.expect(runId, k);
-    const logFrom = await this.logEnd();
-    const before = await this.stack.lambda.stats();
-    const t0 = await this.pool.sendFrame(
+    const frame = clientFrame("publish", { channel, message: benchMessage(runId) });
+    return this.throughFunction(
       runId,
-      clientFrame("publish", { channel, message: benchMessage(runId) }),
+      k,
+      invocations,
+      () => this.pool.sendFrame(runId, frame),
+      () => this.pool.expect(runId, k),
     );
+  }
+
+  /**
+   * One publish through the function (ours): the Lambda's CPU and memory over every invocation it makes, waited
+   * for, and how its log says it dispatched.
+   * @param recipients - the clients that should receive it
+   * @param invocations - the invocations the publish makes (the dispatch and its shards)
+   * @param publish - publishes; resolves with the wall-clock instant it did
+   * @param prepare - tells the client processes what to expect, before anything is sent
+   */
+  private async throughFunction(
+    runId: string,
+    recipients: number,
+    invocations: number,
+    publish: () => Promise<number>,
+    prepare?: () => void,
+  ): Promise<RunResult> {
+    const timeout = deliveryTimeoutMs(recipients, this.delayMs);
+    const complete = this.delivered(runId, timeout);
+    prepare?.();
+    const logFrom = await this.log.end();
+    const before = await this.stack.lambda.stats();
+    const t0 = await publish();
     await complete;
     await this.waitInvocations(before.invocations + invocations, timeout);
     const after = await this.stack.lambda.stats();
+    const sender = { t0, senderCpuMs: cpuMsBetween(before, after), senderPeakRssBytes: after.maxRssBytes };
+    return this.account(runId, complete, sender, logFrom);
+  }
+
+  /** Resolves true once every client has runId, false when the timeout comes first. */
+  private delivered(runId: string, timeoutMs: number): Promise<boolean> {
+    return this.pool.waitComplete(runId, timeoutMs).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * The run's figures: the sender's, and the clients' receipts once the delivery is complete (or timed out) and
+   * duplicates have had time to show up.
+   * @param logFrom - where the function's log stood before the publish, to read how it dispatched
+   */
+  private async account(
+    runId: string,
+    complete: Promise<boolean>,
+    sender: Pick<RunResult, "t0" | "senderCpuMs" | "senderPeakRssBytes">,
+    logFrom?: number,
+  ): Promise<RunResult> {
+    await complete;
     await sleep(SETTLE_MS);
     const receipts = await this.pool.report(runId);
-    const dispatch = await this.dispatchSince(logFrom);
-    return {
-      t0,
-      senderCpuMs: cpuMsBetween(before, after),
-      senderPeakRssBytes: after.maxRssBytes,
-      ...accountRun(receipts, t0),
-      ...(dispatch ? { dispatch } : {}),
-    };
+    const dispatch = logFrom === undefined ? undefined : await this.log.dispatchSince(logFrom);
+    return { ...sender, ...accountRun(receipts, sender.t0), ...(dispatch ? { dispatch } : {}) };
   }
 
   /** Runs a driver's algorithm once. */
@@ -417,22 +307,27 @@ export class Session {
 
   /** Stops the stack, the drivers and the clients, and removes the stack's state. */
   async close(): Promise<void> {
-    await stopAll(this.stack, this.drivers, this.pool, this.stateDir);
-    this.sns.destroy();
+    await stopAll(this.parts);
   }
+}
+
+/** What a session holds: the stack and what runs beside it. */
+interface SessionParts {
+  stack: LocalStack;
+  stateDir: string;
+  pool: ClientPool;
+  drivers: Map<DriverAlgorithm, Driver>;
+  sns: SNSClient;
+  lambdaConcurrency: number;
 }
 
 /**
  * Stops what a session started and removes its state. The stack first: closing 10,000 clients first would run
  * 10,000 $disconnects through the Lambda for nothing.
  */
-async function stopAll(
-  stack: LocalStack,
-  drivers: Map<DriverAlgorithm, Driver>,
-  pool: ClientPool,
-  stateDir: string,
-): Promise<void> {
+async function stopAll({ stack, drivers, pool, sns, stateDir }: SessionParts): Promise<void> {
   await stack.stop();
   await Promise.allSettled([...[...drivers.values()].map((d) => d.stop()), pool.stop()]);
+  sns.destroy();
   rmSync(stateDir, { recursive: true, force: true });
 }
