@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the fan-out benchmark. For each N it starts the local stack, connects N clients from separate
  * processes, publishes one message per run in every scenario (the ceilings, the peers' algorithms, ours through
- * SNS and through a broadcast frame), under each network model, checks exactly-once delivery, and writes the
+ * SNS and through a broadcast request), under each network model, checks exactly-once delivery, and writes the
  * table, results.json and the chart.
  */
 import { spawnSync } from "node:child_process";

@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: M clients churning while messages are published through SNS and as broadcast frames for T
+ * `npm run soak`: M clients churning while messages are published through SNS and as broadcast requests for T
  * minutes, against a local stack this process starts (free ports, a temporary state folder) and always stops.
  * Checks that the stayers got every message exactly once, that no connection key is left in S3 once every client
  * has closed, and reports the peak memory of the gateway and of the Lambda workers.
@@ -17,8 +17,8 @@ import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { account, type Published, verdict } from "./account.js";
 import { HELP, parseSoakArgs, type SoakOptions } from "./args.js";
 import { SoakClients } from "./clients.js";
+import { soakMessage } from "./ipc.js";
 import { MemorySampler } from "./memory.js";
-import { soakMessage } from "./protocol.js";
 import { renderReport, type SoakResults } from "./report.js";
 
 /** Lambda environments of the soak's stack, as the local stack's default. */
@@ -105,7 +105,7 @@ async function soak(options: SoakOptions, stack: LocalStack, clients: SoakClient
     );
     sampler.markConnected();
 
-    // Publish on a fixed schedule (message i at i / rate seconds), alternating SNS and broadcast frames.
+    // Publish on a fixed schedule (message i at i / rate seconds), alternating SNS and broadcast requests.
     clients.churn();
     const start = performance.now();
     const publishes: Promise<void>[] = [];

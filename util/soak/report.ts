@@ -2,8 +2,8 @@
 import type { Machine } from "../bench/report/machine.js";
 import type { Delivery } from "./account.js";
 import type { SoakOptions } from "./args.js";
+import type { ClientStatus } from "./ipc.js";
 import type { MemoryFigures } from "./memory.js";
-import type { ClientStatus } from "./protocol.js";
 
 /** What results.json holds. */
 export interface SoakResults {

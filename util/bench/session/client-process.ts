@@ -1,10 +1,10 @@
 /**
  * A benchmark client process: holds its share of the N WebSocket clients, records when each socket first receives
  * each published message (wall clock shared across processes) and how often, and reports to the main process.
- * Started by clients.ts with `fork`; speaks protocol.ts over IPC.
+ * Started by clients.ts with `fork`; speaks ipc.ts over IPC.
  */
 import WebSocket from "ws";
-import { PING_FRAME } from "../../lib/frames.js";
+import { PING_REQUEST } from "../../lib/frames.js";
 import { wallClockMs } from "../stats.js";
 import { type FromClients, runIdOf, type ToClients } from "./ipc.js";
 
@@ -124,12 +124,12 @@ process.on("message", (message: ToClients) => {
       break;
     case "broadcast": {
       const t0 = wallClockMs();
-      sockets[0]?.send(message.frame);
+      sockets[0]?.send(message.request);
       send({ type: "sent", runId: message.runId, t0 });
       break;
     }
     case "ping":
-      for (const ws of sockets.slice(0, message.count)) ws.send(PING_FRAME);
+      for (const ws of sockets.slice(0, message.count)) ws.send(PING_REQUEST);
       break;
     case "subscribe":
       subscribe(message.channel, message.count);

@@ -125,15 +125,15 @@ export class ClientPool {
     );
   }
 
-  /** Has the first client send a frame; resolves with the wall-clock instant it was sent. */
-  async sendFrame(runId: string, frame: string): Promise<number> {
+  /** Has the first client send a request; resolves with the wall-clock instant it was sent. */
+  async sendRequest(runId: string, request: string): Promise<number> {
     const answer = this.collect(
       [0],
       (m): m is Extract<FromClients, { type: "sent" }> => m.type === "sent" && m.runId === runId,
       10_000,
       "send",
     );
-    this.post(0, { type: "broadcast", runId, frame });
+    this.post(0, { type: "broadcast", runId, request });
     return ((await answer).get(0) as { t0: number }).t0;
   }
 

@@ -8,7 +8,7 @@ import type { ClientReceipts, SenderCounters } from "../stats.js";
 /** Main -> client process. */
 export type ToClients =
   | { type: "connect"; url: string; count: number; concurrency: number }
-  | { type: "broadcast"; runId: string; frame: string }
+  | { type: "broadcast"; runId: string; request: string }
   | { type: "ping"; count: number }
   | { type: "report"; runId: string }
   /** Subscribe the process's first `count` sockets to `channel`; answered with `subscribed` once all are. */

@@ -187,7 +187,7 @@ export class Session {
     }
     if (scenario === "ours-broadcast") {
       return this.throughFunction(runId, this.n, invocations, () =>
-        this.pool.sendFrame(runId, clientFrame("broadcast", { message })),
+        this.pool.sendRequest(runId, clientFrame("broadcast", { message })),
       );
     }
     const timeout = deliveryTimeoutMs(this.n, this.delayMs);
@@ -216,7 +216,7 @@ export class Session {
   }
 
   /**
-   * Publishes one message to a channel of k members (subscribed by {@link subscribeChannel}) with a publish frame
+   * Publishes one message to a channel of k members (subscribed by {@link subscribeChannel}) with a publish request
    * from the first client, and accounts for its delivery to those k only (a receipt elsewhere fails the run).
    * @param channel - the channel
    * @param k - its members
@@ -224,12 +224,12 @@ export class Session {
    * @param invocations - the Lambda invocations the publish makes (the dispatch and its shards)
    */
   async measureChannel(channel: string, k: number, runId: string, invocations = 1): Promise<RunResult> {
-    const frame = clientFrame("publish", { channel, message: benchMessage(runId) });
+    const request = clientFrame("publish", { channel, message: benchMessage(runId) });
     return this.throughFunction(
       runId,
       k,
       invocations,
-      () => this.pool.sendFrame(runId, frame),
+      () => this.pool.sendRequest(runId, request),
       () => this.pool.expect(runId, k),
     );
   }

@@ -63,6 +63,36 @@ export interface ClientTallies {
   outOfRange: number;
 }
 
+/** A status with every counter at zero: where a client process starts, and where a sum over processes starts. */
+export function emptyStatus(): ClientStatus {
+  return {
+    stayerReceipts: 0,
+    stayersOpen: 0,
+    churnersOpen: 0,
+    churnConnects: 0,
+    churnCloses: 0,
+    churnAborts: 0,
+    connectFailures: 0,
+    stayersDropped: 0,
+  };
+}
+
+/** Tallies of `n` messages, every one at zero. */
+export function emptyTallies(n: number): ClientTallies {
+  const zeros = () => new Array<number>(n).fill(0);
+  return {
+    stayerGot: zeros(),
+    stayerDup: zeros(),
+    churnerGot: zeros(),
+    churnerDup: zeros(),
+    lastAt: zeros(),
+    churnerSessions: [],
+    otherFrames: 0,
+    otherSamples: [],
+    outOfRange: 0,
+  };
+}
+
 /** Client process -> main. */
 export type FromSoakClients =
   | { type: "connected"; stayers: number; churners: number; failed: number; firstError?: string }
@@ -80,7 +110,7 @@ export function marker(nonce: string, seq: number): string {
   return `${nonce}:${seq}`;
 }
 
-/** The JSON body published for message `seq` (through SNS as is, or as the `message` of a broadcast frame). */
+/** The JSON body published for message `seq` (through SNS as is, or as the `message` of a broadcast request). */
 export function soakMessage(
   nonce: string,
   seq: number,
