@@ -52,10 +52,7 @@ export interface LocalStackOptions {
 export const REGION = "us-east-1";
 
 /** Every setting of one local stack: the options with their defaults applied, and the names of its parts. */
-export interface Settings {
-  host: string;
-  stage: string;
-  stateDir: string;
+export interface Settings extends Required<Omit<LocalStackOptions, "log">> {
   buildDir: string;
   functionName: string;
   /** The function's memory, as deployed: it sizes the V8 heap of every execution environment. */
@@ -66,21 +63,6 @@ export interface Settings {
   deliveryQueueName: string;
   /** The fan-out shard queue; its dead-letter queue is `<name>-dlq`. */
   shardQueueName: string;
-  lambdaConcurrency: number;
-  lambdaTimeoutMs: number;
-  lambdaThrottle: boolean;
-  /** The function's variables over the stack's (`--env`). */
-  lambdaEnv: Record<string, string>;
-  authMode: (typeof AUTH_MODES)[number];
-  gatewayPort: number;
-  emulatorPort: number;
-  idleTimeoutMs: number;
-  maxConnectionMs: number;
-  integrationTimeoutMs: number;
-  managementDelayMs: number;
-  managementRateLimit: number;
-  maxBufferedBytes: number;
-  writeOutputs: boolean;
   /** Where the terminal lines go (nowhere with `log: false`). */
   say: (line: string) => void;
   /** No terminal output at all (`log: false`): the bundle build is quiet too. */

@@ -62,25 +62,27 @@ function countFailure(count: SendCount, error: unknown): void {
   count.firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** The seed's algorithm: list every key, then one PostToConnection after the other; a Gone deletes the key. */
-export async function seedFanout(
-  s3: S3Client,
-  api: ApiGatewayManagementApiClient,
-  target: DriverTarget,
-  data: Uint8Array,
-): Promise<SendCount> {
-  const count: SendCount = { sent: 0, failed: 0 };
-  for (const id of await listAll(s3, target.bucket, target.prefix))
-    await postOne(s3, api, target, data, id, count);
-  return count;
-}
+/**
+ * How each peer sends once it has listed every key. The seed: one PostToConnection after the other. The AWS sample
+ * (simple-websockets-chat-app, sendmessage): every PostToConnection started at once and awaited with Promise.all;
+ * the SDK's default agent caps sockets at 50, so the burst queues in the client rather than on the wire here, while
+ * on AWS it is what meets the account's 10,000 requests/s throttle. Both delete a key on Gone.
+ */
+const PEER_SEND_ORDERS = {
+  seed: async (ids: string[], post: (id: string) => Promise<void>) => {
+    for (const id of ids) await post(id);
+  },
+  "aws-sample": async (ids: string[], post: (id: string) => Promise<void>) => {
+    await Promise.all(ids.map(post));
+  },
+} as const;
 
 /**
- * The AWS sample's algorithm (simple-websockets-chat-app, sendmessage): every PostToConnection started at once
- * and awaited with Promise.all. The SDK's default agent caps sockets at 50, so the burst queues in the client
- * rather than on the wire here; on AWS it is what meets the account's 10,000 requests/s throttle.
+ * A peer's algorithm: list every connection id first, then post to each in the peer's order.
+ * @param peer - the seed or the AWS sample
  */
-export async function awsSampleFanout(
+export async function peerFanout(
+  peer: keyof typeof PEER_SEND_ORDERS,
   s3: S3Client,
   api: ApiGatewayManagementApiClient,
   target: DriverTarget,
@@ -88,7 +90,7 @@ export async function awsSampleFanout(
 ): Promise<SendCount> {
   const count: SendCount = { sent: 0, failed: 0 };
   const ids = await listAll(s3, target.bucket, target.prefix);
-  await Promise.all(ids.map((id) => postOne(s3, api, target, data, id, count)));
+  await PEER_SEND_ORDERS[peer](ids, (id) => postOne(s3, api, target, data, id, count));
   return count;
 }
 

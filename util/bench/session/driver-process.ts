@@ -6,13 +6,12 @@ import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi
 import { S3Client } from "@aws-sdk/client-s3";
 import { type SenderCounters, wallClockMs } from "../stats.js";
 import {
-  awsSampleFanout,
   defaultManagementClient,
   httpCeilingAgent,
   httpCeilingFanout,
   listConnectionIdPages,
+  peerFanout,
   type SendCount,
-  seedFanout,
 } from "./baselines.js";
 import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./ipc.js";
 
@@ -100,9 +99,7 @@ async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<v
   run =
     algorithm === "http-ceiling"
       ? (data) => httpCeilingFanout(s3, agent, target, data)
-      : algorithm === "seed"
-        ? (data) => seedFanout(s3, api, target, data)
-        : (data) => awsSampleFanout(s3, api, target, data);
+      : (data) => peerFanout(algorithm, s3, api, target, data);
   const probe = new TextEncoder().encode("{}");
   await warmUp(
     s3,
