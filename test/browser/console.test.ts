@@ -7,7 +7,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
 import { consoleUrl } from "../../util/local-stack/console/console.js";
-import { Client, snsClient, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
+import { Client, snsClient, startTestStack, type TestStack, WAIT_MS } from "../support/stack.js";
 
 /** Debian's chromium; .ci/run installs it. */
 const CHROMIUM = "/usr/bin/chromium";

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "../e2e/support.js";
+import { startTestStack, type TestStack } from "../support/stack.js";
 import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
 // util/connect's channel shortcuts against the real local stack (needs chan: channel actions in the route table).

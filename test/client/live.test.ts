@@ -12,7 +12,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "../e2e/support.js";
+} from "../support/stack.js";
 
 /** The client against the real local stack, on Node's global WebSocket (no constructor injected). */
 describe("the client library against the local stack", () => {

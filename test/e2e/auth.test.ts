@@ -11,7 +11,7 @@ import {
   snsClient,
   startTestStack,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 const SUBSCRIBER = NO_RIGHTS; // receives broadcasts and SNS, may not broadcast
 const PUBLISHER = { ...NO_RIGHTS, broadcast: true };

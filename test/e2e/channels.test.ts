@@ -19,7 +19,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 /** The frames a client received that came through a channel (`{"channel",...}` deliveries). */
 function deliveries(

@@ -18,7 +18,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 /** The platform WebSocket (Node 24's global), as a browser page would use it. */
 const PlatformWebSocket = (globalThis as unknown as { WebSocket: SocketConstructor }).WebSocket;

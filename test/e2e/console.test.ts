@@ -5,7 +5,7 @@ import { jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_PATHS, consoleUrl } from "../../util/local-stack/console/console.js";
 import { TOKEN_SECRET_FILE } from "../../util/local-stack/state/token-secret.js";
-import { startTestStack, type TestStack } from "./support.js";
+import { startTestStack, type TestStack } from "../support/stack.js";
 
 /** A request to the gateway with any headers (fetch may not set Host), resolving with status, headers and body. */
 function call(

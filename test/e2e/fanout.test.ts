@@ -11,7 +11,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 /** Dozens of clients: enough to exercise concurrency and the pool, small enough for a 2-core CI machine. */
 const CLIENTS = 40;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/limits.js";
-import { Client, startTestStack, type TestStack } from "./support.js";
+import { Client, startTestStack, type TestStack } from "../support/stack.js";
 
 /** Every bad frame of DESIGN.md's client protocol, with the error code its sender must get. */
 const BAD_FRAMES: Array<{ name: string; code: string; send: (c: Client) => void }> = [

@@ -13,7 +13,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 /** A TCP server that accepts connections and never answers: a store that hangs. */
 async function blackHole(): Promise<{ url: string; close: () => Promise<void> }> {

@@ -14,7 +14,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 /** Connects a client and finds its connection id in the store (the id only the server knows). */
 async function connectWithId(stack: TestStack, s3: S3Client): Promise<{ client: Client; id: string }> {

@@ -8,7 +8,7 @@ import {
   snsClient,
   startTestStack,
   type TestStack,
-} from "./support.js";
+} from "../support/stack.js";
 
 /** More than FANOUT_INLINE_MAX below, so every fan-out goes through the shard queue. */
 const CLIENTS = 12;

@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, connectMany, snsClient, startTestStack, type TestStack } from "./support.js";
+import { type Client, connectMany, snsClient, startTestStack, type TestStack } from "../support/stack.js";
 
 describe("SNS MessageStructure through the local stack", () => {
   let stack: TestStack;

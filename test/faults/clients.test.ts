@@ -9,8 +9,8 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "../e2e/support.js";
-import { accessRecords, rawSocket, readUntil, upgradeRequest } from "./support.js";
+} from "../support/stack.js";
+import { accessRecords, rawSocket, readUntil, upgradeRequest } from "../support/raw-socket.js";
 
 /** Fault injection by hostile or broken clients, against one local stack; every count is exact. */
 describe("faults: hostile clients", () => {

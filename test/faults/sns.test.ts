@@ -14,7 +14,7 @@ import {
   snsClient,
   startTestStack,
   type TestStack,
-} from "../e2e/support.js";
+} from "../support/stack.js";
 
 const isMessage = (message: string) => (f: unknown) => JSON.stringify(f) === JSON.stringify({ message });
 const counts = (clients: Client[], message: string) =>

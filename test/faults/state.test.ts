@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StateDirInUseError, startLocalStack } from "../../util/local-stack/index.js";
-import { startTestStack, type TestStack } from "../e2e/support.js";
+import { startTestStack, type TestStack } from "../support/stack.js";
 
 describe("faults: two stacks on one state folder", () => {
   const stacks: TestStack[] = [];

@@ -11,8 +11,8 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "../e2e/support.js";
-import { accessRecords } from "./support.js";
+} from "../support/stack.js";
+import { accessRecords } from "../support/raw-socket.js";
 
 const isMessage = (message: string) => (f: unknown) => JSON.stringify(f) === JSON.stringify({ message });
 const counts = (clients: Client[], message: string) =>

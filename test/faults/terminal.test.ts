@@ -12,8 +12,8 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "../e2e/support.js";
-import { accessRecords } from "./support.js";
+} from "../support/stack.js";
+import { accessRecords } from "../support/raw-socket.js";
 
 const TSX = join(repoRoot, "node_modules/.bin/tsx");
 const MAIN = join(repoRoot, "util/local-stack/main.ts");

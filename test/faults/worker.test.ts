@@ -10,7 +10,7 @@ import {
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "../e2e/support.js";
+} from "../support/stack.js";
 
 const GATEWAY_ERROR = (f: unknown) => typeof f === "object" && f !== null && "requestId" in f;
 const isMessage = (message: string) => (f: unknown) => JSON.stringify(f) === JSON.stringify({ message });

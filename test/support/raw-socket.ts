@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { readLog, type TestStack } from "../e2e/support.js";
+import { readLog, type TestStack } from "./stack.js";
 
 /** A raw client socket to the stack's gateway: what the standard clients cannot do (stall, abort mid-handshake). */
 export function rawSocket(stack: TestStack): Promise<Socket> {
