@@ -2,17 +2,11 @@ import { describe, expect, it } from "vitest";
 import { checkChannel } from "../../src/channels.js";
 import type { RunResult } from "../../util/bench/model.js";
 import { benchChannel, channelResults, renderChannelLines } from "../../util/bench/scenarios/channels.js";
+import { runOf } from "./support/runs.js";
 
+/** A run to 100 clients, exactly once unless told. */
 function run(ms: number, exactlyOnce = true): RunResult {
-  return {
-    t0: 0,
-    publishToLastMs: ms,
-    latencyMs: { p50: ms / 2, p99: ms, max: ms },
-    deliveriesPerSec: 100_000 / ms,
-    delivery: { expected: 100, received: 100, missing: 0, duplicated: exactlyOnce ? 0 : 1, exactlyOnce },
-    senderCpuMs: 5,
-    senderPeakRssBytes: 2 ** 20,
-  };
+  return runOf(ms, { duplicated: exactlyOnce ? 0 : 1, cpuMs: 5, rssBytes: 2 ** 20 });
 }
 
 describe("the channel scenario", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type ScenarioResult, summarize } from "../../util/bench/model.js";
 import { escapeXml, renderChart } from "../../util/bench/report/chart.js";
 import { renderTable } from "../../util/bench/report/table.js";
+import { runOf } from "./support/runs.js";
 
 function result(
   scenario: ScenarioResult["scenario"],
@@ -9,17 +10,7 @@ function result(
   ms: number,
   exactlyOnce = true,
 ): ScenarioResult {
-  const runs = [
-    {
-      t0: 0,
-      publishToLastMs: ms,
-      latencyMs: { p50: ms / 2, p99: ms, max: ms },
-      deliveriesPerSec: 100_000 / ms,
-      delivery: { expected: 100, received: 100, missing: 0, duplicated: exactlyOnce ? 0 : 1, exactlyOnce },
-      senderCpuMs: 12,
-      senderPeakRssBytes: 64 * 2 ** 20,
-    },
-  ];
+  const runs = [runOf(ms, { duplicated: exactlyOnce ? 0 : 1, cpuMs: 12, rssBytes: 64 * 2 ** 20 })];
   return { scenario, n: 100, delayMs, runs, summary: summarize(runs) };
 }
 

@@ -12,24 +12,11 @@ import {
   type ShardRunSet,
 } from "../../util/bench/scenarios/shard-results.js";
 import { shardRate } from "../../util/bench/scenarios/shards.js";
+import { runOf } from "./support/runs.js";
 
 /** A run of `ms` to the last receipt with `cpuMs` of Lambda CPU; exactly once unless `missing`. */
 function run(ms: number, cpuMs: number, missing = 0): RunResult {
-  return {
-    t0: 0,
-    senderCpuMs: cpuMs,
-    senderPeakRssBytes: 100 * 2 ** 20,
-    publishToLastMs: ms,
-    latencyMs: { p50: ms / 2, p99: ms, max: ms },
-    deliveriesPerSec: 10_000 / (ms / 1000),
-    delivery: {
-      expected: 10_000,
-      received: 10_000 - missing,
-      missing,
-      duplicated: 0,
-      exactlyOnce: missing === 0,
-    },
-  };
+  return runOf(ms, { recipients: 10_000, missing, cpuMs, rssBytes: 100 * 2 ** 20 });
 }
 
 function set(config: Partial<ShardConfig>, runs: RunResult[]): ShardRunSet {

@@ -81,27 +81,28 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(listed).not.toEqual([...keys].sort());
   });
 
+  /** One SNS call (the query protocol, form-encoded) to the bare app. */
+  const snsCall = (params: Record<string, string>) =>
+    app.inject({
+      method: "POST",
+      url: "/",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams(params).toString(),
+    });
+  /** Creates the canary topic; resolves with its ARN. */
+  const createTopic = async () =>
+    /<TopicArn>([^<]+)</.exec((await snsCall({ Action: "CreateTopic", Name: "canary" })).body)?.[1] ?? "";
+
   it("ignores MessageStructure: a structure without default is accepted (fix: emulator/fidelity/sns.ts)", async () => {
     // Prepare
-    const created = await app.inject({
-      method: "POST",
-      url: "/",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      payload: "Action=CreateTopic&Name=canary",
-    });
-    const topicArn = /<TopicArn>([^<]+)</.exec(created.body)?.[1] ?? "";
+    const topicArn = await createTopic();
 
     // Act
-    const published = await app.inject({
-      method: "POST",
-      url: "/",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      payload: new URLSearchParams({
-        Action: "Publish",
-        TopicArn: topicArn,
-        MessageStructure: "json",
-        Message: '{"lambda":"no default"}',
-      }).toString(),
+    const published = await snsCall({
+      Action: "Publish",
+      TopicArn: topicArn,
+      MessageStructure: "json",
+      Message: '{"lambda":"no default"}',
     });
 
     // Assess
@@ -110,25 +111,14 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
 
   it("accepts Subscribe --protocol http, which it never delivers to (fix: emulator/fidelity/sns.ts)", async () => {
     // Prepare
-    const created = await app.inject({
-      method: "POST",
-      url: "/",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      payload: "Action=CreateTopic&Name=canary",
-    });
-    const topicArn = /<TopicArn>([^<]+)</.exec(created.body)?.[1] ?? "";
+    const topicArn = await createTopic();
 
     // Act
-    const subscribed = await app.inject({
-      method: "POST",
-      url: "/",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      payload: new URLSearchParams({
-        Action: "Subscribe",
-        TopicArn: topicArn,
-        Protocol: "http",
-        Endpoint: "http://127.0.0.1:9/",
-      }).toString(),
+    const subscribed = await snsCall({
+      Action: "Subscribe",
+      TopicArn: topicArn,
+      Protocol: "http",
+      Endpoint: "http://127.0.0.1:9/",
     });
 
     // Assess

@@ -1,8 +1,8 @@
 import { createHash, createHmac } from "node:crypto";
-import { request } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { SNSEvent } from "aws-lambda";
 import { type Emulator, startEmulator } from "../../util/local-stack/emulator/emulator.js";
+import { httpRequest, type RawResponse } from "../support/http.js";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 
@@ -36,13 +36,6 @@ const signer = new SignatureV4({
   applyChecksum: true,
 });
 
-/** One answer of {@link signedRequest}. */
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
 /**
  * A SigV4-signed HTTP request made with node:http, the way the AWS CLI and boto3 make them: no SDK client, exactly the
  * headers given (no Content-Type unless given) and `Content-Length` set from the body, `0` for none.
@@ -71,31 +64,16 @@ export async function signedRequest(
     body,
   });
   const search = new URLSearchParams(options.query ?? {}).toString();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        method,
-        host: url.hostname,
-        port: url.port,
-        path: search ? `${path}?${search}` : path,
-        headers: signed.headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  return httpRequest(
+    {
+      method,
+      host: url.hostname,
+      port: url.port,
+      path: search ? `${path}?${search}` : path,
+      headers: signed.headers,
+    },
+    body,
+  );
 }
 
 /** An emulator on a free port whose function is a recorder, for tests of the emulator alone. */

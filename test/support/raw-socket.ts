@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { readLog, type TestStack } from "./stack.js";
+import type { TestStack } from "./stack.js";
 
 /** A raw client socket to the stack's gateway: what the standard clients cannot do (stall, abort mid-handshake). */
 export function rawSocket(stack: TestStack): Promise<Socket> {
@@ -38,12 +38,4 @@ export function readUntil(socket: Socket, pattern: RegExp): Promise<string> {
       pattern.test(text) ? resolve(text) : reject(new Error(`closed after: ${text}`)),
     );
   });
-}
-
-/** Access log records of the stack, by event type. */
-export async function accessRecords(
-  stack: TestStack,
-  eventType: string,
-): Promise<Array<Record<string, unknown>>> {
-  return (await readLog(stack.outputs.access_log_file)).filter((r) => r.eventType === eventType);
 }

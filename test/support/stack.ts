@@ -3,17 +3,14 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
-import WebSocket from "ws";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { ALL_RIGHTS, type Capabilities } from "../../src/capabilities.js";
 import { connectionIdOfKey } from "../../src/connections.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
-
-/** Waits this long at most for something a test expects to happen (a bound, not a timing assertion). */
-export const WAIT_MS = 15_000;
+import { Client, connectMany } from "./ws-client.js";
 
 /** A local stack on free ports with its own state folder, for one test file or test. */
 export interface TestStack extends LocalStack {
@@ -74,100 +71,6 @@ export function signTestToken(secret: string, claims: Record<string, unknown>): 
   return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
 }
 
-/** A WebSocket client that records every frame it receives, parsed as JSON when it is. */
-export class Client {
-  readonly received: unknown[] = [];
-  readonly raw: Array<{ data: Buffer; isBinary: boolean }> = [];
-  closed: Promise<{ code: number; reason: string }>;
-  private waiters: Array<() => void> = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
-      this.raw.push({ data, isBinary });
-      let value: unknown = data.toString("utf8");
-      try {
-        value = JSON.parse(value as string);
-      } catch {
-        // Kept as text.
-      }
-      this.received.push(value);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    this.closed = new Promise((resolve) =>
-      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-
-  /**
-   * Connects and resolves once the handshake is done (rejects with the HTTP status if it is refused).
-   * @param url - the WebSocket URL (with `?token=` in token mode: see {@link TestStack.tokenUrl})
-   * @param options - ws client options (an `origin`, say)
-   */
-  static connect(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
-      const client = new Client(ws);
-      ws.once("open", () => resolve(client));
-      ws.once("unexpected-response", (_req, res) => {
-        reject(new HandshakeRefused(res.statusCode ?? 0));
-        res.resume();
-        ws.terminate();
-      });
-      ws.once("error", reject);
-    });
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
-  }
-
-  /** Resolves with the first received frame (from `from` on) that matches, or rejects after {@link WAIT_MS}. */
-  async next(match: (frame: unknown) => boolean, from = 0): Promise<unknown> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const found = this.received.slice(from).find(match);
-      if (found !== undefined) return found;
-      const left = deadline - Date.now();
-      if (left <= 0)
-        throw new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** A ping round trip: every frame sent to this client before the pong was posted has arrived by now. */
-  async roundTrip(): Promise<void> {
-    const from = this.received.length;
-    this.send({ action: "ping" });
-    await this.next((f) => isEqualJson(f, { action: "pong" }), from);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-/** The gateway refused the WebSocket handshake with this HTTP status. */
-export class HandshakeRefused extends Error {
-  constructor(readonly status: number) {
-    super(`handshake refused with HTTP ${status}`);
-  }
-}
-
-function isEqualJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** Connects `n` clients at once. */
-export function connectMany(url: string, n: number): Promise<Client[]> {
-  return Promise.all(Array.from({ length: n }, () => Client.connect(url)));
-}
-
 /** An S3 client on the stack's emulator. */
 export function s3Client(stack: LocalStack): S3Client {
   return new S3Client({
@@ -200,45 +103,149 @@ export function snsClient(stack: LocalStack): SNSClient {
   });
 }
 
-/** The connection ids stored in the connection store (S3 keys under the prefix). */
-export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Promise<string[]> {
-  const ids: string[] = [];
+/**
+ * Every key under `prefix` in the stack's bucket, page after page, in the order S3 lists them.
+ * @param pageSize - keys a page (S3's `MaxKeys`); S3's 1,000 when absent
+ */
+export async function keysUnder(
+  stack: LocalStack,
+  s3: S3Client,
+  prefix: string,
+  pageSize?: number,
+): Promise<string[]> {
+  const keys: string[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(
       new ListObjectsV2Command({
         Bucket: stack.outputs.connection_bucket,
-        Prefix: `${stack.outputs.connection_prefix}/`,
+        Prefix: prefix,
+        MaxKeys: pageSize,
         ContinuationToken: token,
       }),
     );
-    for (const object of page.Contents ?? []) {
-      const id = connectionIdOfKey(stack.outputs.connection_prefix, object.Key ?? "");
-      if (id !== undefined) ids.push(id);
-    }
+    for (const object of page.Contents ?? []) keys.push(object.Key ?? "");
     token = page.NextContinuationToken;
   } while (token);
-  return ids.sort();
+  return keys;
 }
 
-/** Polls `check` until it returns true, or fails after `waitMs` (default {@link WAIT_MS}). */
-export async function eventually(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  waitMs = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(50);
-  }
+/** The connection ids stored in the connection store (S3 keys under the prefix), sorted. */
+export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Promise<string[]> {
+  const prefix = stack.outputs.connection_prefix;
+  const keys = await keysUnder(stack, s3, `${prefix}/`);
+  return keys.flatMap((key) => connectionIdOfKey(prefix, key) ?? []).sort();
 }
 
-/** The JSON records of a log file of the stack. */
+/** Connects a client and finds its connection id in the store (the id only the server knows). */
+export async function connectWithId(stack: TestStack, s3: S3Client): Promise<{ client: Client; id: string }> {
+  const before = await storedConnectionIds(stack, s3);
+  const client = await Client.connect(stack.tokenUrl());
+  const id = (await storedConnectionIds(stack, s3)).find((each) => !before.includes(each));
+  if (id === undefined) throw new Error("the new connection has no key in the store");
+  return { client, id };
+}
+
+/**
+ * The JSON records of a log file of the stack, up to its last complete line (a line being written now is read next
+ * time, not parsed half-written).
+ */
 export async function readLog(path: string): Promise<Array<Record<string, unknown>>> {
   const text = await readFile(path, "utf8").catch(() => "");
   return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Access log records of the stack, by event type. */
+export async function accessRecords(
+  stack: TestStack,
+  eventType: string,
+): Promise<Array<Record<string, unknown>>> {
+  return (await readLog(stack.outputs.access_log_file)).filter((r) => r.eventType === eventType);
+}
+
+/** What a test opens and must close: a WebSocket client, an SDK client, a stack. */
+type Closable = { close(): unknown } | { destroy(): unknown } | { dispose(): Promise<unknown> };
+
+/** Closes what was handed to it, last first, so that clients close before the stack they talk to stops. */
+class Closer {
+  private readonly items: Closable[] = [];
+
+  /** Closes `item` with the others; returns it. */
+  add<T extends Closable>(item: T): T {
+    this.items.push(item);
+    return item;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const item of this.items.splice(0).reverse()) {
+      if ("dispose" in item) await item.dispose();
+      else if ("destroy" in item) await item.destroy();
+      else await item.close();
+    }
+  }
+}
+
+/** A stack for a whole `describe` block; read its fields inside the tests and hooks, not at collection time. */
+export interface SuiteStack {
+  stack: TestStack;
+  /** The clients connected at the start (`clients` of {@link useStack}), with every right. */
+  clients: Client[];
+  /** A publisher's SNS client on the stack's emulator. */
+  sns: SNSClient;
+  /** An S3 client on the stack's emulator (the connection store). */
+  s3: S3Client;
+  /** The real SDK client on the stack's @connections API (see {@link managementClient}). */
+  api: ApiGatewayManagementApiClient;
+  /** Closes `item` after the block, before the stack stops; returns it. */
+  track<T extends Closable>(item: T): T;
+  /** Closes every one of `items` after the block; returns them. */
+  trackAll<T extends Closable>(items: T[]): T[];
+}
+
+/**
+ * Starts one local stack before the tests of the enclosing `describe` block, with `clients` clients connected and
+ * the SDK clients a test needs (SNS, S3, @connections), and stops all of it after them, even on failure.
+ * @param options - the stack's options (see {@link startTestStack})
+ * @param clients - WebSocket clients to connect at the start
+ */
+export function useStack(options: LocalStackOptions = {}, clients = 0): SuiteStack {
+  const closer = new Closer();
+  const suite = {
+    track: (item) => closer.add(item),
+    trackAll: (items) => items.map((item) => closer.add(item)),
+  } as SuiteStack;
+  beforeAll(async () => {
+    suite.stack = closer.add(await startTestStack(options));
+    suite.sns = closer.add(snsClient(suite.stack));
+    suite.s3 = closer.add(s3Client(suite.stack));
+    suite.api = closer.add(managementClient(suite.stack.outputs.management_endpoint));
+    suite.clients = (await connectMany(suite.stack.tokenUrl(), clients)).map((c) => closer.add(c));
+  });
+  afterAll(() => closer.closeAll());
+  return suite;
+}
+
+/** Stacks started by the tests of a block, one or more per test. */
+export interface TestStacks {
+  /** Starts a stack that is stopped after the test, even on failure. */
+  start(options?: LocalStackOptions): Promise<TestStack>;
+  /** Closes `item` after the test, before its stacks stop; returns it. */
+  track<T extends Closable>(item: T): T;
+  /** Closes every one of `items` after the test; returns them. */
+  trackAll<T extends Closable>(items: T[]): T[];
+}
+
+/** Stacks for the tests of the enclosing `describe` block, each stopped after its test with what was tracked. */
+export function useStacks(): TestStacks {
+  const closer = new Closer();
+  afterEach(() => closer.closeAll());
+  return {
+    start: async (options) => closer.add(await startTestStack(options)),
+    track: (item) => closer.add(item),
+    trackAll: (items) => items.map((item) => closer.add(item)),
+  };
 }
