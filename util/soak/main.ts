@@ -11,6 +11,7 @@ import { join, relative, resolve } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { describeMachine, openFilesLimit } from "../bench/report/machine.js";
+import { CONNECT_CONCURRENCY } from "../bench/session/clients.js";
 import { wallClockMs } from "../bench/stats.js";
 import { CliError, runCli } from "../lib/cli.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
@@ -21,10 +22,6 @@ import { soakMessage } from "./ipc.js";
 import { MemorySampler } from "./memory.js";
 import { renderReport, type SoakResults } from "./report.js";
 
-/** Lambda environments of the soak's stack, as the local stack's default. */
-const LAMBDA_CONCURRENCY = 4;
-/** Client connects in flight during the initial connect, over all client processes. */
-const CONNECT_CONCURRENCY = 32;
 /** After the last publish, how long the stayers may take to receive everything before it counts as missed. */
 const DRAIN_MS = 60_000;
 /** Time left for duplicates to show up once the stayers have everything. */
@@ -255,7 +252,6 @@ async function main(argv: string[]): Promise<void> {
       stateDir,
       writeOutputs: false,
       log: false,
-      lambdaConcurrency: LAMBDA_CONCURRENCY,
       // Anonymous clients with every right, stated above: tokens would add an authorizer run per (re)connect of the
       // churners, which the soak does not set out to measure (test/e2e/auth.test.ts covers tokens).
       authMode: "open",

@@ -47,7 +47,7 @@ async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<st
 /** The SDK client as the peers build it: defaults throughout. */
 export function defaultManagementClient(target: DriverTarget): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({
-    endpoint: target.managementEndpoint,
+    endpoint: target.management_endpoint,
     region: target.region,
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
   });
@@ -89,7 +89,7 @@ export async function peerFanout(
   data: Uint8Array,
 ): Promise<SendCount> {
   const count: SendCount = { sent: 0, failed: 0 };
-  const ids = await listAll(s3, target.bucket, target.prefix);
+  const ids = await listAll(s3, target.connection_bucket, target.connection_prefix);
   await PEER_SEND_ORDERS[peer](ids, (id) => postOne(s3, api, target, data, id, count));
   return count;
 }
@@ -109,7 +109,10 @@ async function postOne(
   } catch (error) {
     if (isGone(error))
       await s3.send(
-        new DeleteObjectCommand({ Bucket: target.bucket, Key: connectionKey(target.prefix, id) }),
+        new DeleteObjectCommand({
+          Bucket: target.connection_bucket,
+          Key: connectionKey(target.connection_prefix, id),
+        }),
       );
     countFailure(count, error);
   }
@@ -133,7 +136,7 @@ export async function httpCeilingFanout(
   target: DriverTarget,
   data: Uint8Array,
 ): Promise<SendCount> {
-  const base = new URL(target.managementEndpoint);
+  const base = new URL(target.management_endpoint);
   const count: SendCount = { sent: 0, failed: 0 };
   const queue: string[] = [];
   let listing = true;
@@ -186,7 +189,7 @@ export async function httpCeilingFanout(
   };
   const lanes = Array.from({ length: HTTP_CEILING_CONCURRENCY }, lane);
   try {
-    for await (const page of listConnectionIdPages(s3, target.bucket, target.prefix)) {
+    for await (const page of listConnectionIdPages(s3, target.connection_bucket, target.connection_prefix)) {
       queue.push(...page);
       wakeAll();
     }

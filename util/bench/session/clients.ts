@@ -9,8 +9,8 @@ import { progress } from "../progress.js";
 import type { ClientReceipts } from "../stats.js";
 import { type FromClients, stopChild, type ToClients } from "./ipc.js";
 
-/** Client connects in flight across all client processes. */
-const CONNECT_CONCURRENCY = 32;
+/** Client connects in flight across all client processes (the benchmark's and the soak's). */
+export const CONNECT_CONCURRENCY = 32;
 
 /** Connect phase figures per stack. */
 export interface ConnectFigures {

@@ -34,7 +34,7 @@ let run: ((payload: Uint8Array) => Promise<SendCount>) | undefined;
  * exist: the gateway answers 410, which is all the warm-up needs.
  */
 async function warmUp(s3: S3Client, send: () => Promise<unknown>, target: DriverTarget): Promise<void> {
-  await listConnectionIdPages(s3, target.bucket, target.prefix).next();
+  await listConnectionIdPages(s3, target.connection_bucket, target.connection_prefix).next();
   await send().catch(() => undefined);
 }
 
@@ -44,13 +44,13 @@ async function warmUp(s3: S3Client, send: () => Promise<unknown>, target: Driver
  */
 async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) => Promise<SendCount>> {
   Object.assign(process.env, {
-    CONNECTION_BUCKET: target.bucket,
-    CONNECTION_PREFIX: target.prefix,
-    MANAGEMENT_ENDPOINT: target.managementEndpoint,
+    CONNECTION_BUCKET: target.connection_bucket,
+    CONNECTION_PREFIX: target.connection_prefix,
+    MANAGEMENT_ENDPOINT: target.management_endpoint,
     S3_FORCE_PATH_STYLE: "true",
     // As the benchmark's local stack: open mode (an SNS fan-out reads no token anyway).
     AUTH_MODE: "open",
-    AWS_ENDPOINT_URL_S3: target.s3Endpoint,
+    AWS_ENDPOINT_URL_S3: target.s3_endpoint,
     AWS_REGION: target.region,
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
@@ -84,7 +84,7 @@ async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) =
 
 async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<void> {
   const s3 = new S3Client({
-    endpoint: target.s3Endpoint,
+    endpoint: target.s3_endpoint,
     region: target.region,
     forcePathStyle: true,
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
@@ -104,7 +104,7 @@ async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<v
   await warmUp(
     s3,
     algorithm === "http-ceiling"
-      ? () => httpCeilingFanout(s3, agent, { ...target, prefix: "warm-up-nothing-here" }, probe)
+      ? () => httpCeilingFanout(s3, agent, { ...target, connection_prefix: "warm-up-nothing-here" }, probe)
       : () => api.send(new PostToConnectionCommand({ ConnectionId: "warm-up", Data: probe })),
     target,
   );

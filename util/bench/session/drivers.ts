@@ -1,7 +1,6 @@
 /** The parent side of a baseline driver process (driver-process.ts). */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { LocalStackOutputs } from "../../../src/contracts.js";
 import { type DriverAlgorithm, type DriverTarget, type FromDriver, stopChild, type ToDriver } from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./driver-process.ts", import.meta.url));
@@ -72,15 +71,4 @@ export class Driver {
   stop(): Promise<void> {
     return stopChild(this.child, { type: "exit" });
   }
-}
-
-/** Where a driver finds the stack: the outputs it needs. */
-export function driverTarget(o: LocalStackOutputs): DriverTarget {
-  return {
-    managementEndpoint: o.management_endpoint,
-    s3Endpoint: o.s3_endpoint,
-    bucket: o.connection_bucket,
-    prefix: o.connection_prefix,
-    region: o.region,
-  };
 }

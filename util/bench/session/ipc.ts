@@ -3,6 +3,7 @@
  * over the Node IPC channel of `child_process.fork`.
  */
 import type { ChildProcess } from "node:child_process";
+import type { LocalStackOutputs } from "../../../src/contracts.js";
 import type { ClientReceipts, SenderCounters } from "../stats.js";
 
 /** Main -> client process. */
@@ -32,14 +33,11 @@ export type FromClients =
  */
 export type DriverAlgorithm = "http-ceiling" | "seed" | "aws-sample" | "handler";
 
-/** Where a driver finds the stack: a subset of the local outputs. */
-export interface DriverTarget {
-  managementEndpoint: string;
-  s3Endpoint: string;
-  bucket: string;
-  prefix: string;
-  region: string;
-}
+/** Where a driver finds the stack: the local outputs it reads. */
+export type DriverTarget = Pick<
+  LocalStackOutputs,
+  "management_endpoint" | "s3_endpoint" | "connection_bucket" | "connection_prefix" | "region"
+>;
 
 /** Main -> driver process. */
 export type ToDriver =

@@ -14,7 +14,7 @@ import type { RunResult, ScenarioId } from "../model.js";
 import { progress } from "../progress.js";
 import { accountRun, cpuMsBetween, wallClockMs } from "../stats.js";
 import { ClientPool, type ConnectFigures, connectClients, shares } from "./clients.js";
-import { Driver, driverTarget } from "./drivers.js";
+import { Driver } from "./drivers.js";
 import { benchMessage, type DriverAlgorithm } from "./ipc.js";
 import { LambdaLog } from "./lambda-log.js";
 
@@ -105,10 +105,7 @@ export class Session {
     const parts: SessionParts = { stack, stateDir, pool, drivers, sns, lambdaConcurrency };
     try {
       for (const algorithm of options.drivers) {
-        drivers.set(
-          algorithm,
-          await Driver.start(algorithm, driverTarget(stack.outputs), options.driverExecArgv),
-        );
+        drivers.set(algorithm, await Driver.start(algorithm, stack.outputs, options.driverExecArgv));
       }
       const session = new Session(n, parts, await connectClients(stack, pool, n, options.processes));
       await session.warmUp();
