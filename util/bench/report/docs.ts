@@ -1,7 +1,7 @@
 /**
  * The benchmark figures in README.md and docs/benchmark.md, generated from `bench/results.json` between marker
  * comments, so that the prose never carries a number the committed results do not. `npm run docs:bench` writes
- * them; `test/bench/docs.test.ts` fails when a file differs from what this module renders.
+ * them; `test/bench/report/docs.test.ts` fails when a file differs from what this module renders.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

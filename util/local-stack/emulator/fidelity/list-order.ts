@@ -1,8 +1,8 @@
 /**
- * fauxqs (1.9.2 to 2.4.1, checked by a canary in test/emulator/fauxqs-upstream.test.ts) pages S3 listings wrongly: `S3Store.listObjects` sorts keys with `localeCompare` (case-insensitive
- * first, punctuation ignored) but skips to the continuation point with `<=` (code-unit order). With mixed-case keys
- * such as API Gateway connection ids (`Ek02Ofq8IAMCEyw=`), pages overlap and skip keys: measured 2,305 ids listed
- * for 2,300 keys. Real S3 lists in UTF-8 binary order. This wraps the method so that it sorts and pages in one
+ * fauxqs (1.9.2 to 2.4.1, checked by a canary in test/local-stack/emulator/fauxqs-upstream.test.ts) pages S3
+ * listings wrongly: `S3Store.listObjects` sorts keys with `localeCompare` (case-insensitive first, punctuation
+ * ignored) but skips to the continuation point with `<=` (code-unit order). With mixed-case keys such as API Gateway
+ * connection ids (`Ek02Ofq8IAMCEyw=`), pages overlap and skip keys: measured 2,305 ids listed for 2,300 keys. Real S3 lists in UTF-8 binary order. This wraps the method so that it sorts and pages in one
  * order (code units: the same as UTF-8 binary order for the ASCII keys S3 users almost always have).
  */
 

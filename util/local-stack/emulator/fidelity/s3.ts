@@ -1,8 +1,8 @@
 /**
  * Makes fauxqs's S3 take what S3 takes and refuse what S3 refuses, through the public surface of the Fastify app that
  * `buildApp` returns (hooks and handlers; nothing in `node_modules` is edited). Each gap is listed in
- * docs/upstream/fauxqs-empty-put.md and has a canary in test/emulator/fauxqs-upstream.test.ts that fails once fauxqs
- * closes it, so that the fix here can go.
+ * docs/upstream/fauxqs-empty-put.md and has a canary in test/local-stack/emulator/fauxqs-upstream.test.ts that fails
+ * once fauxqs closes it, so that the fix here can go.
  *
  * - An empty PutObject without a Content-Type (the AWS CLI's and boto3's `put-object` with no body) reached fauxqs with
  *   `request.body` undefined (Fastify parses no body for `Content-Length: 0` without a type) and crashed in

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rateLimiter } from "../../util/local-stack/gateway/management.js";
+import { rateLimiter } from "../../../util/local-stack/gateway/management.js";
 
 /** Calls the limiter `count` times at once and returns how many were over the limit. */
 function burst(over: () => boolean, count: number): number {

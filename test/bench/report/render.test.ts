@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type ScenarioResult, summarize } from "../../util/bench/model.js";
-import { escapeXml, renderChart } from "../../util/bench/report/chart.js";
-import { renderTable } from "../../util/bench/report/table.js";
-import { runOf } from "./support/runs.js";
+import { type ScenarioResult, summarize } from "../../../util/bench/model.js";
+import { escapeXml, renderChart } from "../../../util/bench/report/chart.js";
+import { renderTable } from "../../../util/bench/report/table.js";
+import { runOf } from "../support/runs.js";
 
 function result(
   scenario: ScenarioResult["scenario"],

@@ -1,8 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readResults, renderDocs, renderReadmeTable, replaceSection } from "../../util/bench/report/docs.js";
-import { repoRoot } from "../../util/lib/repo.js";
+import {
+  readResults,
+  renderDocs,
+  renderReadmeTable,
+  replaceSection,
+} from "../../../util/bench/report/docs.js";
+import { repoRoot } from "../../../util/lib/repo.js";
 
 describe("the benchmark figures in the docs", () => {
   it("are exactly what bench/results.json renders (run `npm run docs:bench` after a new benchmark)", () => {

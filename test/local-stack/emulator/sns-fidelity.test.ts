@@ -10,8 +10,8 @@ import {
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LOCAL_CREDENTIALS } from "../../util/local-stack/emulator/emulator.js";
-import { messageForLambda } from "../../util/local-stack/emulator/fidelity/sns.js";
+import { LOCAL_CREDENTIALS } from "../../../util/local-stack/emulator/emulator.js";
+import { messageForLambda } from "../../../util/local-stack/emulator/fidelity/sns.js";
 import { startTestEmulator, type TestEmulator } from "./support.js";
 
 const WAIT_MS = 10_000;

@@ -1,11 +1,15 @@
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Emulator, LOCAL_CREDENTIALS, startEmulator } from "../../util/local-stack/emulator/emulator.js";
+import {
+  type Emulator,
+  LOCAL_CREDENTIALS,
+  startEmulator,
+} from "../../../util/local-stack/emulator/emulator.js";
 import {
   type EventSourceMapping,
   startEventSourceMapping,
-} from "../../util/local-stack/emulator/event-source-mapping.js";
+} from "../../../util/local-stack/emulator/event-source-mapping.js";
 
 let emulator: Emulator | undefined;
 let mapping: EventSourceMapping | undefined;

@@ -3,7 +3,7 @@ import {
   dependencyCosts,
   describeFirstInvocations,
   packageOf,
-} from "../../util/bench/scenarios/coldstart.js";
+} from "../../../util/bench/scenarios/coldstart.js";
 
 describe("packageOf", () => {
   it("names the package of an esbuild input path, scoped, nested, or our own source", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heapFlags } from "../../util/local-stack/lambda/execution-environment.js";
+import { heapFlags } from "../../../util/local-stack/lambda/execution-environment.js";
 
 describe("the local Lambda environments' heap", () => {
   it("is sized from the function's memory as Lambda's Node.js bootstrap sizes it", () => {

@@ -1,8 +1,8 @@
 import { createHash, createHmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { SNSEvent } from "aws-lambda";
-import { type Emulator, startEmulator } from "../../util/local-stack/emulator/emulator.js";
-import { httpRequest, type RawResponse } from "../support/http.js";
+import { type Emulator, startEmulator } from "../../../util/local-stack/emulator/emulator.js";
+import { httpRequest, type RawResponse } from "../../support/http.js";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 

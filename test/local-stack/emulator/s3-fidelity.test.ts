@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { S3ConnectionStore } from "../../src/connections.js";
-import { LOCAL_CREDENTIALS } from "../../util/local-stack/emulator/emulator.js";
+import { S3ConnectionStore } from "../../../src/connections.js";
+import { LOCAL_CREDENTIALS } from "../../../util/local-stack/emulator/emulator.js";
 import { signedRequest, startTestEmulator, type TestEmulator, xmlText } from "./support.js";
 
 /** A DeleteObjects body as the AWS CLI writes it. */

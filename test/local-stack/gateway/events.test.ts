@@ -1,15 +1,15 @@
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { newAwsId } from "../../util/local-stack/aws-ids.js";
-import { type SnsEnvelope, snsEvent } from "../../util/local-stack/emulator/sns-delivery.js";
+import { newAwsId } from "../../../util/local-stack/aws-ids.js";
+import { type SnsEnvelope, snsEvent } from "../../../util/local-stack/emulator/sns-delivery.js";
 import {
   type ConnectionInfo,
   connectEvent,
   disconnectEvent,
   messageEvent,
   selectRoute,
-} from "../../util/local-stack/gateway/events.js";
-import { loadEvent } from "../support/fixtures.js";
+} from "../../../util/local-stack/gateway/events.js";
+import { loadEvent } from "../../support/fixtures.js";
 
 /** The structure of a value: the same keys all the way down, each leaf replaced by its type. */
 function shape(value: unknown): unknown {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ScenarioResult } from "../../util/bench/model.js";
+import type { ScenarioResult } from "../../../util/bench/model.js";
 import {
   awsProjection,
   DEFAULT_PROJECTION_INPUTS,
   judgeColdStart,
   measuredCpuPerSendMs,
   projectFanout,
-} from "../../util/bench/report/projection.js";
-import type { ColdStart } from "../../util/bench/scenarios/coldstart.js";
+} from "../../../util/bench/report/projection.js";
+import type { ColdStart } from "../../../util/bench/scenarios/coldstart.js";
 
 describe("projectFanout", () => {
   it("is pace-bound with the defaults: 16 shards at 10,000 x 0.9 / 16 = 562.5/s each, plus the overhead", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { checkChannel } from "../../src/channels.js";
-import type { RunResult } from "../../util/bench/model.js";
-import { benchChannel, channelResults, renderChannelLines } from "../../util/bench/scenarios/channels.js";
-import { runOf } from "./support/runs.js";
+import { checkChannel } from "../../../src/channels.js";
+import type { RunResult } from "../../../util/bench/model.js";
+import { benchChannel, channelResults, renderChannelLines } from "../../../util/bench/scenarios/channels.js";
+import { runOf } from "../support/runs.js";
 
 /** A run to 100 clients, exactly once unless told. */
 function run(ms: number, exactlyOnce = true): RunResult {
