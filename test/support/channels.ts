@@ -9,7 +9,7 @@ import { keysUnder, type TestStack } from "./stack.js";
 import { type Client, isFrame } from "./ws-client.js";
 
 /** A frame delivered through a channel. */
-export interface ChannelDelivery {
+interface ChannelDelivery {
   channel: string;
   message: unknown;
   id: string;

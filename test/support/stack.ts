@@ -190,7 +190,7 @@ class Closer {
 }
 
 /** A stack for a whole `describe` block; read its fields inside the tests and hooks, not at collection time. */
-export interface SuiteStack {
+interface SuiteStack {
   stack: TestStack;
   /** The clients connected at the start (`clients` of {@link useStack}), with every right. */
   clients: Client[];

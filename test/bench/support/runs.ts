@@ -1,7 +1,7 @@
 import type { RunResult } from "../../../util/bench/model.js";
 
 /** What sets a made-up run apart; every field has the default the comment gives. */
-export interface RunShape {
+interface RunShape {
   /** Clients the message went to; default 100. */
   recipients?: number;
   /** Clients that never got it; default 0. */

@@ -6,7 +6,7 @@ import { type LocalStack, startLocalStack } from "../../../util/local-stack/inde
 import { type CliName, CliProcess, cliEnv, tempDir } from "./run.js";
 
 /** One local stack for a CLI test file, and the CLIs its tests start against it with `--local`. */
-export interface CliStack {
+interface CliStack {
   /** The stack (read it inside tests and hooks). */
   readonly stack: LocalStack;
   /** The file's temporary folder: the stack's state is `<dir>/state`. */

@@ -52,7 +52,7 @@ export function snsEvent(envelope: SnsEnvelope, subscriptionArn: string): SNSEve
 }
 
 /** What the delivery asks of the SNS API's view of the function's subscription (fidelity/sns.ts). */
-export interface FunctionSubscription {
+interface FunctionSubscription {
   /** The subscription ARN events carry now; undefined after an `Unsubscribe` of it. */
   readonly subscriptionArn: string | undefined;
   /** The envelope as the function's subscription delivers it. */
@@ -60,7 +60,7 @@ export interface FunctionSubscription {
 }
 
 /** Where notifications go, and where a failed delivery is reported. */
-export interface DeliveryTarget {
+interface DeliveryTarget {
   deliver: (event: SNSEvent) => Promise<void>;
   warn: (message: string) => void;
 }

@@ -11,7 +11,7 @@ import { authorizeConnect } from "./integration.js";
 import type { GatewayOptions } from "./options.js";
 
 /** Why a handshake is refused before anything runs: its HTTP status and any header to answer with. */
-export interface HandshakeRefusal {
+interface HandshakeRefusal {
   status: number;
   headers?: Record<string, string>;
 }

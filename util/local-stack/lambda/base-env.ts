@@ -1,7 +1,7 @@
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from "../../../src/contracts.js";
 
 /** The function as Lambda knows it: what its runtime environment is made from. */
-export interface FunctionIdentity {
+interface FunctionIdentity {
   functionName: string;
   memoryMb: number;
   region: string;

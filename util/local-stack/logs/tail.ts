@@ -1,5 +1,5 @@
 /** How many Lambda log lines a newly opened console gets before the live ones. */
-export const LOG_BACKLOG = 200;
+const LOG_BACKLOG = 200;
 
 /** The Lambda log lines as they are written: the last {@link LOG_BACKLOG} kept, and listeners for the next ones. */
 export class LogTail {

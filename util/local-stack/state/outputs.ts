@@ -13,7 +13,7 @@ export function outputsFile(stateDir: string): string {
 }
 
 /** What the outputs are made of: the parts' addresses and names. */
-export interface OutputSources {
+interface OutputSources {
   host: string;
   stage: string;
   region: string;
