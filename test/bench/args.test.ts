@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultProcesses, parseBenchArgs } from "../../util/bench/args.js";
-import { shares } from "../../util/bench/clients.js";
-import { benchMessage, runIdOf } from "../../util/bench/protocol.js";
+import { shares } from "../../util/bench/session/clients.js";
+import { benchMessage, runIdOf } from "../../util/bench/session/ipc.js";
 import { UsageError } from "../../util/lib/cli.js";
 
 describe("parseBenchArgs", () => {

@@ -7,33 +7,31 @@ import {
   type ScenarioResult,
   summarize,
 } from "../../util/bench/model.js";
+import { runOf } from "./support/runs.js";
 
-function runOf(
+/** A run to one client, exactly once unless told. */
+function oneRecipientRun(
   ms: number,
   exactlyOnce = true,
   cpu: number | null = 10,
   rss: number | null = 50e6,
 ): RunResult {
-  return {
-    t0: 0,
-    publishToLastMs: ms,
-    latencyMs: { p50: ms / 2, p99: ms, max: ms },
-    deliveriesPerSec: 1000 / ms,
-    delivery: { expected: 1, received: 1, missing: 0, duplicated: exactlyOnce ? 0 : 1, exactlyOnce },
-    senderCpuMs: cpu,
-    senderPeakRssBytes: rss,
-  };
+  return runOf(ms, { recipients: 1, duplicated: exactlyOnce ? 0 : 1, cpuMs: cpu, rssBytes: rss });
 }
 
 function result(scenario: ScenarioId, n: number, delayMs: number, ms: number, rss = 50e6): ScenarioResult {
-  const runs = [runOf(ms, true, 10, rss)];
+  const runs = [oneRecipientRun(ms, true, 10, rss)];
   return { scenario, n, delayMs, runs, summary: summarize(runs) };
 }
 
 describe("summarize", () => {
   it("takes medians of the times, the max of the peak memory, and exactly-once over all runs", () => {
     // Prepare
-    const runs = [runOf(300, true, 30, 10), runOf(100, true, 10, 30), runOf(200, false, 20, 20)];
+    const runs = [
+      oneRecipientRun(300, true, 30, 10),
+      oneRecipientRun(100, true, 10, 30),
+      oneRecipientRun(200, false, 20, 20),
+    ];
     // Act
     const summary = summarize(runs);
     // Assess
@@ -48,7 +46,7 @@ describe("summarize", () => {
 
   it("is null without runs and leaves sender figures null when no run has them", () => {
     // Prepare
-    const runs = [runOf(10, true, null, null)];
+    const runs = [oneRecipientRun(10, true, null, null)];
     // Act
     const [none, some] = [summarize([]), summarize(runs)];
     // Assess

@@ -6,8 +6,10 @@ import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
-import { consoleUrl } from "../../util/local-stack/console.js";
-import { Client, snsClient, startTestStack, type TestStack, WAIT_MS } from "../e2e/support.js";
+import { consoleUrl } from "../../util/local-stack/console/console.js";
+import { snsClient, startTestStack, type TestStack } from "../support/stack.js";
+import { WAIT_MS } from "../support/wait.js";
+import { Client } from "../support/ws-client.js";
 
 /** Debian's chromium; .ci/run installs it. */
 const CHROMIUM = "/usr/bin/chromium";

@@ -1,26 +1,27 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestStack, type TestStack } from "../e2e/support.js";
+import { useStack } from "../support/stack.js";
 import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
 // util/connect's channel shortcuts against the real local stack (needs chan: channel actions in the route table).
 describe("util/connect --subscribe / --publish against the local stack (needs chan)", () => {
-  let stack: TestStack;
+  const suite = useStack();
   let home: string;
   let env: NodeJS.ProcessEnv;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     home = tempDir();
     env = cliEnv(home);
-    stack = await startTestStack();
   });
 
-  afterAll(async () => {
-    await stack?.dispose();
+  afterAll(() => {
     rmSync(home, { recursive: true, force: true });
   });
 
   it("subscribes, publishes on the channel, and prints the acknowledgement then the message", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const result = await runCliToEnd(
       "connect",
@@ -51,6 +52,9 @@ describe("util/connect --subscribe / --publish against the local stack (needs ch
   });
 
   it("reports a channel name the service refuses (INVALID_CHANNEL) on stderr and carries on", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const result = await runCliToEnd(
       "connect",

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { UsageError } from "../../util/lib/cli.js";
-import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../../util/lib/frames.js";
+import { broadcastRequest, fragments, frameLine, PING_REQUEST, parseCount } from "../../util/lib/frames.js";
 
-describe("shortcut frames", () => {
+describe("shortcut requests", () => {
   it.each([
     ["hi", "hi"],
     ["42", 42],
@@ -14,18 +14,18 @@ describe("shortcut frames", () => {
     // Prepare: nothing beyond the flag's value
 
     // Act
-    const frame = broadcastFrame(text);
+    const request = broadcastRequest(text);
 
     // Assess
-    expect(JSON.parse(frame)).toEqual({ action: "broadcast", message });
+    expect(JSON.parse(request)).toEqual({ action: "broadcast", message });
   });
 
   it("--ping sends the protocol's ping", () => {
     // Prepare / Act
-    const frame = JSON.parse(PING_FRAME);
+    const request = JSON.parse(PING_REQUEST);
 
     // Assess
-    expect(frame).toEqual({ action: "ping" });
+    expect(request).toEqual({ action: "ping" });
   });
 });
 

@@ -1,66 +1,18 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
-import { type LocalStack, startLocalStack } from "../../util/local-stack/index.js";
-import { type CliName, CliProcess, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
-import { hasTerraform, writeState, writeTerraformOutputsFile } from "./support/terraform.js";
+import { freePort, lines, useCliStack } from "./support/local-stack.js";
+import { runCliToEnd } from "./support/run.js";
 
-// One local stack for the whole file: starting one builds the bundle and takes seconds on a busy machine.
-let stack: LocalStack;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-/** Stops every process a test started, even when the test failed half-way. */
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  dir = tempDir();
-  stack = await startLocalStack({
-    gatewayPort: 0,
-    emulatorPort: 0,
-    stateDir: join(dir, "state"),
-    log: false,
-    // The CLI's limits (128 KB), not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts).
-    lambdaEnv: { MAX_BROADCAST_BYTES: "131072" },
-  });
-  // `--local` reads the test stack's outputs, never a developer's running `npm start`.
-  env = cliEnv(dir, { FANOUT_LOCAL_OUTPUTS: join(dir, "state", "outputs.json") });
-});
-
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((stop) => stop()));
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Starts a CLI that the test stops (or that is killed after the test, whatever happens). */
-function start(name: CliName, args: string[], extraEnv: NodeJS.ProcessEnv = {}): CliProcess {
-  const cli = new CliProcess(name, args, { ...env, ...extraEnv });
-  cleanups.push(() => cli.kill());
-  return cli;
-}
-
-/** A listening `util/connect --local`, once its session is open. */
-async function listener(): Promise<CliProcess> {
-  const cli = start("connect", ["--local"]);
-  await cli.waitFor("stderr", /^connected to ws:\/\/127\.0\.0\.1:\d+\/local/m);
-  return cli;
-}
-
-/** Waits until the process has printed `count` lines on stdout. */
-async function lines(cli: CliProcess, count: number): Promise<string[]> {
-  await cli.waitFor("stdout", new RegExp(`^(?:.*\\n){${count}}`));
-  return cli.lines();
-}
+const local = useCliStack();
+const { start, listener } = local;
 
 describe("util/send-data --local", () => {
   it("publishes to the local topic: a listening client receives the payload exactly, and the MessageId is printed", async () => {
     // Prepare
+    const { env } = local;
     const client = await listener();
     const payload = '{"hello": "world", "n": [1, 2.5, null]}';
 
@@ -75,6 +27,7 @@ describe("util/send-data --local", () => {
 
   it("reads a big payload from stdin (over one 32 KB frame, under 128 KB)", async () => {
     // Prepare
+    const { env } = local;
     const client = await listener();
     const payload = JSON.stringify({ big: "é".repeat(30_000), end: true });
 
@@ -88,6 +41,7 @@ describe("util/send-data --local", () => {
 
   it("says the topic does not exist, in one line, exit 1", async () => {
     // Prepare
+    const { stack, env } = local;
     const arn = stack.outputs.input_sns_topic_arn.replace(/[^:]+$/, "no-such-topic");
 
     // Act
@@ -102,6 +56,7 @@ describe("util/send-data --local", () => {
 
   it("says when the local stack is gone (outputs left behind by a stopped npm start)", async () => {
     // Prepare: outputs that point at a port nobody listens on
+    const { stack, env, dir } = local;
     const port = await freePort();
     const stale = join(dir, "stale-outputs.json");
     writeFileSync(stale, JSON.stringify({ ...stack.outputs, sns_endpoint: `http://127.0.0.1:${port}` }));
@@ -117,156 +72,10 @@ describe("util/send-data --local", () => {
   });
 });
 
-describe("util/connect --local", () => {
-  it("sends stdin lines as frames and prints what every client receives; EOF closes with 1000", async () => {
-    // Prepare: two clients
-    const first = await listener();
-    const second = await listener();
-
-    // Act: the first client broadcasts by typing a line, then ends its input
-    first.child.stdin.write('{"action":"broadcast","message":{"from":"stdin"}}\n');
-    const secondLines = await lines(second, 1);
-    const firstLines = await lines(first, 1);
-    first.child.stdin.end();
-    const firstResult = await first.done;
-
-    // Assess
-    expect(firstLines).toEqual(['{"message":{"from":"stdin"}}']);
-    expect(secondLines).toEqual(['{"message":{"from":"stdin"}}']);
-    expect(firstResult.code).toBe(0);
-    expect(firstResult.stderr).toMatch(/^closed \(1000\)$/m);
-  });
-
-  it("Ctrl-C (SIGINT) closes with 1000 and exits 0", async () => {
-    // Prepare
-    const client = await listener();
-
-    // Act
-    client.child.kill("SIGINT");
-    const result = await client.done;
-
-    // Assess
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^closed \(1000\)$/m);
-  });
-
-  it("runs the shortcuts in order and exits after --count frames", async () => {
-    // Prepare
-    const watcher = await listener();
-
-    // Act
-    const result = await runCliToEnd(
-      "connect",
-      ["--local", "--ping", "--broadcast", "42", "--count", "2"],
-      env,
-    );
-
-    // Assess
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('{"action":"pong"}\n{"message":42}\n');
-    expect(await lines(watcher, 1)).toEqual(['{"message":42}']);
-  });
-
-  it("with --count, waits for the answer after the end of piped input", async () => {
-    // Prepare / Act
-    const result = await runCliToEnd("connect", ["--local", "--count", "1"], env, '{"action":"ping"}\n');
-
-    // Assess
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('{"action":"pong"}\n');
-  });
-
-  it("sends a line over 32 KB as a fragmented message, and refuses one over 128 KB without closing", async () => {
-    // Prepare
-    const watcher = await listener();
-    const big = JSON.stringify({ action: "broadcast", message: "x".repeat(40_000) });
-    const huge = JSON.stringify({ action: "broadcast", message: "x".repeat(140_000) });
-
-    // Act
-    const input = `${huge}\n${big}\n`;
-    const result = await runCliToEnd("connect", ["--local", "--count", "1"], env, input);
-
-    // Assess
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(
-      /^not sent: 140\d{3} bytes, over the 131072-byte \(128 KB\) message limit$/m,
-    );
-    expect(result.stdout).toBe(`${JSON.stringify({ message: "x".repeat(40_000) })}\n`);
-    expect((await lines(watcher, 1))[0]?.length).toBe(40_000 + '{"message":""}'.length);
-  });
-
-  it("says when nothing listens at the stack's URL", async () => {
-    // Prepare
-    const port = await freePort();
-
-    // Act
-    const result = await runCliToEnd("connect", ["--local", "--url", `ws://127.0.0.1:${port}/local`], env);
-
-    // Assess
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^connect: cannot connect to ws://127\\.0\\.0\\.1:${port}/local: .*ECONNREFUSED.*: is \`npm start\` still running\\?$`,
-        "m",
-      ),
-    );
-  });
-
-  it(`finds the stack with ${hasTerraform ? "a real terraform output -json" : "an outputs file (no terraform on PATH)"}`, async () => {
-    // Prepare: a stack folder whose state points at the local stack's URL, and says it needs tokens
-    const stackDir = join(dir, "cdktf.out/stacks/fanout");
-    const outputs = {
-      ws_url: stack.outputs.ws_url,
-      auth_mode: "token",
-      token_secret_file: stack.outputs.token_secret_file as string,
-    };
-    writeState(stackDir, outputs);
-    writeTerraformOutputsFile(join(dir, "terraform-outputs.json"), outputs);
-    const source = hasTerraform
-      ? ["--stack-dir", stackDir]
-      : ["--outputs", join(dir, "terraform-outputs.json")];
-
-    // Act
-    const result = await runCliToEnd("connect", [...source, "--ping", "--count", "1"], env);
-
-    // Assess
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe('{"action":"pong"}\n');
-  });
-
-  it("uses websocat when it is on PATH, as the seed: websocat <ws_url> (with a minted ?token=)", async () => {
-    // Prepare: a stand-in websocat that records its arguments
-    const bin = join(dir, "bin");
-    const record = join(dir, "websocat-args");
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, "websocat"), `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\nexit 3\n`, {
-      mode: 0o755,
-    });
-    const pathEnv = { PATH: `${bin}:${env.PATH}` };
-
-    // Act
-    const withWebsocat = await runCliToEnd("connect", ["--local"], { ...env, ...pathEnv });
-    const builtin = await runCliToEnd(
-      "connect",
-      ["--local", "--builtin", "--count", "1"],
-      { ...env, ...pathEnv },
-      '{"action":"ping"}\n',
-    );
-
-    // Assess: websocat got the URL with a token, and its exit status is passed on; --builtin does not use it
-    const [url, ...rest] = readFileSync(record, "utf8").split("\n");
-    expect(url?.startsWith(`${stack.outputs.ws_url}?token=`)).toBe(true);
-    expect(url?.split("token=")[1]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    expect(rest).toEqual([""]);
-    expect(withWebsocat.code).toBe(3);
-    expect(builtin.code).toBe(0);
-    expect(builtin.stdout).toBe('{"action":"pong"}\n');
-  });
-});
-
 describe("util/tail-logs --local", () => {
   it("follows both log files, labelling each line and pretty-printing JSON; Ctrl-C stops it with exit 0", async () => {
     // Prepare: from now on only, so that what is printed comes from this test's ping, not from earlier lines
+    const { env } = local;
     const tail = start("tail-logs", ["--local", "--follow", "--since", new Date().toISOString()]);
     await tail.waitFor("stderr", /following .*lambda\.log and .*access\.log/);
 
@@ -291,6 +100,7 @@ describe("util/tail-logs --local", () => {
 
   it("without --follow, prints the recent lines raw and exits", async () => {
     // Prepare: make sure there is something to print
+    const { env } = local;
     await runCliToEnd("connect", ["--local", "--ping", "--count", "1"], env);
 
     // Act
@@ -401,7 +211,7 @@ function quickExampleSteps(readme: string): Step[] {
  * the command exits or, for a client that stays connected, once its session is open.
  */
 function spawnShell(command: string, onStdout: (chunk: string) => void) {
-  const child = spawn("bash", ["-c", command], { cwd: repoRoot, env, stdio: "pipe" });
+  const child = spawn("bash", ["-c", command], { cwd: repoRoot, env: local.env, stdio: "pipe" });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
@@ -418,21 +228,9 @@ function spawnShell(command: string, onStdout: (chunk: string) => void) {
     });
     void done.then(() => resolve());
   });
-  cleanups.push(async () => {
+  local.afterTest(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await done;
   });
   return { child, done, settled };
-}
-
-/** A TCP port that was free a moment ago (bound, then released): nothing listens on it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }

@@ -6,13 +6,13 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConnectionState, createClient, type FanoutClient } from "../../client/index.js";
 import {
-  eventually,
   managementClient,
   s3Client,
   startTestStack,
   storedConnectionIds,
   type TestStack,
-} from "../e2e/support.js";
+} from "../support/stack.js";
+import { eventually } from "../support/wait.js";
 
 /** The client against the real local stack, on Node's global WebSocket (no constructor injected). */
 describe("the client library against the local stack", () => {

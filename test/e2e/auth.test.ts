@@ -1,17 +1,10 @@
 import { readFileSync } from "node:fs";
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { afterEach, describe, expect, it } from "vitest";
 import { NO_RIGHTS } from "../../src/contract/index.js";
-import {
-  Client,
-  eventually,
-  HandshakeRefused,
-  readLog,
-  signTestToken,
-  snsClient,
-  startTestStack,
-  type TestStack,
-} from "./support.js";
+import { readLog, signTestToken, type TestStack, useStack } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import { Client, HandshakeRefused } from "../support/ws-client.js";
 
 const SUBSCRIBER = NO_RIGHTS; // receives broadcasts and SNS, may not broadcast
 const PUBLISHER = { ...NO_RIGHTS, broadcast: true };
@@ -29,20 +22,10 @@ async function handshake(url: string, origin?: string): Promise<number | "open">
 }
 
 describe("tokens at $connect and rights per route, through the local stack (token mode, the default)", () => {
-  let stack: TestStack;
-  let sns: SNSClient;
+  const suite = useStack({ lambdaEnv: { ALLOWED_ORIGINS: "https://app.example.com" } });
   const clients: Client[] = [];
-
-  beforeAll(async () => {
-    stack = await startTestStack({ lambdaEnv: { ALLOWED_ORIGINS: "https://app.example.com" } });
-    sns = snsClient(stack);
-  });
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();
-  });
-  afterAll(async () => {
-    sns?.destroy();
-    await stack?.dispose();
   });
 
   async function connect(url: string): Promise<Client> {
@@ -53,6 +36,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   it("refuses a handshake without a token with 401, without invoking the function", async () => {
     // Prepare
+    const { stack } = suite;
     const before = (await stack.lambda.stats()).invocations;
 
     // Act
@@ -69,10 +53,14 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   it.each([
     ["a token signed with another secret", () => signTestToken("another-secret-that-is-long-enough!!!", {})],
-    ["an expired token", () => signTestToken(secretOf(stack), { exp: Math.floor(Date.now() / 1000) - 120 })],
+    [
+      "an expired token",
+      () => signTestToken(secretOf(suite.stack), { exp: Math.floor(Date.now() / 1000) - 120 }),
+    ],
     ["a token that is not a JWT", () => "not-a-jwt"],
   ])("refuses %s with 401, logging why", async (_, make) => {
     // Prepare
+    const { stack } = suite;
     const token = make();
 
     // Act
@@ -89,6 +77,9 @@ describe("tokens at $connect and rights per route, through the local stack (toke
   });
 
   it("refuses a browser page of another origin with 403, even with a valid token", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const foreign = await handshake(stack.tokenUrl(), "https://evil.example.com");
     const listed = await handshake(stack.tokenUrl(), "https://app.example.com");
@@ -100,6 +91,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   it("lets a subscriber-only token receive, but refuses its broadcast with FORBIDDEN and sends it to nobody", async () => {
     // Prepare
+    const { stack } = suite;
     const subscriber = await connect(stack.tokenUrl(SUBSCRIBER));
     const other = await connect(stack.tokenUrl(SUBSCRIBER));
 
@@ -121,6 +113,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   it("delivers a publisher token's broadcast to everyone, subscribers included", async () => {
     // Prepare
+    const { stack } = suite;
     const publisher = await connect(stack.tokenUrl(PUBLISHER));
     const subscriber = await connect(stack.tokenUrl(SUBSCRIBER));
 
@@ -134,6 +127,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   it("caps a client's broadcast at 32 KB by default with PAYLOAD_TOO_LARGE", async () => {
     // Prepare
+    const { stack } = suite;
     const publisher = await connect(stack.tokenUrl(PUBLISHER));
 
     const text = JSON.stringify({ action: "broadcast", message: "a".repeat(32 * 1024) });
@@ -152,6 +146,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
   it("still delivers SNS messages to every connection, whatever its token grants", async () => {
     // Prepare
+    const { stack, sns } = suite;
     const subscriber = await connect(stack.tokenUrl(SUBSCRIBER));
     const publisher = await connect(stack.tokenUrl(PUBLISHER));
     const body = JSON.stringify({ from: "sns", at: Date.now() });
@@ -166,17 +161,11 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 });
 
 describe("open mode (npm start -- --open)", () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ authMode: "open" });
-  });
-  afterAll(async () => {
-    await stack?.dispose();
-  });
+  const suite = useStack({ authMode: "open" });
 
   it("accepts a client without a token and lets it broadcast, and writes no token secret", async () => {
     // Prepare
+    const { stack } = suite;
     const client = await Client.connect(stack.outputs.ws_url);
 
     // Act

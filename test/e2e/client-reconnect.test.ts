@@ -1,24 +1,9 @@
-import {
-  type ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
-import type { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ConnectionState,
-  createClient,
-  type FanoutClient,
-  type SocketConstructor,
-} from "../../client/index.js";
-import {
-  Client,
-  eventually,
-  managementClient,
-  s3Client,
-  startTestStack,
-  storedConnectionIds,
-  type TestStack,
-} from "./support.js";
+import { DeleteConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { describe, expect, it } from "vitest";
+import { type ConnectionState, createClient, type SocketConstructor } from "../../client/index.js";
+import { storedConnectionIds, useStack } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import { Client } from "../support/ws-client.js";
 
 /** The platform WebSocket (Node 24's global), as a browser page would use it. */
 const PlatformWebSocket = (globalThis as unknown as { WebSocket: SocketConstructor }).WebSocket;
@@ -40,38 +25,24 @@ function recordedClient(url: string, options: { backoffBaseMs?: number; pingInte
 }
 
 describe("the client library reconnects by itself after server-side closes (local stack)", () => {
-  let stack: TestStack;
-  let s3: S3Client;
-  let api: ApiGatewayManagementApiClient;
-  const clients: FanoutClient[] = [];
-  const others: Client[] = [];
+  // A short idle timeout and connection cap: the client's keepalive must beat the first, its reconnect the second.
+  const suite = useStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
 
-  beforeAll(async () => {
-    // A short idle timeout and connection cap: the client's keepalive must beat the first, its reconnect the second.
-    stack = await startTestStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
-    s3 = s3Client(stack);
-    api = managementClient(stack.outputs.management_endpoint);
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    for (const other of others) other.close();
-    api?.destroy();
-    s3?.destroy();
-    await stack?.dispose();
-  });
+  /** An open library client (fast backoff and keepalive) that records the broadcasts it receives. */
+  async function openBroadcastListener() {
+    const recorded = recordedClient(suite.stack.tokenUrl(), { backoffBaseMs: 200, pingIntervalMs: 500 });
+    suite.track(recorded.client);
+    const received: unknown[] = [];
+    recorded.client.on("broadcast", (m) => received.push(m.message));
+    await eventually("the client is open", () => recorded.client.state === "open");
+    return { ...recorded, received };
+  }
 
   it("after @connections DELETE, reconnects and loses no broadcast sent once it is open again (exact count)", async () => {
     // Prepare: one library client, open, and its connection id (only the store knows it)
+    const { stack, s3, api } = suite;
     const before = await storedConnectionIds(stack, s3);
-    const { client, states, attempts } = recordedClient(stack.tokenUrl(), {
-      backoffBaseMs: 200,
-      pingIntervalMs: 500,
-    });
-    clients.push(client);
-    const received: unknown[] = [];
-    client.on("broadcast", (m) => received.push(m.message));
-    await eventually("the client is open", () => client.state === "open");
+    const { client, states, attempts, received } = await openBroadcastListener();
     let id = "";
     await eventually("its connection is stored", async () => {
       id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i)) ?? "";
@@ -84,7 +55,7 @@ describe("the client library reconnects by itself after server-side closes (loca
     await eventually("the client is open again", () => client.state === "open");
     // Connected only now: a sender that waited through the reconnect would be closed idle (2 s) under load.
     const sender = await Client.connect(stack.tokenUrl());
-    others.push(sender);
+    suite.track(sender);
     for (let n = 0; n < 30; n++) sender.send({ action: "broadcast", message: { n } });
     await eventually("30 broadcasts", () => received.length >= 30);
     await sender.roundTrip();
@@ -100,14 +71,7 @@ describe("the client library reconnects by itself after server-side closes (loca
 
   it("outlives the idle timeout with its keepalive, and reconnects when the connection cap closes it", async () => {
     // Prepare: renewal later than the 6 s cap, so that the cap closes the connection (as API Gateway at 2 hours)
-    const { client, states } = recordedClient(stack.tokenUrl(), {
-      backoffBaseMs: 200,
-      pingIntervalMs: 500,
-    });
-    clients.push(client);
-    const received: unknown[] = [];
-    client.on("broadcast", (m) => received.push(m.message));
-    await eventually("the client is open", () => client.state === "open");
+    const { client, states, received } = await openBroadcastListener();
 
     // Act: wait past the cap (the idle timeout, 2 s, passes three times meanwhile)
     await eventually("the cap closed the connection", () => states.some((s) => s.state === "reconnecting"));
@@ -124,30 +88,12 @@ describe("the client library reconnects by itself after server-side closes (loca
 });
 
 describe("the client library resubscribes by itself and loses no publish after the acknowledgement (needs chan)", () => {
-  let stack: TestStack;
-  let s3: S3Client;
-  let api: ApiGatewayManagementApiClient;
-  const clients: FanoutClient[] = [];
-  const others: Client[] = [];
-
-  beforeAll(async () => {
-    stack = await startTestStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
-    s3 = s3Client(stack);
-    api = managementClient(stack.outputs.management_endpoint);
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    for (const other of others) other.close();
-    api?.destroy();
-    s3?.destroy();
-    await stack?.dispose();
-  });
+  const suite = useStack({ idleTimeoutMs: 2_000, maxConnectionMs: 6_000 });
 
   /** A subscribed library client that records channel messages and when each `subscribed` acknowledgement came. */
   async function subscribedClient(channel: string) {
-    const recorded = recordedClient(stack.tokenUrl(), { backoffBaseMs: 200, pingIntervalMs: 500 });
-    clients.push(recorded.client);
+    const recorded = recordedClient(suite.stack.tokenUrl(), { backoffBaseMs: 200, pingIntervalMs: 500 });
+    suite.track(recorded.client);
     const messages: Array<{ channel: string; message: unknown; id: string | undefined }> = [];
     const acks: number[] = [];
     recorded.client.on("message", (m) => messages.push(m));
@@ -156,7 +102,7 @@ describe("the client library resubscribes by itself and loses no publish after t
         acks.push(performance.now());
     });
     await recorded.client.subscribe(channel);
-    return { ...recorded, messages, acks };
+    return { ...recorded, channel, messages, acks };
   }
 
   /** Publishes `count` messages on `channel` from a plain client, each with its own id, and waits for `accepted`. */
@@ -172,10 +118,31 @@ describe("the client library resubscribes by itself and loses no publish after t
     }
   }
 
+  /**
+   * Once the client's resubscription is acknowledged, 50 publishes on its channel from a publisher that connects only
+   * now (one that waited through the reconnect would be closed idle at 2 s), all of them received.
+   */
+  async function publishAfterResubscription(
+    subscribed: Awaited<ReturnType<typeof subscribedClient>>,
+    idPrefix: string,
+  ): Promise<void> {
+    const { client, acks, messages, channel } = subscribed;
+    await eventually(
+      "the resubscription's acknowledgement",
+      () => acks.length === 2 && client.state === "open",
+    );
+    const publisher = suite.track(await Client.connect(suite.stack.tokenUrl()));
+    await publishMany(publisher, channel, idPrefix, 50);
+    await eventually("50 messages", () => messages.length >= 50);
+    await publisher.roundTrip();
+  }
+
   it("after @connections DELETE: resubscribes, then receives every one of 50 publishes (exact, no duplicate)", async () => {
     // Prepare
+    const { stack, s3, api } = suite;
     const before = await storedConnectionIds(stack, s3);
-    const { client, states, messages, acks } = await subscribedClient("room/delete");
+    const subscribed = await subscribedClient("room/delete");
+    const { client, states, messages } = subscribed;
     let id = "";
     await eventually("its connection is stored", async () => {
       id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i)) ?? "";
@@ -183,16 +150,7 @@ describe("the client library resubscribes by itself and loses no publish after t
     });
     // Act: the server closes it; once the resubscription is acknowledged, 50 publishes
     await api.send(new DeleteConnectionCommand({ ConnectionId: id }));
-    await eventually(
-      "the resubscription's acknowledgement",
-      () => acks.length === 2 && client.state === "open",
-    );
-    // Connected only now: a publisher that waited through the reconnect would be closed idle (2 s).
-    const publisher = await Client.connect(stack.tokenUrl());
-    others.push(publisher);
-    await publishMany(publisher, "room/delete", "after-delete", 50);
-    await eventually("50 messages", () => messages.length >= 50);
-    await publisher.roundTrip();
+    await publishAfterResubscription(subscribed, "after-delete");
 
     // Assess
     expect(states.map((s) => s.state)).toEqual(["open", "reconnecting", "open"]);
@@ -205,19 +163,11 @@ describe("the client library resubscribes by itself and loses no publish after t
 
   it("at the connection cap: resubscribes on the new connection and receives every publish after it (exact)", async () => {
     // Prepare
-    const { client, states, messages, acks } = await subscribedClient("room/cap");
+    const subscribed = await subscribedClient("room/cap");
+    const { states, messages } = subscribed;
     // Act: wait for the 6 s cap to close it and for the resubscription; then 50 publishes
     await eventually("the cap closed the connection", () => states.some((s) => s.state === "reconnecting"));
-    await eventually(
-      "the resubscription's acknowledgement",
-      () => acks.length === 2 && client.state === "open",
-    );
-    // Connected only now: a publisher that waited through the reconnect would be closed idle (2 s).
-    const publisher = await Client.connect(stack.tokenUrl());
-    others.push(publisher);
-    await publishMany(publisher, "room/cap", "after-cap", 50);
-    await eventually("50 messages", () => messages.length >= 50);
-    await publisher.roundTrip();
+    await publishAfterResubscription(subscribed, "after-cap");
 
     // Assess
     expect(messages).toHaveLength(50);
@@ -228,23 +178,11 @@ describe("the client library resubscribes by itself and loses no publish after t
 
 describe("1,000 clients dropped at once come back spread out (full-jitter backoff, default 1 s base)", () => {
   const N = 1_000;
-  let stack: TestStack;
-  let s3: S3Client;
-  const clients: FanoutClient[] = [];
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    s3 = s3Client(stack);
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    s3?.destroy();
-    await stack?.dispose();
-  });
+  const suite = useStack();
 
   it("reconnects every client within bounds, the attempts spread over the first backoff window", async () => {
     // Prepare: 1,000 library clients with the default backoff (1 s base, 30 s cap), all open
+    const { stack, s3 } = suite;
     // Opened 100 at a time: 1,000 handshakes at once would queue behind the 4 Lambda environments past the
     // library's 15 s handshake deadline, and the test is about the drop, not the first connection.
     const recorded: Array<ReturnType<typeof recordedClient>> = [];
@@ -252,7 +190,7 @@ describe("1,000 clients dropped at once come back spread out (full-jitter backof
     for (let batch = 0; batch < N / 100; batch++) {
       const fresh = Array.from({ length: 100 }, () => recordedClient(stack.tokenUrl()));
       recorded.push(...fresh);
-      clients.push(...fresh.map((r) => r.client));
+      suite.trackAll(fresh.map((r) => r.client));
       await eventually("100 clients open", () => fresh.every((r) => r.client.state === "open"), 60_000);
     }
     const openedIn = performance.now() - openStart;

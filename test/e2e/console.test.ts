@@ -1,50 +1,37 @@
 import { rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
+import { urlToHttpOptions } from "node:url";
 import { jwtVerify } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONSOLE_PATHS, consoleUrl, TOKEN_SECRET_FILE } from "../../util/local-stack/console.js";
-import { startTestStack, type TestStack } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { CONSOLE_PATHS, consoleUrl } from "../../util/local-stack/console/console.js";
+import { TOKEN_SECRET_FILE } from "../../util/local-stack/state/token-secret.js";
+import { httpRequest, type RawResponse } from "../support/http.js";
+import { type TestStack, useStack } from "../support/stack.js";
 
 /** A request to the gateway with any headers (fetch may not set Host), resolving with status, headers and body. */
 function call(
   stack: TestStack,
   path: string,
   options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+): Promise<RawResponse> {
   const url = new URL(path, consoleUrl(stack.outputs.ws_url));
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8"),
-        }),
-      );
-    });
-    req.on("error", reject);
-    req.end(options.body);
-  });
+  return httpRequest(
+    { ...urlToHttpOptions(url), method: options.method ?? "GET", headers: options.headers },
+    options.body,
+  );
 }
 
 const JSON_TYPE = { "content-type": "application/json" };
 
 describe("the console's HTTP endpoints on the gateway", () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    // Open mode: these tests start without a token secret and add one (a token-mode stack is in test/browser).
-    stack = await startTestStack({ authMode: "open" });
-  });
-
-  afterAll(async () => {
-    await stack?.dispose();
-  });
+  // Open mode: these tests start without a token secret and add one (a token-mode stack is in test/browser).
+  const suite = useStack({ authMode: "open" });
 
   it("serves the page and its script without any CORS header, with a CSP that allows only its own stack", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const page = await call(stack, CONSOLE_PATHS.page);
     const script = await call(stack, CONSOLE_PATHS.script);
@@ -62,6 +49,9 @@ describe("the console's HTTP endpoints on the gateway", () => {
   });
 
   it("refuses a foreign Host (DNS rebinding) and a foreign Origin", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const rebound = await call(stack, CONSOLE_PATHS.status, { headers: { host: "evil.example:80" } });
     const foreign = await call(stack, CONSOLE_PATHS.token, {
@@ -78,6 +68,9 @@ describe("the console's HTTP endpoints on the gateway", () => {
   });
 
   it("keeps refusing browser requests to @connections next to the console", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const result = await call(stack, "/local/@connections/abc", {
       method: "POST",
@@ -91,6 +84,9 @@ describe("the console's HTTP endpoints on the gateway", () => {
   });
 
   it("reports the live connection count and the stage's URL", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act
     const result = await call(stack, CONSOLE_PATHS.status);
 
@@ -100,6 +96,7 @@ describe("the console's HTTP endpoints on the gateway", () => {
 
   it("says an open stack needs no token (409), then mints with the stack's secret once there is one", async () => {
     // Prepare
+    const { stack } = suite;
     const secretFile = join(stack.stateDir, TOKEN_SECRET_FILE);
     const secret = "a-local-secret-of-at-least-32-bytes-long";
     const ask = (body: unknown) =>
@@ -134,6 +131,9 @@ describe("the console's HTTP endpoints on the gateway", () => {
   });
 
   it("streams the connection count and the Lambda's log lines as server-sent events", async () => {
+    // Prepare
+    const { stack } = suite;
+
     // Act: read the stream's first chunk(s), then hang up
     const url = new URL(CONSOLE_PATHS.events, consoleUrl(stack.outputs.ws_url));
     const text = await new Promise<string>((resolve, reject) => {

@@ -1,41 +1,20 @@
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
-import {
-  type Client,
-  connectMany,
-  eventually,
-  readLog,
-  s3Client,
-  snsClient,
-  startTestStack,
-  storedConnectionIds,
-  type TestStack,
-} from "./support.js";
+import { readLog, s3Client, storedConnectionIds, useStack } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import type { Client } from "../support/ws-client.js";
 
 /** Dozens of clients: enough to exercise concurrency and the pool, small enough for a 2-core CI machine. */
 const CLIENTS = 40;
 
 describe("fan-out through the local stack", () => {
-  let stack: TestStack;
-  let clients: Client[] = [];
-  let sns: SNSClient;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    sns = snsClient(stack);
-    clients = await connectMany(stack.tokenUrl(), CLIENTS);
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    sns?.destroy();
-    await stack?.dispose();
-  });
+  const suite = useStack({}, CLIENTS);
 
   it("stores one key per connected client", async () => {
     // Prepare
-    const s3 = s3Client(stack);
+    const { stack } = suite;
+    const s3 = suite.track(s3Client(stack));
 
     // Act
     const ids = await storedConnectionIds(stack, s3);
@@ -44,11 +23,11 @@ describe("fan-out through the local stack", () => {
     expect(ids).toHaveLength(CLIENTS);
     expect(stack.gateway.connectionCount()).toBe(CLIENTS);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{15}=$/);
-    s3.destroy();
   });
 
   it("delivers a client's broadcast to every client exactly once, the sender included", async () => {
     // Prepare
+    const { clients } = suite;
     const sender = clients[0] as Client;
     const message = { text: "hello everyone", n: 1 };
 
@@ -67,6 +46,7 @@ describe("fan-out through the local stack", () => {
 
   it("delivers an SNS message published with the real SDK to every client, exactly as published", async () => {
     // Prepare
+    const { stack, clients, sns } = suite;
     const body = '{"hello": "world", "unicode": "é✓"}';
     const before = clients.map((c) => c.raw.length);
 
@@ -89,6 +69,7 @@ describe("fan-out through the local stack", () => {
 
   it("rejects a bad SNS record (not JSON, over the WebSocket limit) with its MessageId and still delivers the next", async () => {
     // Prepare
+    const { stack, clients, sns } = suite;
     const good = JSON.stringify({ after: "bad ones" });
     const tooBig = JSON.stringify({ blob: "x".repeat(MAX_MESSAGE_BYTES) });
     const topic = stack.outputs.input_sns_topic_arn;
@@ -112,6 +93,7 @@ describe("fan-out through the local stack", () => {
 
   it("writes to every socket itself with gateway.sendToAll (the benchmark's ceiling)", async () => {
     // Prepare
+    const { stack, clients } = suite;
     const frame = '{"ceiling":true}';
 
     // Act
@@ -124,6 +106,7 @@ describe("fan-out through the local stack", () => {
 
   it("reports completed invocations, CPU time and peak memory of the Lambda environments", async () => {
     // Prepare
+    const { stack } = suite;
     const stats = await stack.lambda.stats();
 
     // Act

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
-import { Client, startTestStack, type TestStack } from "./support.js";
+import { useStack } from "../support/stack.js";
+import { Client } from "../support/ws-client.js";
 
 /** Every bad frame of DESIGN.md's client protocol, with the error code its sender must get. */
 const BAD_FRAMES: Array<{ name: string; code: string; send: (c: Client) => void }> = [
@@ -35,29 +36,16 @@ function sendFragmented(client: Client, text: string): void {
 }
 
 describe("frames through the local stack", () => {
-  let stack: TestStack;
-  let sender: Client;
-  let bystander: Client;
-
-  beforeAll(async () => {
-    // The protocol's limits, not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts has that).
-    stack = await startTestStack({ lambdaEnv: { MAX_BROADCAST_BYTES: "131072" } });
-    [sender, bystander] = await Promise.all([
-      Client.connect(stack.tokenUrl()),
-      Client.connect(stack.tokenUrl()),
-    ]);
-  });
-
-  afterAll(async () => {
-    sender?.close();
-    bystander?.close();
-    await stack?.dispose();
-  });
+  // The protocol's limits, not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts has that).
+  const suite = useStack({ lambdaEnv: { MAX_BROADCAST_BYTES: "131072" } }, 2);
+  /** The two clients connected at the start: one sends, the other looks on. */
+  const pair = () => suite.clients as [sender: Client, bystander: Client];
 
   it.each(BAD_FRAMES)(
     "answers $name with $code to the sender only, and the sender stays connected",
     async (bad) => {
       // Prepare
+      const [sender, bystander] = pair();
       const from = sender.received.length;
       const bystanderFrom = bystander.received.length;
 
@@ -82,6 +70,7 @@ describe("frames through the local stack", () => {
 
   it("accepts a message over 32 KB sent in frames of at most 32 KB", async () => {
     // Prepare
+    const [sender, bystander] = pair();
     const message = "y".repeat(3 * MAX_FRAME_BYTES);
     const from = bystander.received.length;
 
@@ -95,6 +84,8 @@ describe("frames through the local stack", () => {
 
   it("closes the connection with 1009 on a single frame over 32 KB", async () => {
     // Prepare
+    const { stack } = suite;
+    const [sender] = pair();
     const victim = await Client.connect(stack.tokenUrl());
 
     // Act
@@ -108,6 +99,7 @@ describe("frames through the local stack", () => {
 
   it("closes the connection with 1009 on a message over 128 KB, even in small frames", async () => {
     // Prepare
+    const { stack } = suite;
     const victim = await Client.connect(stack.tokenUrl());
 
     // Act

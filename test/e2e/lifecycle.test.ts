@@ -1,19 +1,19 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT } from "../../src/contract/index.js";
-import { newAwsId } from "../../util/local-stack/events.js";
+import { newAwsId } from "../../util/local-stack/aws-ids.js";
 import { PortInUseError } from "../../util/local-stack/index.js";
 import {
-  Client,
-  eventually,
-  HandshakeRefused,
+  keysUnder,
   readLog,
-  s3Client,
   startTestStack,
   storedConnectionIds,
-  type TestStack,
-} from "./support.js";
+  useStack,
+  useStacks,
+} from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import { Client, HandshakeRefused } from "../support/ws-client.js";
 
 /** A TCP server that accepts connections and never answers: a store that hangs. */
 async function blackHole(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -42,21 +42,11 @@ async function closedPortUrl(): Promise<string> {
 }
 
 describe("connection lifecycle", () => {
-  let stack: TestStack;
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    s3 = s3Client(stack);
-  });
-
-  afterAll(async () => {
-    s3?.destroy();
-    await stack?.dispose();
-  });
+  const suite = useStack();
 
   it("removes the connection's key from S3 when the client disconnects", async () => {
     // Prepare
+    const { stack, s3 } = suite;
     const before = await storedConnectionIds(stack, s3);
     const client = await Client.connect(stack.tokenUrl());
     const [added] = (await storedConnectionIds(stack, s3)).filter((id) => !before.includes(id));
@@ -80,6 +70,7 @@ describe("connection lifecycle", () => {
 
   it("removes a stale key (no live connection) on the next fan-out, and still delivers to the others", async () => {
     // Prepare
+    const { stack, s3 } = suite;
     const stale = "StaleConnAAAAA0=";
     await s3.send(
       new PutObjectCommand({
@@ -105,6 +96,7 @@ describe("connection lifecycle", () => {
   });
   it("lists keys page by page in S3's order, each key once (mixed case and '=' as in connection ids)", async () => {
     // Prepare
+    const { stack, s3 } = suite;
     const keys = [
       ...Array.from({ length: 60 }, () => newAwsId()),
       "aB=",
@@ -122,21 +114,8 @@ describe("connection lifecycle", () => {
       ),
     );
 
-    // Act
-    const listed: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: stack.outputs.connection_bucket,
-          Prefix: "pagination/",
-          MaxKeys: 7,
-          ContinuationToken: token,
-        }),
-      );
-      listed.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
-      token = page.NextContinuationToken;
-    } while (token);
+    // Act: pages of 7 keys, each continued with the token the last one gave
+    const listed = await keysUnder(stack, s3, "pagination/", 7);
 
     // Assess
     expect(listed).toEqual([...new Set(keys)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
@@ -144,18 +123,11 @@ describe("connection lifecycle", () => {
 });
 
 describe("failures of the function", () => {
-  const stacks: TestStack[] = [];
-  const holes: Array<{ close: () => Promise<void> }> = [];
-
-  afterEach(async () => {
-    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
-    await Promise.all(holes.splice(0).map((h) => h.close()));
-  });
+  const stacks = useStacks();
 
   it("refuses the handshake with the function's 5xx when the store is down", async () => {
     // Prepare
-    const stack = await startTestStack({ lambdaEnv: { AWS_ENDPOINT_URL_S3: await closedPortUrl() } });
-    stacks.push(stack);
+    const stack = await stacks.start({ lambdaEnv: { AWS_ENDPOINT_URL_S3: await closedPortUrl() } });
 
     // Act
     const refused = await Client.connect(stack.tokenUrl()).catch((error: unknown) => error);
@@ -169,12 +141,11 @@ describe("failures of the function", () => {
   it("refuses the handshake with 504 when $connect runs past the function timeout", async () => {
     // Prepare
     const hole = await blackHole();
-    holes.push(hole);
-    const stack = await startTestStack({
+    stacks.track(hole);
+    const stack = await stacks.start({
       lambdaTimeoutMs: 1500,
       lambdaEnv: { AWS_ENDPOINT_URL_S3: hole.url },
     });
-    stacks.push(stack);
 
     // Act
     const refused = await Client.connect(stack.tokenUrl()).catch((error: unknown) => error);
@@ -195,8 +166,7 @@ describe("failures of the function", () => {
 
   it("tells the sender 'Endpoint request timed out' when a message runs past the timeout, then recovers", async () => {
     // Prepare
-    const stack = await startTestStack({ lambdaTimeoutMs: 1500 });
-    stacks.push(stack);
+    const stack = await stacks.start({ lambdaTimeoutMs: 1500 });
     const client = await Client.connect(stack.tokenUrl());
     stack.gateway.setManagementDelayMs(4000);
 
@@ -219,8 +189,7 @@ describe("failures of the function", () => {
 
   it("closes idle connections and connections past the maximum duration with 1001 Going away", async () => {
     // Prepare
-    const stack = await startTestStack({ idleTimeoutMs: 1500, maxConnectionMs: 4000 });
-    stacks.push(stack);
+    const stack = await stacks.start({ idleTimeoutMs: 1500, maxConnectionMs: 4000 });
     const [idle, busy] = await Promise.all([
       Client.connect(stack.tokenUrl()),
       Client.connect(stack.tokenUrl()),
@@ -243,16 +212,11 @@ describe("failures of the function", () => {
 });
 
 describe("start and stop", () => {
-  const stacks: TestStack[] = [];
-
-  afterEach(async () => {
-    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
-  });
+  const stacks = useStacks();
 
   it("closes clients with 1001 on stop and starts again on the same ports", async () => {
     // Prepare
-    const first = await startTestStack();
-    stacks.push(first);
+    const first = await stacks.start();
     const client = await Client.connect(first.tokenUrl());
     const gatewayPort = Number(new URL(first.outputs.ws_url).port);
     const emulatorPort = Number(new URL(first.outputs.s3_endpoint).port);
@@ -260,8 +224,7 @@ describe("start and stop", () => {
     // Act
     await first.stop();
     const closed = await client.closed;
-    const second = await startTestStack({ gatewayPort, emulatorPort });
-    stacks.push(second);
+    const second = await stacks.start({ gatewayPort, emulatorPort });
     const again = await Client.connect(second.tokenUrl());
     await again.roundTrip();
 
@@ -274,8 +237,7 @@ describe("start and stop", () => {
 
   it("refuses to start on a port in use with a PortInUseError naming it", async () => {
     // Prepare
-    const running = await startTestStack();
-    stacks.push(running);
+    const running = await stacks.start();
     const gatewayPort = Number(new URL(running.outputs.ws_url).port);
     const emulatorPort = Number(new URL(running.outputs.s3_endpoint).port);
 

@@ -1,49 +1,18 @@
 import {
-  type ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   GetConnectionCommand,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
-import type { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
-import {
-  Client,
-  managementClient,
-  s3Client,
-  startTestStack,
-  storedConnectionIds,
-  type TestStack,
-} from "./support.js";
-
-/** Connects a client and finds its connection id in the store (the id only the server knows). */
-async function connectWithId(stack: TestStack, s3: S3Client): Promise<{ client: Client; id: string }> {
-  const before = await storedConnectionIds(stack, s3);
-  const client = await Client.connect(stack.tokenUrl());
-  const id = (await storedConnectionIds(stack, s3)).find((i) => !before.includes(i));
-  if (!id) throw new Error("the new connection has no key in the store");
-  return { client, id };
-}
+import { connectWithId, managementClient, useStack } from "../support/stack.js";
 
 describe("the @connections API through the real SDK client", () => {
-  let stack: TestStack;
-  let s3: S3Client;
-  let api: ApiGatewayManagementApiClient;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ managementRateLimit: 20 });
-    s3 = s3Client(stack);
-    api = managementClient(stack.outputs.management_endpoint);
-  });
-
-  afterAll(async () => {
-    api?.destroy();
-    s3?.destroy();
-    await stack?.dispose();
-  });
+  const suite = useStack({ managementRateLimit: 20 });
 
   it("posts to a connection (a text frame), describes it, and deletes it", async () => {
     // Prepare
+    const { stack, s3, api } = suite;
     const { client, id } = await connectWithId(stack, s3);
 
     // Act
@@ -64,6 +33,7 @@ describe("the @connections API through the real SDK client", () => {
 
   it("answers GoneException (410) for a connection that does not exist", async () => {
     // Prepare
+    const { api } = suite;
     const command = new PostToConnectionCommand({ ConnectionId: "NoSuchConnAAAA=", Data: Buffer.from("{}") });
 
     // Act
@@ -78,6 +48,7 @@ describe("the @connections API through the real SDK client", () => {
 
   it("answers PayloadTooLargeException (413) for data over 128 KB", async () => {
     // Prepare
+    const { stack, s3, api } = suite;
     const { client, id } = await connectWithId(stack, s3);
     const data = Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x61);
 
@@ -94,6 +65,7 @@ describe("the @connections API through the real SDK client", () => {
 
   it("answers ForbiddenException (403) on another stage", async () => {
     // Prepare
+    const { stack } = suite;
     const other = managementClient(stack.outputs.management_endpoint.replace(/\/local$/, "/prod"));
 
     // Act
@@ -108,6 +80,7 @@ describe("the @connections API through the real SDK client", () => {
 
   it("answers LimitExceededException (429) past the configured request rate", async () => {
     // Prepare
+    const { api } = suite;
     const calls = Array.from({ length: 120 }, () =>
       api
         .send(new GetConnectionCommand({ ConnectionId: "NoSuchConnAAAA=" }))

@@ -1,38 +1,19 @@
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Client,
-  connectMany,
-  eventually,
-  readLog,
-  snsClient,
-  startTestStack,
-  type TestStack,
-} from "./support.js";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { describe, expect, it } from "vitest";
+import { readLog, useStack } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import type { Client } from "../support/ws-client.js";
 
 /** More than FANOUT_INLINE_MAX below, so every fan-out goes through the shard queue. */
 const CLIENTS = 12;
 
 describe("sharded fan-out through the local stack (SQS in the emulator, event source mapping)", () => {
-  let stack: TestStack;
-  let clients: Client[] = [];
-  let sns: SNSClient;
-
-  beforeAll(async () => {
-    // A low inline limit makes a dozen clients a "large" fan-out: 4 shards, each a queue message.
-    stack = await startTestStack({ lambdaEnv: { FANOUT_INLINE_MAX: "5", FANOUT_SHARDS: "4" } });
-    sns = snsClient(stack);
-    clients = await connectMany(stack.tokenUrl(), CLIENTS);
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    sns?.destroy();
-    await stack?.dispose();
-  });
+  // A low inline limit makes a dozen clients a "large" fan-out: 4 shards, each a queue message.
+  const suite = useStack({ lambdaEnv: { FANOUT_INLINE_MAX: "5", FANOUT_SHARDS: "4" } }, CLIENTS);
 
   it("delivers a broadcast to every client exactly once through 4 shards, the frames unchanged", async () => {
     // Prepare
+    const { stack, clients } = suite;
     const message = { text: "sharded", n: 1 };
     const expected = JSON.stringify({ message });
 
@@ -58,6 +39,7 @@ describe("sharded fan-out through the local stack (SQS in the emulator, event so
 
   it("shards an SNS message the same way", async () => {
     // Prepare
+    const { stack, clients, sns } = suite;
     const body = '{"sharded": "sns"}';
 
     // Act
@@ -73,6 +55,7 @@ describe("sharded fan-out through the local stack (SQS in the emulator, event so
 
   it("shards a channel publish and an SNS message to a channel: members only, each exactly once", async () => {
     // Prepare: 8 members (more than FANOUT_INLINE_MAX), the rest outside the channel
+    const { stack, clients, sns } = suite;
     const channel = "big/room";
     const members = clients.slice(0, 8);
     const others = clients.slice(8);

@@ -1,26 +1,13 @@
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, connectMany, snsClient, startTestStack, type TestStack } from "./support.js";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { describe, expect, it } from "vitest";
+import { useStack } from "../support/stack.js";
 
 describe("SNS MessageStructure through the local stack", () => {
-  let stack: TestStack;
-  let clients: Client[] = [];
-  let sns: SNSClient;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    sns = snsClient(stack);
-    clients = await connectMany(stack.tokenUrl(), 3);
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    sns?.destroy();
-    await stack?.dispose();
-  });
+  const suite = useStack({}, 3);
 
   it("hands the function the lambda entry of a MessageStructure=json publish, and clients get that entry only", async () => {
     // Prepare
+    const { stack, clients, sns } = suite;
     const lambda = JSON.stringify({ for: "the function" });
     const document = JSON.stringify({
       default: JSON.stringify({ for: "default" }),

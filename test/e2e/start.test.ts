@@ -6,7 +6,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { LocalStackOutputs } from "../../src/contract/index.js";
 import { repoRoot } from "../../util/lib/repo.js";
-import { Client, signTestToken, WAIT_MS } from "./support.js";
+import { signTestToken } from "../support/stack.js";
+import { WAIT_MS } from "../support/wait.js";
+import { Client } from "../support/ws-client.js";
 
 /** `npm start` without npm: the same script, so signals reach it directly. */
 const TSX = join(repoRoot, "node_modules/.bin/tsx");

@@ -1,30 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { browserRefusal } from "../../util/local-stack/browser-guard.js";
-import {
-  Client,
-  eventually,
-  readLog,
-  s3Client,
-  startTestStack,
-  storedConnectionIds,
-  type TestStack,
-} from "../e2e/support.js";
-import { accessRecords, rawSocket, readUntil, upgradeRequest } from "./support.js";
+import { rawSocket, readUntil, upgradeRequest } from "../support/raw-socket.js";
+import { accessRecords, readLog, s3Client, storedConnectionIds, useStack } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import { Client } from "../support/ws-client.js";
 
 /** Fault injection by hostile or broken clients, against one local stack; every count is exact. */
 describe("faults: hostile clients", () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ maxBufferedBytes: 256 * 1024 });
-  });
-  afterAll(async () => {
-    await stack?.dispose();
-  });
+  const suite = useStack({ maxBufferedBytes: 256 * 1024 });
 
   it("gives each client that leaves during $connect (50 FIN, 50 RST) exactly one $disconnect and leaves no key", async () => {
     // Prepare
+    const { stack } = suite;
     const s3 = s3Client(stack);
     const before = (await accessRecords(stack, "CONNECT")).length;
 
@@ -62,6 +50,7 @@ describe("faults: hostile clients", () => {
 
   it("closes consumers that stop reading once their buffer passes the cap; readers get every message", async () => {
     // Prepare: 4 stalled raw sockets (never read after the handshake) and 2 reading clients.
+    const { stack } = suite;
     const s3 = s3Client(stack);
     const stalled = await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -114,6 +103,7 @@ describe("faults: hostile clients", () => {
 
   it("answers no subprotocol when $connect returned none, so a client that requires one fails as on AWS", async () => {
     // Prepare
+    const { stack } = suite;
     const ws = new WebSocket(stack.tokenUrl(), ["chat", "superchat"]);
 
     // Act
@@ -125,6 +115,7 @@ describe("faults: hostile clients", () => {
 
   it("answers 426 with Sec-WebSocket-Version: 13 to another version", async () => {
     // Prepare
+    const { stack } = suite;
     const socket = await rawSocket(stack);
 
     // Act
@@ -139,6 +130,7 @@ describe("faults: hostile clients", () => {
 
   it("answers a malformed @connections path with 400 BadRequestException, and a browser Origin with 403", async () => {
     // Prepare
+    const { stack } = suite;
     const base = `${stack.outputs.management_endpoint}/@connections`;
 
     // Act

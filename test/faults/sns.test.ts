@@ -1,57 +1,39 @@
 import {
   ListSubscriptionsByTopicCommand,
   PublishCommand,
-  type SNSClient,
   SubscribeCommand,
   UnsubscribeCommand,
 } from "@aws-sdk/client-sns";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Client,
-  connectMany,
-  eventually,
-  readLog,
-  snsClient,
-  startTestStack,
-  type TestStack,
-} from "../e2e/support.js";
-
-const isMessage = (message: string) => (f: unknown) => JSON.stringify(f) === JSON.stringify({ message });
-const counts = (clients: Client[], message: string) =>
-  clients.map((c) => c.received.filter(isMessage(message)).length);
+import { describe, expect, it } from "vitest";
+import { readLog, useStack } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import { broadcastCounts, isBroadcastOf } from "../support/ws-client.js";
 
 /** The function's SNS subscription removed and made again through the SNS API, through the whole stack. */
 describe("faults: SNS unsubscribe", () => {
-  let stack: TestStack;
-  let clients: Client[] = [];
-  let sns: SNSClient;
-  beforeAll(async () => {
-    stack = await startTestStack();
-    clients = await connectMany(stack.tokenUrl(), 3);
-    sns = snsClient(stack);
-  });
-  afterAll(async () => {
-    sns?.destroy();
-    for (const c of clients) c.close();
-    await stack?.dispose();
-  });
+  const suite = useStack({}, 3);
 
   it("stops delivery after Unsubscribe with a WARN line, and resumes after Subscribe --protocol lambda", async () => {
     // Prepare
+    const { stack, clients, sns } = suite;
     const TopicArn = stack.outputs.input_sns_topic_arn;
     const publish = (message: string) =>
       sns.send(new PublishCommand({ TopicArn, Message: JSON.stringify({ message }) }));
     const listed = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
     const [subscription] = listed.Subscriptions ?? [];
     await publish("before");
-    await eventually("'before' delivered", () => clients.every((c) => c.received.some(isMessage("before"))));
+    await eventually("'before' delivered", () =>
+      clients.every((c) => c.received.some(isBroadcastOf("before"))),
+    );
 
     // Act
     await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription?.SubscriptionArn }));
     for (let i = 0; i < 5; i++) await publish("lost");
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: "lambda", Endpoint: subscription?.Endpoint }));
     await publish("after");
-    await eventually("'after' delivered", () => clients.every((c) => c.received.some(isMessage("after"))));
+    await eventually("'after' delivered", () =>
+      clients.every((c) => c.received.some(isBroadcastOf("after"))),
+    );
     await clients[0]?.roundTrip();
 
     // Assess
@@ -59,9 +41,9 @@ describe("faults: SNS unsubscribe", () => {
       Protocol: "lambda",
       Endpoint: expect.stringMatching(/:function:fanout-local$/),
     });
-    expect(counts(clients, "before")).toEqual([1, 1, 1]);
-    expect(counts(clients, "lost")).toEqual([0, 0, 0]);
-    expect(counts(clients, "after")).toEqual([1, 1, 1]);
+    expect(broadcastCounts(clients, "before")).toEqual([1, 1, 1]);
+    expect(broadcastCounts(clients, "lost")).toEqual([0, 0, 0]);
+    expect(broadcastCounts(clients, "after")).toEqual([1, 1, 1]);
     const warnings = (await readLog(stack.outputs.lambda_log_file)).filter((r) => r.level === "WARN");
     expect(warnings.map((r) => r.message)).toEqual([
       expect.stringMatching(

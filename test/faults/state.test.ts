@@ -1,19 +1,15 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StateDirInUseError, startLocalStack } from "../../util/local-stack/index.js";
-import { startTestStack, type TestStack } from "../e2e/support.js";
+import { useStacks } from "../support/stack.js";
 
 describe("faults: two stacks on one state folder", () => {
-  const stacks: TestStack[] = [];
-  afterEach(async () => {
-    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
-  });
+  const stacks = useStacks();
 
   it("refuses a second start on a state folder in use before writing anything, and frees it on stop", async () => {
     // Prepare
-    const first = await startTestStack();
-    stacks.push(first);
+    const first = await stacks.start();
     const bundle = join(first.stateDir, "build", "lambda", "index.mjs");
     const before = {
       outputs: await readFile(join(first.stateDir, "outputs.json"), "utf8"),

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { AuthorizerRequest, WebSocketEvent } from "../../util/local-stack/events.js";
-import { type AccessLogRecord, type Gateway, startGateway } from "../../util/local-stack/gateway.js";
-import type { InvokeOutcome } from "../../util/local-stack/lambda-runtime.js";
+import type { AccessLogRecord } from "../../util/local-stack/gateway/access-log.js";
+import type { AuthorizerRequest, WebSocketEvent } from "../../util/local-stack/gateway/events.js";
+import { type Gateway, startGateway } from "../../util/local-stack/gateway/gateway.js";
+import type { InvokeOutcome } from "../../util/local-stack/lambda/execution-environment.js";
 
 /**
  * The gateway alone, in front of a stand-in function that returns what a `$connect` integration may return (the

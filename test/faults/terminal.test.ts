@@ -1,38 +1,17 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
-import {
-  Client,
-  connectMany,
-  eventually,
-  HandshakeRefused,
-  readLog,
-  s3Client,
-  startTestStack,
-  storedConnectionIds,
-  type TestStack,
-} from "../e2e/support.js";
-import { accessRecords } from "./support.js";
+import { type ProcessResult, runToEnd } from "../support/process.js";
+import { accessRecords, readLog, s3Client, storedConnectionIds, useStacks } from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import { Client, connectMany, HandshakeRefused } from "../support/ws-client.js";
 
 const TSX = join(repoRoot, "node_modules/.bin/tsx");
 const MAIN = join(repoRoot, "util/local-stack/main.ts");
 
 /** Runs `npm start` (its script, without npm) to its exit; only for runs that end on their own. */
-function runStart(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [MAIN, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function runStart(args: string[]): Promise<ProcessResult> {
+  return runToEnd(TSX, [MAIN, ...args]);
 }
 
 /** The terminal clock column (`HH:MM:SS.mmm`) of a printed log line, as milliseconds of the day. */
@@ -45,12 +24,7 @@ function clockOf(line: string): number | undefined {
 
 /** What the stack prints, the terminal output of `npm start`, and its access log; timing of requests ending. */
 describe("faults: the terminal and the stack's edges", () => {
-  const stacks: TestStack[] = [];
-  const clients: Client[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
-  });
+  const stacks = useStacks();
 
   it("refuses --host that is empty or not loopback (without --allow-remote) with exit 2, before starting anything", async () => {
     // Act
@@ -75,10 +49,9 @@ describe("faults: the terminal and the stack's edges", () => {
   it("prints lines in the order requests end, with a clock that only goes forward", async () => {
     // Prepare: a slow broadcast (its POSTs held 1.5 s) and a quick ping that starts after it and ends first.
     const printed: string[] = [];
-    const stack = await startTestStack({ lambdaConcurrency: 2, log: (line) => printed.push(line) });
-    stacks.push(stack);
+    const stack = await stacks.start({ lambdaConcurrency: 2, log: (line) => printed.push(line) });
     const [a, b] = await connectMany(stack.tokenUrl(), 2);
-    clients.push(a as Client, b as Client);
+    stacks.trackAll([a as Client, b as Client]);
     await Promise.all([a?.roundTrip(), b?.roundTrip()]);
     await eventually(
       "the warm-up pings printed",
@@ -110,8 +83,7 @@ describe("faults: the terminal and the stack's edges", () => {
 
   it("cleans up a $connect that timed out (504) but then stored its key: one $disconnect, no key left", async () => {
     // Prepare: API Gateway gives up after 1 s; the store answers after 2 s; the function would wait 10 s.
-    const stack = await startTestStack({ integrationTimeoutMs: 1000, lambdaTimeoutMs: 10_000 });
-    stacks.push(stack);
+    const stack = await stacks.start({ integrationTimeoutMs: 1000, lambdaTimeoutMs: 10_000 });
     stack.emulator.setStoreDelayMs(2000);
 
     // Act
@@ -139,10 +111,9 @@ describe("faults: the terminal and the stack's edges", () => {
   it("stops during traffic without a burst of 5xx or 'Runtime exited' lines; the last line says it stopped", async () => {
     // Prepare: 10 clients broadcasting in a loop, with slow fan-outs in flight when the stop comes.
     const printed: string[] = [];
-    const stack = await startTestStack({ lambdaConcurrency: 2, log: (line) => printed.push(line) });
-    stacks.push(stack);
+    const stack = await stacks.start({ lambdaConcurrency: 2, log: (line) => printed.push(line) });
     const all = await connectMany(stack.tokenUrl(), 10);
-    clients.push(...all);
+    stacks.trackAll(all);
     stack.gateway.setManagementDelayMs(200);
     let sending = true;
     const traffic = (async () => {

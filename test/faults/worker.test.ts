@@ -1,23 +1,22 @@
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import type { LocalStackOptions } from "../../util/local-stack/index.js";
 import {
-  type Client,
-  connectMany,
-  eventually,
   readLog,
   s3Client,
   snsClient,
-  startTestStack,
   storedConnectionIds,
-  type TestStack,
-} from "../e2e/support.js";
-
-const GATEWAY_ERROR = (f: unknown) => typeof f === "object" && f !== null && "requestId" in f;
-const isMessage = (message: string) => (f: unknown) => JSON.stringify(f) === JSON.stringify({ message });
-/** How many times each client received `{"message": message}`. */
-const counts = (clients: Client[], message: string) =>
-  clients.map((c) => c.received.filter(isMessage(message)).length);
-const total = (clients: Client[], message: string) => counts(clients, message).reduce((a, b) => a + b, 0);
+  type TestStacks,
+  useStacks,
+} from "../support/stack.js";
+import { eventually } from "../support/wait.js";
+import {
+  broadcastCounts,
+  broadcastTotal,
+  type Client,
+  connectMany,
+  isGatewayError,
+} from "../support/ws-client.js";
 
 /**
  * A fan-out made slow enough to be cut in the middle, the same way every time: 20 clients, 5 sends in flight
@@ -33,13 +32,13 @@ const WAVE = 5;
 const CLIENTS = 20;
 const HOLD_MS = 1000;
 
-async function startSlowFanout(options: Parameters<typeof startTestStack>[0]) {
-  const stack = await startTestStack({
+async function startSlowFanout(stacks: TestStacks, options: LocalStackOptions) {
+  const stack = await stacks.start({
     lambdaConcurrency: 1,
     lambdaEnv: { FANOUT_CONCURRENCY: String(WAVE) },
     ...options,
   });
-  const clients = await connectMany(stack.tokenUrl(), CLIENTS);
+  const clients = stacks.trackAll(await connectMany(stack.tokenUrl(), CLIENTS));
   // A warm environment, so that the fault hits the fan-out and not a cold start.
   await clients[0]?.roundTrip();
   stack.gateway.setManagementDelayMs(HOLD_MS);
@@ -48,34 +47,30 @@ async function startSlowFanout(options: Parameters<typeof startTestStack>[0]) {
 
 /** Waits for the first wave to arrive, then 300 ms for the second to be held in the gateway. */
 async function midFanout(clients: Client[], message: string): Promise<void> {
-  await eventually("the first wave delivered", () => total(clients, message) >= WAVE);
+  await eventually("the first wave delivered", () => broadcastTotal(clients, message) >= WAVE);
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 describe("faults: a worker stopped or killed in the middle of a fan-out", () => {
-  const stacks: TestStack[] = [];
-  const clients: Client[] = [];
-  const stopped: number[] = [];
-  afterEach(async () => {
-    for (const pid of stopped.splice(0)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone (the runtime killed it on its timeout).
-      }
-    }
-    for (const c of clients.splice(0)) c.close();
-    await Promise.all(stacks.splice(0).map((s) => s.dispose()));
-  });
+  const stacks = useStacks();
+  /** Kills a worker this test stopped, after the test, if the runtime has not already. */
+  const killAfterwards = (pid: number) =>
+    stacks.track({
+      close: () => {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone (the runtime killed it on its timeout).
+        }
+      },
+    });
 
   it("SIGSTOP mid broadcast: the 10 sends made arrive once, 10 never; the sender gets 504, the worker is replaced, keys stay", async () => {
     // Prepare: the integration gives up at 4 s, the function's timeout (which kills the stopped worker) is 6 s.
-    const { stack, clients: all } = await startSlowFanout({
+    const { stack, clients: all } = await startSlowFanout(stacks, {
       integrationTimeoutMs: 4000,
       lambdaTimeoutMs: 6000,
     });
-    stacks.push(stack);
-    clients.push(...all);
     const [sender] = all;
     const [pid] = stack.lambda.pids();
 
@@ -83,8 +78,8 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
     sender?.send({ action: "broadcast", message: "stopped" });
     await midFanout(all, "stopped");
     process.kill(pid as number, "SIGSTOP");
-    stopped.push(pid as number);
-    await eventually("the sender told", () => sender?.received.some(GATEWAY_ERROR) === true);
+    killAfterwards(pid as number);
+    await eventually("the sender told", () => sender?.received.some(isGatewayError) === true);
     await eventually("the stopped worker timed out", async () =>
       (await readLog(stack.outputs.lambda_log_file)).some(
         (r) => r.message === "Task timed out after 6.00 seconds",
@@ -92,12 +87,12 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
     );
     stack.gateway.setManagementDelayMs(0);
     sender?.send({ action: "broadcast", message: "after" });
-    await eventually("the next broadcast reaches everyone", () => total(all, "after") === CLIENTS);
+    await eventually("the next broadcast reaches everyone", () => broadcastTotal(all, "after") === CLIENTS);
 
     // Assess
-    expect(sender?.received.find(GATEWAY_ERROR)).toMatchObject({ message: "Endpoint request timed out" });
-    expect(counts(all, "stopped").sort()).toEqual([...Array(10).fill(0), ...Array(10).fill(1)]);
-    expect(counts(all, "after")).toEqual(Array(CLIENTS).fill(1));
+    expect(sender?.received.find(isGatewayError)).toMatchObject({ message: "Endpoint request timed out" });
+    expect(broadcastCounts(all, "stopped").sort()).toEqual([...Array(10).fill(0), ...Array(10).fill(1)]);
+    expect(broadcastCounts(all, "after")).toEqual(Array(CLIENTS).fill(1));
     expect(stack.lambda.pids()).not.toContain(pid);
     const access = await readLog(stack.outputs.access_log_file);
     expect(access.filter((r) => r.routeKey === "broadcast").map((r) => r.status)).toEqual(["504", "200"]);
@@ -106,9 +101,7 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
 
   it("SIGKILL mid SNS fan-out: Lambda's retry re-runs it whole, so the 10 the first run reached get it twice", async () => {
     // Prepare
-    const { stack, clients: all } = await startSlowFanout({});
-    stacks.push(stack);
-    clients.push(...all);
+    const { stack, clients: all } = await startSlowFanout(stacks, {});
     const sns = snsClient(stack);
     const message = JSON.stringify({ message: "sns-killed" });
 
@@ -117,7 +110,7 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
     await midFanout(all, "sns-killed");
     for (const pid of stack.lambda.pids()) process.kill(pid, "SIGKILL");
     await eventually("the retry reached everyone", () =>
-      all.every((c) => counts([c], "sns-killed")[0] !== 0),
+      all.every((c) => broadcastCounts([c], "sns-killed")[0] !== 0),
     );
     await eventually("the retry finished", async () =>
       (await readLog(stack.outputs.lambda_log_file)).some((r) => r.message === "fan-out done"),
@@ -125,7 +118,7 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
     sns.destroy();
 
     // Assess: 10 + 20 deliveries, each client at least once, the first wave twice.
-    expect(counts(all, "sns-killed").sort()).toEqual([...Array(10).fill(1), ...Array(10).fill(2)]);
+    expect(broadcastCounts(all, "sns-killed").sort()).toEqual([...Array(10).fill(1), ...Array(10).fill(2)]);
     const lambda = await readLog(stack.outputs.lambda_log_file);
     const exits = lambda.filter(
       (r) => String(r.message).startsWith("Invoke Error") && r.errorType === "Runtime.ExitError",

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 
-/** Each test fails once upstream ws no longer needs the patch in util/local-stack/ws-patches.ts. */
+/** Each test fails once upstream ws no longer needs the patch in util/local-stack/gateway/ws-patches.ts. */
 describe("ws upstream still needs the local stack's patches", () => {
   it("ws alone accepts a single 40 KB frame under maxPayload (no per-frame limit): limitFrameSize is needed", async () => {
     // Prepare

@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { account, type Published, verdict } from "../../util/soak/account.js";
 import { parseSoakArgs } from "../../util/soak/args.js";
-import type { ClientTallies } from "../../util/soak/protocol.js";
-import { marker, seqOf, soakMessage } from "../../util/soak/protocol.js";
+import type { ClientTallies } from "../../util/soak/ipc.js";
+import { emptyTallies, marker, seqOf, soakMessage } from "../../util/soak/ipc.js";
 
 /** Tallies of one client process over `n` messages, all zero, with the given overrides. */
 function tallies(n: number, over: Partial<ClientTallies> = {}): ClientTallies {
-  const zeros = () => new Array<number>(n).fill(0);
-  return {
-    stayerGot: zeros(),
-    stayerDup: zeros(),
-    churnerGot: zeros(),
-    churnerDup: zeros(),
-    lastAt: zeros(),
-    churnerSessions: [],
-    otherFrames: 0,
-    otherSamples: [],
-    outOfRange: 0,
-    ...over,
-  };
+  return { ...emptyTallies(n), ...over };
 }
 
 const published: Published[] = [

@@ -1,38 +1,17 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
 import type { SoakResults } from "../../util/soak/report.js";
+import { type ProcessResult, runToEnd } from "../support/process.js";
 
 const SOAK = ["--import", "tsx", "util/soak/main.ts"];
 
-/** Runs `npm run soak` as a user does (tsx), killed if it outlives `timeoutMs`. */
-function soak(
-  args: string[],
-  timeoutMs: number,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...SOAK, ...args], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    // SIGINT: the soak's own handler stops its stack and clients before it exits.
-    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
+/** Runs `npm run soak` as a user does (tsx), interrupted (SIGINT) if it outlives `timeoutMs`. */
+function soak(args: string[], timeoutMs: number): Promise<ProcessResult> {
+  return runToEnd(process.execPath, [...SOAK, ...args], timeoutMs);
 }
 
 describe("npm run soak -- --quick", () => {
@@ -46,7 +25,7 @@ describe("npm run soak -- --quick", () => {
     const run = await soak(args, 170_000);
     // Assess
     expect(run.stderr).not.toContain("FAILED");
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const results = JSON.parse(readFileSync(join(outDir, "results.json"), "utf8")) as SoakResults;
     const d = results.delivery;
     // 20 s at 2 messages a second, alternating SNS and broadcast.

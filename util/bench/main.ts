@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the fan-out benchmark. For each N it starts the local stack, connects N clients from separate
  * processes, publishes one message per run in every scenario (the ceilings, the peers' algorithms, ours through
- * SNS and through a broadcast frame), under each network model, checks exactly-once delivery, and writes the
+ * SNS and through a broadcast request), under each network model, checks exactly-once delivery, and writes the
  * table, results.json and the chart.
  */
 import { spawnSync } from "node:child_process";
@@ -10,20 +10,23 @@ import { join, resolve } from "node:path";
 import { CliError, runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
+import { judgeGoals, type RunResult, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
+import { progress } from "./progress.js";
+import { renderChart } from "./report/chart.js";
+import { describeMachine, openFilesLimit } from "./report/machine.js";
+import { type BenchResults, renderSummary } from "./report/summary.js";
 import {
   benchChannel,
   type ChannelResult,
   channelResults,
   measureBroadcastToK,
   measureChannelPublish,
-} from "./channels.js";
-import { renderChart } from "./chart.js";
-import { type ColdStart, measureColdStart } from "./coldstart.js";
-import { describeMachine, openFilesLimit } from "./machine.js";
-import { judgeGoals, type RunResult, SCENARIO_LABELS, type ScenarioResult, summarize } from "./model.js";
-import { type ConnectFigures, progress, Session } from "./session.js";
-import { measureShards, nothingLostOrRepeated, type ShardResults } from "./shards.js";
-import { type BenchResults, renderSummary } from "./summary.js";
+} from "./scenarios/channels.js";
+import { type ColdStart, measureColdStart } from "./scenarios/coldstart.js";
+import { nothingLostOrRepeated, type ShardResults } from "./scenarios/shard-results.js";
+import { measureShards } from "./scenarios/shards.js";
+import type { ConnectFigures } from "./session/clients.js";
+import { Session } from "./session/session.js";
 
 /** The latency-bound sharded runs hold every @connections call this long (the issue's network model). */
 const SHARD_DELAY_MS = 10;

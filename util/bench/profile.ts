@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { parseCliArgs, runCli } from "../lib/cli.js";
 import { defaultProcesses, intFlag } from "./args.js";
 import { type CpuProfile, selfTimes } from "./cpu-profile.js";
-import { progress, Session } from "./session.js";
+import { progress } from "./progress.js";
+import { Session } from "./session/session.js";
 
 const HELP = `Usage: npx tsx util/bench/profile.ts [options]
 

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
-import { readResults, renderDocs } from "./docs.js";
+import { readResults, renderDocs } from "./report/docs.js";
 
 await runCli(
   "docs:bench",

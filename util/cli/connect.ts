@@ -2,13 +2,11 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
-import { createInterface } from "node:readline";
-import { createClient, type FanoutClient, FanoutError } from "../../client/index.js";
 import { ALL_RIGHTS } from "../../src/contract/index.js";
-import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
-import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
-import { type LibrarySocket, librarySocket } from "../lib/library-socket.js";
-import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
+import { parseCliArgs, runCli, UsageError } from "../lib/cli.js";
+import { runSession, type Shortcut } from "../lib/connect-session.js";
+import { broadcastRequest, PING_REQUEST, parseCount } from "../lib/frames.js";
+import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
 import { redactToken, resolveClientToken, urlWithToken } from "../lib/token.js";
 
 const HELP = `Usage: util/connect [options]
@@ -49,26 +47,6 @@ ${STACK_HELP}
 
 Exit status: 0 closed normally (by you, or by the server with 1000), 1 failure or abnormal close (the code and
 reason are printed), 2 usage error.`;
-
-/** How long the close handshake may take before the socket is dropped. */
-const CLOSE_GRACE_MS = 3000;
-
-/** What to do once connected, in the order given on the command line. */
-type Shortcut =
-  | { kind: "raw"; frame: string }
-  | { kind: "subscribe"; channel: string }
-  | { kind: "publish"; channel: string; message: unknown };
-
-/** Everything the built-in session needs. */
-interface SessionOptions {
-  url: string;
-  /** Called before every connection attempt; undefined when the stack needs no token. */
-  token: (() => Promise<string>) | undefined;
-  shortcuts: Shortcut[];
-  count: number | undefined;
-  reconnect: boolean;
-  stack: Stack;
-}
 
 await runCli("connect", async () => {
   const { values, tokens } = parseCliArgs({
@@ -141,9 +119,9 @@ function parseShortcuts(tokens: ReturnType<typeof parseCliArgs>["tokens"]): Shor
       );
     }
     if (token?.kind !== "option") continue;
-    if (token.name === "ping") shortcuts.push({ kind: "raw", frame: PING_FRAME });
+    if (token.name === "ping") shortcuts.push({ kind: "raw", request: PING_REQUEST });
     if (token.name === "broadcast" && token.value !== undefined)
-      shortcuts.push({ kind: "raw", frame: broadcastFrame(token.value) });
+      shortcuts.push({ kind: "raw", request: broadcastRequest(token.value) });
     if (token.name === "subscribe" && token.value !== undefined)
       shortcuts.push({ kind: "subscribe", channel: token.value });
     if (token.name === "publish" && token.value !== undefined) {
@@ -167,7 +145,7 @@ function parseMessage(text: string): unknown {
   }
 }
 
-/** The seed's way, unchanged: \`websocat <ws_url>\`, with the terminal handed over. Resolves with its exit code. */
+/** The seed's way, unchanged: `websocat <ws_url>`, with the terminal handed over. Resolves with its exit code. */
 function runWebsocat(websocat: string, url: string): Promise<number> {
   process.stderr.write(
     `connecting to ${redactToken(url)} with websocat (--builtin for the built-in client)\n`,
@@ -179,223 +157,6 @@ function runWebsocat(websocat: string, url: string): Promise<number> {
     child.on("error", reject);
     child.on("exit", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 0 : 1)));
   });
-}
-
-/**
- * The built-in client: the client library over \`ws\` (util/lib/library-socket.ts says why not the global
- * WebSocket). Resolves with the exit code once the session ends; rejects if the first connection never opened.
- */
-function runSession(options: SessionOptions): Promise<number> {
-  const { url, shortcuts, count, reconnect, stack } = options;
-  return new Promise((resolve, reject) => {
-    const status = (line: string) => process.stderr.write(`${line}\n`);
-    status(`connecting to ${url}`);
-    let opened = false;
-    let closing = false;
-    let finished = false;
-    let inputEnded = false;
-    let received = 0;
-    /** Keepalive pings the library sent whose pong is not in yet: those pongs are not printed. */
-    let keepalivePongs = 0;
-    let lastError: NodeJS.ErrnoException | undefined;
-    let lastClose: { code: number; reason: string } | undefined;
-    /** The socket the user's lines go to: the newest open one. */
-    let socket: LibrarySocket | undefined;
-    const sockets = new Set<LibrarySocket>();
-
-    // Not a terminal-mode readline: the terminal keeps its own line editing, Ctrl-C stays a SIGINT and Ctrl-D an
-    // end of input, as with websocat.
-    const input = createInterface({
-      input: process.stdin,
-      terminal: false,
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    input.pause();
-
-    const Socket = librarySocket({
-      created: (s) => sockets.add(s),
-      open: (s) => {
-        socket = s;
-        lastError = undefined;
-      },
-      error: (_s, error) => {
-        lastError = error;
-        if (opened && !closing) status(`error: ${error.message}`);
-      },
-      frame: (_s, data, isBinary) => {
-        if (keepalivePongs > 0 && !isBinary && data.toString("utf8") === '{"action":"pong"}') {
-          keepalivePongs -= 1;
-          return;
-        }
-        process.stdout.write(`${frameLine(data, isBinary)}\n`);
-        received += 1;
-        if (count !== undefined && received >= count) close();
-      },
-      closed: (s, code, reason, byClient) => {
-        sockets.delete(s);
-        if (s === socket) socket = undefined;
-        if (!byClient) lastClose = { code, reason };
-        if (closing && sockets.size === 0) finish(code, reason);
-      },
-    });
-    // The library's keepalive ping goes through send(); the user's (typed or --ping) through sendRaw().
-    const CountingSocket = class extends Socket {
-      override send(data: string): void {
-        if (data === PING_FRAME) keepalivePongs += 1;
-        super.send(data);
-      }
-    };
-
-    const client: FanoutClient = createClient({
-      url,
-      WebSocket: CountingSocket,
-      token: options.token,
-    });
-
-    const finish = (code: number, reason: string) => {
-      if (finished) return;
-      finished = true;
-      cleanup();
-      status(`closed (${code}${reason ? ` ${reason}` : ""})`);
-      resolve(0);
-    };
-    const cleanup = () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      if (!inputEnded) input.close();
-      // Readline leaves stdin open; destroying it lets the process exit while the terminal still has input.
-      process.stdin.destroy();
-    };
-    const close = () => {
-      if (closing) return;
-      closing = true;
-      const open = [...sockets];
-      client.close();
-      if (open.length === 0) finish(1000, "");
-      setTimeout(() => {
-        for (const s of open) s.terminate();
-      }, CLOSE_GRACE_MS).unref();
-    };
-    const send = (line: string) => {
-      if (!socket?.isOpen) {
-        status("not sent: not connected (reconnecting)");
-        return;
-      }
-      try {
-        fragments(line);
-      } catch (error) {
-        status(`not sent: ${(error as Error).message}`);
-        return;
-      }
-      socket.sendRaw(line);
-    };
-    const onSignal = () => {
-      if (!opened || closing) {
-        // A second Ctrl-C, or one while still connecting: leave now.
-        for (const s of sockets) s.terminate();
-        process.exit(130);
-      }
-      close();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-
-    client.on("state", (state) => {
-      if (state === "open") {
-        if (opened) {
-          status(`reconnected to ${url}${client.channels.size > 0 ? " (resubscribing)" : ""}`);
-          return;
-        }
-        opened = true;
-        status(`connected to ${url} (each line you type is sent; Ctrl-D or Ctrl-C closes)`);
-        runShortcuts(client, shortcuts, send, status).finally(() => {
-          if (!closing) input.resume();
-        });
-        return;
-      }
-      if (state !== "reconnecting" || closing) return;
-      if (!opened) {
-        // The first connection failed: say why, once, and stop the library's retries.
-        closing = true;
-        client.close();
-        cleanup();
-        finished = true;
-        const error = lastError;
-        const hint = stack.local && error?.code === "ECONNREFUSED" ? ": is `npm start` still running?" : "";
-        const why = error ? error.message || error.code : "the connection closed during the handshake";
-        reject(new CliError(`cannot connect to ${url}: ${why}${hint}`));
-        return;
-      }
-      const how = lastClose;
-      lastClose = undefined;
-      const told = how
-        ? `the server closed the connection: code ${how.code}${how.reason ? `, reason: ${how.reason}` : ", no reason"}`
-        : "the connection was lost (no answer to a keepalive ping)";
-      if (reconnect) {
-        status(`${told}; reconnecting`);
-        return;
-      }
-      status(told);
-      closing = true;
-      finished = true;
-      client.close();
-      cleanup();
-      resolve(how?.code === 1000 ? 0 : 1);
-    });
-
-    input.on("line", (line) => {
-      if (line.trim() !== "" && !closing) send(line);
-    });
-    input.on("close", () => {
-      inputEnded = true;
-      if (count === undefined || received >= count) close();
-    });
-  });
-}
-
-/**
- * Runs the shortcuts in order. A subscribe waits for its acknowledgement, so that a publish after it is received; a
- * refusal is reported and the next shortcut runs.
- */
-async function runShortcuts(
-  client: FanoutClient,
-  shortcuts: Shortcut[],
-  send: (frame: string) => void,
-  status: (line: string) => void,
-): Promise<void> {
-  for (const shortcut of shortcuts) {
-    if (client.state === "closed") return;
-    if (shortcut.kind === "raw") send(shortcut.frame);
-    else if (shortcut.kind === "publish") await client.publish(shortcut.channel, shortcut.message);
-    else await subscribe(client, shortcut.channel, status);
-  }
-}
-
-/**
- * Subscribes and waits for "subscribed" or a refusal. A service without channels answers with an error that names
- * no channel (UNKNOWN_ACTION), which the library cannot match to the request: any error while waiting counts.
- */
-async function subscribe(
-  client: FanoutClient,
-  channel: string,
-  status: (line: string) => void,
-): Promise<void> {
-  let stopListening: () => void = () => undefined;
-  const unmatched = new Promise<FanoutError>((resolve) => {
-    stopListening = client.on("error", resolve);
-  });
-  try {
-    const outcome = await Promise.race([client.subscribe(channel).then(() => undefined), unmatched]);
-    // The library keeps the channel and asks again after a reconnect (--reconnect); the refusal is printed again.
-    if (outcome instanceof FanoutError) throw outcome;
-    status(`subscribed to ${channel}`);
-  } catch (error) {
-    if (error instanceof FanoutError && error.code === "CLOSED") return;
-    const why = error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
-    status(`subscribe ${channel} refused: ${why}`);
-  } finally {
-    stopListening();
-  }
 }
 
 /** The path of an executable on PATH, if there is one. */

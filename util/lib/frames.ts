@@ -1,15 +1,19 @@
+/**
+ * What the CLIs send and print on a WebSocket. One name per direction: a client-to-server message is a request
+ * (`PING_REQUEST`, `broadcastRequest`), a server-to-client one a frame (`frameLine`).
+ */
 import { clientRequest, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { UsageError } from "./cli.js";
 
-/** The frame that asks the service for a pong (DESIGN.md, client protocol). */
-export const PING_FRAME = clientRequest("ping");
+/** The request that asks the service for a pong (docs/design.md, client protocol). */
+export const PING_REQUEST = clientRequest("ping");
 
 /**
- * The frame that broadcasts `text` to every client. The text is sent as the JSON value it spells when it parses
+ * The request that broadcasts `text` to every client. The text is sent as the JSON value it spells when it parses
  * (`42`, `{"a":1}`, `"quoted"`), else as a string, so `--broadcast hi` needs no shell-quoted JSON.
  * @param text - what follows `--broadcast`
  */
-export function broadcastFrame(text: string): string {
+export function broadcastRequest(text: string): string {
   let message: unknown = text;
   try {
     message = JSON.parse(text);

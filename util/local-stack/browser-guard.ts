@@ -1,4 +1,4 @@
-import { type EmulatorApp, s3ErrorXml } from "./emulator-app.js";
+import { type EmulatorApp, s3ErrorXml } from "./emulator/app.js";
 
 /**
  * Why a request from a web browser is refused: the one text that both the emulator (S3, SNS) and the gateway's

@@ -3,7 +3,7 @@
  * over the client processes' tallies, so the verdict the soak prints is unit-tested (test/soak/account.test.ts).
  */
 import { percentile } from "../bench/stats.js";
-import type { ClientTallies, PublishKind } from "./protocol.js";
+import type { ClientTallies, PublishKind } from "./ipc.js";
 
 /** One message the soak published (or tried to). */
 export interface Published {

@@ -15,7 +15,7 @@ export interface SoakOptions {
   seconds: number;
   /** Churner connects per second (each followed by a close), over all churners. */
   churnPerSec: number;
-  /** Messages published per second, alternately through SNS and as a broadcast frame. */
+  /** Messages published per second, alternately through SNS and as a broadcast request. */
   ratePerSec: number;
   /** Client processes (1 or 2 keeps the CPU for the stack). */
   processes: number;
@@ -36,7 +36,7 @@ export const HELP = `Usage: npm run soak -- [options]
 
 Starts its own local stack (free ports, a temporary state folder), connects M WebSocket clients from one or two
 child processes: a stable core of stayers and churners that connect and close at a steady rate. For T minutes it
-publishes messages, alternately through SNS Publish and as a client's broadcast frame, each with a unique marker.
+publishes messages, alternately through SNS Publish and as a client's broadcast request, each with a unique marker.
 Then it closes every client, waits for $disconnect, and reports: messages published, deliveries owed to the
 stayers (exact) and what arrived, misses, duplicates, what the churners (may or may not receive) got, connection
 keys left in S3, and the peak RSS of the gateway process and of the Lambda workers. Prints a table and writes

@@ -1,21 +1,23 @@
 /**
  * A soak client process: holds its share of the stayers and churners, keeps per-message tallies of what each
  * client received (so no receipt list crosses the IPC channel), and reports them when its clients have closed.
- * Started by clients.ts with `fork`; speaks protocol.ts over IPC.
+ * Started by clients.ts with `fork`; speaks ipc.ts over IPC.
  */
 import WebSocket from "ws";
 import { IDLE_TIMEOUT_MS } from "../../src/contract/index.js";
 import { wallClockMs } from "../bench/stats.js";
-import { PING_FRAME } from "../lib/frames.js";
+import { PING_REQUEST } from "../lib/frames.js";
 import {
   type ClientPlan,
   type ClientStatus,
   type ClientTallies,
+  emptyStatus,
+  emptyTallies,
   type FromSoakClients,
   seqOf,
   soakMessage,
   type ToSoakClients,
-} from "./protocol.js";
+} from "./ipc.js";
 
 /** One WebSocket session: a stayer for the whole run, or one connect-to-close cycle of a churner slot. */
 interface Session {
@@ -32,7 +34,7 @@ interface Session {
 const CLOSE_WAIT_MS = 5_000;
 /** A failed churner connect is retried after this pause, so a refusing stack is not hammered. */
 const RETRY_PAUSE_MS = 250;
-/** A stayer says something this often, well inside the gateway's idle timeout, which only client frames reset. */
+/** A stayer says something this often, well inside the gateway's idle timeout, which only client requests reset. */
 const PING_EVERY_MS = Math.floor(IDLE_TIMEOUT_MS / 3);
 const MAX_SAMPLES = 5;
 
@@ -43,36 +45,12 @@ let plan: ClientPlan | undefined;
 let tallies: ClientTallies | undefined;
 const stayers: Session[] = [];
 const churners = new Set<Session>();
-const status: ClientStatus = {
-  stayerReceipts: 0,
-  stayersOpen: 0,
-  churnersOpen: 0,
-  churnConnects: 0,
-  churnCloses: 0,
-  churnAborts: 0,
-  connectFailures: 0,
-  stayersDropped: 0,
-};
+const status: ClientStatus = emptyStatus();
 let churning = false;
 /** Wakes churner slots that sleep through their lifetime when churn stops. */
 const wakers = new Set<() => void>();
 let slotsRunning: Promise<void> | undefined;
 let closeAllStarted = false;
-
-function emptyTallies(n: number): ClientTallies {
-  const zeros = () => new Array<number>(n).fill(0);
-  return {
-    stayerGot: zeros(),
-    stayerDup: zeros(),
-    churnerGot: zeros(),
-    churnerDup: zeros(),
-    lastAt: zeros(),
-    churnerSessions: [],
-    otherFrames: 0,
-    otherSamples: [],
-    outOfRange: 0,
-  };
-}
 
 function receive(session: Session, text: string, t: ClientTallies, p: ClientPlan): void {
   const at = wallClockMs();
@@ -174,7 +152,7 @@ function watchStayer(session: Session): void {
     session.ws.once("close", () => clearInterval(every));
   }, Math.random() * PING_EVERY_MS);
   const ping = () => {
-    if (session.ws.readyState === WebSocket.OPEN) session.ws.send(PING_FRAME);
+    if (session.ws.readyState === WebSocket.OPEN) session.ws.send(PING_REQUEST);
   };
   session.ws.once("close", () => {
     clearTimeout(first);

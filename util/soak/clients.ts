@@ -4,9 +4,16 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { shares } from "../bench/clients.js";
-import { stopChild } from "../bench/protocol.js";
-import type { ClientPlan, ClientStatus, ClientTallies, FromSoakClients, ToSoakClients } from "./protocol.js";
+import { shares } from "../bench/session/clients.js";
+import { stopChild } from "../bench/session/ipc.js";
+import {
+  type ClientPlan,
+  type ClientStatus,
+  type ClientTallies,
+  emptyStatus,
+  type FromSoakClients,
+  type ToSoakClients,
+} from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./client-process.ts", import.meta.url));
 
@@ -16,7 +23,7 @@ type Reply<K extends FromSoakClients["type"]> = Extract<FromSoakClients, { type:
 export class SoakClients {
   private readonly children: ChildProcess[] = [];
   private readonly listeners = new Set<(from: number, message: FromSoakClients) => void>();
-  /** Processes that hold stayers (the ones that can send a broadcast frame). */
+  /** Processes that hold stayers (the ones that can send a broadcast request). */
   private senders: number[] = [];
   private nextSender = 0;
 
@@ -117,7 +124,7 @@ export class SoakClients {
     for (const child of this.children) child.send({ type: "churn" } satisfies ToSoakClients);
   }
 
-  /** Has a stayer (of the next process in turn) send message `seq` as a broadcast frame. */
+  /** Has a stayer (of the next process in turn) send message `seq` as a broadcast request. */
   broadcast(seq: number): void {
     const i = this.senders[this.nextSender++ % this.senders.length];
     if (i !== undefined) this.children[i]?.send({ type: "broadcast", seq } satisfies ToSoakClients);
@@ -157,16 +164,7 @@ function spread(n: number, k: number): number[] {
 }
 
 function sumStatus(all: ClientStatus[]): ClientStatus {
-  const total: ClientStatus = {
-    stayerReceipts: 0,
-    stayersOpen: 0,
-    churnersOpen: 0,
-    churnConnects: 0,
-    churnCloses: 0,
-    churnAborts: 0,
-    connectFailures: 0,
-    stayersDropped: 0,
-  };
+  const total = emptyStatus();
   for (const s of all) {
     total.stayerReceipts += s.stayerReceipts;
     total.stayersOpen += s.stayersOpen;

@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: M clients churning while messages are published through SNS and as broadcast frames for T
+ * `npm run soak`: M clients churning while messages are published through SNS and as broadcast requests for T
  * minutes, against a local stack this process starts (free ports, a temporary state folder) and always stops.
  * Checks that the stayers got every message exactly once, that no connection key is left in S3 once every client
  * has closed, and reports the peak memory of the gateway and of the Lambda workers.
@@ -10,21 +10,18 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { describeMachine, openFilesLimit } from "../bench/machine.js";
+import { describeMachine, openFilesLimit } from "../bench/report/machine.js";
+import { CONNECT_CONCURRENCY } from "../bench/session/clients.js";
 import { wallClockMs } from "../bench/stats.js";
 import { CliError, runCli } from "../lib/cli.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { account, type Published, verdict } from "./account.js";
 import { HELP, parseSoakArgs, type SoakOptions } from "./args.js";
 import { SoakClients } from "./clients.js";
+import { soakMessage } from "./ipc.js";
 import { MemorySampler } from "./memory.js";
-import { soakMessage } from "./protocol.js";
 import { renderReport, type SoakResults } from "./report.js";
 
-/** Lambda environments of the soak's stack, as the local stack's default. */
-const LAMBDA_CONCURRENCY = 4;
-/** Client connects in flight during the initial connect, over all client processes. */
-const CONNECT_CONCURRENCY = 32;
 /** After the last publish, how long the stayers may take to receive everything before it counts as missed. */
 const DRAIN_MS = 60_000;
 /** Time left for duplicates to show up once the stayers have everything. */
@@ -105,7 +102,7 @@ async function soak(options: SoakOptions, stack: LocalStack, clients: SoakClient
     );
     sampler.markConnected();
 
-    // Publish on a fixed schedule (message i at i / rate seconds), alternating SNS and broadcast frames.
+    // Publish on a fixed schedule (message i at i / rate seconds), alternating SNS and broadcast requests.
     clients.churn();
     const start = performance.now();
     const publishes: Promise<void>[] = [];
@@ -255,7 +252,6 @@ async function main(argv: string[]): Promise<void> {
       stateDir,
       writeOutputs: false,
       log: false,
-      lambdaConcurrency: LAMBDA_CONCURRENCY,
       // Anonymous clients with every right, stated above: tokens would add an authorizer run per (re)connect of the
       // churners, which the soak does not set out to measure (test/e2e/auth.test.ts covers tokens).
       authMode: "open",

@@ -1,9 +1,9 @@
 /** The soak's results file and its terminal table (Markdown, which reads well on a terminal too). */
-import type { Machine } from "../bench/machine.js";
+import type { Machine } from "../bench/report/machine.js";
 import type { Delivery } from "./account.js";
 import type { SoakOptions } from "./args.js";
+import type { ClientStatus } from "./ipc.js";
 import type { MemoryFigures } from "./memory.js";
-import type { ClientStatus } from "./protocol.js";
 
 /** What results.json holds. */
 export interface SoakResults {

@@ -1,0 +1,127 @@
+/**
+ * Canaries: each test passes while fauxqs (a bare `buildApp`, without this project's fixes) still has a gap that
+ * util/local-stack/ works around, and fails once fauxqs closes it. When one fails, remove the work-around it names
+ * (and this test); docs/upstream/fauxqs-empty-put.md has the report text.
+ */
+import { buildApp } from "fauxqs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+describe("fauxqs gaps that util/local-stack still works around", () => {
+  let app: ReturnType<typeof buildApp>;
+  beforeEach(async () => {
+    app = buildApp({ logger: false, defaultRegion: "us-east-1" });
+    await app.ready();
+    await app.inject({ method: "PUT", url: "/canary-bucket", headers: { "content-length": "0" } });
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it("answers 500 to an empty PutObject without Content-Type (fix: emulator/fidelity/s3.ts, empty body)", async () => {
+    // Act
+    const put = await app.inject({
+      method: "PUT",
+      url: "/canary-bucket/k",
+      headers: { "content-length": "0" },
+    });
+
+    // Assess
+    expect(put.statusCode).toBe(500);
+  });
+
+  it("accepts DeleteObjects with 1,001 keys (fix: emulator/fidelity/s3.ts, MalformedXML)", async () => {
+    // Prepare
+    const objects = Array.from({ length: 1001 }, (_, i) => `<Object><Key>k${i}</Key></Object>`).join("");
+
+    // Act
+    const answer = await app.inject({
+      method: "POST",
+      url: "/canary-bucket?delete",
+      headers: { "content-type": "application/xml" },
+      payload: `<Delete>${objects}<Quiet>true</Quiet></Delete>`,
+    });
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it("accepts a continuation token it never issued (fix: emulator/fidelity/s3.ts, token MAC)", async () => {
+    // Act
+    const answer = await app.inject({
+      method: "GET",
+      url: "/canary-bucket?list-type=2&continuation-token=bogus",
+    });
+
+    // Assess
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it("pages a listing of mixed-case keys out of order (fix: emulator/fidelity/list-order.ts)", async () => {
+    // Prepare
+    const keys = ["aB=", "Ab=", "a-b", "a_b", "A=", "a=", "B", "b"];
+    for (const key of keys) {
+      await app.inject({
+        method: "PUT",
+        url: `/canary-bucket/${key}`,
+        headers: { "content-type": "text/plain" },
+      });
+    }
+
+    // Act
+    const listed: string[] = [];
+    let token: string | undefined;
+    do {
+      const query = `list-type=2&max-keys=2${token ? `&continuation-token=${encodeURIComponent(token)}` : ""}`;
+      const page = await app.inject({ method: "GET", url: `/canary-bucket?${query}` });
+      listed.push(...[...page.body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1] ?? ""));
+      token = /<NextContinuationToken>([^<]*)</.exec(page.body)?.[1];
+    } while (token && listed.length < 100);
+
+    // Assess
+    expect(listed).not.toEqual([...keys].sort());
+  });
+
+  /** One SNS call (the query protocol, form-encoded) to the bare app. */
+  const snsCall = (params: Record<string, string>) =>
+    app.inject({
+      method: "POST",
+      url: "/",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams(params).toString(),
+    });
+  /** Creates the canary topic; resolves with its ARN. */
+  const createTopic = async () =>
+    /<TopicArn>([^<]+)</.exec((await snsCall({ Action: "CreateTopic", Name: "canary" })).body)?.[1] ?? "";
+
+  it("ignores MessageStructure: a structure without default is accepted (fix: emulator/fidelity/sns.ts)", async () => {
+    // Prepare
+    const topicArn = await createTopic();
+
+    // Act
+    const published = await snsCall({
+      Action: "Publish",
+      TopicArn: topicArn,
+      MessageStructure: "json",
+      Message: '{"lambda":"no default"}',
+    });
+
+    // Assess
+    expect(published.statusCode).toBe(200);
+  });
+
+  it("accepts Subscribe --protocol http, which it never delivers to (fix: emulator/fidelity/sns.ts)", async () => {
+    // Prepare
+    const topicArn = await createTopic();
+
+    // Act
+    const subscribed = await snsCall({
+      Action: "Subscribe",
+      TopicArn: topicArn,
+      Protocol: "http",
+      Endpoint: "http://127.0.0.1:9/",
+    });
+
+    // Assess
+    expect(subscribed.statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,48 @@
+/** What the channel tests share: the deliveries a client got, subscribing, and the membership keys in S3. */
+import type { S3Client } from "@aws-sdk/client-s3";
+import {
+  CHANNEL_MEMBERS_PREFIX,
+  CONNECTION_CHANNELS_PREFIX,
+  encodeKeySegment,
+} from "../../src/contract/index.js";
+import { keysUnder, type TestStack } from "./stack.js";
+import { type Client, isFrame } from "./ws-client.js";
+
+/** A frame delivered through a channel. */
+interface ChannelDelivery {
+  channel: string;
+  message: unknown;
+  id: string;
+}
+
+/** The frames a client received that came through a channel (`{"channel",...}` deliveries), of one or any. */
+export function deliveries(client: Client, channel?: string): ChannelDelivery[] {
+  return client.received.filter(
+    (f): f is ChannelDelivery =>
+      typeof f === "object" &&
+      f !== null &&
+      "channel" in f &&
+      "message" in f &&
+      (channel === undefined || (f as { channel: unknown }).channel === channel),
+  );
+}
+
+/** Subscribes and waits for the acknowledgement. */
+export async function subscribe(client: Client, channel: string): Promise<void> {
+  const from = client.received.length;
+  client.send({ action: "subscribe", channel });
+  await client.next(isFrame({ action: "subscribed", channel }), from);
+}
+
+/** The membership keys (both indexes) that name a connection. */
+export async function membershipKeysOf(
+  stack: TestStack,
+  s3: S3Client,
+  connectionId: string,
+): Promise<string[]> {
+  const encoded = encodeKeySegment(connectionId);
+  const members = (await keysUnder(stack, s3, `${CHANNEL_MEMBERS_PREFIX}/`)).filter((key) =>
+    key.endsWith(`/${encoded}`),
+  );
+  return [...members, ...(await keysUnder(stack, s3, `${CONNECTION_CHANNELS_PREFIX}/${encoded}/`))];
+}

@@ -1,0 +1,138 @@
+/**
+ * A baseline driver process: runs one of the baseline algorithms (baselines.ts) on command, in a process of its
+ * own so its CPU time and peak memory are its own, as a Lambda's would be. Started by main.ts with `fork`.
+ */
+import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { S3Client } from "@aws-sdk/client-s3";
+import { type SenderCounters, wallClockMs } from "../stats.js";
+import {
+  defaultManagementClient,
+  httpCeilingAgent,
+  httpCeilingFanout,
+  listConnectionIdPages,
+  peerFanout,
+  type SendCount,
+} from "./baselines.js";
+import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./ipc.js";
+
+const send = (message: FromDriver) => process.send?.(message);
+
+function counters(): SenderCounters {
+  const cpu = process.cpuUsage();
+  return {
+    cpuUserMicros: cpu.user,
+    cpuSystemMicros: cpu.system,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+}
+
+let run: ((payload: Uint8Array) => Promise<SendCount>) | undefined;
+
+/**
+ * Makes each client resolve its endpoint, credentials and signing key and open a socket before the first timed
+ * run, as the Lambda's clients have after the benchmark's warm-up pings. The send goes to an id that does not
+ * exist: the gateway answers 410, which is all the warm-up needs.
+ */
+async function warmUp(s3: S3Client, send: () => Promise<unknown>, target: DriverTarget): Promise<void> {
+  await listConnectionIdPages(s3, target.connection_bucket, target.connection_prefix).next();
+  await send().catch(() => undefined);
+}
+
+/**
+ * Ours, outside the local stack: the Lambda handler of `src/` given an SNS event, configured as the local stack
+ * configures the function. The warm-up publishes once, as the benchmark's pings warm the stack's Lambda.
+ */
+async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) => Promise<SendCount>> {
+  Object.assign(process.env, {
+    CONNECTION_BUCKET: target.connection_bucket,
+    CONNECTION_PREFIX: target.connection_prefix,
+    MANAGEMENT_ENDPOINT: target.management_endpoint,
+    S3_FORCE_PATH_STYLE: "true",
+    // As the benchmark's local stack: open mode (an SNS fan-out reads no token anyway).
+    AUTH_MODE: "open",
+    AWS_ENDPOINT_URL_S3: target.s3_endpoint,
+    AWS_REGION: target.region,
+    AWS_ACCESS_KEY_ID: "bench",
+    AWS_SECRET_ACCESS_KEY: "bench",
+  });
+  const { handler } = await import("../../../src/index.js");
+  let sequence = 0;
+  return async (data) => {
+    sequence += 1;
+    const event = {
+      Records: [
+        {
+          EventSource: "aws:sns",
+          EventVersion: "1.0",
+          EventSubscriptionArn: "arn:aws:sns:us-east-1:000000000000:bench:sub",
+          Sns: {
+            Type: "Notification",
+            MessageId: `bench-${sequence}`,
+            TopicArn: "arn:aws:sns:us-east-1:000000000000:bench",
+            Subject: null,
+            Message: new TextDecoder().decode(data),
+            Timestamp: new Date().toISOString(),
+            MessageAttributes: {},
+          },
+        },
+      ],
+    };
+    await handler(event, undefined);
+    return { sent: 0, failed: 0 };
+  };
+}
+
+async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<void> {
+  const s3 = new S3Client({
+    endpoint: target.s3_endpoint,
+    region: target.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+  });
+  if (algorithm === "handler") {
+    run = await handlerFanout(target);
+    await run(new TextEncoder().encode("{}"));
+    return;
+  }
+  const api = defaultManagementClient(target);
+  const agent = httpCeilingAgent();
+  run =
+    algorithm === "http-ceiling"
+      ? (data) => httpCeilingFanout(s3, agent, target, data)
+      : (data) => peerFanout(algorithm, s3, api, target, data);
+  const probe = new TextEncoder().encode("{}");
+  await warmUp(
+    s3,
+    algorithm === "http-ceiling"
+      ? () => httpCeilingFanout(s3, agent, { ...target, connection_prefix: "warm-up-nothing-here" }, probe)
+      : () => api.send(new PostToConnectionCommand({ ConnectionId: "warm-up", Data: probe })),
+    target,
+  );
+}
+
+process.on("message", (message: ToDriver) => {
+  if (message.type === "init") {
+    init(message.algorithm, message.target).then(
+      () => send({ type: "ready" }),
+      (error: unknown) =>
+        send({ type: "error", message: error instanceof Error ? error.message : String(error) }),
+    );
+  } else if (message.type === "run") {
+    const fanout = run;
+    if (!fanout) {
+      send({ type: "error", message: "run before init" });
+      return;
+    }
+    const data = new TextEncoder().encode(message.payload);
+    const before = counters();
+    const t0 = wallClockMs();
+    fanout(data).then(
+      (count) => send({ type: "done", runId: message.runId, t0, ...count, before, after: counters() }),
+      (error: unknown) =>
+        send({ type: "error", message: error instanceof Error ? error.message : String(error) }),
+    );
+  } else {
+    process.exit(0);
+  }
+});
+process.on("disconnect", () => process.exit(0));
