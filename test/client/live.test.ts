@@ -4,7 +4,7 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConnectionState, createClient, type FanoutClient } from "../../client/index.js";
+import { type ConnectionState, createClient, type FanoutClient } from "../../client/src/index.js";
 import {
   eventually,
   managementClient,

@@ -9,7 +9,7 @@ import {
   createClient,
   type FanoutClient,
   type SocketConstructor,
-} from "../../client/index.js";
+} from "../../client/src/index.js";
 import {
   Client,
   eventually,

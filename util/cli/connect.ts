@@ -3,7 +3,7 @@ import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
-import { createClient, type FanoutClient, FanoutError } from "../../client/index.js";
+import { createClient, type FanoutClient, FanoutError } from "@fanout/client";
 import { ALL_RIGHTS } from "../../src/capabilities.js";
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
@@ -249,6 +249,8 @@ function runSession(options: SessionOptions): Promise<number> {
     const client: FanoutClient = createClient({
       url,
       WebSocket: CountingSocket,
+      // librarySocket sends a message over 32 KB as 32 KB fragments, so the library may send up to 128 KB.
+      canFragment: true,
       token: options.token,
     });
 
@@ -382,7 +384,10 @@ async function subscribe(
 ): Promise<void> {
   let stopListening: () => void = () => undefined;
   const unmatched = new Promise<FanoutError>((resolve) => {
-    stopListening = client.on("error", resolve);
+    // A failed reconnect attempt (CONNECT) is not an answer to the subscribe.
+    stopListening = client.on("error", (error) => {
+      if (error.code !== "CONNECT") resolve(error);
+    });
   });
   try {
     const outcome = await Promise.race([client.subscribe(channel).then(() => undefined), unmatched]);
