@@ -1,34 +1,11 @@
 import { backoffDelay } from "./backoff.js";
-import { type ErrorContext, FanoutError } from "./errors.js";
-import {
-  type AttemptFailure,
-  connectError,
-  notAcceptedError,
-  oversizeFrame,
-  timeoutError,
-} from "./failures.js";
-import { type ClientOptions, DEFAULTS, type SocketConstructor, type SocketLike } from "./options.js";
+import { FanoutError } from "./errors.js";
+import { type AttemptFailure, connectError } from "./failures.js";
+import { encodeFrame, type Outgoing, readFrame } from "./frames.js";
+import { type ClientOptions, type SocketConstructor, type SocketLike, withDefaults } from "./options.js";
 import { recentIds } from "./recent-ids.js";
+import { Requests } from "./requests.js";
 import type { ClientEvents, ConnectionState, FanoutClient } from "./types.js";
-
-interface Waiter {
-  resolve(): void;
-  reject(error: FanoutError): void;
-}
-
-/** What a request is, for its errors. */
-type RequestContext = ErrorContext & { action: string };
-
-/** A publish or broadcast with an id, until `accepted`. */
-interface Ack {
-  frame: string;
-  waiter: Waiter;
-  context: RequestContext & { id: string };
-  /** The connection it was last sent on. */
-  sentOn: Conn | undefined;
-  /** How many connections closed after it was sent on them, before it was accepted. */
-  lost: number;
-}
 
 /** One WebSocket and its timers. */
 interface Conn {
@@ -49,12 +26,6 @@ interface Conn {
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** Message ids remembered per channel (and for broadcasts) to drop a repeat. */
-const RECENT_IDS_PER_SCOPE = 256;
-/** Channels whose ids are remembered: a connection holds at most 50 subscriptions, plus broadcasts. */
-const RECENT_ID_SCOPES = 64;
-
 /**
  * Creates a client and starts connecting.
  *
@@ -69,26 +40,16 @@ export function createClient(options: ClientOptions): FanoutClient {
   const platform = options.WebSocket ?? (globalThis as { WebSocket?: SocketConstructor }).WebSocket;
   if (!platform) throw new TypeError("no WebSocket: pass options.WebSocket");
   const WS: SocketConstructor = platform;
-  const random = options.random ?? DEFAULTS.random;
-  const canFragment = options.canFragment ?? DEFAULTS.canFragment;
-  const pingMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
-  const pongMs = options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs;
-  const connectMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
-  const requestMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
-  const maxResends = options.maxResends ?? DEFAULTS.maxResends;
-  const [renewMin, renewMax] = options.renewAfterMs ?? DEFAULTS.renewAfterMs;
+  const settings = withDefaults(options);
   /** The URL without its query, which may hold a token: what error texts name. */
   const where = options.url.split("?")[0] ?? "";
 
   const listeners = new Map<string, Set<(value: unknown) => void>>();
   const channels = new Set<string>();
-  /** Subscribe/unsubscribe waiters by `action channel`. */
-  const requests = new Map<string, Waiter[]>();
-  /** Publishes and broadcasts with an id, by id: re-sent after a reconnect until accepted. */
-  const acks = new Map<string, Ack>();
-  /** Frames without an id made while no connection was open, sent (and resolved) once one is. */
-  const outbox: Array<{ frame: string; waiter: Waiter }> = [];
-  const isNew = recentIds(RECENT_IDS_PER_SCOPE, RECENT_ID_SCOPES);
+  const requests = new Requests(settings.requestTimeoutMs, settings.maxResends, () =>
+    current?.open ? undefined : lastFailure,
+  );
+  const isNew = recentIds();
   /** The last failed connection attempt, until a connection opens: the cause of a request's TIMEOUT. */
   let lastFailure: FanoutError | undefined;
   let state: ConnectionState = "connecting";
@@ -120,62 +81,10 @@ export function createClient(options: ClientOptions): FanoutClient {
     });
   }
 
-  /**
-   * A request's promise and its settlers. Unless settled within `requestTimeoutMs`, `forget` removes it from
-   * where it waits (so that it is neither sent nor settled afterwards) and it rejects with TIMEOUT.
-   */
-  function pending(context: RequestContext, forget: (waiter: Waiter) => void) {
-    let waiter: Waiter | undefined;
-    const promise = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        forget(settler);
-        reject(timeoutError(context, requestMs, current?.open ? undefined : lastFailure));
-      }, requestMs);
-      const settler: Waiter = {
-        resolve() {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject(error) {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      waiter = settler;
-    });
-    return { promise, waiter: waiter as Waiter };
-  }
-
-  function settle(key: string, error?: FanoutError): boolean {
-    const waiters = requests.get(key);
-    requests.delete(key);
-    for (const waiter of waiters ?? []) error ? waiter.reject(error) : waiter.resolve();
-    return !!waiters;
-  }
-
-  function wait(action: "subscribe" | "unsubscribe", channel: string): Promise<void> {
-    const key = `${action} ${channel}`;
-    const { promise, waiter } = pending({ action, channel }, (expired) => {
-      const rest = (requests.get(key) ?? []).filter((w) => w !== expired);
-      if (rest.length) requests.set(key, rest);
-      else requests.delete(key);
-      // A subscription never confirmed is not kept: the app was told it failed.
-      if (action === "subscribe" && !rest.length) forget(channel);
-    });
-    requests.set(key, [...(requests.get(key) ?? []), waiter]);
-    return promise;
-  }
-
   /** Drops a channel from the set kept across reconnects (and from a renewal's confirmations still awaited). */
   function forget(channel: string): void {
     channels.delete(channel);
     for (const conn of [current, next]) if (conn) confirm(conn, channel);
-  }
-
-  /** The frame's text, or the refusal of a frame the platform would not deliver. */
-  function encode(body: Record<string, unknown>, context: RequestContext): string | FanoutError {
-    const frame = JSON.stringify(body);
-    return oversizeFrame(frame, canFragment, context) ?? frame;
   }
 
   /** Sends on every open connection (a renewal in progress must follow subscription changes too). */
@@ -188,15 +97,6 @@ export function createClient(options: ClientOptions): FanoutClient {
       }
     }
     return sent;
-  }
-
-  function sendAck(conn: Conn, ack: Ack): void {
-    conn.ws.send(ack.frame);
-    ack.sentOn = conn;
-  }
-
-  function subscribeFrame(channel: string): string {
-    return JSON.stringify({ action: "subscribe", channel });
   }
 
   async function open(renewal: boolean): Promise<void> {
@@ -232,7 +132,10 @@ export function createClient(options: ClientOptions): FanoutClient {
       ws,
       open: false,
       resub: undefined,
-      timer: setTimeout(() => drop(conn, { kind: "timeout", afterMs: connectMs }), connectMs),
+      timer: setTimeout(
+        () => drop(conn, { kind: "timeout", afterMs: settings.connectTimeoutMs }),
+        settings.connectTimeoutMs,
+      ),
       ping: undefined,
       pong: undefined,
       error: undefined,
@@ -242,13 +145,13 @@ export function createClient(options: ClientOptions): FanoutClient {
     else current = conn;
     const ping = () => {
       ws.send('{"action":"ping"}');
-      conn.pong ??= setTimeout(() => drop(conn), pongMs);
-      conn.ping = setTimeout(ping, pingMs);
+      conn.pong ??= setTimeout(() => drop(conn), settings.pongTimeoutMs);
+      conn.ping = setTimeout(ping, settings.pingIntervalMs);
     };
     ws.onopen = () => {
       conn.open = true;
-      conn.ping = setTimeout(ping, pingMs);
-      for (const channel of channels) ws.send(subscribeFrame(channel));
+      conn.ping = setTimeout(ping, settings.pingIntervalMs);
+      for (const channel of channels) ws.send(JSON.stringify({ action: "subscribe", channel }));
       conn.resub = new Set(channels);
       if (conn === current || !channels.size) promote(conn);
     };
@@ -268,7 +171,10 @@ export function createClient(options: ClientOptions): FanoutClient {
   /** Makes `conn` the current connection and sends what waited for one. */
   function promote(conn: Conn): void {
     clearTimeout(conn.timer);
-    conn.timer = setTimeout(renew, renewMin + random() * (renewMax - renewMin));
+    conn.timer = setTimeout(
+      renew,
+      settings.renewAfterMs[0] + settings.random() * (settings.renewAfterMs[1] - settings.renewAfterMs[0]),
+    );
     if (conn !== current) {
       if (current) stop(current, 1000);
       current = conn;
@@ -278,11 +184,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     attempt = 0;
     lastFailure = undefined;
     setState("open");
-    for (const ack of acks.values()) sendAck(conn, ack);
-    for (const { frame, waiter } of outbox.splice(0)) {
-      conn.ws.send(frame);
-      waiter.resolve();
-    }
+    requests.flush((frame) => conn.ws.send(frame), conn);
   }
 
   /** Stops a connection's timers and handlers and closes it; no event from it is processed afterwards. */
@@ -300,8 +202,8 @@ export function createClient(options: ClientOptions): FanoutClient {
   }
 
   /**
-   * A connection ended (closed, timed out, or dead): a failed attempt if it never opened; the publishes in flight
-   * on it count one lost connection (past `maxResends` they reject); retry unless another connection carries on.
+   * A connection ended (closed, timed out, or dead): a failed attempt if it never opened, a lost connection for
+   * the publishes in flight on it; retry unless another connection carries on.
    */
   function drop(conn: Conn, failure?: AttemptFailure): void {
     const opened = conn.open;
@@ -310,15 +212,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     else if (conn === current) current = undefined;
     else return;
     if (!opened && failure) fail(failure, conn.token);
-    for (const [id, ack] of acks) {
-      if (ack.sentOn !== conn) continue;
-      ack.sentOn = undefined;
-      if (++ack.lost <= maxResends) continue;
-      acks.delete(id);
-      ack.waiter.reject(
-        notAcceptedError(ack.context, ack.lost, failure?.kind === "closed" ? failure.code : undefined),
-      );
-    }
+    requests.lost(conn, failure?.kind === "closed" ? failure.code : undefined);
     if (current) return;
     setState("reconnecting");
     // A renewal in progress becomes the way back; it is promoted once it has resubscribed.
@@ -331,65 +225,42 @@ export function createClient(options: ClientOptions): FanoutClient {
     clearTimeout(retryTimer);
     retryTimer = setTimeout(
       () => open(false),
-      backoffDelay(
-        attempt++,
-        options.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
-        options.backoffCapMs ?? DEFAULTS.backoffCapMs,
-        random,
-      ),
+      backoffDelay(attempt++, settings.backoffBaseMs, settings.backoffCapMs, settings.random),
     );
   }
 
   function receive(conn: Conn, data: unknown): void {
     clearTimeout(conn.pong);
     conn.pong = undefined;
-    let frame: unknown = data;
-    try {
-      frame = JSON.parse(data as string);
-    } catch {
-      // Not JSON (or not text): passed on as it is.
-    }
-    emit("frame", frame);
-    if (typeof frame !== "object" || frame === null) return;
-    const f = frame as Record<string, unknown>;
-    const channel = text(f.channel);
-    const id = text(f.id);
-    if (typeof f.error === "object" && f.error) {
-      const e = f.error as Record<string, unknown>;
-      const context = { action: text(e.action), channel: text(e.channel), id: text(e.id) };
-      const error = new FanoutError(String(e.code), String(e.message), context);
-      let matched = false;
-      if (context.action === "subscribe" && context.channel !== undefined) {
-        channels.delete(context.channel);
-        confirm(conn, context.channel);
+    const { value, incoming } = readFrame(data);
+    emit("frame", value);
+    if (incoming.kind === "error") {
+      const { error } = incoming;
+      if (error.action === "subscribe" && error.channel !== undefined) {
+        channels.delete(error.channel);
+        confirm(conn, error.channel);
       }
-      if (context.id !== undefined) {
-        const ack = acks.get(context.id);
-        acks.delete(context.id);
-        ack?.waiter.reject(error);
-        matched = !!ack;
-      }
-      if (
-        !matched &&
-        !(context.channel !== undefined && settle(`${context.action} ${context.channel}`, error))
-      )
-        emit("error", error);
-    } else if (f.action === "subscribed" || f.action === "unsubscribed") {
-      const waited = settle(`${f.action.slice(0, -1)} ${channel}`);
-      if (f.action === "subscribed" && channel !== undefined) {
+      const matched =
+        (error.id !== undefined && requests.answer(error.id, error)) ||
+        (error.channel !== undefined && requests.settle(error.action, error.channel, error));
+      if (!matched) emit("error", error);
+    } else if (incoming.kind === "subscribed" || incoming.kind === "unsubscribed") {
+      const { channel } = incoming;
+      const waited = requests.settle(incoming.kind.slice(0, -1), channel);
+      if (incoming.kind === "subscribed" && channel !== undefined) {
         confirm(conn, channel);
         // Confirmed after its subscribe timed out: undone, so that the app gets no messages it was told it would not.
         if (!waited && !channels.has(channel) && conn.open)
           conn.ws.send(JSON.stringify({ action: "unsubscribe", channel }));
       }
-    } else if (f.action === "accepted" && id !== undefined) {
-      acks.get(id)?.waiter.resolve();
-      acks.delete(id);
-    } else if ("message" in f && f.action === undefined) {
+    } else if (incoming.kind === "accepted") {
+      requests.answer(incoming.id);
+    } else if (incoming.kind === "message") {
+      const { channel, message, id } = incoming;
       // Ids are the publisher's: a repeat is the same id on the same channel (or among broadcasts).
       if (id !== undefined && !isNew(channel, id)) return;
-      if (channel !== undefined) emit("message", { channel, message: f.message, id });
-      else emit("broadcast", { message: f.message, id });
+      if (channel !== undefined) emit("message", { channel, message, id });
+      else emit("broadcast", { message, id });
     }
   }
 
@@ -398,34 +269,23 @@ export function createClient(options: ClientOptions): FanoutClient {
     if (conn.resub?.delete(channel) && !conn.resub.size && conn !== current) promote(conn);
   }
 
-  function publish(
-    body: { action: "publish" | "broadcast"; channel?: string; message: unknown },
-    id?: string,
-  ) {
-    const context = { action: body.action, channel: body.channel, id };
-    if (id !== undefined && !ID.test(id))
-      return Promise.reject(new FanoutError("INVALID_ID", "id must be 1-64 of [A-Za-z0-9_-]", context));
-    if (id !== undefined && acks.has(id))
-      return Promise.reject(new FanoutError("DUPLICATE_ID", "id is still pending", context));
-    const frame = encode({ ...body, id }, context);
-    if (frame instanceof FanoutError) return Promise.reject(frame);
+  function publish(frame: Outgoing & { action: "publish" | "broadcast" }): Promise<void> {
+    const { action, channel, id } = frame;
+    if (id !== undefined && requests.pendingAck(id))
+      return Promise.reject(new FanoutError("DUPLICATE_ID", "id is still pending", { action, channel, id }));
+    const text = encodeFrame(frame, settings.canFragment);
+    if (text instanceof FanoutError) return Promise.reject(text);
     if (id === undefined) {
-      if (current?.open) {
-        current.ws.send(frame);
-        return Promise.resolve();
-      }
-      const queued = pending(context, (expired) => {
-        const index = outbox.findIndex((entry) => entry.waiter === expired);
-        if (index >= 0) outbox.splice(index, 1);
-      });
-      outbox.push({ frame, waiter: queued.waiter });
-      return queued.promise;
+      if (!current?.open) return requests.queue(text, { action, channel });
+      current.ws.send(text);
+      return Promise.resolve();
     }
-    const { promise, waiter } = pending(context, () => acks.delete(id));
-    const ack: Ack = { frame, waiter, context: { ...context, id }, sentOn: undefined, lost: 0 };
-    acks.set(id, ack);
-    if (current?.open) sendAck(current, ack);
-    return promise;
+    const accepted = requests.expectAck(text, { action, channel, id });
+    if (current?.open) {
+      current.ws.send(text);
+      requests.sent(id, current);
+    }
+    return accepted;
   }
 
   void open(false);
@@ -436,26 +296,27 @@ export function createClient(options: ClientOptions): FanoutClient {
     },
     channels,
     subscribe(channel) {
-      const frame = encode({ action: "subscribe", channel }, { action: "subscribe", channel });
+      const frame = encodeFrame({ action: "subscribe", channel }, settings.canFragment);
       if (frame instanceof FanoutError) return Promise.reject(frame);
       channels.add(channel);
-      const done = wait("subscribe", channel);
+      // A subscription never confirmed is not kept: the app was told it failed.
+      const done = requests.wait("subscribe", channel, () => forget(channel));
       sendAll(frame);
       return done;
     },
     unsubscribe(channel) {
-      const frame = encode({ action: "unsubscribe", channel }, { action: "unsubscribe", channel });
+      const frame = encodeFrame({ action: "unsubscribe", channel }, settings.canFragment);
       if (frame instanceof FanoutError) return Promise.reject(frame);
       forget(channel);
-      const done = wait("unsubscribe", channel);
-      if (!sendAll(frame)) settle(`unsubscribe ${channel}`);
+      const done = requests.wait("unsubscribe", channel, () => undefined);
+      if (!sendAll(frame)) requests.settle("unsubscribe", channel);
       return done;
     },
     publish(channel, message, { id } = {}) {
-      return publish({ action: "publish", channel, message }, id);
+      return publish({ action: "publish", channel, message, id });
     },
     broadcast(message, { id } = {}) {
-      return publish({ action: "broadcast", message }, id);
+      return publish({ action: "broadcast", message, id });
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set();
@@ -476,15 +337,7 @@ export function createClient(options: ClientOptions): FanoutClient {
       clearTimeout(retryTimer);
       for (const conn of [current, next]) if (conn) stop(conn, 1000);
       current = next = undefined;
-      const error = new FanoutError("CLOSED", "client closed");
-      for (const key of [...requests.keys()]) settle(key, error);
-      for (const { waiter } of [...acks.values(), ...outbox.splice(0)]) waiter.reject(error);
-      acks.clear();
+      requests.rejectAll(new FanoutError("CLOSED", "client closed"));
     },
   };
-}
-
-/** A frame's field when it is a string. */
-function text(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
 }

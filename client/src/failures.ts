@@ -2,40 +2,7 @@
  * The errors the client raises itself, with texts that say what happened and what to look at. Kept apart from the
  * state machine (client.ts) so that it reads as the states and these read as the messages.
  */
-import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "./contract.js";
 import { type ErrorContext, FanoutError } from "./errors.js";
-
-/**
- * Refuses a frame the platform would not deliver: over {@link MAX_MESSAGE_BYTES} always (API Gateway refuses it),
- * over {@link MAX_FRAME_BYTES} when the WebSocket sends a message as one frame (API Gateway closes the connection
- * with 1009, and the frame would be re-sent after every reconnect).
- * @param frame - the frame's text
- * @param canFragment - whether the WebSocket splits a message into frames of at most {@link MAX_FRAME_BYTES}
- * @param context - the request the frame carries
- * @returns the refusal, or undefined when the frame may be sent
- */
-export function oversizeFrame(
-  frame: string,
-  canFragment: boolean,
-  context: ErrorContext & { action: string },
-): FanoutError | undefined {
-  const bytes = new TextEncoder().encode(frame).byteLength;
-  if (bytes > MAX_MESSAGE_BYTES) {
-    return new FanoutError(
-      "PAYLOAD_TOO_LARGE",
-      `the ${context.action} frame is ${bytes} bytes; API Gateway accepts messages of at most ${MAX_MESSAGE_BYTES} bytes (MAX_MESSAGE_BYTES): send a smaller message`,
-      { ...context, limit: MAX_MESSAGE_BYTES },
-    );
-  }
-  if (!canFragment && bytes > MAX_FRAME_BYTES) {
-    return new FanoutError(
-      "FRAME_TOO_LARGE",
-      `the ${context.action} frame is ${bytes} bytes; this WebSocket sends it as one frame, and API Gateway closes the connection on a frame over ${MAX_FRAME_BYTES} bytes (MAX_FRAME_BYTES): send a smaller message, or a WebSocket that fragments (option canFragment)`,
-      { ...context, limit: MAX_FRAME_BYTES },
-    );
-  }
-  return undefined;
-}
 
 /** Why a connection attempt failed, as the client saw it. */
 export type AttemptFailure =

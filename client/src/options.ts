@@ -71,3 +71,9 @@ export const DEFAULTS = {
   backoffCapMs: 30_000,
   random: Math.random,
 } satisfies Omit<Required<ClientOptions>, "url" | "token" | "WebSocket">;
+
+/** The options with every default applied (an option given as `undefined` gets its default too). */
+export function withDefaults(options: ClientOptions): ClientOptions & typeof DEFAULTS {
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return { ...DEFAULTS, ...given } as ClientOptions & typeof DEFAULTS;
+}
