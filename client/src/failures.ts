@@ -24,45 +24,57 @@ export function connectError(
   failure: AttemptFailure,
   secret: string | undefined,
 ): FanoutError {
-  const quote = (error: unknown) => {
-    const text = String(error instanceof Error ? error.message : error);
-    return secret ? text.split(secret).join("<token>") : text;
-  };
+  const quote = (text: string) =>
+    secret ? text.split(secret).join("<token>").split(encodeURIComponent(secret)).join("<token>") : text;
   const prefix = `cannot connect to ${where}: `;
   switch (failure.kind) {
     case "token":
-      return new FanoutError("CONNECT", `${prefix}the token provider failed: ${quote(failure.error)}`, {
+      return new FanoutError("CONNECT", `${prefix}the token provider failed: ${quote(text(failure.error))}`, {
         cause: failure.error,
       });
     case "constructor":
-      return new FanoutError("CONNECT", `${prefix}the WebSocket constructor threw: ${quote(failure.error)}`, {
-        cause: failure.error,
-      });
+      return new FanoutError(
+        "CONNECT",
+        `${prefix}the WebSocket constructor threw: ${quote(text(failure.error))}`,
+        {
+          cause: failure.error,
+        },
+      );
     case "timeout":
       return new FanoutError(
         "CONNECT",
         `${prefix}the handshake did not finish within ${failure.afterMs} ms (connectTimeoutMs)`,
       );
     default: {
-      const status = handshakeStatus(failure.error);
-      const text =
-        status === undefined
-          ? `the connection closed before it opened (close code ${failure.code ?? "none"}); this WebSocket does not reveal the handshake's HTTP status: the API's access log does`
-          : `the handshake was refused with HTTP ${status}${status === 401 || status === 403 ? " (the token is missing, invalid or expired)" : ""}`;
-      return new FanoutError("CONNECT", prefix + text, { status, cause: failure.error });
+      // The ws package's error says `Unexpected server response: 401` or `connect ECONNREFUSED …`; browsers' and
+      // Node's built-in WebSocket's error events say nothing.
+      const event = failure.error as { message?: unknown; error?: unknown } | undefined;
+      const detail = text(event?.message || event?.error || "");
+      const status = /Unexpected server response: (\d{3})/.exec(detail)?.[1];
+      const closed = `(close code ${failure.code ?? "none"})`;
+      const why =
+        status !== undefined
+          ? `the handshake was refused with HTTP ${status}${REFUSALS[status] ?? ""}`
+          : detail
+            ? `the connection failed before it opened: ${quote(detail)} ${closed}`
+            : `the connection closed before it opened ${closed}; this WebSocket does not say why (browsers never do): the API's access log does`;
+      return new FanoutError("CONNECT", prefix + why, {
+        status: status === undefined ? undefined : Number(status),
+        cause: failure.error,
+      });
     }
   }
 }
 
-/**
- * The HTTP status in a WebSocket error event, where the implementation reveals it: the `ws` package's event (or
- * error) says `Unexpected server response: 401`.
- */
-function handshakeStatus(event: unknown): number | undefined {
-  const e = event as { message?: unknown; error?: { message?: unknown } } | null | undefined;
-  const text = `${e?.message ?? ""} ${e?.error?.message ?? ""}`;
-  const match = /Unexpected server response: (\d{3})/.exec(text);
-  return match ? Number(match[1]) : undefined;
+/** What the service means by a handshake's status. */
+const REFUSALS: Record<string, string> = {
+  "401": " (the token is missing, invalid or expired)",
+  "403": " (the page's Origin is not allowed)",
+};
+
+/** An error's message, or the value as text. */
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

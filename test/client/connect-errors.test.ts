@@ -49,8 +49,25 @@ describe("createClient: reporting why it cannot connect", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "CONNECT", status: undefined });
     expect(errors[0]?.message).toBe(
-      "cannot connect to wss://example.test/prod: the connection closed before it opened (close code 1006); this WebSocket does not reveal the handshake's HTTP status: the API's access log does",
+      "cannot connect to wss://example.test/prod: the connection closed before it opened (close code 1006); this WebSocket does not say why (browsers never do): the API's access log does",
     );
+  });
+
+  it("quotes what the WebSocket says when it is not a status (ws: nothing listens)", async () => {
+    // Prepare
+    const { sockets, errors } = setup();
+
+    // Act
+    socketAt(sockets, 0).refuse("connect ECONNREFUSED 127.0.0.1:9");
+    await settle();
+
+    // Assess
+    expect(errors.map((e) => [e.status, e.message])).toEqual([
+      [
+        undefined,
+        "cannot connect to wss://example.test/prod: the connection failed before it opened: connect ECONNREFUSED 127.0.0.1:9 (close code 1006)",
+      ],
+    ]);
   });
 
   it("reports a handshake that times out, and nothing for a connection that opened and then closed", async () => {
