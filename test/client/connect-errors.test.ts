@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { outcome, settle, setup, socketAt } from "./support.js";
+import { describe, expect, it, vi } from "vitest";
+import { outcome, settle, setup, socketAt, useFakeTimersPerTest } from "./support.js";
 
 /** Why the client cannot connect: the `error` event of every failed attempt, and requests bounded in time. */
 describe("createClient: reporting why it cannot connect", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimersPerTest();
 
   it("reports each refused handshake as CONNECT, with the HTTP status when the WebSocket says it (ws)", async () => {
     // Prepare

@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { FanoutError } from "../../client/src/index.js";
-import { settle, setup, socketAt } from "./support.js";
+import { settle, setup, socketAt, useFakeTimersPerTest } from "./support.js";
 
 /** The connection's life with fake sockets and timers: states, backoff, tokens, keepalive, renewal, close. */
 describe("createClient: the connection", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimersPerTest();
 
   it("goes connecting -> open -> reconnecting -> open -> closed", () => {
     // Prepare

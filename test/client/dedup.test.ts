@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { recentIds } from "../../client/src/recent-ids.js";
-import { setup, socketAt } from "./support.js";
+import { setup, socketAt, useFakeTimersPerTest } from "./support.js";
 
 /** Issue 19, item 3: a repeat is the same id in the same scope (a channel, or broadcasts), never across scopes. */
 describe("de-duplication of delivered messages", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimersPerTest();
 
   it("delivers the same id on two channels and as a broadcast, and drops a repeat on the same channel", () => {
     // Prepare

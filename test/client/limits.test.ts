@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../client/src/index.js";
-import { outcome, setup, socketAt } from "./support.js";
+import { outcome, setup, socketAt, useFakeTimersPerTest } from "./support.js";
 
 /** A message string that makes a publish frame on channel `a` with id `p-1` exactly `bytes` long. */
 function messageForFrame(bytes: number): string {
@@ -10,13 +10,7 @@ function messageForFrame(bytes: number): string {
 
 /** Issue 19, item 2: the poison message. Frames the platform would not deliver are refused before sending. */
 describe("createClient: frames the platform would not deliver", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimersPerTest();
 
   it("refuses a frame over the gateway's frame limit on a WebSocket that cannot fragment, naming the limit", async () => {
     // Prepare

@@ -81,11 +81,16 @@ describe("the client library against the local stack", () => {
   }
 
   /** What a promise settled with, or `unsettled` if it did not within {@link WAIT_MS}. */
-  function settledWithin(promise: Promise<unknown>): Promise<unknown> {
-    return Promise.race([
-      outcome(promise),
-      new Promise((resolve) => setTimeout(resolve, WAIT_MS, "unsettled")),
-    ]);
+  async function settledWithin(promise: Promise<unknown>): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise((resolve) => {
+      timer = setTimeout(resolve, WAIT_MS, "unsettled");
+    });
+    try {
+      return await Promise.race([outcome(promise), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   it("connects, receives its own broadcast, and gets pongs to its keepalive pings", async () => {

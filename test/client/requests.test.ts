@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { FanoutError } from "../../client/src/index.js";
-import { setup, socketAt } from "./support.js";
+import { setup, socketAt, useFakeTimersPerTest } from "./support.js";
 
 /** Requests and deliveries with fake sockets and timers: subscribe, publish, acknowledgements, errors, messages. */
 describe("createClient: requests and messages", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimersPerTest();
 
   it("resubscribes every channel once reconnected", async () => {
     // Prepare

@@ -1,4 +1,4 @@
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 import {
   type ClientOptions,
   type ConnectionState,
@@ -113,4 +113,14 @@ export function outcome(promise: Promise<unknown>): Promise<unknown> {
     () => "resolved",
     (error: unknown) => error,
   );
+}
+
+/** Fake timers in every test of the calling `describe` block, real ones again after each. */
+export function useFakeTimersPerTest(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }
