@@ -308,7 +308,7 @@ export function createClient(options: ClientOptions): FanoutClient {
       const frame = encodeFrame({ action: "unsubscribe", channel }, settings.canFragment);
       if (frame instanceof FanoutError) return Promise.reject(frame);
       forget(channel);
-      const done = requests.wait("unsubscribe", channel, () => undefined);
+      const done = requests.wait("unsubscribe", channel);
       if (!sendAll(frame)) requests.settle("unsubscribe", channel);
       return done;
     },

@@ -50,14 +50,14 @@ export class Requests {
    * Waits for the answer to a subscribe or unsubscribe.
    * @param expired - called when the last waiter for this action and channel timed out
    */
-  wait(action: "subscribe" | "unsubscribe", channel: string, expired: () => void): Promise<void> {
+  wait(action: "subscribe" | "unsubscribe", channel: string, expired?: () => void): Promise<void> {
     const key = `${action} ${channel}`;
     const { promise, waiter } = this.pending({ action, channel }, (self) => {
       const rest = (this.waiters.get(key) ?? []).filter((w) => w !== self);
       if (rest.length) this.waiters.set(key, rest);
       else {
         this.waiters.delete(key);
-        expired();
+        expired?.();
       }
     });
     this.waiters.set(key, [...(this.waiters.get(key) ?? []), waiter]);
