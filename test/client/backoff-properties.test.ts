@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../client/index.js";
+import { backoffDelay } from "../../client/src/index.js";
 
 /** Property-based tests (fast-check) of the reconnect backoff, over every attempt count, base, cap and draw. */
 describe("backoffDelay, for any attempt, base, cap and random draw", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../client/index.js";
+import { backoffDelay } from "../../client/src/index.js";
 
 describe("backoffDelay (full jitter)", () => {
   it("stays within [0, base * 2^attempt) at the extremes of the random source", () => {

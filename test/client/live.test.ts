@@ -4,7 +4,15 @@ import {
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConnectionState, createClient, type FanoutClient } from "../../client/index.js";
+import WebSocket from "ws";
+import {
+  type ClientOptions,
+  type ConnectionState,
+  createClient,
+  type FanoutClient,
+  type FanoutError,
+  MAX_FRAME_BYTES,
+} from "../../client/src/index.js";
 import {
   managementClient,
   s3Client,
@@ -12,7 +20,8 @@ import {
   storedConnectionIds,
   type TestStack,
 } from "../support/stack.js";
-import { eventually } from "../support/wait.js";
+import { eventually, WAIT_MS } from "../support/wait.js";
+import { outcome } from "./support.js";
 
 /** The client against the real local stack, on Node's global WebSocket (no constructor injected). */
 describe("the client library against the local stack", () => {
@@ -46,8 +55,8 @@ describe("the client library against the local stack", () => {
     return id as string;
   }
 
-  /** A client with a record of its states, broadcasts and frames. */
-  function connect(options: { pingIntervalMs?: number; renewAfterMs?: [number, number] } = {}) {
+  /** A client with a record of its states, broadcasts, channel messages, frames and error events. */
+  function connect(options: Partial<ClientOptions> = {}) {
     const client = createClient({
       url: stack.tokenUrl(),
       backoffBaseMs: 100,
@@ -59,11 +68,28 @@ describe("the client library against the local stack", () => {
     clients.push(client);
     const states: ConnectionState[] = [];
     const broadcasts: unknown[] = [];
+    const messages: unknown[] = [];
     const frames: unknown[] = [];
+    const errors: FanoutError[] = [];
     client.on("state", (s) => states.push(s));
     client.on("broadcast", (m) => broadcasts.push(m.message));
+    client.on("message", (m) => messages.push([m.channel, m.id, m.message]));
     client.on("frame", (f) => frames.push(f));
-    return { client, states, broadcasts, frames };
+    client.on("error", (e) => errors.push(e));
+    return { client, states, broadcasts, messages, frames, errors };
+  }
+
+  /** What a promise settled with, or `unsettled` if it did not within {@link WAIT_MS}. */
+  async function settledWithin(promise: Promise<unknown>): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise((resolve) => {
+      timer = setTimeout(resolve, WAIT_MS, "unsettled");
+    });
+    try {
+      return await Promise.race([outcome(promise), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   it("connects, receives its own broadcast, and gets pongs to its keepalive pings", async () => {
@@ -118,5 +144,74 @@ describe("the client library against the local stack", () => {
     expect(states).toEqual(["open"]);
     expect(broadcasts).toEqual(["still here"]);
     client.close();
+  });
+
+  it("refuses a 40 KB publish with an id before sending it (issue 19: it closed the connection with 1009, forever)", async () => {
+    // Prepare: Node's built-in WebSocket sends a message as one frame, as browsers do
+    const before = await storedConnectionIds(stack, s3);
+    const { client, states, messages } = connect();
+    await eventually("the client is open", () => client.state === "open");
+    await client.subscribe("big/a");
+    const id = await newConnectionId(before);
+
+    // Act
+    const refused = await settledWithin(client.publish("big/a", "x".repeat(40_000), { id: "big-1" }));
+    await client.publish("big/a", "small", { id: "small-1" });
+    await eventually("the small message", () => messages.length > 0);
+
+    // Assess: refused at once, naming the limit; the same connection carried on
+    expect(refused).toMatchObject({ code: "FRAME_TOO_LARGE", limit: MAX_FRAME_BYTES, id: "big-1" });
+    expect(messages).toEqual([["big/a", "small-1", "small"]]);
+    expect(states).toEqual(["open"]);
+    expect(await newConnectionId(before)).toBe(id);
+    client.close();
+  });
+
+  it("delivers msg-1 from two publishers on two channels (issue 19: one of them was dropped as a repeat)", async () => {
+    // Prepare
+    const receiver = connect();
+    const publisherA = connect();
+    const publisherB = connect();
+    await eventually("all open", () =>
+      [receiver, publisherA, publisherB].every((c) => c.client.state === "open"),
+    );
+    await Promise.all([receiver.client.subscribe("two/a"), receiver.client.subscribe("two/b")]);
+
+    // Act
+    await publisherA.client.publish("two/a", "from A", { id: "msg-1" });
+    await publisherB.client.publish("two/b", "from B", { id: "msg-1" });
+    await eventually("both messages", () => receiver.messages.length >= 2);
+    await receiver.client.broadcast("after", { id: "after-1" });
+    await eventually("the broadcast after them", () => receiver.broadcasts.length > 0);
+
+    // Assess
+    expect(receiver.messages.sort()).toEqual([
+      ["two/a", "msg-1", "from A"],
+      ["two/b", "msg-1", "from B"],
+    ]);
+    for (const c of [receiver, publisherA, publisherB]) c.client.close();
+  });
+
+  it("reports a refused handshake as CONNECT: no status from Node's WebSocket, 401 from the ws package", async () => {
+    // Prepare: a token the stack's authorizer refuses
+    const options = { url: stack.outputs.ws_url, token: () => "not-a-token", requestTimeoutMs: 2_000 };
+
+    // Act
+    const builtIn = connect(options);
+    const withWs = connect({ ...options, WebSocket: WebSocket as unknown as ClientOptions["WebSocket"] });
+    const subscribed = await settledWithin(withWs.client.subscribe("any/a"));
+    await eventually("errors from both", () => builtIn.errors.length > 0 && withWs.errors.length > 0);
+
+    // Assess
+    expect(builtIn.errors[0]).toMatchObject({ code: "CONNECT", status: undefined });
+    expect(builtIn.errors[0]?.message).toMatch(/closed before it opened \(close code 1006\).*access log/);
+    expect(withWs.errors[0]).toMatchObject({ code: "CONNECT", status: 401 });
+    expect(subscribed).toMatchObject({ code: "TIMEOUT", status: 401, channel: "any/a" });
+    expect(JSON.stringify([builtIn.errors, withWs.errors].flat().map((e) => e.message))).not.toContain(
+      "not-a-token",
+    );
+    expect([builtIn.states[0], withWs.states[0]]).toEqual(["reconnecting", "reconnecting"]);
+    builtIn.client.close();
+    withWs.client.close();
   });
 });

@@ -1,6 +1,6 @@
 import { DeleteConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { describe, expect, it } from "vitest";
-import { type ConnectionState, createClient, type SocketConstructor } from "../../client/index.js";
+import { type ConnectionState, createClient, type SocketConstructor } from "../../client/src/index.js";
 import { storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client } from "../support/ws-client.js";

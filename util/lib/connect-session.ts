@@ -3,7 +3,7 @@
  * they are typed and every frame received printed as a line.
  */
 import { createInterface } from "node:readline";
-import { createClient, type FanoutClient, FanoutError } from "../../client/index.js";
+import { createClient, type FanoutClient, FanoutError } from "@fanout/client";
 import { CliError } from "./cli.js";
 import { fragments, frameLine, PING_REQUEST } from "./frames.js";
 import { type LibrarySocket, librarySocket } from "./library-socket.js";
@@ -97,6 +97,8 @@ export function runSession(options: SessionOptions): Promise<number> {
     const client: FanoutClient = createClient({
       url,
       WebSocket: CountingSocket,
+      // librarySocket sends a message over 32 KB as 32 KB fragments, so the library may send up to 128 KB.
+      canFragment: true,
       token: options.token,
     });
 
@@ -230,7 +232,10 @@ async function subscribe(
 ): Promise<void> {
   let stopListening: () => void = () => undefined;
   const unmatched = new Promise<FanoutError>((resolve) => {
-    stopListening = client.on("error", resolve);
+    // A failed reconnect attempt (CONNECT) is not an answer to the subscribe.
+    stopListening = client.on("error", (error) => {
+      if (error.code !== "CONNECT") resolve(error);
+    });
   });
   try {
     const outcome = await Promise.race([client.subscribe(channel).then(() => undefined), unmatched]);

@@ -8,8 +8,9 @@
  * from text ones to print them as util/connect always has. It also reports every close code and reason, which the
  * library does not pass on.
  */
+
+import type { SocketLike } from "@fanout/client";
 import WebSocket from "ws";
-import type { SocketLike } from "../../client/index.js";
 import { fragments } from "./frames.js";
 
 /** What the CLI hears from every socket the library opens, besides what the library itself handles. */

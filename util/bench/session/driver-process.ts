@@ -2,8 +2,15 @@
  * A baseline driver process: runs one of the baseline algorithms (baselines.ts) on command, in a process of its
  * own so its CPU time and peak memory are its own, as a Lambda's would be. Started by main.ts with `fork`.
  */
+import { rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { S3Client } from "@aws-sdk/client-s3";
+import { LAMBDA_ENV } from "../../../src/contract/index.js";
+import { buildLambdaBundle } from "../../build/lambda-bundle.js";
 import { type SenderCounters, wallClockMs } from "../stats.js";
 import {
   defaultManagementClient,
@@ -39,23 +46,29 @@ async function warmUp(s3: S3Client, send: () => Promise<unknown>, target: Driver
 }
 
 /**
- * Ours, outside the local stack: the Lambda handler of `src/` given an SNS event, configured as the local stack
- * configures the function. The warm-up publishes once, as the benchmark's pings warm the stack's Lambda.
+ * Ours, outside the local stack: the deployed bundle's handler (built here, as `npm run build` builds it) given an
+ * SNS event, configured as the local stack configures the function. The warm-up publishes once, as the benchmark's
+ * pings warm the stack's Lambda.
  */
 async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) => Promise<SendCount>> {
   Object.assign(process.env, {
-    CONNECTION_BUCKET: target.connection_bucket,
-    CONNECTION_PREFIX: target.connection_prefix,
-    MANAGEMENT_ENDPOINT: target.management_endpoint,
-    S3_FORCE_PATH_STYLE: "true",
+    [LAMBDA_ENV.connectionBucket]: target.connection_bucket,
+    [LAMBDA_ENV.connectionPrefix]: target.connection_prefix,
+    [LAMBDA_ENV.managementEndpoint]: target.management_endpoint,
+    [LAMBDA_ENV.s3ForcePathStyle]: "true",
     // As the benchmark's local stack: open mode (an SNS fan-out reads no token anyway).
-    AUTH_MODE: "open",
+    [LAMBDA_ENV.authMode]: "open",
     AWS_ENDPOINT_URL_S3: target.s3_endpoint,
     AWS_REGION: target.region,
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
   });
-  const { handler } = await import("../../../src/index.js");
+  const outDir = await mkdtemp(join(tmpdir(), "fanout-bench-driver-"));
+  process.on("exit", () => rmSync(outDir, { recursive: true, force: true }));
+  const bundle = await buildLambdaBundle({ outDir, quiet: true });
+  const { handler } = (await import(pathToFileURL(bundle.entryFile).href)) as {
+    handler: (event: unknown, context: undefined) => Promise<unknown>;
+  };
   let sequence = 0;
   return async (data) => {
     sequence += 1;

@@ -2,7 +2,7 @@
  * The console page's script: the client library (client/) driven by a few forms. No framework: the page is a handful
  * of forms and two append-only lists, which the DOM does in a few lines.
  */
-import { createClient, type FanoutClient, FanoutError } from "../../../client/index.js";
+import { createClient, type FanoutClient, FanoutError } from "@fanout/client";
 
 /** Rows kept in each list; older rows are removed so that a long session does not grow the page without end. */
 const MAX_ROWS = 500;

@@ -1,4 +1,12 @@
-import type { SocketConstructor, SocketLike } from "../../client/index.js";
+import { afterEach, beforeEach, vi } from "vitest";
+import {
+  type ClientOptions,
+  type ConnectionState,
+  createClient,
+  type FanoutError,
+  type SocketConstructor,
+  type SocketLike,
+} from "../../client/src/index.js";
 
 type Handler = ((event: unknown) => void) | null;
 
@@ -35,9 +43,13 @@ export class FakeSocket implements SocketLike {
     (this.onopen as Handler)?.({ type: "open" });
   }
 
-  /** The handshake is refused (e.g. HTTP 401): browsers report an error, then a close with 1006, never an open. */
-  refuse(): void {
-    (this.onerror as Handler)?.({ type: "error" });
+  /**
+   * The handshake is refused (e.g. HTTP 401): an error, then a close with 1006, never an open. Browsers and Node's
+   * built-in WebSocket say nothing more (`message` undefined); the `ws` package's error event says
+   * `Unexpected server response: 401`.
+   */
+  refuse(message?: string): void {
+    (this.onerror as Handler)?.({ type: "error", message });
     (this.onclose as Handler)?.({ type: "close", code: 1006, reason: "" });
   }
 
@@ -72,4 +84,43 @@ export function socketAt(sockets: FakeSocket[], index: number): FakeSocket {
   const socket = sockets[index];
   if (!socket) throw new Error(`no socket ${index}: only ${sockets.length} were opened`);
   return socket;
+}
+
+/** A client on fake sockets with a fixed random source, recording its states and its `error` events. */
+export function setup(options: Partial<ClientOptions> = {}) {
+  const fake = fakeWebSocket();
+  const client = createClient({
+    url: "wss://example.test/prod",
+    WebSocket: fake.WebSocket,
+    random: () => 0.5,
+    ...options,
+  });
+  const states: ConnectionState[] = [];
+  const errors: FanoutError[] = [];
+  client.on("state", (s) => states.push(s));
+  client.on("error", (e) => errors.push(e));
+  return { client, sockets: fake.sockets, states, errors };
+}
+
+/** Lets the token provider's promise and the client's continuation run. */
+export async function settle(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+/** What a promise settled with: its rejection, or `resolved` (for assertions on either outcome). */
+export function outcome(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => "resolved",
+    (error: unknown) => error,
+  );
+}
+
+/** Fake timers in every test of the calling `describe` block, real ones again after each. */
+export function useFakeTimersPerTest(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }
