@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
@@ -9,6 +10,7 @@ import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { broadcastFrame, fragments, frameLine, PING_FRAME, parseCount } from "../lib/frames.js";
 import { type LibrarySocket, librarySocket } from "../lib/library-socket.js";
 import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
+import { formatDuration, parseTimeout, timeoutArgs } from "../lib/timeout.js";
 import { redactToken, resolveClientToken, urlWithToken } from "../lib/token.js";
 
 const HELP = `Usage: util/connect [options]
@@ -20,13 +22,15 @@ Status messages go to stderr, so stdout carries data only.
 Uses websocat when it is installed (\`websocat <ws_url>\`), otherwise the built-in client, which is the fanout
 client library (client/): it pings every 5 minutes so an idle session is not closed at 10 (the answers to its own
 pings are not printed), and with --reconnect it reconnects and resubscribes after a drop. The shortcuts, --count,
---token and --reconnect need the built-in client, which they select.
+--timeout, --token and --reconnect need the built-in client, which they select.
 
 Examples:
   util/connect --local                            # listen, type {"action":"ping"} to get a pong
   util/connect --local --broadcast hi --count 1   # broadcast "hi", exit after receiving it back
   util/connect --local --subscribe news/eu        # print what is published on news/eu
-  util/connect --local --subscribe a --publish a '{"n":1}' --count 2   # the ack, then the message
+  util/connect --local --publish news/eu '{"n":1}' --count 1     # publish, exit on the acknowledgement
+  util/connect --local --subscribe a --publish a '{"n":1}' --count 3   # subscribed, accepted, the message
+  util/connect --local --subscribe news/eu --count 1 --timeout 30s     # the next message, or exit 1 after 30 s
   echo '{"action":"ping"}' | util/connect --count 1
 
 Options:
@@ -35,12 +39,15 @@ Options:
   --subscribe CHANNEL  once connected, subscribe to CHANNEL and wait for "subscribed"; repeatable
   --publish CHANNEL MESSAGE
                        once connected, publish MESSAGE on CHANNEL (MESSAGE as JSON when it parses, else as a
-                       string); repeatable
+                       string) with an id, so the service acknowledges it ({"action":"accepted","id":ID}, one
+                       frame for --count); repeatable
   --broadcast TEXT     once connected, send {"action":"broadcast","message":TEXT} (TEXT as JSON when it parses,
                        else as a string); repeatable
   --ping               once connected, send {"action":"ping"}; repeatable
                        (--subscribe, --publish, --broadcast and --ping run in the order given)
   --count N            close after receiving N frames, acknowledgements included (end of input then waits)
+  --timeout DURATION   end the session after DURATION (10s, 2m, 500ms): exit 1 if it never connected or --count
+                       frames have not arrived by then, else close normally
   --reconnect          when the connection drops, reconnect (backoff with jitter) and resubscribe, instead of exiting
   --builtin            use the built-in client even when websocat is installed
   -h, --help           this help
@@ -66,6 +73,8 @@ interface SessionOptions {
   token: (() => Promise<string>) | undefined;
   shortcuts: Shortcut[];
   count: number | undefined;
+  /** End the session after this long (`--timeout`). */
+  timeoutMs: number | undefined;
   reconnect: boolean;
   stack: Stack;
 }
@@ -83,6 +92,7 @@ await runCli("connect", async () => {
       broadcast: { type: "string", multiple: true },
       ping: { type: "boolean", multiple: true },
       count: { type: "string" },
+      ...timeoutArgs,
       reconnect: { type: "boolean" },
       builtin: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -93,6 +103,7 @@ await runCli("connect", async () => {
     return;
   }
   const count = parseCount(values.count);
+  const timeoutMs = parseTimeout(values.timeout);
   const shortcuts = parseShortcuts(tokens);
   if (values.token !== undefined && values.token.trim() === "")
     throw new UsageError("--token is empty: pass a token (util/token mints one)");
@@ -109,6 +120,7 @@ await runCli("connect", async () => {
     values.builtin === true ||
     shortcuts.length > 0 ||
     count !== undefined ||
+    timeoutMs !== undefined ||
     values.token !== undefined ||
     values.reconnect === true;
   const websocat = needsBuiltin ? undefined : await findOnPath("websocat");
@@ -121,6 +133,7 @@ await runCli("connect", async () => {
     token,
     shortcuts,
     count,
+    timeoutMs,
     reconnect: values.reconnect === true,
     stack,
   });
@@ -186,7 +199,7 @@ function runWebsocat(websocat: string, url: string): Promise<number> {
  * WebSocket). Resolves with the exit code once the session ends; rejects if the first connection never opened.
  */
 function runSession(options: SessionOptions): Promise<number> {
-  const { url, shortcuts, count, reconnect, stack } = options;
+  const { url, shortcuts, count, timeoutMs, reconnect, stack } = options;
   return new Promise((resolve, reject) => {
     const status = (line: string) => process.stderr.write(`${line}\n`);
     status(`connecting to ${url}`);
@@ -252,14 +265,38 @@ function runSession(options: SessionOptions): Promise<number> {
       token: options.token,
     });
 
+    /** The exit code once closed: 1 when --timeout ended a session that had not received --count frames. */
+    let exitCode = 0;
     const finish = (code: number, reason: string) => {
       if (finished) return;
       finished = true;
       cleanup();
       status(`closed (${code}${reason ? ` ${reason}` : ""})`);
-      resolve(0);
+      resolve(exitCode);
     };
+    const deadline =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (finished || closing) return;
+            const took = formatDuration(timeoutMs);
+            if (!opened) {
+              closing = true;
+              finished = true;
+              client.close();
+              for (const s of sockets) s.terminate();
+              cleanup();
+              reject(new CliError(`cannot connect to ${url}: no connection within ${took} (--timeout)`));
+              return;
+            }
+            if (count !== undefined && received < count) {
+              status(`timed out after ${took}: received ${received} of ${count} frames`);
+              exitCode = 1;
+            }
+            close();
+          }, timeoutMs).unref();
     const cleanup = () => {
+      clearTimeout(deadline);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       if (!inputEnded) input.close();
@@ -366,7 +403,7 @@ async function runShortcuts(
   for (const shortcut of shortcuts) {
     if (client.state === "closed") return;
     if (shortcut.kind === "raw") send(shortcut.frame);
-    else if (shortcut.kind === "publish") await client.publish(shortcut.channel, shortcut.message);
+    else if (shortcut.kind === "publish") await publish(client, shortcut.channel, shortcut.message, status);
     else await subscribe(client, shortcut.channel, status);
   }
 }
@@ -395,6 +432,25 @@ async function subscribe(
     status(`subscribe ${channel} refused: ${why}`);
   } finally {
     stopListening();
+  }
+}
+
+/**
+ * Publishes with a fresh id and waits for `accepted` (printed like any frame), so that `--count` can end on it even
+ * when this client is not subscribed to the channel; a refusal is reported and the next shortcut runs.
+ */
+async function publish(
+  client: FanoutClient,
+  channel: string,
+  message: unknown,
+  status: (line: string) => void,
+): Promise<void> {
+  try {
+    await client.publish(channel, message, { id: randomUUID() });
+  } catch (error) {
+    if (error instanceof FanoutError && error.code === "CLOSED") return;
+    const why = error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
+    status(`publish ${channel} refused: ${why}`);
   }
 }
 
