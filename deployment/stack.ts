@@ -214,6 +214,7 @@ export class FanoutStack extends TerraformStack {
       api_gw_log_group: api.logGroup.name,
       management_endpoint: api.managementEndpoint,
       connection_bucket: store.bucket.bucket,
+      connection_prefix: vars.connectionPrefix,
       auth_mode: auth.authMode,
       token_secret_arn: tokenSecret.arn,
       shard_dead_letter_queue_url: shards.deadLetterQueue.url,

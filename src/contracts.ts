@@ -161,6 +161,8 @@ export const STACK_OUTPUT_DESCRIPTIONS = {
   api_gw_log_group: "CloudWatch log group of the WebSocket stage's access logs (one JSON line per request).",
   management_endpoint: "Base URL of the API Gateway Management API (@connections) for this stage.",
   connection_bucket: "S3 bucket holding one key per live connection, under the connection prefix.",
+  connection_prefix:
+    "Key prefix of the connection store in connection_bucket (util/verify checks that its own keys are gone).",
 
   // --- auth (issue 10) ---
   auth_mode: 'How clients connect: "token" (a signed token in ?token=) or "open" (anyone with the URL).',
@@ -188,8 +190,6 @@ export interface LocalStackOutputs extends StackOutputs {
   sqs_endpoint: string;
   /** The region the local stack pretends to be in. */
   region: string;
-  /** The key prefix of the connection store. */
-  connection_prefix: string;
   /** Path of the Lambda log file (one JSON line per log line). */
   lambda_log_file: string;
   /** Path of the gateway's access log file (one JSON line per request, the stage access log's fields). */

@@ -12,6 +12,8 @@ const CLIS: Record<CliName, string[]> = {
   connect: [],
   "tail-logs": [],
   "lambda-deploy": [],
+  token: ["--sub", "cli"],
+  verify: [],
 };
 const names = Object.keys(CLIS) as CliName[];
 

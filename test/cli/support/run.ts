@@ -5,7 +5,7 @@ import { delimiter, join } from "node:path";
 import { repoRoot } from "../../../util/lib/repo.js";
 
 /** A CLI's name under `util/`. */
-export type CliName = "send-data" | "connect" | "tail-logs" | "lambda-deploy";
+export type CliName = "send-data" | "connect" | "tail-logs" | "lambda-deploy" | "token" | "verify";
 
 /** What a finished CLI left. */
 export interface CliResult {
