@@ -5,7 +5,7 @@ import { DEFAULT_MAX_BROADCAST_BYTES } from "../src/config.js";
 import { AUTH_MODES } from "../src/contracts.js";
 import { MAX_MESSAGE_BYTES } from "../src/limits.js";
 
-/** The auth variables of the stack (issue 10, docs/security.md); Terraform references, resolved at plan time. */
+/** The auth variables of the stack (docs/security.md); Terraform references, resolved at plan time. */
 export interface AuthVariables {
   /** `token` (a signed token at `$connect`) or `open`. */
   authMode: string;

@@ -93,7 +93,7 @@ export const LAMBDA_ENV = {
   logLevel: "POWERTOOLS_LOG_LEVEL",
   /** Powertools' service name, the `service` key of every log line. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
-  // --- shard (issue 12): sharded fan-out, see docs/scaling.md ---
+  // --- sharded fan-out, see docs/scaling.md ---
   /** The SQS queue of fan-out shards; unset, every fan-out runs in the invocation that asked for it. */
   fanoutQueueUrl: "FANOUT_QUEUE_URL",
   /** Shards of a large fan-out (1 to 256): each lists and sends to 256/K of the store's buckets. */
@@ -105,7 +105,7 @@ export const LAMBDA_ENV = {
   /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
   connectionFlatKeys: "CONNECTION_FLAT_KEYS",
 
-  // --- auth (issue 10): who may connect and what a connection may do (docs/security.md) ---
+  // --- auth: who may connect and what a connection may do (docs/security.md) ---
   /** `token` (a signed token at `$connect`, the default) or `open` (anonymous, every right). */
   authMode: "AUTH_MODE",
   /** ARN of the Secrets Manager secret whose string is the HS256 token secret (read once per cold start). */
@@ -132,7 +132,7 @@ export const LAMBDA_ENV = {
 
 /**
  * The client actions that fan a client's frame out to others: the stage throttles them more tightly than the rest
- * (auth, issue 10). Those not yet in {@link CLIENT_ACTIONS} are left out where route keys are needed.
+ * (docs/security.md). Those not yet in {@link CLIENT_ACTIONS} are left out where route keys are needed.
  */
 export const PUBLISHING_ACTIONS = ["broadcast", "publish"] as const;
 
@@ -164,12 +164,12 @@ export const STACK_OUTPUT_DESCRIPTIONS = {
   connection_prefix:
     "Key prefix of the connection store in connection_bucket (util/verify checks that its own keys are gone).",
 
-  // --- auth (issue 10) ---
+  // --- auth (docs/security.md) ---
   auth_mode: 'How clients connect: "token" (a signed token in ?token=) or "open" (anyone with the URL).',
   token_secret_arn:
     "ARN of the Secrets Manager secret holding the HS256 token secret (empty in open mode or with an external issuer).",
 
-  // --- shard (issue 12) ---
+  // --- sharded fan-out (docs/scaling.md) ---
   shard_dead_letter_queue_url:
     "URL of the SQS dead-letter queue that keeps every fan-out shard that failed all its retries; it should stay empty.",
 } as const;
@@ -194,7 +194,7 @@ export interface LocalStackOutputs extends StackOutputs {
   lambda_log_file: string;
   /** Path of the gateway's access log file (one JSON line per request, the stage access log's fields). */
   access_log_file: string;
-  /** The file holding the local stack's HS256 token secret (mode 0600); absent in open mode (auth, issue 10). */
+  /** The file holding the local stack's HS256 token secret (mode 0600); absent in open mode. */
   token_secret_file?: string;
   /** The process id of the running local stack: the CLIs check it to tell a stack killed without cleaning up. */
   pid?: string;

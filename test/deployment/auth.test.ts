@@ -9,7 +9,7 @@ import { synthesize } from "../../deployment/synth.js";
 import { CLIENT_ACTIONS, PUBLISHING_ACTIONS } from "../../src/contracts.js";
 import { TerraformJson } from "./terraform-json.js";
 
-// Synthesized once for the file, like stack.test.ts; these tests cover the auth pieces (issue 10).
+// Synthesized once for the file, like stack.test.ts; these tests cover the auth pieces (docs/security.md).
 let workDir: string;
 let tf: TerraformJson;
 

@@ -242,7 +242,7 @@ describe("Lambda function", () => {
       FANOUT_QUEUE_URL: tf.ref("aws_sqs_queue", "fanout-queue/queue", "url"),
       FANOUT_SHARDS: "${var.fanout_shards}",
       FANOUT_INLINE_MAX: "${var.fanout_inline_max}",
-      // auth (issue 10): test/deployment/auth.test.ts checks each
+      // auth: test/deployment/auth.test.ts checks each
       AUTH_MODE: "${var.auth_mode}",
       TOKEN_SECRET_ARN: env.TOKEN_SECRET_ARN,
       TOKEN_JWKS_URL: "${var.token_jwks_url}",
@@ -421,7 +421,7 @@ describe("IAM", () => {
         effect: "Allow",
         actions: ["sts:AssumeRole"],
         principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
-        // auth (issue 10): only on behalf of this account (the confused-deputy guard)
+        // auth: only on behalf of this account (the confused-deputy guard)
         condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }],
       },
     ]);

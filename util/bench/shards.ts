@@ -1,5 +1,5 @@
 /**
- * The sharded fan-out scenarios (issue 12, docs/scaling.md), in their own stack of N clients:
+ * The sharded fan-out scenarios (docs/scaling.md), in their own stack of N clients:
  * - latency-bound: every @connections call held `delayMs`, each shard capped at a few calls in flight, with 1, 2
  *   and 4 shards: the shards' parallelism, not this machine's cores, decides the time;
  * - throttle-bound: the gateway's @connections rate limit set to R (the account throttle's model) and the shards
@@ -283,7 +283,7 @@ const SCALE_GOAL = 3;
 const FLOOR_GOAL = 1.2;
 
 /**
- * Issue 12's goals on the sharded runs: shards scale, the floor, exactly once with an empty dead-letter queue.
+ * The goals of the sharded runs (docs/scaling.md): shards scale, the floor, exactly once with an empty dead-letter queue.
  * @param results - the sharded results; undefined when the run skipped them
  */
 export function judgeShards(results: ShardResults | undefined): GoalVerdict[] {
