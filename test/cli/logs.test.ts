@@ -69,12 +69,15 @@ describe("reading log lines", () => {
   });
 
   it("reads the time of Powertools lines and of access log lines", () => {
-    // Prepare
-    const access = JSON.stringify({ requestId: "r", requestTimeEpoch: 1_795_000_000_000, status: "200" });
+    // Prepare: the stage's access log writes $context.requestTimeEpoch as the string field requestTime (AWS and local)
+    const access = JSON.stringify({ requestId: "r", requestTime: "1795000000000", status: "200" });
+    const fromEvent = JSON.stringify({ requestId: "r", requestTimeEpoch: 1_795_000_000_001 });
 
     // Act / Assess
     expect(timestampOf(LAMBDA_LINE)).toBe(Date.parse("2026-11-23T14:59:58.000Z"));
     expect(timestampOf(access)).toBe(1_795_000_000_000);
+    expect(timestampOf(fromEvent)).toBe(1_795_000_000_001);
+    expect(timestampOf('{"requestTime":"-"}')).toBeUndefined();
     expect(timestampOf('{"no":"time"}')).toBeUndefined();
   });
 });
@@ -225,7 +228,7 @@ describe("tailFiles", () => {
     );
     writeFileSync(
       access,
-      `${JSON.stringify({ requestTimeEpoch: Date.parse("2026-11-23T14:59:02Z"), n: "two" })}\n`,
+      `${JSON.stringify({ requestTime: String(Date.parse("2026-11-23T14:59:02Z")), n: "two" })}\n`,
     );
     const files = [
       { source: "lambda" as const, path: lambda },
@@ -245,6 +248,41 @@ describe("tailFiles", () => {
           `${line.source} ${jsonOf(line.message)?.message ?? jsonOf(line.message)?.n ?? line.message}`,
       ),
     ).toEqual(["lambda one", "lambda plain text after one", "api-gw two", "lambda three"]);
+  });
+
+  it("skips the untimed lines of an old stretch with it, and merges the sources by their own times", async () => {
+    // Prepare: 18 minutes of history, an untimed line after an old one, then the last seconds
+    const dir = tempDir();
+    dirs.push(dir);
+    const lambda = join(dir, "lambda.log");
+    const access = join(dir, "access.log");
+    const at = (ms: number, text: string) =>
+      JSON.stringify({ timestamp: new Date(ms).toISOString(), message: text });
+    const request = (ms: number, route: string) =>
+      JSON.stringify({ routeKey: route, requestTime: String(ms) });
+    writeFileSync(
+      lambda,
+      `plain text before any time\n${at(NOW - 1_080_000, "old")}\nold stack trace\n${at(NOW - 2000, "new")}\n`,
+    );
+    writeFileSync(
+      access,
+      `${request(NOW - 1_070_000, "old-route")}\n${request(NOW - 3000, "$connect")}\n${request(NOW - 1000, "ping")}\n`,
+    );
+    const files = [
+      { source: "lambda" as const, path: lambda },
+      { source: "api-gw" as const, path: access },
+    ];
+
+    // Act
+    const lines: string[] = [];
+    for await (const line of tailFiles(files, { since: NOW - 5000, follow: false, intervalMs: 10 })) {
+      lines.push(
+        `${line.source} ${jsonOf(line.message)?.message ?? jsonOf(line.message)?.routeKey ?? line.message}`,
+      );
+    }
+
+    // Assess
+    expect(lines).toEqual(["api-gw $connect", "lambda new", "api-gw ping"]);
   });
 
   it("follows appended lines, waits for a missing file, keeps a partial line, and rereads a truncated file", async () => {
@@ -295,6 +333,46 @@ describe("tailFiles", () => {
 
     // Assess
     expect(lines).toEqual(["lambda first", "api-gw created later", "lambda second", "lambda restart"]);
+  });
+});
+
+describe("util/tail-logs --local", () => {
+  it("--since 5s prints the last seconds of both files, merged by time, not the whole history", async () => {
+    // Prepare: the two files as the local stack writes them, with 18 minutes of history
+    const home = tempDir();
+    const now = Date.now();
+    const lambda = join(home, "lambda.log");
+    const access = join(home, "access.log");
+    const powertools = (ms: number, message: string) =>
+      JSON.stringify({ level: "INFO", message, timestamp: new Date(ms).toISOString() });
+    const request = (ms: number, routeKey: string) =>
+      JSON.stringify({ routeKey, status: "200", requestTime: String(ms) });
+    writeFileSync(
+      lambda,
+      `${powertools(now - 1_080_000, "long ago")}\n${powertools(now - 1500, "connected")}\n`,
+    );
+    writeFileSync(
+      access,
+      `${request(now - 1_079_000, "$connect")}\n${request(now - 2500, "$connect")}\n${request(now - 500, "ping")}\n`,
+    );
+    const outputs = join(home, "outputs.json");
+    writeFileSync(outputs, JSON.stringify({ lambda_log_file: lambda, access_log_file: access }));
+
+    // Act
+    const result = await runCliToEnd(
+      "tail-logs",
+      ["--local", "--outputs", outputs, "--since", "5s", "--raw"],
+      cliEnv(home),
+    );
+    rmSync(home, { recursive: true, force: true });
+
+    // Assess
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split("\n")).toEqual([
+      `[api-gw] ${request(now - 2500, "$connect")}`,
+      `[lambda] ${powertools(now - 1500, "connected")}`,
+      `[api-gw] ${request(now - 500, "ping")}`,
+    ]);
   });
 });
 
