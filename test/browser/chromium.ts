@@ -1,6 +1,6 @@
-import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { isExecutable as isExecutableFile } from "../cli/support/run.js";
 
 /** The variable that names a browser to use, wherever it is installed. */
 export const CHROMIUM_ENV = "FANOUT_CHROMIUM";
@@ -39,7 +39,7 @@ const INSTALL_HINT =
 export function findChromium(
   env: NodeJS.ProcessEnv = process.env,
   platform: string = process.platform,
-  isExecutable: (path: string) => boolean = executable,
+  isExecutable: (path: string) => boolean = isExecutableFile,
 ): string {
   const chosen = env[CHROMIUM_ENV];
   if (chosen !== undefined && chosen !== "") {
@@ -53,13 +53,4 @@ export function findChromium(
   if (found !== undefined) return found;
   const looked = candidates.length > 0 ? ` (looked in ${candidates.join(", ")})` : "";
   throw new Error(`the console's browser test needs Chromium or Google Chrome${looked}: ${INSTALL_HINT}`);
-}
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

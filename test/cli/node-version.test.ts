@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
-import { type CliResult, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import { type CliResult, cliEnv, runCommand as run, runCliToEnd, tempDir } from "./support/run.js";
 
 /** The Node a newcomer may still have as the default: 20 (the machine's own here, Debian's and many others'). */
 const OLD_MAJOR = 20;
@@ -35,23 +35,6 @@ beforeAll(() => {
 afterAll(() => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
-
-/** Runs a command in the repository with stdin closed. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Exit 1 with the one line, and none of the obscure failures the dependencies would have printed. */
 function expectNeedsNode(result: CliResult): void {

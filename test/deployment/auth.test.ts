@@ -1,12 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions.
-import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { zipSync } from "fflate";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { synthesize } from "../../deployment/synth.js";
 import { CLIENT_ACTIONS, PUBLISHING_ACTIONS } from "../../src/contracts.js";
+import { synthesizeForTest } from "./synth-support.js";
 import { TerraformJson } from "./terraform-json.js";
 
 // Synthesized once for the file, like stack.test.ts; these tests cover the auth pieces (docs/security.md).
@@ -14,17 +10,9 @@ let workDir: string;
 let tf: TerraformJson;
 
 beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), "fanout-auth-stack-"));
-  const zip = zipSync({
-    "index.mjs": new TextEncoder().encode("export const handler = async () => ({});\n"),
-  });
-  const zipFile = join(workDir, "lambda.zip");
-  writeFileSync(zipFile, zip);
-  const result = synthesize({
-    outDir: join(workDir, "cdktf.out"),
-    bundle: { zipFile, sourceCodeHash: createHash("sha256").update(zip).digest("base64") },
-  });
-  tf = new TerraformJson(result.stackFile);
+  const synth = synthesizeForTest("fanout-auth-stack-");
+  workDir = synth.workDir;
+  tf = new TerraformJson(synth.stackFile);
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 

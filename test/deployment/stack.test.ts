@@ -1,14 +1,13 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH_DEFAULTS } from "../../deployment/auth-variables.js";
-import { synthesize } from "../../deployment/synth.js";
 import { ACCESS_LOG_FORMAT, ROUTE_KEYS, type StackOutputs } from "../../src/contracts.js";
 import { repoRoot } from "../../util/lib/repo.js";
+import { synthesizeForTest } from "./synth-support.js";
 import { TerraformJson } from "./terraform-json.js";
 
 // Synthesized once for the whole file (synthesis is the slow part); every test reads the same cdk.tf.json.
@@ -18,20 +17,11 @@ let tf: TerraformJson;
 let zipHash: string;
 
 beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), "fanout-stack-"));
-  // The stack only copies and hashes the zip: a small valid one stands in for the real bundle (bundle.test.ts).
-  const zip = zipSync({
-    "index.mjs": new TextEncoder().encode("export const handler = async () => ({});\n"),
-  });
-  const zipFile = join(workDir, "lambda.zip");
-  writeFileSync(zipFile, zip);
-  zipHash = createHash("sha256").update(zip).digest("base64");
-  const result = synthesize({
-    outDir: join(workDir, "cdktf.out"),
-    bundle: { zipFile, sourceCodeHash: zipHash },
-  });
-  stackDir = result.stackDir;
-  tf = new TerraformJson(result.stackFile);
+  const synth = synthesizeForTest("fanout-stack-");
+  workDir = synth.workDir;
+  stackDir = synth.stackDir;
+  zipHash = synth.sourceCodeHash;
+  tf = new TerraformJson(synth.stackFile);
 });
 
 afterAll(() => {

@@ -9,6 +9,8 @@ import { type SynthResult, synthesize } from "../../deployment/synth.js";
 export interface TestSynth extends SynthResult {
   /** The temporary folder (remove it after the tests). */
   workDir: string;
+  /** The stand-in zip's `source_code_hash` (base64 SHA-256). */
+  sourceCodeHash: string;
 }
 
 /**
@@ -23,9 +25,7 @@ export function synthesizeForTest(prefix: string): TestSynth {
   });
   const zipFile = join(workDir, "lambda.zip");
   writeFileSync(zipFile, zip);
-  const result = synthesize({
-    outDir: join(workDir, "cdktf.out"),
-    bundle: { zipFile, sourceCodeHash: createHash("sha256").update(zip).digest("base64") },
-  });
-  return { ...result, workDir };
+  const sourceCodeHash = createHash("sha256").update(zip).digest("base64");
+  const result = synthesize({ outDir: join(workDir, "cdktf.out"), bundle: { zipFile, sourceCodeHash } });
+  return { ...result, workDir, sourceCodeHash };
 }

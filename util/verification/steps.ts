@@ -113,48 +113,74 @@ async function openClient(context: VerifyContext, who: string, deadline: number)
   }
 }
 
-/** Waits for a frame, turning a miss into a failure that points at the logs. */
+/** Either of the run's clients, as a step sees it: what it is called, and what it had received when the step began. */
+interface Party {
+  socket: ProbeSocket;
+  who: "A" | "B";
+  /** The index of its first frame that this step looks at. */
+  from: number;
+}
+
+/** What a frame must be: exactly these fields, or a test of the frame and its text. */
+type Expected = Record<string, unknown> | ((frame: unknown, text: string) => boolean);
+
+const matcher = (expected: Expected) =>
+  typeof expected === "function" ? expected : (frame: unknown) => isFrame(frame, expected);
+
+/** The run's clients as the step that starts now sees them, or a failure if they are not connected. */
+function parties(context: VerifyContext): { a: Party; b: Party } {
+  if (!context.a || !context.b) throw new StepFailure("the clients are not connected");
+  return {
+    a: { socket: context.a, who: "A", from: context.a.frames.length },
+    b: { socket: context.b, who: "B", from: context.b.frames.length },
+  };
+}
+
+/** Waits until `party` receives the expected frame; a miss is a failure that points at the logs. */
 async function expectFrame(
   context: VerifyContext,
-  socket: ProbeSocket,
-  who: string,
-  match: (frame: unknown, text: string) => boolean,
+  party: Party,
+  expected: Expected,
   what: string,
   deadline: number,
-  from = 0,
-): Promise<unknown> {
+): Promise<void> {
   try {
-    return await socket.waitFor(match, deadline, what, from);
+    await party.socket.waitFor(matcher(expected), deadline, what, party.from);
   } catch (error) {
-    throw new StepFailure(`client ${who}: ${(error as Error).message}`, context.target.logsHint);
+    throw new StepFailure(`client ${party.who}: ${(error as Error).message}`, context.target.logsHint);
   }
 }
 
-/** Fails if `socket` receives a frame that `match` accepts within {@link SILENCE_MS}. */
-async function expectNothing(
-  context: VerifyContext,
-  socket: ProbeSocket,
-  who: string,
-  match: (frame: unknown) => boolean,
-  what: string,
-  from: number,
-): Promise<void> {
-  const seen = await socket.waitFor(match, Date.now() + SILENCE_MS, what, from).then(
+/** Fails if `party` receives the frame within {@link SILENCE_MS}. */
+async function expectNothing(context: VerifyContext, party: Party, expected: Expected, what: string) {
+  const seen = await party.socket.waitFor(matcher(expected), Date.now() + SILENCE_MS, what, party.from).then(
     (frame) => frame,
     () => undefined,
   );
   if (seen !== undefined) {
     throw new StepFailure(
-      `client ${who} received ${what} although it should not: ${JSON.stringify(seen)}`,
+      `client ${party.who} received ${what} although it should not: ${JSON.stringify(seen)}`,
       context.target.logsHint,
     );
   }
 }
 
-/** The clients this run needs, or a failure naming the one that is missing (a step ran out of order). */
-function clients(context: VerifyContext): { a: ProbeSocket; b: ProbeSocket } {
-  if (!context.a || !context.b) throw new StepFailure("the clients are not connected");
-  return { a: context.a, b: context.b };
+/**
+ * A channel's delivery: A, the subscriber, receives `envelope`, and B, which is not subscribed, then gets nothing
+ * for {@link SILENCE_MS}. Returns how long A's copy took from `sent`.
+ */
+async function reachesOnlyA(
+  context: VerifyContext,
+  { a, b }: { a: Party; b: Party },
+  envelope: Record<string, unknown>,
+  what: string,
+  sent: number,
+  deadline: number,
+): Promise<string> {
+  await expectFrame(context, a, envelope, what, deadline);
+  const took = formatDuration(Date.now() - sent);
+  await expectNothing(context, b, envelope, what);
+  return took;
 }
 
 /** The steps, in order. */
@@ -193,10 +219,9 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
     name: "ping",
     needs: ["connect"],
     async run(context, deadline) {
-      const { a } = clients(context);
-      const from = a.frames.length;
-      a.send({ action: "ping" });
-      await expectFrame(context, a, "A", (f) => isFrame(f, { action: "pong" }), "pong", deadline, from);
+      const { a } = parties(context);
+      a.socket.send({ action: "ping" });
+      await expectFrame(context, a, { action: "pong" }, "pong", deadline);
       return passed('A sent {"action":"ping"} and got {"action":"pong"}');
     },
   },
@@ -230,23 +255,13 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
     needs: ["connect"],
     async run(context, deadline) {
       if (context.target.channelsOnly) return skipped("--channels-only: nothing is sent to every client");
-      const { a, b } = clients(context);
+      const { a, b } = parties(context);
       const id = `${context.run}-broadcast`;
       const message = { fanoutVerify: context.run, step: "broadcast" };
-      const [fromA, fromB] = [a.frames.length, b.frames.length];
-      a.send({ action: "broadcast", message, id });
-      const delivered = (f: unknown) => isFrame(f, { message, id });
-      await expectFrame(
-        context,
-        a,
-        "A",
-        (f) => isFrame(f, { action: "accepted", id }),
-        "accepted",
-        deadline,
-        fromA,
-      );
-      await expectFrame(context, b, "B", delivered, "broadcast", deadline, fromB);
-      await expectFrame(context, a, "A", delivered, "copy of its own broadcast", deadline, fromA);
+      a.socket.send({ action: "broadcast", message, id });
+      await expectFrame(context, a, { action: "accepted", id }, "accepted", deadline);
+      await expectFrame(context, b, { message, id }, "broadcast", deadline);
+      await expectFrame(context, a, { message, id }, "copy of its own broadcast", deadline);
       return passed("A's broadcast (with an id) was accepted and reached A and B");
     },
   },
@@ -254,65 +269,37 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
     name: "channel",
     needs: ["connect"],
     async run(context, deadline) {
-      const { a, b } = clients(context);
+      const both = parties(context);
+      const { a, b } = both;
       const { channel, channelOfB } = context;
-      const [fromA, fromB] = [a.frames.length, b.frames.length];
-      a.send({ action: "subscribe", channel });
-      b.send({ action: "subscribe", channel: channelOfB });
-      await expectFrame(
-        context,
-        a,
-        "A",
-        (f) => isFrame(f, { action: "subscribed", channel }),
-        `subscribed to ${channel}`,
-        deadline,
-        fromA,
-      );
+      a.socket.send({ action: "subscribe", channel });
+      b.socket.send({ action: "subscribe", channel: channelOfB });
+      await expectFrame(context, a, { action: "subscribed", channel }, `subscribed to ${channel}`, deadline);
       await expectFrame(
         context,
         b,
-        "B",
-        (f) => isFrame(f, { action: "subscribed", channel: channelOfB }),
+        { action: "subscribed", channel: channelOfB },
         `subscribed to ${channelOfB}`,
         deadline,
-        fromB,
       );
       context.subscribed = true;
 
       const id = `${context.run}-publish`;
       const message = { fanoutVerify: context.run, step: "channel" };
       const sent = Date.now();
-      b.send({ action: "publish", channel, message, id });
-      await expectFrame(
+      b.socket.send({ action: "publish", channel, message, id });
+      await expectFrame(context, b, { action: "accepted", id }, "accepted", deadline);
+      const took = await reachesOnlyA(
         context,
-        b,
-        "B",
-        (f) => isFrame(f, { action: "accepted", id }),
-        "accepted",
-        deadline,
-        fromB,
-      );
-      await expectFrame(
-        context,
-        a,
-        "A",
-        (f) => isFrame(f, { channel, message, id }),
-        `publish on ${channel}`,
-        deadline,
-        fromA,
-      );
-      const took = Date.now() - sent;
-      await expectNothing(
-        context,
-        b,
-        "B",
-        (f) => isFrame(f, { channel, message, id }),
+        both,
+        { channel, message, id },
         `the publish on ${channel}`,
-        fromB,
+        sent,
+        deadline,
       );
       return passed(
-        `B's publish on ${channel} reached A, its subscriber, in ${formatDuration(took)}; B (not subscribed) got ` +
-          `only its acknowledgement in ${formatDuration(SILENCE_MS)}`,
+        `B's publish on ${channel} reached A, its subscriber, in ${took}; B (not subscribed) got only its ` +
+          `acknowledgement in ${formatDuration(SILENCE_MS)}`,
       );
     },
   },
@@ -321,13 +308,12 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
     needs: ["connect"],
     async run(context, deadline) {
       if (context.target.channelsOnly) return skipped("--channels-only: nothing is sent to every client");
-      const { a, b } = clients(context);
+      const { a, b } = parties(context);
       const text = JSON.stringify({ fanoutVerify: context.run, step: "sns" });
-      const [fromA, fromB] = [a.frames.length, b.frames.length];
       const messageId = await publish(context, text, undefined, deadline);
-      const exact = (_f: unknown, frame: string) => frame === text;
-      await expectFrame(context, a, "A", exact, `SNS message ${messageId}`, deadline, fromA);
-      await expectFrame(context, b, "B", exact, `SNS message ${messageId}`, deadline, fromB);
+      const exact = (_frame: unknown, frame: string) => frame === text;
+      await expectFrame(context, a, exact, `SNS message ${messageId}`, deadline);
+      await expectFrame(context, b, exact, `SNS message ${messageId}`, deadline);
       return passed("an SNS message to everyone reached A and B, byte for byte");
     },
   },
@@ -335,32 +321,21 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
     name: "sns-channel",
     needs: ["channel"],
     async run(context, deadline) {
-      const { a, b } = clients(context);
+      const both = parties(context);
       const { channel } = context;
       const message = { fanoutVerify: context.run, step: "sns-channel" };
-      const [fromA, fromB] = [a.frames.length, b.frames.length];
       const sent = Date.now();
       const id = await publish(context, JSON.stringify(message), channel, deadline);
-      await expectFrame(
+      const took = await reachesOnlyA(
         context,
-        a,
-        "A",
-        (f) => isFrame(f, { channel, message, id }),
+        both,
+        { channel, message, id },
         `SNS message ${id} on ${channel}`,
+        sent,
         deadline,
-        fromA,
-      );
-      const took = Date.now() - sent;
-      await expectNothing(
-        context,
-        b,
-        "B",
-        (f) => isFrame(f, { channel, message, id }),
-        `SNS message ${id}`,
-        fromB,
       );
       return passed(
-        `an SNS message on ${channel} reached A in ${formatDuration(took)}; B (not subscribed) got nothing in ${formatDuration(SILENCE_MS)}`,
+        `an SNS message on ${channel} reached A in ${took}; B (not subscribed) got nothing in ${formatDuration(SILENCE_MS)}`,
       );
     },
   },
