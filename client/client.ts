@@ -261,9 +261,11 @@ export function createClient(options: ClientOptions): FanoutClient {
     }
     conn.resub = undefined;
     attempt = 0;
-    setState("open");
+    // What waited for a connection goes first, then the state changes: a listener that publishes on "open" sends
+    // straight away, and its frame must not be in `acks` yet when they are re-sent (it went out twice).
     for (const { frame } of acks.values()) conn.ws.send(frame);
     for (const frame of outbox.splice(0)) conn.ws.send(frame);
+    setState("open");
   }
 
   /** Stops a connection's timers and handlers and closes it; no event from it is processed afterwards. */
