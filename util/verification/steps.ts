@@ -75,6 +75,14 @@ export function newContext(target: VerifyTarget): VerifyContext {
 const passed = (detail: string): StepOutcome => ({ passed: detail });
 const skipped = (reason: string): StepOutcome => ({ skipped: reason });
 
+/** An error for a step's line: an AWS error with its name (AccessDenied: …), one of ours as its message. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.name === "Error" || error.name === "CliError"
+    ? error.message
+    : `${error.name}: ${error.message}`;
+}
+
 /** Milliseconds left until `deadline`, at least 1. */
 const left = (deadline: number) => Math.max(1, deadline - Date.now());
 
@@ -358,9 +366,8 @@ async function publish(
   try {
     return await context.target.publish(text, channel, AbortSignal.timeout(left(deadline)));
   } catch (error) {
-    const { name, message } = error as Error;
     throw new StepFailure(
-      `the SNS publish failed: ${name}: ${message}`,
+      `the SNS publish failed: ${describe(error)}`,
       "your AWS credentials (sns:Publish on input_sns_topic_arn)",
     );
   }
@@ -376,7 +383,7 @@ async function cleanUp(context: VerifyContext, deadline: number): Promise<StepOu
   const list = (prefix: string) =>
     target.listKeys(prefix, AbortSignal.timeout(left(deadline))).catch((error: Error) => {
       throw new StepFailure(
-        `cannot list the connection bucket under ${prefix}: ${error.name}: ${error.message}`,
+        `cannot list the connection bucket under ${prefix}: ${describe(error)}`,
         "your AWS credentials (s3:ListBucket on connection_bucket)",
       );
     });
