@@ -3,7 +3,7 @@ import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
 import { AUTH_MODES, DEFAULT_MAX_BROADCAST_BYTES, MAX_MESSAGE_BYTES } from "../src/contract/index.js";
 
-/** The auth variables of the stack (issue 10, docs/security.md); Terraform references, resolved at plan time. */
+/** The auth variables of the stack (docs/security.md); Terraform references, resolved at plan time. */
 export interface AuthVariables {
   /** `token` (a signed token at `$connect`) or `open`. */
   authMode: string;

@@ -28,7 +28,7 @@ import { declareVariables } from "./variables.js";
 
 /**
  * The Terraform and OpenTofu releases the stack needs: 1.11 for the token secret's ephemeral value and write-only
- * argument (auth, issue 10).
+ * argument (docs/security.md).
  */
 export const TARGET_VERSIONS = { terraform: ">=1.11.0", opentofu: ">=1.11.0" } as const;
 
@@ -152,7 +152,7 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.serviceName]: vars.appName,
       // Stack traces in the logs point at src/ lines (the zip carries index.mjs.map).
       NODE_OPTIONS: "--enable-source-maps",
-      // auth (issue 10): src/app/config.ts reads these; empty means unset.
+      // auth: src/app/config.ts reads these; empty means unset.
       [LAMBDA_ENV.authMode]: auth.authMode,
       [LAMBDA_ENV.tokenSecretArn]: tokenSecret.arn,
       [LAMBDA_ENV.tokenJwksUrl]: auth.tokenJwksUrl,
@@ -163,7 +163,7 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.maxBroadcastBytes]: Token.asString(auth.maxBroadcastBytes),
       [LAMBDA_ENV.expectedApiId]: api.api.id,
       [LAMBDA_ENV.inputTopicArn]: topic.topic.arn,
-      // shard (issue 12): the worker gets this same block, so its config loads (and fails) like the handler's.
+      // shards: the worker gets this same block, so its config loads (and fails) like the handler's.
       ...shardQueue.dispatchEnvironment,
       [LAMBDA_ENV.fanoutShards]: Token.asString(vars.fanoutShards),
       [LAMBDA_ENV.fanoutInlineMax]: Token.asString(vars.fanoutInlineMax),
@@ -216,6 +216,7 @@ export class FanoutStack extends TerraformStack {
       api_gw_log_group: api.logGroup.name,
       management_endpoint: api.managementEndpoint,
       connection_bucket: store.bucket.bucket,
+      connection_prefix: vars.connectionPrefix,
       auth_mode: auth.authMode,
       token_secret_arn: tokenSecret.arn,
       shard_dead_letter_queue_url: shardQueue.deadLetterQueue.url,

@@ -47,7 +47,7 @@ export interface StackVariables {
   snsPublisherPrincipals: string[];
   /** Whether to create the account-level API Gateway CloudWatch Logs role (once per account and region). */
   initApiGwLoggingRole: IResolvable;
-  // --- shard (issue 12): sharded fan-out, docs/scaling.md ---
+  // --- sharded fan-out, docs/scaling.md ---
   /** Shards of a large fan-out (1..256). */
   fanoutShards: number;
   /** The most recipients a fan-out may have to stay in one invocation (0..1000). */
@@ -153,7 +153,7 @@ export function declareVariables(scope: Construct): StackVariables {
       "list(string)",
       [],
       "IAM principal ARNs, besides the owning account, allowed to publish to the input topic.",
-      // auth (issue 10): "*" would let any AWS account publish to every client.
+      // "*" would let any AWS account publish to every client.
       {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression.
         condition: '${alltrue([for p in var.sns_publisher_principals : p != "*" && startswith(p, "arn:")])}',
@@ -166,7 +166,7 @@ export function declareVariables(scope: Construct): StackVariables {
       false,
       "Create the account-level API Gateway CloudWatch Logs role; stage access logs need it once per account and region.",
     ).booleanValue,
-    // --- shard (issue 12): sharded fan-out, docs/scaling.md ---
+    // --- sharded fan-out, docs/scaling.md ---
     fanoutShards: declare(
       "fanout_shards",
       "number",

@@ -183,8 +183,10 @@ export function createClient(options: ClientOptions): FanoutClient {
     conn.resub = undefined;
     attempt = 0;
     lastFailure = undefined;
-    setState("open");
+    // What waited for a connection goes first, then the state changes: a listener that publishes on "open" sends
+    // straight away, and its frame must not be among the waiting ones yet when they are re-sent (it went out twice).
     requests.flush((frame) => conn.ws.send(frame), conn);
+    setState("open");
   }
 
   /** Stops a connection's timers and handlers and closes it; no event from it is processed afterwards. */

@@ -37,7 +37,7 @@ export interface HandlerFunctionProps {
   keysArn: string;
   /** ARN pattern of this API stage's POST @connections calls, for `execute-api:ManageConnections`. */
   manageConnectionsArn: string;
-  /** Reserved concurrency (-1: none), so a flood cannot take the account's other functions' share (auth, issue 10). */
+  /** Reserved concurrency (-1: none), so a flood cannot take the account's other functions' share (docs/security.md). */
   reservedConcurrency?: number;
 }
 

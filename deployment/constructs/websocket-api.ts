@@ -109,7 +109,7 @@ export class WebSocketApi extends Construct {
         sourceArn: `${this.api.executionArn}/${this.stage.name}/${routeKey}`,
       });
     }
-    // auth (issue 10): the publishing routes get their own, lower throttle. Route settings name existing routes,
+    // The publishing routes get their own, lower throttle. Route settings name existing routes,
     // so the stage waits for them.
     if (this.publishThrottle) {
       const { rateLimit, burstLimit } = this.publishThrottle;

@@ -44,7 +44,7 @@ export interface Config {
   fanoutShardRate: number;
   /** `CONNECTION_FLAT_KEYS`: also read and remove keys of the flat layout (default true). */
   connectionFlatKeys: boolean;
-  /** Who may connect and what a connection may do (issue 10). */
+  /** Who may connect and what a connection may do (docs/security.md). */
   auth: AuthConfig;
 }
 

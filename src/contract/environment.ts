@@ -24,7 +24,7 @@ export const LAMBDA_ENV = {
   logLevel: "POWERTOOLS_LOG_LEVEL",
   /** Powertools' service name, the `service` key of every log line. */
   serviceName: "POWERTOOLS_SERVICE_NAME",
-  // --- shard (issue 12): sharded fan-out, see docs/scaling.md ---
+  // --- sharded fan-out, see docs/scaling.md ---
   /** The shard queue (SQS) of large fan-outs; unset, every fan-out runs in the invocation that asked for it. */
   shardQueueUrl: "SHARD_QUEUE_URL",
   /** Shards of a large fan-out (1 to 256): each lists and sends to 256/K of the store's buckets. */
@@ -36,7 +36,7 @@ export const LAMBDA_ENV = {
   /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
   connectionFlatKeys: "CONNECTION_FLAT_KEYS",
 
-  // --- auth (issue 10): who may connect and what a connection may do (docs/security.md) ---
+  // --- auth: who may connect and what a connection may do (docs/security.md) ---
   /** `token` (a signed token at `$connect`, the default) or `open` (anonymous, every right). */
   authMode: "AUTH_MODE",
   /** ARN of the Secrets Manager secret whose string is the HS256 token secret (read once per cold start). */

@@ -16,13 +16,15 @@ export const STACK_OUTPUT_DESCRIPTIONS = {
   api_gw_log_group: "CloudWatch log group of the WebSocket stage's access logs (one JSON line per request).",
   management_endpoint: "Base URL of the API Gateway Management API (@connections) for this stage.",
   connection_bucket: "S3 bucket holding one key per live connection, under the connection prefix.",
+  connection_prefix:
+    "Key prefix of the connection store in connection_bucket (util/verify checks that its own keys are gone).",
 
-  // --- auth (issue 10) ---
+  // --- auth (docs/security.md) ---
   auth_mode: 'How clients connect: "token" (a signed token in ?token=) or "open" (anyone with the URL).',
   token_secret_arn:
     "ARN of the Secrets Manager secret holding the HS256 token secret (empty in open mode or with an external issuer).",
 
-  // --- shard (issue 12) ---
+  // --- sharded fan-out (docs/scaling.md) ---
   shard_dead_letter_queue_url:
     "URL of the SQS dead-letter queue that keeps every fan-out shard that failed all its retries; it should stay empty.",
 } as const;
@@ -43,13 +45,11 @@ export interface LocalStackOutputs extends StackOutputs {
   sqs_endpoint: string;
   /** The region the local stack pretends to be in. */
   region: string;
-  /** The key prefix of the connection store. */
-  connection_prefix: string;
   /** Path of the Lambda log file (one JSON line per log line). */
   lambda_log_file: string;
   /** Path of the gateway's access log file (one JSON line per request, the stage access log's fields). */
   access_log_file: string;
-  /** The file holding the local stack's HS256 token secret (mode 0600); absent in open mode (auth, issue 10). */
+  /** The file holding the local stack's HS256 token secret (mode 0600); absent in open mode. */
   token_secret_file?: string;
   /** The process id of the running local stack: the CLIs check it to tell a stack killed without cleaning up. */
   pid?: string;

@@ -7,12 +7,11 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
 import { consoleUrl } from "../../util/local-stack/console/console.js";
-import { snsClient, startTestStack, type TestStack } from "../support/stack.js";
+import { readLog, snsClient, startTestStack, type TestStack } from "../support/stack.js";
 import { WAIT_MS } from "../support/wait.js";
 import { Client } from "../support/ws-client.js";
+import { findChromium } from "./chromium.js";
 
-/** Debian's chromium; .ci/run installs it. */
-const CHROMIUM = "/usr/bin/chromium";
 /** The console's picture in the README. */
 /**
  * The README's picture is refreshed only on request (`FANOUT_UPDATE_SCREENSHOT=1 npx vitest run test/browser`), so
@@ -24,13 +23,8 @@ const SCREENSHOT = process.env.FANOUT_UPDATE_SCREENSHOT
 
 /** A headless Chromium on a fresh profile, with nothing running in the background that would reach the network. */
 async function launchBrowser(userDataDir: string): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the console's browser test needs Debian's chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does)`,
-    );
-  }
   return chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: findChromium(),
     headless: true,
     viewport: { width: 1280, height: 720 },
     args: [
@@ -192,10 +186,66 @@ describe("the web console in a real browser (headless Chromium)", () => {
 
     // Assess
     expect(await page.locator("#token-info").innerText()).toMatch(
-      /^token for "browser-test" until \d{4}-\d\d-\d\dT.+Z \(used on the next connect\)$/,
+      /^token for "browser-test" until \d\d:\d\d:\d\d UTC \(used on the next connect\)$/,
     );
     await expect.poll(() => page.locator("#state").innerText(), { timeout: WAIT_MS }).toBe("open");
     expect(await listText("frames")).toContain(" with a token");
     expect(await listText("frames")).not.toContain("eyJ");
+  });
+  it("replays the Lambda log to a page opened later with each line's own time, and loads without a failed request", async () => {
+    // Prepare: a page opened a moment after the lines were written, watching every response
+    const failed: string[] = [];
+    page.on("response", (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    // Act
+    await page.reload();
+    await page.locator("body[data-ready=true]").waitFor();
+    await expect
+      .poll(async () => (await listText("log")).split("\n").length, { timeout: WAIT_MS })
+      .toBeGreaterThan(4);
+
+    // Assess: the rows' clocks are the records' own (Powertools' timestamp, a REPORT's time), in order
+    const records = await readLog(stack.outputs.lambda_log_file);
+    const written = records.map((r) => String(r.timestamp ?? r.time).slice(11, 23));
+    const shown = (await listText("log")).split("\n").map((line) => line.slice(0, 12));
+    expect(shown).toEqual(written.slice(-shown.length));
+    expect(failed).toEqual([]);
+    const icon = await page.request.get(new URL("/favicon.ico", consoleUrl(stack.outputs.ws_url)).toString());
+    expect([icon.status(), icon.headers()["content-type"]]).toEqual([200, "image/svg+xml"]);
+  });
+
+  it("at 800 px stacks the three columns and keeps the token's expiry on one line", async () => {
+    // Prepare
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.locator("#mint").click();
+    await expect.poll(() => page.locator("#token-info").innerText(), { timeout: WAIT_MS }).toMatch(/ UTC /);
+
+    // Act
+    const boxes = await page.locator("main > section").evaluateAll((sections) =>
+      sections.map((section) => {
+        const box = section.getBoundingClientRect();
+        return { x: Math.round(box.x), width: Math.round(box.width) };
+      }),
+    );
+    const expiryLines = await page.locator("#token-info").evaluate((element) => {
+      const text = element.firstChild;
+      if (text === null) return 0;
+      const range = element.ownerDocument.createRange();
+      const start = (text.textContent ?? "").indexOf(" until ") + 7;
+      range.setStart(text, start);
+      range.setEnd(text, start + "00:00:00 UTC".length);
+      return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+    });
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-800.png"), fullPage: true });
+    if (!process.env.FANOUT_UPDATE_SCREENSHOT)
+      await rm(SCREENSHOT.replace(/\.png$/, "-800.png"), { force: true });
+
+    // Assess: one column, each section the page's width
+    expect(new Set(boxes.map((box) => box.x)).size).toBe(1);
+    for (const box of boxes) expect(box.width).toBeGreaterThan(700);
+    expect(expiryLines).toBe(1);
   });
 });

@@ -144,20 +144,24 @@ describe("util/connect on the client library, against a plain WebSocket server",
     expect(result.stderr).not.toContain(token);
   });
 
-  it("runs --subscribe, --publish, --broadcast and --ping in order, the publish after the acknowledgement", async () => {
-    // Prepare: a server that acknowledges a subscription 200 ms later, and records what it receives
+  it("runs --subscribe, --publish, --broadcast and --ping in order, each after the acknowledgement it waits for", async () => {
+    // Prepare: a server that acknowledges a subscription and a publish with an id 200 ms later, as the service
+    // does, and records what it receives
     const frames: string[] = [];
     const url = await serve({
       onConnection: (socket) =>
         socket.on("message", (data: Buffer) => {
           const text = data.toString("utf8");
           frames.push(text);
-          const frame = JSON.parse(text) as { action: string; channel?: string };
+          const frame = JSON.parse(text) as { action: string; channel?: string; id?: string };
           if (frame.action === "subscribe") {
             setTimeout(
               () => socket.send(JSON.stringify({ action: "subscribed", channel: frame.channel })),
               200,
             );
+          }
+          if (frame.action === "publish" && frame.id !== undefined) {
+            setTimeout(() => socket.send(JSON.stringify({ action: "accepted", id: frame.id })), 200);
           }
           if (frame.action === "ping") socket.send('{"action":"pong"}');
         }),
@@ -178,20 +182,24 @@ describe("util/connect on the client library, against a plain WebSocket server",
         "hi",
         "--ping",
         "--count",
-        "2",
+        "3",
       ],
       env,
     );
 
     // Assess
     expect(result.code, result.stderr).toBe(0);
+    const id = (JSON.parse(frames[1] ?? "{}") as { id?: string }).id;
     expect(frames).toEqual([
       '{"action":"subscribe","channel":"news/eu"}',
-      '{"action":"publish","channel":"news/eu","message":{"n":1}}',
+      `{"action":"publish","channel":"news/eu","message":{"n":1},"id":"${id}"}`,
       '{"action":"broadcast","message":"hi"}',
       '{"action":"ping"}',
     ]);
-    expect(result.stdout).toBe('{"action":"subscribed","channel":"news/eu"}\n{"action":"pong"}\n');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.stdout).toBe(
+      `{"action":"subscribed","channel":"news/eu"}\n{"action":"accepted","id":"${id}"}\n{"action":"pong"}\n`,
+    );
     expect(result.stderr).toMatch(/^subscribed to news\/eu$/m);
   });
 

@@ -21,7 +21,7 @@ describe("util/send-data --local", () => {
 
     // Assess
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    expect(result.stdout).toMatch(/^MessageId: [0-9a-f-]{36}\n$/);
     expect(await lines(client, 1)).toEqual([payload]);
   });
 

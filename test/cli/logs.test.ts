@@ -1,6 +1,4 @@
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
@@ -15,8 +13,7 @@ import {
   tailFiles,
   timestampOf,
 } from "../../util/lib/logs.js";
-import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
-import { writeTerraformOutputsFile } from "./support/terraform.js";
+import { tempDir } from "./support/run.js";
 
 const NOW = Date.parse("2026-11-23T15:00:00.000Z");
 
@@ -69,12 +66,15 @@ describe("reading log lines", () => {
   });
 
   it("reads the time of Powertools lines and of access log lines", () => {
-    // Prepare
-    const access = JSON.stringify({ requestId: "r", requestTimeEpoch: 1_795_000_000_000, status: "200" });
+    // Prepare: the stage's access log writes $context.requestTimeEpoch as the string field requestTime (AWS and local)
+    const access = JSON.stringify({ requestId: "r", requestTime: "1795000000000", status: "200" });
+    const fromEvent = JSON.stringify({ requestId: "r", requestTimeEpoch: 1_795_000_000_001 });
 
     // Act / Assess
     expect(timestampOf(LAMBDA_LINE)).toBe(Date.parse("2026-11-23T14:59:58.000Z"));
     expect(timestampOf(access)).toBe(1_795_000_000_000);
+    expect(timestampOf(fromEvent)).toBe(1_795_000_000_001);
+    expect(timestampOf('{"requestTime":"-"}')).toBeUndefined();
     expect(timestampOf('{"no":"time"}')).toBeUndefined();
   });
 });
@@ -225,7 +225,7 @@ describe("tailFiles", () => {
     );
     writeFileSync(
       access,
-      `${JSON.stringify({ requestTimeEpoch: Date.parse("2026-11-23T14:59:02Z"), n: "two" })}\n`,
+      `${JSON.stringify({ requestTime: String(Date.parse("2026-11-23T14:59:02Z")), n: "two" })}\n`,
     );
     const files = [
       { source: "lambda" as const, path: lambda },
@@ -245,6 +245,41 @@ describe("tailFiles", () => {
           `${line.source} ${jsonOf(line.message)?.message ?? jsonOf(line.message)?.n ?? line.message}`,
       ),
     ).toEqual(["lambda one", "lambda plain text after one", "api-gw two", "lambda three"]);
+  });
+
+  it("skips the untimed lines of an old stretch with it, and merges the sources by their own times", async () => {
+    // Prepare: 18 minutes of history, an untimed line after an old one, then the last seconds
+    const dir = tempDir();
+    dirs.push(dir);
+    const lambda = join(dir, "lambda.log");
+    const access = join(dir, "access.log");
+    const at = (ms: number, text: string) =>
+      JSON.stringify({ timestamp: new Date(ms).toISOString(), message: text });
+    const request = (ms: number, route: string) =>
+      JSON.stringify({ routeKey: route, requestTime: String(ms) });
+    writeFileSync(
+      lambda,
+      `plain text before any time\n${at(NOW - 1_080_000, "old")}\nold stack trace\n${at(NOW - 2000, "new")}\n`,
+    );
+    writeFileSync(
+      access,
+      `${request(NOW - 1_070_000, "old-route")}\n${request(NOW - 3000, "$connect")}\n${request(NOW - 1000, "ping")}\n`,
+    );
+    const files = [
+      { source: "lambda" as const, path: lambda },
+      { source: "api-gw" as const, path: access },
+    ];
+
+    // Act
+    const lines: string[] = [];
+    for await (const line of tailFiles(files, { since: NOW - 5000, follow: false, intervalMs: 10 })) {
+      lines.push(
+        `${line.source} ${jsonOf(line.message)?.message ?? jsonOf(line.message)?.routeKey ?? line.message}`,
+      );
+    }
+
+    // Assess
+    expect(lines).toEqual(["api-gw $connect", "lambda new", "api-gw ping"]);
   });
 
   it("follows appended lines, waits for a missing file, keeps a partial line, and rereads a truncated file", async () => {
@@ -295,74 +330,5 @@ describe("tailFiles", () => {
 
     // Assess
     expect(lines).toEqual(["lambda first", "api-gw created later", "lambda second", "lambda restart"]);
-  });
-});
-
-describe("util/tail-logs against a stand-in CloudWatch Logs API (--endpoint-url)", () => {
-  let home: string | undefined;
-  let server: Server | undefined;
-  afterEach(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
-
-  it("reads both log groups named by the outputs and prints their events labelled, with times, merged", async () => {
-    // Prepare: FilterLogEvents speaks JSON 1.1 (POST /, X-Amz-Target Logs_20140328.FilterLogEvents)
-    home = tempDir();
-    const asked: { target: string; group: string }[] = [];
-    const at = Date.now() - 60_000;
-    server = createServer((request, response) => {
-      let body = "";
-      request.setEncoding("utf8").on("data", (chunk: string) => {
-        body += chunk;
-      });
-      request.on("end", () => {
-        const input = JSON.parse(body) as { logGroupName: string };
-        asked.push({ target: String(request.headers["x-amz-target"]), group: input.logGroupName });
-        const events =
-          input.logGroupName === "/aws/lambda/fanout-default"
-            ? [{ eventId: "1", timestamp: at + 2000, message: '{"level":"INFO","message":"connected"}\n' }]
-            : [{ eventId: "2", timestamp: at, message: '{"routeKey":"$connect","status":"200"}' }];
-        response.setHeader("content-type", "application/x-amz-json-1.1");
-        response.end(JSON.stringify({ events }));
-      });
-    });
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const outputs = join(home, "outputs.json");
-    writeTerraformOutputsFile(outputs, {
-      lambda_log_group: "/aws/lambda/fanout-default",
-      api_gw_log_group: "/aws/apigateway/fanout-default",
-      input_sns_topic_arn: "arn:aws:sns:eu-west-1:123456789012:fanout-default-input",
-    });
-    const env = cliEnv(home, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
-
-    // Act
-    const result = await runCliToEnd(
-      "tail-logs",
-      ["--outputs", outputs, "--endpoint-url", endpoint, "--since", "5m"],
-      env,
-    );
-
-    // Assess
-    expect(result.code, result.stderr).toBe(0);
-    expect(asked).toEqual([
-      { target: "Logs_20140328.FilterLogEvents", group: "/aws/lambda/fanout-default" },
-      { target: "Logs_20140328.FilterLogEvents", group: "/aws/apigateway/fanout-default" },
-    ]);
-    expect(result.stdout).toBe(
-      [
-        `[api-gw] ${new Date(at).toISOString()} {`,
-        '[api-gw]   "routeKey": "$connect",',
-        '[api-gw]   "status": "200"',
-        "[api-gw] }",
-        `[lambda] ${new Date(at + 2000).toISOString()} {`,
-        '[lambda]   "level": "INFO",',
-        '[lambda]   "message": "connected"',
-        "[lambda] }",
-        "",
-      ].join("\n"),
-    );
   });
 });

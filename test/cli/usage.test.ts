@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
@@ -11,6 +12,8 @@ const CLIS: Record<CliName, string[]> = {
   connect: [],
   "tail-logs": [],
   "lambda-deploy": [],
+  token: ["--sub", "cli"],
+  verify: [],
 };
 const names = Object.keys(CLIS) as CliName[];
 
@@ -116,6 +119,10 @@ describe("usage errors specific to each CLI (exit 2, nothing sent)", () => {
     ["connect", ["--local", "stray"], /unexpected argument "stray": a message goes right after --publish/],
     ["connect", ["--local", "--token", ""], /--token is empty/],
     ["tail-logs", ["--local", "--since", "soon"], /--since soon: give a relative time/],
+    ["send-data", ["--local", "--timeout", "soon", "{}"], /--timeout soon: give a duration such as 500ms/],
+    ["connect", ["--local", "--timeout", "0s"], /--timeout 0s: give a duration such as 500ms/],
+    ["tail-logs", ["--local", "--timeout", "1.5d"], /--timeout 1.5d: give a duration such as 500ms/],
+    ["lambda-deploy", ["--timeout", "1y"], /--timeout 1y: give a duration such as 500ms/],
     ["lambda-deploy", ["dev", "prod"], /give at most one ENV/],
     ["lambda-deploy", ["dev", "--env", "prod"], /ENV dev and --env prod disagree/],
   ] as [CliName, string[], RegExp][])("util/%s %j", async (name, args, message) => {
@@ -153,6 +160,38 @@ describe("on AWS without credentials (exit 1, one line)", () => {
 
     // Assess
     expectOneLine(result, 1, `${name}: no AWS credentials found: run \`aws configure\``);
+  });
+});
+
+describe("--timeout against an endpoint that accepts connections and never answers", () => {
+  it("util/send-data gives up after the timeout: one line, exit 1", async () => {
+    // Prepare: a TCP server that holds every connection open, silent
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const outputs = join(home, "silent-outputs.json");
+    const topic = "arn:aws:sns:us-east-1:000000000000:silent";
+    writeFileSync(
+      outputs,
+      JSON.stringify({
+        region: "us-east-1",
+        input_sns_topic_arn: topic,
+        sns_endpoint: `http://127.0.0.1:${port}`,
+      }),
+    );
+
+    // Act
+    const result = await runCliToEnd(
+      "send-data",
+      ["--local", "--outputs", outputs, "--timeout", "500ms", "{}"],
+      env,
+    );
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+
+    // Assess
+    expectOneLine(result, 1, `send-data: the publish to ${topic} did not finish within 500 ms (--timeout)`);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { recentIds } from "../../client/src/recent-ids.js";
 import { setup, socketAt, useFakeTimersPerTest } from "./support.js";
 
-/** Issue 19, item 3: a repeat is the same id in the same scope (a channel, or broadcasts), never across scopes. */
+/** De-duplication: a repeat is the same id in the same scope (a channel, or broadcasts), never across scopes. */
 describe("de-duplication of delivered messages", () => {
   useFakeTimersPerTest();
 

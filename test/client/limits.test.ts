@@ -8,7 +8,7 @@ function messageForFrame(bytes: number): string {
   return "x".repeat(bytes - overhead);
 }
 
-/** Issue 19, item 2: the poison message. Frames the platform would not deliver are refused before sending. */
+/** The poison message. Frames the platform would not deliver are refused before sending. */
 describe("createClient: frames the platform would not deliver", () => {
   useFakeTimersPerTest();
 

@@ -146,7 +146,7 @@ describe("the client library against the local stack", () => {
     client.close();
   });
 
-  it("refuses a 40 KB publish with an id before sending it (issue 19: it closed the connection with 1009, forever)", async () => {
+  it("refuses a 40 KB publish with an id before sending it (it used to close the connection with 1009, forever)", async () => {
     // Prepare: Node's built-in WebSocket sends a message as one frame, as browsers do
     const before = await storedConnectionIds(stack, s3);
     const { client, states, messages } = connect();
@@ -167,7 +167,7 @@ describe("the client library against the local stack", () => {
     client.close();
   });
 
-  it("delivers msg-1 from two publishers on two channels (issue 19: one of them was dropped as a repeat)", async () => {
+  it("delivers msg-1 from two publishers on two channels (one of them used to be dropped as a repeat)", async () => {
     // Prepare
     const receiver = connect();
     const publisherA = connect();

@@ -79,6 +79,24 @@ describe("createClient: requests and messages", () => {
     expect(socketAt(sockets, 1).frames()).toEqual([frame]);
   });
 
+  it("sends a publish with an id made when the state turns open once, and frames queued before it first", () => {
+    // Prepare: what waited for a connection, and a listener that publishes as soon as it is open
+    const { client, sockets } = setup();
+    void client.publish("news/a", "queued", { id: "q-1" });
+    client.on("state", (state) => {
+      if (state === "open") void client.publish("news/a", "on open", { id: "o-1" });
+    });
+
+    // Act
+    socketAt(sockets, 0).accept();
+
+    // Assess: each once, the queued one first
+    expect(socketAt(sockets, 0).frames()).toEqual([
+      { action: "publish", channel: "news/a", message: "queued", id: "q-1" },
+      { action: "publish", channel: "news/a", message: "on open", id: "o-1" },
+    ]);
+  });
+
   it("rejects a publish whose id the service refused, and an invalid id before sending it", async () => {
     // Prepare
     const { client, sockets } = setup();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CLIENT_ACTIONS, PUBLISHING_ACTIONS } from "../../src/contract/index.js";
 import { ACCOUNT, PARTITION, queueAlarmOf, synthesizedStack } from "./support/synth.js";
 
-// Synthesized once for the file; these tests cover the auth pieces (issue 10).
+// Synthesized once for the file; these tests cover the auth pieces (docs/security.md).
 const stack = synthesizedStack();
 
 const TOKEN_MODE = '(var.auth_mode == \\"token\\")';

@@ -120,6 +120,7 @@ describe("outputs", () => {
       api_gw_log_group: stack.tf.ref("aws_cloudwatch_log_group", "websocket-api/access-log-group", "name"),
       management_endpoint: `\${replace(${apiEndpoint}, "wss://", "https://")}/${stageName}`,
       connection_bucket: stack.tf.ref("aws_s3_bucket", "connection-bucket/bucket", "bucket"),
+      connection_prefix: "${var.connection_prefix}",
       auth_mode: "${var.auth_mode}",
       token_secret_arn: `\${((var.auth_mode == "token") && (var.token_jwks_url == "")) ? ${stack.tf
         .ref("aws_secretsmanager_secret", "token-secret/secret", "arn")

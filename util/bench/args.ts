@@ -22,7 +22,7 @@ export interface BenchOptions {
   coldStart: boolean;
   /** Members K of the channel scenario (a publish to K among N vs a broadcast to K); 0 skips it. */
   channelMembers?: number;
-  /** Clients of the sharded scenarios (issue 12); 0 skips them. */
+  /** Clients of the sharded scenarios (docs/scaling.md); 0 skips them. */
   shardN?: number;
   /** @connections calls in flight per shard in the latency-bound sharded runs. */
   shardConcurrency?: number;

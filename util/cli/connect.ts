@@ -4,9 +4,10 @@ import { access } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { ALL_RIGHTS } from "../../src/contract/index.js";
 import { parseCliArgs, runCli, UsageError } from "../lib/cli.js";
-import { runSession, type Shortcut } from "../lib/connect-session.js";
 import { broadcastRequest, PING_REQUEST, parseCount } from "../lib/frames.js";
+import { runSession, type Shortcut } from "../lib/session/session.js";
 import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
+import { parseTimeout, timeoutArgs } from "../lib/timeout.js";
 import { redactToken, resolveClientToken, urlWithToken } from "../lib/token.js";
 
 const HELP = `Usage: util/connect [options]
@@ -18,13 +19,15 @@ Status messages go to stderr, so stdout carries data only.
 Uses websocat when it is installed (\`websocat <ws_url>\`), otherwise the built-in client, which is the fanout
 client library (client/): it pings every 5 minutes so an idle session is not closed at 10 (the answers to its own
 pings are not printed), and with --reconnect it reconnects and resubscribes after a drop. The shortcuts, --count,
---token and --reconnect need the built-in client, which they select.
+--timeout, --token and --reconnect need the built-in client, which they select.
 
 Examples:
   util/connect --local                            # listen, type {"action":"ping"} to get a pong
   util/connect --local --broadcast hi --count 1   # broadcast "hi", exit after receiving it back
   util/connect --local --subscribe news/eu        # print what is published on news/eu
-  util/connect --local --subscribe a --publish a '{"n":1}' --count 2   # the ack, then the message
+  util/connect --local --publish news/eu '{"n":1}' --count 1     # publish, exit on the acknowledgement
+  util/connect --local --subscribe a --publish a '{"n":1}' --count 3   # subscribed, accepted, the message
+  util/connect --local --subscribe news/eu --count 1 --timeout 30s     # the next message, or exit 1 after 30 s
   echo '{"action":"ping"}' | util/connect --count 1
 
 Options:
@@ -33,12 +36,15 @@ Options:
   --subscribe CHANNEL  once connected, subscribe to CHANNEL and wait for "subscribed"; repeatable
   --publish CHANNEL MESSAGE
                        once connected, publish MESSAGE on CHANNEL (MESSAGE as JSON when it parses, else as a
-                       string); repeatable
+                       string) with an id, so the service acknowledges it ({"action":"accepted","id":ID}, one
+                       frame for --count); repeatable
   --broadcast TEXT     once connected, send {"action":"broadcast","message":TEXT} (TEXT as JSON when it parses,
                        else as a string); repeatable
   --ping               once connected, send {"action":"ping"}; repeatable
                        (--subscribe, --publish, --broadcast and --ping run in the order given)
   --count N            close after receiving N frames, acknowledgements included (end of input then waits)
+  --timeout DURATION   end the session after DURATION (10s, 2m, 500ms): exit 1 if it never connected or --count
+                       frames have not arrived by then, else close normally
   --reconnect          when the connection drops, reconnect (backoff with jitter) and resubscribe, instead of exiting
   --builtin            use the built-in client even when websocat is installed
   -h, --help           this help
@@ -61,6 +67,7 @@ await runCli("connect", async () => {
       broadcast: { type: "string", multiple: true },
       ping: { type: "boolean", multiple: true },
       count: { type: "string" },
+      ...timeoutArgs,
       reconnect: { type: "boolean" },
       builtin: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -71,6 +78,7 @@ await runCli("connect", async () => {
     return;
   }
   const count = parseCount(values.count);
+  const timeoutMs = parseTimeout(values.timeout);
   const shortcuts = parseShortcuts(tokens);
   if (values.token !== undefined && values.token.trim() === "")
     throw new UsageError("--token is empty: pass a token (util/token mints one)");
@@ -87,6 +95,7 @@ await runCli("connect", async () => {
     values.builtin === true ||
     shortcuts.length > 0 ||
     count !== undefined ||
+    timeoutMs !== undefined ||
     values.token !== undefined ||
     values.reconnect === true;
   const websocat = needsBuiltin ? undefined : await findOnPath("websocat");
@@ -99,6 +108,7 @@ await runCli("connect", async () => {
     token,
     shortcuts,
     count,
+    timeoutMs,
     reconnect: values.reconnect === true,
     stack,
   });

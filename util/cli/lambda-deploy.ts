@@ -6,6 +6,7 @@ import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { updateFunctionCode } from "../lib/lambda-deploy.js";
 import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
+import { parseTimeout, timeoutArgs, withTimeout } from "../lib/timeout.js";
 
 const HELP = `Usage: util/lambda-deploy [options] [ENV]
 
@@ -27,6 +28,7 @@ Options:
   --publish             publish a numbered version of the new code
   --out-dir DIR         where to build (default: dist/ in the repository, as util/lambda-build)
   --dry-run             build, find the function, print what would be sent, and stop
+  --timeout DURATION    give up when the upload and the wait for Successful take longer (default 5 min)
   -h, --help            this help
 
 ${STACK_HELP}
@@ -45,6 +47,7 @@ await runCli("lambda-deploy", async () => {
       publish: { type: "boolean" },
       "out-dir": { type: "string" },
       "dry-run": { type: "boolean" },
+      ...timeoutArgs,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -54,6 +57,7 @@ await runCli("lambda-deploy", async () => {
   }
   if (positionals.length > 1)
     throw new UsageError(`give at most one ENV (workspace), got ${positionals.join(" ")}`);
+  const timeoutMs = parseTimeout(values.timeout);
   const env = positionals[0];
   if (env !== undefined && values.env !== undefined && env !== values.env) {
     throw new UsageError(`ENV ${env} and --env ${values.env} disagree: give one`);
@@ -87,9 +91,13 @@ await runCli("lambda-deploy", async () => {
       return;
     }
     process.stderr.write(`updating ${functionName} and waiting until the update is Successful\n`);
-    const update = await updateFunctionCode(lambda, functionName, await readFile(bundle.zipFile), {
-      publish: values.publish,
-    }).catch((error: unknown) => {
+    const zip = await readFile(bundle.zipFile);
+    const update = await withTimeout(timeoutMs, `the update of ${functionName}`, () =>
+      updateFunctionCode(lambda, functionName, zip, {
+        publish: values.publish,
+        maxWaitSeconds: timeoutMs === undefined ? undefined : Math.ceil(timeoutMs / 1000),
+      }),
+    ).catch((error: unknown) => {
       throw explainAwsError(error, stack, config.endpoint);
     });
     process.stdout.write(

@@ -7,6 +7,12 @@ set -euo pipefail
 name="$1"
 shift
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+# The Node version first, in a process of its own: a Node too old for `--import` still reads the one line it prints.
+if ! command -v node >/dev/null; then
+  echo "$name: Node.js is not on PATH: install Node.js $(cat "$root/.nvmrc") (https://nodejs.org/en/download)" >&2
+  exit 1
+fi
+node "$root/util/check-node.cjs"
 loader="$root/node_modules/tsx/dist/loader.mjs"
 if [[ ! -f "$loader" ]]; then
   echo "$name: dependencies are missing: run 'npm ci' in $root first" >&2

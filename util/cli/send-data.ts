@@ -3,6 +3,7 @@ import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.
 import { CliError, parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { checkPayload, parseAttributes, publishInput, withChannel } from "../lib/publish.js";
 import { STACK_HELP, type Stack, stackArgs, stackFrom } from "../lib/stack.js";
+import { parseTimeout, timeoutArgs, withTimeout } from "../lib/timeout.js";
 
 const HELP = `Usage: util/send-data [options] [JSON]
 
@@ -10,7 +11,7 @@ Publishes a JSON payload to the stack's input SNS topic; every connected client 
 With --channel C only the subscribers of channel C receive it, as {"channel":C,"message":<payload>,"id":<MessageId>}
 (docs/channels.md). The payload is the argument, or stdin when the argument is missing or "-" (for big payloads). It must be JSON and
 at most 128 KB (what a WebSocket client can receive); both are checked before anything is sent. Prints the
-MessageId.
+MessageId SNS gave it, labelled ("MessageId: ..."; \`cut -d' ' -f2\` keeps the id alone).
 
 Examples:
   util/send-data --local '{"hello":"world"}'
@@ -22,6 +23,7 @@ Options:
   --channel C            send to channel C's subscribers only (the "channel" message attribute), e.g. news/sport
   --attribute KEY=VALUE  a String message attribute (repeatable, at most 10)
   --topic-arn ARN        the topic (default: the stack's input_sns_topic_arn output)
+  --timeout DURATION     give up when SNS has not answered within DURATION (10s, 500ms; default: the SDK's)
   -h, --help             this help
 
 ${STACK_HELP}
@@ -37,6 +39,7 @@ await runCli("send-data", async () => {
     options: {
       ...stackArgs,
       ...awsArgs,
+      ...timeoutArgs,
       attribute: { type: "string", multiple: true, default: [] },
       channel: { type: "string" },
       "topic-arn": { type: "string" },
@@ -50,6 +53,7 @@ await runCli("send-data", async () => {
   if (positionals.length > 1) {
     throw new UsageError('give one JSON payload: quote it for the shell, e.g. \'{"hello":"world"}\'');
   }
+  const timeoutMs = parseTimeout(values.timeout);
   const parsed = parseAttributes(values.attribute);
   const message = checkPayload(await payloadText(positionals[0]));
   const attributes = withChannel(values.channel, message, parsed);
@@ -59,9 +63,11 @@ await runCli("send-data", async () => {
   const config = await awsClientConfig(stack, values, "sns_endpoint");
   const sns = new SNSClient(config);
   try {
-    const { MessageId } = await sns.send(new PublishCommand(publishInput(topicArn, message, attributes)));
+    const { MessageId } = await withTimeout(timeoutMs, `the publish to ${topicArn}`, (abortSignal) =>
+      sns.send(new PublishCommand(publishInput(topicArn, message, attributes)), { abortSignal }),
+    );
     if (!MessageId) throw new CliError(`SNS accepted the message but returned no MessageId (${topicArn})`);
-    process.stdout.write(`${MessageId}\n`);
+    process.stdout.write(`MessageId: ${MessageId}\n`);
   } catch (error) {
     throw explainSnsError(explainAwsError(error, stack, config.endpoint), topicArn, stack);
   } finally {

@@ -3,6 +3,7 @@ import { AWS_HELP, awsArgs, awsClientConfig, explainAwsError } from "../lib/aws.
 import { CliError, parseCliArgs, runCli } from "../lib/cli.js";
 import { formatLine, type LogLine, parseSince, tailCloudWatch, tailFiles } from "../lib/logs.js";
 import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
+import { formatDuration, parseTimeout, timeoutArgs } from "../lib/timeout.js";
 
 const HELP = `Usage: util/tail-logs [options]
 
@@ -19,6 +20,8 @@ Options:
   --since TIME             start from TIME: relative (30s, 10m, 1h, 2d, 1w) or an ISO date (default: 10m)
   -f, --follow             keep printing new lines until Ctrl-C
   --raw                    print each line as it is, without pretty-printing JSON
+  --timeout DURATION       stop after DURATION (10s, 2m): with --follow that ends the follow (exit 0); without
+                           it, a read that has not finished by then fails (exit 1)
   --lambda-log-group NAME  default: the stack's lambda_log_group output
   --api-log-group NAME     default: the stack's api_gw_log_group output
   -h, --help               this help
@@ -42,6 +45,7 @@ await runCli("tail-logs", async () => {
       since: { type: "string", default: "10m" },
       follow: { type: "boolean", short: "f" },
       raw: { type: "boolean" },
+      ...timeoutArgs,
       "lambda-log-group": { type: "string" },
       "api-log-group": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -52,6 +56,7 @@ await runCli("tail-logs", async () => {
     return;
   }
   const since = parseSince(values.since, Date.now());
+  const timeoutMs = parseTimeout(values.timeout);
   const stack = stackFrom(values);
   const format = { raw: values.raw, color: process.stdout.isTTY === true && !process.env.NO_COLOR };
   const follow = values.follow === true;
@@ -59,6 +64,21 @@ await runCli("tail-logs", async () => {
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
+  let timedOut = false;
+  const deadline =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          stop.abort();
+        }, timeoutMs).unref();
+  /** A read cut short by --timeout: the end of a follow, or a failure of a one-off read. */
+  const checkTimeout = () => {
+    clearTimeout(deadline);
+    if (timedOut && !follow && timeoutMs !== undefined) {
+      throw new CliError(`reading the logs did not finish within ${formatDuration(timeoutMs)} (--timeout)`);
+    }
+  };
   const print = (line: LogLine, withTime: boolean) =>
     process.stdout.write(`${formatLine(line, format, withTime)}\n`);
 
@@ -82,6 +102,7 @@ await runCli("tail-logs", async () => {
     })) {
       print(line, false);
     }
+    checkTimeout();
     return;
   }
 
@@ -103,8 +124,10 @@ await runCli("tail-logs", async () => {
       signal: stop.signal,
     });
     for await (const line of tail) print(line, true);
+    checkTimeout();
   } catch (error) {
-    if (stop.signal.aborted) return;
+    if (error instanceof CliError) throw error;
+    if (stop.signal.aborted) return checkTimeout();
     const explained = explainAwsError(error, stack, config.endpoint);
     if (explained instanceof Error && explained.name === "ResourceNotFoundException") {
       throw new CliError(`${explained.message}: is the stack deployed in ${config.region ?? "this region"}?`);

@@ -1,5 +1,6 @@
 import { parseCliArgs, runCli } from "../lib/cli.js";
 import { STACK_HELP, stackArgs, stackFrom } from "../lib/stack.js";
+import { parseTimeout, timeoutArgs, withTimeout } from "../lib/timeout.js";
 import {
   checkPatterns,
   checkSubject,
@@ -34,6 +35,7 @@ Options:
   --ttl DURATION       lifetime: 30s, 15m, 1h, at most ${MAX_TTL_SECONDS / 3600}h (default 1h)
   --url                print the WebSocket URL with the token instead of the token alone
   --secret-file FILE   read the secret from FILE (default: $${SECRET_ENV}, then the stack's own secret)
+  --timeout DURATION   give up when the outputs and the secret (Secrets Manager on AWS) are not read within it
   -h, --help           this help
 
 ${STACK_HELP}
@@ -51,6 +53,7 @@ await runCli("token", async () => {
       ttl: { type: "string" },
       url: { type: "boolean" },
       "secret-file": { type: "string" },
+      ...timeoutArgs,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -61,13 +64,17 @@ await runCli("token", async () => {
   // Every usage check before any file or Terraform is read, so a typo costs nothing.
   const sub = checkSubject(values.sub);
   const ttlSeconds = parseTtl(values.ttl ?? "1h");
+  const timeoutMs = parseTimeout(values.timeout);
   const capabilities = {
     broadcast: values.broadcast === true,
     subscribe: checkPatterns("subscribe", values.subscribe),
     publish: checkPatterns("publish", values.publish),
   };
   const stack = stackFrom(values);
-  const source = await secretSourceFor(stack, values["secret-file"]);
-  const token = await mintToken(await source.read(), { sub, ttlSeconds, capabilities });
-  process.stdout.write(`${values.url ? urlWithToken(await stack.require("ws_url"), token) : token}\n`);
+  const line = await withTimeout(timeoutMs, "reading the stack's secret", async () => {
+    const source = await secretSourceFor(stack, values["secret-file"]);
+    const token = await mintToken(await source.read(), { sub, ttlSeconds, capabilities });
+    return values.url ? urlWithToken(await stack.require("ws_url"), token) : token;
+  });
+  process.stdout.write(`${line}\n`);
 });

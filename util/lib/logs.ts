@@ -56,17 +56,25 @@ export function jsonOf(message: string): Record<string, unknown> | undefined {
 }
 
 /**
- * The time a local JSON log line says it happened: Powertools' `timestamp` (ISO), the access log's
- * `requestTimeEpoch` (ms, as API Gateway's `$context.requestTimeEpoch`), or the `time` (ISO) of a platform record
- * such as `platform.report`.
+ * The time a local JSON log line says it happened: Powertools' `timestamp` (ISO); the access log's `requestTime`,
+ * which the stage's log format fills with `$context.requestTimeEpoch` (milliseconds, written as a string, on AWS as
+ * by the local gateway: `ACCESS_LOG_FORMAT`); `requestTimeEpoch` itself (a WebSocket event's field, in the ms a
+ * line copied from an event carries); or the `time` (ISO) of a platform record such as `platform.report`.
  * @param message - the line
  */
 export function timestampOf(message: string): number | undefined {
   const json = jsonOf(message);
   if (json === undefined) return undefined;
-  for (const key of ["timestamp", "requestTimeEpoch", "time"]) {
+  for (const key of ["timestamp", "requestTime", "requestTimeEpoch", "time"]) {
     const value = json[key];
-    const ms = typeof value === "number" ? value : typeof value === "string" ? Date.parse(value) : Number.NaN;
+    const ms =
+      typeof value === "number"
+        ? value
+        : typeof value === "string"
+          ? /^\d+$/.test(value)
+            ? Number(value)
+            : Date.parse(value)
+          : Number.NaN;
     if (!Number.isNaN(ms)) return ms;
   }
   return undefined;
@@ -199,9 +207,9 @@ export interface FileTailOptions {
 }
 
 /**
- * Follows the local stack's log files: first what they hold, then the lines appended, both merged by time.
- * A file that does not exist yet is waited for, and one that is truncated or replaced (the stack restarted) is read
- * again from its start.
+ * Follows the local stack's log files: first what they hold since `since`, then the lines appended, both merged by
+ * time. A file that does not exist yet is waited for, and one that is truncated or replaced (the stack restarted)
+ * is read again from its start.
  * @param files - the files
  * @param options - see {@link FileTailOptions}
  */
@@ -211,33 +219,34 @@ export async function* tailFiles(
 ): AsyncGenerator<LogLine> {
   const readers = files.map((file) => new FileReader(file));
   const read = async () => mergeByTime(await Promise.all(readers.map((reader) => reader.read())));
-  for (const line of await read()) {
-    if (line.timestamp === undefined || line.timestamp >= options.since) yield line;
+  for (const { line, time } of await read()) {
+    if (time === undefined || time >= options.since) yield line;
   }
   while (options.follow && !options.signal?.aborted) {
     await abortableSleep(options.intervalMs, options.signal);
-    yield* await read();
+    for (const { line } of await read()) yield line;
   }
 }
 
-/**
- * Merges the lines of several files by time. A line without a time of its own sorts with the last timed line
- * before it in the same file, so each file keeps its order.
- */
-function mergeByTime(perFile: LogLine[][]): LogLine[] {
-  const keyed = perFile.flatMap((lines) => {
-    let last = 0;
-    return lines.map((line) => {
-      last = line.timestamp ?? last;
-      return { line, order: last };
-    });
-  });
-  return keyed.sort((a, b) => a.order - b.order).map(({ line }) => line);
+/** A line and the time it sorts and filters by: its own, else its neighbours' in the same file. */
+interface TimedLine {
+  line: LogLine;
+  time: number | undefined;
 }
 
-/** Reads the complete lines appended to a file since the last call. */
+/** Merges the lines of several files by time; lines of one time keep their file's order (a stable sort). */
+function mergeByTime(perFile: TimedLine[][]): TimedLine[] {
+  return perFile.flat().sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
+}
+
+/**
+ * Reads the complete lines appended to a file since the last call. A line without a time of its own (a stack trace,
+ * a runtime's text line) takes the time of the last timed line before it, or of the first one after it at the start
+ * of a file, so that it sorts and filters with the lines around it.
+ */
 class FileReader {
   private position = 0;
+  private lastTime: number | undefined;
   private inode: number | undefined;
   private partial = "";
   // A read may end inside a multi-byte character; the decoder keeps its first bytes for the next read.
@@ -245,12 +254,13 @@ class FileReader {
 
   constructor(private readonly file: LogFile) {}
 
-  async read(): Promise<LogLine[]> {
+  async read(): Promise<TimedLine[]> {
     const info = await stat(this.file.path).catch(() => undefined);
     if (info === undefined) return [];
     if (info.ino !== this.inode || info.size < this.position) {
       this.inode = info.ino;
       this.position = 0;
+      this.lastTime = undefined;
       this.partial = "";
       this.decoder = new StringDecoder("utf8");
     }
@@ -264,10 +274,15 @@ class FileReader {
       const lines = text.split("\n");
       // The last piece is an unfinished line (or empty after a final line break): keep it for the next read.
       this.partial = lines.pop() ?? "";
-      return lines
+      const read = lines
         .map((message) => message.replace(/\r$/, ""))
         .filter((message) => message.trim() !== "")
         .map((message) => ({ source: this.file.source, message, timestamp: timestampOf(message) }));
+      const firstTime = read.find((line) => line.timestamp !== undefined)?.timestamp;
+      return read.map((line) => {
+        this.lastTime = line.timestamp ?? this.lastTime;
+        return { line, time: this.lastTime ?? firstTime };
+      });
     } finally {
       await handle.close();
     }

@@ -5,7 +5,7 @@ import { delimiter, join } from "node:path";
 import { repoRoot } from "../../../util/lib/repo.js";
 
 /** A CLI's name under `util/`. */
-export type CliName = "send-data" | "connect" | "tail-logs" | "lambda-deploy";
+export type CliName = "send-data" | "connect" | "tail-logs" | "lambda-deploy" | "token" | "verify";
 
 /** What a finished CLI left. */
 export interface CliResult {
@@ -47,7 +47,8 @@ export function pathWithout(name: string, path: string): string {
     .join(delimiter);
 }
 
-function isExecutable(file: string): boolean {
+/** Whether a file exists and may be executed. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -154,4 +155,32 @@ export async function runCliToEnd(
   const cli = new CliProcess(name, args, env);
   cli.child.stdin.end(input);
   return cli.done;
+}
+
+/**
+ * Runs any command to completion with stdin closed (npm, node, a script), collecting its output.
+ * @param command - the program
+ * @param args - its arguments
+ * @param env - its environment (see {@link cliEnv})
+ * @param cwd - where it runs (default: the repository root)
+ */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd = repoRoot,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

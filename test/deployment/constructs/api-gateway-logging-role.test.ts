@@ -24,7 +24,7 @@ describe("API Gateway logging role", () => {
         effect: "Allow",
         actions: ["sts:AssumeRole"],
         principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }],
-        // auth (issue 10): only on behalf of this account (the confused-deputy guard)
+        // auth: only on behalf of this account (the confused-deputy guard)
         condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }],
       },
     ]);

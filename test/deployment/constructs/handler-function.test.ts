@@ -53,7 +53,7 @@ describe("Lambda function", () => {
       SHARD_QUEUE_URL: stack.tf.ref("aws_sqs_queue", "fanout-queue/queue", "url"),
       FANOUT_SHARDS: "${var.fanout_shards}",
       FANOUT_INLINE_MAX: "${var.fanout_inline_max}",
-      // auth (issue 10): test/deployment/auth.test.ts checks each
+      // auth: test/deployment/auth.test.ts checks each
       AUTH_MODE: "${var.auth_mode}",
       TOKEN_SECRET_ARN: env.TOKEN_SECRET_ARN,
       TOKEN_JWKS_URL: "${var.token_jwks_url}",

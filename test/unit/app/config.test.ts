@@ -144,7 +144,7 @@ describe("loadConfig", () => {
     [{ ...minimal, FANOUT_INLINE_MAX: "1001" }, "FANOUT_INLINE_MAX", "from 0 to 1000"],
     [{ ...minimal, FANOUT_SHARD_RATE: "-1" }, "FANOUT_SHARD_RATE", "whole number"],
     [{ ...minimal, CONNECTION_FLAT_KEYS: "no" }, "CONNECTION_FLAT_KEYS", '"true" or "false"'],
-    // auth (issue 10): token mode is the default and fails closed without a key source
+    // auth: token mode is the default and fails closed without a key source
     [{ CONNECTION_BUCKET: "b" }, "TOKEN_SECRET_ARN", 'is required when AUTH_MODE is "token"'],
     [{ ...minimal, AUTH_MODE: "anonymous" }, "AUTH_MODE", '"token" or "open"'],
     [{ ...minimal, TOKEN_SECRET_ARN: "fanout-token" }, "TOKEN_SECRET_ARN", "must be an ARN"],

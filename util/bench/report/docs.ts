@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { replaceSection as replaceMarkedSection } from "../../lib/doc-sections.js";
 import { SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "../model.js";
 import { type BenchResults, renderHeadline, renderProvenance, renderSummary } from "./summary.js";
 
@@ -85,12 +86,7 @@ export const SECTIONS: readonly GeneratedSection[] = [
  * @throws Error when the markers are missing, so a deleted marker is noticed instead of silently skipped
  */
 export function replaceSection(text: string, marker: string, content: string): string {
-  const open = `<!-- bench:${marker} -->`;
-  const close = `<!-- /bench:${marker} -->`;
-  const start = text.indexOf(open);
-  const end = text.indexOf(close);
-  if (start < 0 || end < start) throw new Error(`no ${open} … ${close} markers`);
-  return `${text.slice(0, start + open.length)}\n${content}\n${text.slice(end)}`;
+  return replaceMarkedSection(text, `bench:${marker}`, content);
 }
 
 /** Reads the committed results. */

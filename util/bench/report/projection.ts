@@ -1,6 +1,6 @@
 /**
  * The AWS projection of the sharded fan-out (docs/scaling.md), calibrated by the run's measured CPU per send: a
- * model, labelled as such, not a measurement. Also judges issue 12's cold start goals on the measured cold start.
+ * model, labelled as such, not a measurement. Also judges the cold start goals (docs/scaling.md) on the measured cold start.
  */
 import { DEFAULT_FANOUT_WORKER_MEMORY_MB } from "../../../src/contract/index.js";
 import type { GoalVerdict, ScenarioResult } from "../model.js";
@@ -32,7 +32,7 @@ export interface ProjectionInputs {
 /** The deployment's defaults, with the issue's measured 0.33 ms CPU per send. */
 export const DEFAULT_PROJECTION_INPUTS: ProjectionInputs = {
   cpuPerSendMs: 0.33,
-  cpuSource: "bench/results.json of issue 12 (0.30-0.37 ms)",
+  cpuSource: "measured by npm run bench, 0.30-0.37 ms",
   mbPerVcpu: 1769,
   accountRate: 10_000,
   rateShare: 0.9,
@@ -150,7 +150,7 @@ export function awsProjection(
 }
 
 /**
- * Issue 12's cold start goals: a zip of at most 200 KiB and a fresh node that imports the bundle within 1.5x a
+ * The cold start goals (docs/scaling.md): a zip of at most 200 KiB and a fresh node that imports the bundle within 1.5x a
  * bare `node -e 0`.
  * @param coldStart - the measured cold start, or null when the run skipped it
  */

@@ -34,7 +34,7 @@ export interface BenchResults {
   coldStart: ColdStart | null;
   /** The channel scenario; absent in results measured before it existed. */
   channels?: ChannelResult[];
-  /** The sharded scenarios (issue 12); absent when skipped or measured before they existed. */
+  /** The sharded scenarios; absent when skipped or measured before they existed. */
   shards?: ShardResults;
 }
 
@@ -46,7 +46,7 @@ export function renderSummary(results: BenchResults): string {
   const { connects, coldStart } = results;
   // Judged again rather than read from the file, so the wording is today's even for older results.
   const goals = judgeGoals(results.scenarios, results.options.delayMs);
-  // Issue 12: the cold start goals, and the AWS projection of the sharded fan-out (a model, labelled so).
+  // The cold start goals, and the AWS projection of the sharded fan-out (a model, labelled so).
   const projection = awsProjection(results.scenarios, results.shards);
   return [
     renderTable(results.scenarios),

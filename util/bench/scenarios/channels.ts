@@ -1,5 +1,5 @@
 /**
- * The channel scenario (issue 11): a publish to a channel of K members among N connections, against a broadcast
+ * The channel scenario (docs/channels.md): a publish to a channel of K members among N connections, against a broadcast
  * to K connections (a stack holding exactly K) in the same benchmark run. A publish lists only the channel's
  * member keys, so its time should follow K: the ratio should not grow with N.
  */

@@ -1,5 +1,5 @@
 /**
- * What the sharded scenarios (shards.ts) found: the shape results.json holds, issue 12's goals judged on it, and the
+ * What the sharded scenarios (shards.ts) found: the shape results.json holds, the goals judged on it, and the
  * summary's lines.
  */
 import { DEFAULT_FANOUT_INLINE_MAX } from "../../../src/contract/index.js";
@@ -81,7 +81,7 @@ const SCALE_GOAL = 3;
 const FLOOR_GOAL = 1.2;
 
 /**
- * Issue 12's goals on the sharded runs: shards scale, the floor, exactly once with an empty dead-letter queue.
+ * The goals of the sharded runs (docs/scaling.md): shards scale, the floor, exactly once with an empty dead-letter queue.
  * @param results - the sharded results; undefined when the run skipped them
  */
 export function judgeShards(results: ShardResults | undefined): GoalVerdict[] {

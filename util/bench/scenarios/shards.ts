@@ -1,5 +1,5 @@
 /**
- * The sharded fan-out scenarios (issue 12, docs/scaling.md), in their own stack of N clients:
+ * The sharded fan-out scenarios (docs/scaling.md), in their own stack of N clients:
  * - latency-bound: every @connections call held `delayMs`, each shard capped at a few calls in flight, with 1, 2
  *   and 4 shards: the shards' parallelism, not this machine's cores, decides the time;
  * - throttle-bound: the gateway's @connections rate limit set to R (the account throttle's model) and the shards

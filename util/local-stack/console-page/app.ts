@@ -128,9 +128,11 @@ async function mint(): Promise<void> {
     return;
   }
   token = body.token;
-  // The token itself is not shown: a screenshot or a shared screen would leak it.
+  // The token itself is not shown: a screenshot or a shared screen would leak it. The expiry as a time of day: a full
+  // ISO date broke across lines at its hyphens in the narrow column.
+  const until = body.expiresAt === undefined ? "?" : `${body.expiresAt.slice(11, 19)} UTC`;
   $("token-info").textContent =
-    `token for "${$<HTMLInputElement>("sub").value}" until ${body.expiresAt} (used on the next connect)`;
+    `token for "${$<HTMLInputElement>("sub").value}" until ${until} (used on the next connect)`;
 }
 
 function send(kind: "publish" | "broadcast"): void {

@@ -28,11 +28,11 @@ export function streamEvents(
     res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   let count = connectionCount();
   event("connections", count);
-  // The terminal's readable line (context fields left out), stamped when the record was written.
+  // The terminal's readable line (context fields left out), stamped with the record's own time, so that the backlog
+  // replayed to a page opened later keeps the times the lines were written at.
   const line = (record: Record<string, unknown>) => {
     const level = record.type === "platform.report" ? "REPORT" : String(record.level ?? "INFO");
-    const at = typeof record.timestamp === "string" ? new Date(record.timestamp) : new Date();
-    event("log", { level, text: formatLambda(record, Number.isNaN(at.getTime()) ? new Date() : at) });
+    event("log", { level, text: formatLambda(record, recordTime(record)) });
   };
   for (const record of lambdaLog.recent()) line(record);
   const unsubscribe = lambdaLog.subscribe(line);
@@ -49,4 +49,15 @@ export function streamEvents(
     clearInterval(keepalive);
     unsubscribe();
   });
+}
+
+/**
+ * When a Lambda log record was written: Powertools' `timestamp`, or the `time` of a platform record
+ * (`platform.report`); now for a record that carries neither.
+ * @param record - the record
+ */
+export function recordTime(record: Record<string, unknown>): Date {
+  const stamp = record.timestamp ?? record.time;
+  const at = typeof stamp === "string" ? new Date(stamp) : new Date(Number.NaN);
+  return Number.isNaN(at.getTime()) ? new Date() : at;
 }

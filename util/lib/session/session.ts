@@ -2,12 +2,14 @@
  * The built-in client of `util/connect`: the client library (client/) over `ws`, with the terminal's lines sent as
  * they are typed and every frame received printed as a line.
  */
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { createClient, type FanoutClient, FanoutError } from "@fanout/client";
-import { CliError } from "./cli.js";
-import { fragments, frameLine, PING_REQUEST } from "./frames.js";
+import { CliError } from "../cli.js";
+import { fragments, frameLine, PING_REQUEST } from "../frames.js";
+import type { Stack } from "../stack.js";
+import { formatDuration } from "../timeout.js";
 import { type LibrarySocket, librarySocket } from "./library-socket.js";
-import type { Stack } from "./stack.js";
 
 /** How long the close handshake may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 3000;
@@ -25,6 +27,8 @@ export interface SessionOptions {
   token: (() => Promise<string>) | undefined;
   shortcuts: Shortcut[];
   count: number | undefined;
+  /** End the session after this long (`--timeout`). */
+  timeoutMs: number | undefined;
   reconnect: boolean;
   stack: Stack;
 }
@@ -34,7 +38,7 @@ export interface SessionOptions {
  * WebSocket). Resolves with the exit code once the session ends; rejects if the first connection never opened.
  */
 export function runSession(options: SessionOptions): Promise<number> {
-  const { url, shortcuts, count, reconnect, stack } = options;
+  const { url, shortcuts, count, timeoutMs, reconnect, stack } = options;
   return new Promise((resolve, reject) => {
     const status = (line: string) => process.stderr.write(`${line}\n`);
     status(`connecting to ${url}`);
@@ -102,14 +106,38 @@ export function runSession(options: SessionOptions): Promise<number> {
       token: options.token,
     });
 
+    /** The exit code once closed: 1 when --timeout ended a session that had not received --count frames. */
+    let exitCode = 0;
     const finish = (code: number, reason: string) => {
       if (finished) return;
       finished = true;
       cleanup();
       status(`closed (${code}${reason ? ` ${reason}` : ""})`);
-      resolve(0);
+      resolve(exitCode);
     };
+    const deadline =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (finished || closing) return;
+            const took = formatDuration(timeoutMs);
+            if (!opened) {
+              closing = true;
+              finished = true;
+              client.close();
+              for (const s of sockets) s.terminate();
+              cleanup();
+              reject(new CliError(`cannot connect to ${url}: no connection within ${took} (--timeout)`));
+              return;
+            }
+            if (count !== undefined && received < count) {
+              status(`timed out after ${took}: received ${received} of ${count} frames`);
+              exitCode = 1;
+            }
+            close();
+          }, timeoutMs).unref();
     const cleanup = () => {
+      clearTimeout(deadline);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       if (!inputEnded) input.close();
@@ -216,7 +244,7 @@ async function runShortcuts(
   for (const shortcut of shortcuts) {
     if (client.state === "closed") return;
     if (shortcut.kind === "raw") send(shortcut.request);
-    else if (shortcut.kind === "publish") await client.publish(shortcut.channel, shortcut.message);
+    else if (shortcut.kind === "publish") await publish(client, shortcut.channel, shortcut.message, status);
     else await subscribe(client, shortcut.channel, status);
   }
 }
@@ -248,5 +276,24 @@ async function subscribe(
     status(`subscribe ${channel} refused: ${why}`);
   } finally {
     stopListening();
+  }
+}
+
+/**
+ * Publishes with a fresh id and waits for `accepted` (printed like any frame), so that `--count` can end on it even
+ * when this client is not subscribed to the channel; a refusal is reported and the next shortcut runs.
+ */
+async function publish(
+  client: FanoutClient,
+  channel: string,
+  message: unknown,
+  status: (line: string) => void,
+): Promise<void> {
+  try {
+    await client.publish(channel, message, { id: randomUUID() });
+  } catch (error) {
+    if (error instanceof FanoutError && error.code === "CLOSED") return;
+    const why = error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
+    status(`publish ${channel} refused: ${why}`);
   }
 }

@@ -11,7 +11,7 @@
 
 import type { SocketLike } from "@fanout/client";
 import WebSocket from "ws";
-import { fragments } from "./frames.js";
+import { fragments } from "../frames.js";
 
 /** What the CLI hears from every socket the library opens, besides what the library itself handles. */
 export interface SocketObserver {
