@@ -44,6 +44,8 @@ export interface Config {
   fanoutShardRate: number;
   /** `CONNECTION_FLAT_KEYS`: also read and remove keys of the flat layout (default true). */
   connectionFlatKeys: boolean;
+  /** `AWS_REGION` (Lambda sets it; `AWS_DEFAULT_REGION` as a fallback): what requests are signed for. */
+  region: string | undefined;
   /** Who may connect and what a connection may do (docs/security.md). */
   auth: AuthConfig;
 }
@@ -115,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutInlineMax: integer(env, LAMBDA_ENV.fanoutInlineMax, DEFAULT_FANOUT_INLINE_MAX, 0, 1000),
     fanoutShardRate: integer(env, LAMBDA_ENV.fanoutShardRate, 0, 0, 100_000),
     connectionFlatKeys: boolean(env, LAMBDA_ENV.connectionFlatKeys, true),
+    region: value(env, "AWS_REGION") ?? value(env, "AWS_DEFAULT_REGION"),
     auth: authConfig(env),
   };
 }

@@ -6,13 +6,14 @@
  */
 import { S3Client } from "@aws-sdk/client-s3";
 import type { SecretFetcher } from "../auth/verifier.js";
-import { ManagementSenders } from "../aws/management.js";
+import { ConnectionsSenders, type Exchange } from "../aws/connections.js";
 import { secretsManagerFetcher } from "../aws/secrets.js";
 import { defaultSqsClient, SqsShardQueue } from "../aws/shard-queue.js";
+import { environmentCredentials } from "../aws/sigv4.js";
 import { type AudienceSource, storeAudience } from "../delivery/audience.js";
 import { createDispatch, type Dispatch } from "../delivery/dispatch.js";
 import type { FanoutOptions } from "../delivery/engine.js";
-import { createPace, type Pace } from "../delivery/pacing.js";
+import { createPace, PACE_TICK_MS, type Pace } from "../delivery/pacing.js";
 import type { Send } from "../delivery/send-policy.js";
 import type { ShardQueue } from "../delivery/shard-job.js";
 import { type ConnectionStore, S3ConnectionStore } from "../stores/connections.js";
@@ -43,14 +44,17 @@ export interface Dependencies extends AuthorizerDependencies {
 
 /**
  * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
- * `AWS_ENDPOINT_URL_S3` can point it at an emulator.
+ * `AWS_ENDPOINT_URL_S3` can point it at an emulator. The @connections senders sign with the environment's
+ * credentials, read on every send.
  * @param env - the environment
  * @param fetchSecret - how to read the token secret by ARN
+ * @param exchange - sends the @connections requests; node:http(s) unless a test gives a fake
  * @throws ConfigError naming the variable at fault (also logged)
  */
 export function createDependencies(
   env: Record<string, string | undefined> = process.env,
   fetchSecret: SecretFetcher = secretsManagerFetcher(),
+  exchange?: Exchange,
 ): Dependencies {
   const { config, log, verifier } = createAuthorizerDependencies(env, fetchSecret);
   const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
@@ -66,14 +70,19 @@ export function createDependencies(
       memberships,
     ),
     memberships,
-    senders: new ManagementSenders(fanoutSettings(config)),
+    senders: new ConnectionsSenders({
+      concurrency: config.fanoutConcurrency,
+      region: config.region,
+      credentials: environmentCredentials(env),
+      ...(exchange ? { exchange } : {}),
+    }),
     // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3. Made on the first
     // enqueue: only a fan-out beyond the inline maximum needs it.
     queue:
       config.shardQueueUrl === undefined
         ? undefined
         : new SqsShardQueue(defaultSqsClient, config.shardQueueUrl),
-    pace: createPace(config.fanoutShardRate),
+    pace: createPace(config.fanoutShardRate, undefined, undefined, PACE_TICK_MS),
   };
 }
 

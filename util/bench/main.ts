@@ -23,6 +23,7 @@ import {
   measureChannelPublish,
 } from "./scenarios/channels.js";
 import { type ColdStart, measureColdStart } from "./scenarios/coldstart.js";
+import { measureSendPath } from "./scenarios/send-path.js";
 import { nothingLostOrRepeated, type ShardResults } from "./scenarios/shard-results.js";
 import { measureShards } from "./scenarios/shards.js";
 import type { ConnectFigures } from "./session/clients.js";
@@ -87,6 +88,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
+  progress("send path alone: the CPU of one PostToConnection per sender");
+  const sendPath = await measureSendPath(options.quick ? 2_000 : 20_000);
   const scenarios: ScenarioResult[] = [];
   const connects: ConnectFigures[] = [];
   const k = options.channelMembers ?? 0;
@@ -146,6 +149,7 @@ async function main(argv: string[]): Promise<void> {
     coldStart,
     ...(channels ? { channels } : {}),
     ...(shards ? { shards } : {}),
+    sendPath,
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });

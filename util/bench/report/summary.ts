@@ -14,6 +14,7 @@ import {
 } from "../model.js";
 import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
+import { renderSendPathLine, type SendPathResult } from "../scenarios/send-path.js";
 import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
 import type { ConnectFigures } from "../session/clients.js";
 import type { Machine } from "./machine.js";
@@ -36,6 +37,8 @@ export interface BenchResults {
   channels?: ChannelResult[];
   /** The sharded scenarios; absent when skipped or measured before they existed. */
   shards?: ShardResults;
+  /** The send path alone; absent in results measured before it existed. */
+  sendPath?: SendPathResult;
 }
 
 /**
@@ -60,6 +63,7 @@ export function renderSummary(results: BenchResults): string {
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
     ...renderDispatchLine(results.scenarios),
+    ...renderSendPathLine(results.sendPath),
     ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),
