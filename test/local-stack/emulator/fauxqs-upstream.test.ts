@@ -81,6 +81,40 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     expect(listed).not.toEqual([...keys].sort());
   });
 
+  it("reads every object of the bucket to list one page (fix: emulator/fidelity/list-order.ts, the index)", async () => {
+    // Prepare: a bare store with 2,000 keys, its bucket map counting every object it hands out
+    const storeUrl = new URL("./s3/s3Store.js", import.meta.resolve("fauxqs")).href;
+    const { S3Store } = (await import(storeUrl)) as {
+      S3Store: new () => {
+        buckets: Map<string, Map<string, unknown>>;
+        createBucket(name: string): void;
+        putObject(bucket: string, key: string, body: Buffer): void;
+        listObjects(bucket: string, options: object): { objects: unknown[] };
+      };
+    };
+    const store = new S3Store();
+    store.createBucket("canary-bucket");
+    for (let i = 0; i < 2000; i++)
+      store.putObject("canary-bucket", `k/${String(i).padStart(4, "0")}`, Buffer.alloc(0));
+    let handedOut = 0;
+    const counted = new Map(store.buckets.get("canary-bucket"));
+    const values = counted.values.bind(counted);
+    counted.values = function* () {
+      for (const value of values()) {
+        handedOut += 1;
+        yield value;
+      }
+    } as typeof counted.values;
+    store.buckets.set("canary-bucket", counted);
+
+    // Act: the last page of ten
+    const page = store.listObjects("canary-bucket", { prefix: "k/", maxKeys: 10, startAfter: "k/1989" });
+
+    // Assess
+    expect(page.objects).toHaveLength(10);
+    expect(handedOut).toBe(2000);
+  });
+
   /** One SNS call (the query protocol, form-encoded) to the bare app. */
   const snsCall = (params: Record<string, string>) =>
     app.inject({
