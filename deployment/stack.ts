@@ -205,6 +205,7 @@ export class FanoutStack extends TerraformStack {
       memoryMb: vars.fanoutWorkerMemoryMb,
       maxConcurrency: vars.fanoutMaxConcurrency,
       accountRate: vars.accountConnectionsRate,
+      accountBurst: vars.accountConnectionsBurst,
       rateShare: vars.fanoutRateShare,
     });
 

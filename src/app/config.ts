@@ -42,6 +42,8 @@ export interface Config {
   fanoutInlineMax: number;
   /** `FANOUT_SHARD_RATE`: sends a second per shard invocation; 0 leaves shards unpaced. */
   fanoutShardRate: number;
+  /** `FANOUT_SHARD_BURST`: sends a paced shard may make at once after idling; 0: a tenth of a second's worth. */
+  fanoutShardBurst: number;
   /** `CONNECTION_FLAT_KEYS`: also read and remove keys of the flat layout (default true). */
   connectionFlatKeys: boolean;
   /** `AWS_REGION` (Lambda sets it; `AWS_DEFAULT_REGION` as a fallback): what requests are signed for. */
@@ -116,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutShards: integer(env, LAMBDA_ENV.fanoutShards, DEFAULT_FANOUT_SHARDS, 1, 256),
     fanoutInlineMax: integer(env, LAMBDA_ENV.fanoutInlineMax, DEFAULT_FANOUT_INLINE_MAX, 0, 1000),
     fanoutShardRate: integer(env, LAMBDA_ENV.fanoutShardRate, 0, 0, 100_000),
+    fanoutShardBurst: integer(env, LAMBDA_ENV.fanoutShardBurst, 0, 0, 100_000),
     connectionFlatKeys: boolean(env, LAMBDA_ENV.connectionFlatKeys, true),
     region: value(env, "AWS_REGION") ?? value(env, "AWS_DEFAULT_REGION"),
     auth: authConfig(env),

@@ -82,7 +82,7 @@ export function createDependencies(
       config.shardQueueUrl === undefined
         ? undefined
         : new SqsShardQueue(defaultSqsClient, config.shardQueueUrl),
-    pace: createPace(config.fanoutShardRate, undefined, undefined, PACE_TICK_MS),
+    pace: createPace(config.fanoutShardRate, config.fanoutShardBurst || undefined, undefined, PACE_TICK_MS),
   };
 }
 

@@ -62,6 +62,7 @@ describe("parseBenchArgs", () => {
       "2",
       "--throttle-rate",
       "500",
+      "--cpu-cap",
     ]);
     // Assess
     expect(options).toEqual({
@@ -76,6 +77,7 @@ describe("parseBenchArgs", () => {
       shardN: 0,
       shardConcurrency: 2,
       throttleRate: 500,
+      cpuCap: true,
       quick: false,
     });
   });

@@ -28,6 +28,8 @@ export interface BenchOptions {
   shardConcurrency?: number;
   /** The @connections throttle R of the throttle-bound sharded runs, calls a second; 0 skips them. */
   throttleRate?: number;
+  /** Also measure an inline fan-out with the function capped at the deployed memory's CPU share (a cgroup, as root). */
+  cpuCap?: boolean;
   quick: boolean;
 }
 
@@ -58,6 +60,9 @@ Options:
                       (default 500, 100 with --quick; 0 skips it): low enough that the throttle, not this
                       machine's two cores, is the bound
   --no-cold-start     skip the bundle size and cold import measurement
+  --cpu-cap           also run an inline fan-out (to the inline maximum, 1,000; 100 with --quick) with the function
+                      capped at the deployed memory's CPU share, as Lambda caps it: a cgroup v1 cpu quota, which needs
+                      root; without it the benchmark stops at once and says so
   -h, --help          this text
 
 Example:
@@ -94,6 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "shard-n": { type: "string" },
       "shard-concurrency": { type: "string" },
       "throttle-rate": { type: "string" },
+      "cpu-cap": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -124,6 +130,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     shardN: intFlag("--shard-n", values["shard-n"] ?? (quick ? "200" : "10000"), 0),
     shardConcurrency: intFlag("--shard-concurrency", values["shard-concurrency"] ?? "4", 1),
     throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "500"), 0),
+    cpuCap: values["cpu-cap"] === true,
     quick,
   };
 }

@@ -45,7 +45,7 @@ describe("shard queue", () => {
     });
   });
 
-  it("runs the handler's code in a worker sized by its own variables, pacing each shard to its share", () => {
+  it("runs the handler's code in a worker sized by its own variables, pacing each shard to its share of the rate and burst", () => {
     // Prepare
     const handler = stack.tf.get("aws_lambda_function", "handler/function");
     // Act
@@ -72,6 +72,8 @@ describe("shard queue", () => {
       ...handler.environment.variables,
       FANOUT_SHARD_RATE:
         "${floor(((var.account_connections_rate * var.fanout_rate_share) / var.fanout_max_concurrency))}",
+      FANOUT_SHARD_BURST:
+        "${floor(((var.account_connections_burst * var.fanout_rate_share) / var.fanout_max_concurrency))}",
     });
     // The auth block too: the worker's cold start loads the same configuration, which fails closed without it.
     expect(worker.environment.variables).toMatchObject({

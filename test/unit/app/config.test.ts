@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       fanoutShards: 16,
       fanoutInlineMax: 1000,
       fanoutShardRate: 0,
+      fanoutShardBurst: 0,
       connectionFlatKeys: true,
       auth: {
         mode: "token",
@@ -50,6 +51,7 @@ describe("loadConfig", () => {
       FANOUT_SHARDS: "4",
       FANOUT_INLINE_MAX: "0",
       FANOUT_SHARD_RATE: "560",
+      FANOUT_SHARD_BURST: "281",
       CONNECTION_FLAT_KEYS: "false",
       AUTH_MODE: "token",
       ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
@@ -74,6 +76,7 @@ describe("loadConfig", () => {
       fanoutShards: 4,
       fanoutInlineMax: 0,
       fanoutShardRate: 560,
+      fanoutShardBurst: 281,
       connectionFlatKeys: false,
       auth: {
         mode: "token",

@@ -14,9 +14,11 @@ import {
 } from "../model.js";
 import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
+import { type CappedResult, renderCappedLine } from "../scenarios/cpu-cap.js";
 import { renderSendPathLine, type SendPathResult } from "../scenarios/send-path.js";
 import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
 import type { ConnectFigures } from "../session/clients.js";
+import { cpuFigures, judgeCpuPerSend } from "./cpu-goal.js";
 import type { Machine } from "./machine.js";
 import { awsProjection, judgeColdStart } from "./projection.js";
 import { renderTable } from "./table.js";
@@ -39,6 +41,8 @@ export interface BenchResults {
   shards?: ShardResults;
   /** The send path alone; absent in results measured before it existed. */
   sendPath?: SendPathResult;
+  /** The inline fan-out at Lambda's CPU share; present when the run was asked for it (`--cpu-cap`). */
+  capped?: CappedResult;
 }
 
 /**
@@ -59,11 +63,18 @@ export function renderSummary(results: BenchResults): string {
         `- connect: N = ${c.n.toLocaleString("en-US")} in ${Math.round(c.ms).toLocaleString("en-US")} ms ` +
         `(${Math.round(c.perSec)}/s, each through $connect and the Lambda; ${c.processes} client processes)`,
     ),
-    ...[...goals, ...judgeShards(results.shards), ...judgeColdStart(coldStart), ...projection.goals].map(
+    ...[
+      judgeCpuPerSend(cpuFigures(results.scenarios, results.shards, results.capped)),
+      ...goals,
+      ...judgeShards(results.shards),
+      ...judgeColdStart(coldStart),
+      ...projection.goals,
+    ].map(
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
     ...renderDispatchLine(results.scenarios),
     ...renderSendPathLine(results.sendPath),
+    ...renderCappedLine(results.capped),
     ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),

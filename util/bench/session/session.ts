@@ -75,6 +75,11 @@ export class Session {
     return this.stack.outputs;
   }
 
+  /** The process ids of the function's live execution environments. */
+  lambdaPids(): number[] {
+    return this.stack.lambda.pids();
+  }
+
   /**
    * Starts a stack, its drivers and N clients, and warms the Lambda; on failure stops whatever had started.
    * @param n - the number of clients
