@@ -5,9 +5,6 @@ import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs, STACK_PATH } from "../../sr
 import { CliError, UsageError } from "./cli.js";
 import { repoRoot } from "./repo.js";
 
-/** The synthesized stack folder, relative to the repository root: where `terraform apply` runs. */
-export const DEFAULT_STACK_DIR = STACK_PATH;
-
 /**
  * Overrides where `--local` looks for the local stack's outputs (default `<repo>/.local/outputs.json`), for a local
  * stack started with another state folder.
@@ -15,7 +12,7 @@ export const DEFAULT_STACK_DIR = STACK_PATH;
 const LOCAL_OUTPUTS_ENV = "FANOUT_LOCAL_OUTPUTS";
 
 /** The hint for a missing deployment, shared by every message that needs it. */
-const DEPLOY_HINT = `deploy first: npm run synth, then terraform init && terraform apply in ${DEFAULT_STACK_DIR} (or use --local)`;
+const DEPLOY_HINT = `deploy first: npm run synth, then terraform init && terraform apply in ${STACK_PATH} (or use --local)`;
 /** The hint for a missing local stack. */
 const LOCAL_HINT = "run `npm start` first (in another terminal)";
 
@@ -31,12 +28,12 @@ export const stackArgs = {
 } as const;
 
 /** The help text of {@link stackArgs}, to append to a CLI's `--help`. */
-export const STACK_HELP = `Finding the stack (default: \`terraform output -json\` in ${DEFAULT_STACK_DIR}):
+export const STACK_HELP = `Finding the stack (default: \`terraform output -json\` in ${STACK_PATH}):
   --local            the local stack (\`npm start\`): reads ${LOCAL_OUTPUTS_PATH}
                      (or $${LOCAL_OUTPUTS_ENV}, or --outputs FILE)
   --outputs FILE     read the outputs from FILE: \`terraform output -json\` saved, or a flat {"name": "value"}
   --env NAME         the Terraform workspace (default: $TF_WORKSPACE, else the selected one)
-  --stack-dir DIR    the synthesized stack folder (default: ${DEFAULT_STACK_DIR})`;
+  --stack-dir DIR    the synthesized stack folder (default: ${STACK_PATH})`;
 
 /** How to find the stack, from the command line. */
 export interface StackOptions {
@@ -69,7 +66,7 @@ export function stackFrom(values: {
 }
 
 /** What running `terraform` answered. */
-export interface TerraformResult {
+interface TerraformResult {
   /** Exit code. */
   code: number;
   stdout: string;
@@ -150,7 +147,7 @@ export class Stack {
   }
 
   private stackDir(): string {
-    return resolve(this.options.stackDir ?? resolve(repoRoot, DEFAULT_STACK_DIR));
+    return resolve(this.options.stackDir ?? resolve(repoRoot, STACK_PATH));
   }
 
   private workspace(): string | undefined {
