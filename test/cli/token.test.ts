@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenVerifier, hs256KeySource } from "../../src/auth/tokens.js";
-import { type CliName, type CliResult, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import type { ProcessResult } from "../../util/lib/cli.js";
+import { type CliName, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
 // PHASE TWO: add "token" to CliName in support/run.ts; cast here to keep this branch off that shared file.
 const TOKEN = "token" as CliName;
@@ -24,7 +25,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function token(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+function token(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
   return runCliToEnd(TOKEN, args, { ...env, ...extraEnv });
 }
 

@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs, STACK_PATH } from "../../src/contract/index.js";
-import { CliError, UsageError } from "./cli.js";
+import { CliError, runToEnd, UsageError } from "./cli.js";
 import { repoRoot } from "./repo.js";
 
 /**
@@ -256,26 +255,14 @@ function display(path: string): string {
 }
 
 /** Runs the real `terraform` binary; a missing binary becomes a {@link CliError} with the alternative. */
-function spawnTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<TerraformResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("terraform", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "ENOENT"
-          ? new CliError(
-              "terraform is not on PATH: install it, or pass --outputs FILE (saved from `terraform output -json`)",
-            )
-          : error,
-      );
-    });
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-  });
+async function spawnTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<TerraformResult> {
+  try {
+    const { code, stdout, stderr } = await runToEnd("terraform", args, { cwd, env });
+    return { code: code ?? 1, stdout, stderr };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new CliError(
+      "terraform is not on PATH: install it, or pass --outputs FILE (saved from `terraform output -json`)",
+    );
+  }
 }
