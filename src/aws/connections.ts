@@ -48,7 +48,7 @@ export interface OutgoingRequest {
 export type Exchange = (request: OutgoingRequest, body: Uint8Array, signal: AbortSignal) => Promise<Answer>;
 
 /** Error answers are read this far: enough for API Gateway's `{"message": ...}`. */
-export const ERROR_BODY_LIMIT = 4096;
+const ERROR_BODY_LIMIT = 4096;
 
 /**
  * A PostToConnection that API Gateway answered with an error. `name` is the error type API Gateway sent
@@ -200,7 +200,7 @@ export class ConnectionsApi {
  * @param url - the endpoint
  * @param concurrency - sockets kept
  */
-export function nodeExchange(url: URL, concurrency: number): Exchange {
+function nodeExchange(url: URL, concurrency: number): Exchange {
   const https = url.protocol === "https:";
   // The default agent keeps no socket alive and caps nothing; a fan-out reuses one socket per worker.
   const agentOptions = { keepAlive: true, maxSockets: concurrency };

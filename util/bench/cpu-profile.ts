@@ -8,7 +8,7 @@ import { SourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** One frame of a profile node. */
-export interface CallFrame {
+interface CallFrame {
   functionName: string;
   url: string;
   /** 0-based. */
@@ -95,7 +95,7 @@ const PROFILER = "the profiler itself (node:inspector)";
  * the first frame that one of them matches names the sample's kind. So the HTTP work the SDK asks for counts as
  * HTTP, and the SDK's own middleware as the SDK's.
  */
-export const WORK_KINDS: readonly { kind: string; matches: RegExp }[] = [
+const WORK_KINDS: readonly { kind: string; matches: RegExp }[] = [
   { kind: PROFILER, matches: /^node:inspector/ },
   {
     kind: "listing and deleting keys (S3 client, XML)",

@@ -18,14 +18,14 @@ export const ANSWERS = {
 } as const satisfies Record<string, FakeAnswer>;
 
 /** One recorded post. */
-export interface RecordedPost {
+interface RecordedPost {
   connectionId: string;
   text: string;
   request: OutgoingRequest;
 }
 
 /** The fake: records posts, answers 200 unless told otherwise. */
-export class FakeConnections {
+class FakeConnections {
   readonly posts: RecordedPost[] = [];
   private readonly byId = new Map<string, FakeAnswer[]>();
   private readonly all: FakeAnswer[] = [];

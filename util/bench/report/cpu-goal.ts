@@ -8,7 +8,7 @@ import type { CappedResult } from "../scenarios/cpu-cap.js";
 import { describeConfig, type ShardResults } from "../scenarios/shard-results.js";
 
 /** The goal: ms of Lambda CPU per 1,000 sends. */
-export const CPU_GOAL_MS_PER_THOUSAND = 100;
+const CPU_GOAL_MS_PER_THOUSAND = 100;
 /** The fewest recipients a configuration needs to be judged. */
 const JUDGED_FROM = 1_000;
 

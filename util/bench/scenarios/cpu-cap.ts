@@ -40,7 +40,7 @@ export interface CappedResult {
  * Says why a capped measurement cannot run here, or undefined when it can: the cgroup v1 `cpu` controller must be
  * mounted and writable (as root). Checked by making and removing a group.
  */
-export function cgroupProblem(): string | undefined {
+function cgroupProblem(): string | undefined {
   if (!existsSync(join(CPU_CONTROLLER, "cpu.cfs_quota_us"))) {
     return `there is no cgroup v1 cpu controller at ${CPU_CONTROLLER} (Linux with cgroup v1 is needed)`;
   }

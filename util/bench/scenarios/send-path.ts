@@ -31,7 +31,7 @@ export interface SendPathResult {
 }
 
 /** The labels, in the order measured. */
-export const SEND_PATH_SENDERS = [
+const SEND_PATH_SENDERS = [
   "bare node:http POST (no signature)",
   "ours: SigV4 by hand (node:crypto) over node:http",
   "the SDK's signer (@smithy/signature-v4) over node:http",

@@ -48,7 +48,7 @@ const FIXED = Symbol.for("fanout.fauxqsListOrderFixed");
  * @param key - the key sought
  * @param after - find the first key after `key` rather than at it
  */
-export function searchKeys(sorted: readonly string[], key: string, after = false): number {
+function searchKeys(sorted: readonly string[], key: string, after = false): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
