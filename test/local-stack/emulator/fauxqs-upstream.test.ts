@@ -5,6 +5,7 @@
  */
 import { buildApp } from "fauxqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { newS3Store } from "./fauxqs-store.js";
 
 describe("fauxqs gaps that util/local-stack still works around", () => {
   let app: ReturnType<typeof buildApp>;
@@ -83,16 +84,7 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
 
   it("reads every object of the bucket to list one page (fix: emulator/fidelity/list-order.ts, the index)", async () => {
     // Prepare: a bare store with 2,000 keys, its bucket map counting every object it hands out
-    const storeUrl = new URL("./s3/s3Store.js", import.meta.resolve("fauxqs")).href;
-    const { S3Store } = (await import(storeUrl)) as {
-      S3Store: new () => {
-        buckets: Map<string, Map<string, unknown>>;
-        createBucket(name: string): void;
-        putObject(bucket: string, key: string, body: Buffer): void;
-        listObjects(bucket: string, options: object): { objects: unknown[] };
-      };
-    };
-    const store = new S3Store();
+    const store = await newS3Store();
     store.createBucket("canary-bucket");
     for (let i = 0; i < 2000; i++)
       store.putObject("canary-bucket", `k/${String(i).padStart(4, "0")}`, Buffer.alloc(0));

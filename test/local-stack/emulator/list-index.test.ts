@@ -10,6 +10,7 @@ import {
   listPage,
   OrderedKeyMap,
 } from "../../../util/local-stack/emulator/fidelity/list-order.js";
+import { newS3Store } from "./fauxqs-store.js";
 
 interface Stored {
   key: string;
@@ -125,18 +126,7 @@ describe("fixFauxqsListOrder", () => {
   it("indexes fauxqs's buckets: writes, deletes and emptying keep the index, and listObjects pages through it", async () => {
     // Prepare
     await fixFauxqsListOrder();
-    const storeUrl = new URL("./s3/s3Store.js", import.meta.resolve("fauxqs")).href;
-    const { S3Store } = (await import(storeUrl)) as {
-      S3Store: new () => {
-        buckets: Map<string, Map<string, Stored>>;
-        createBucket(name: string): void;
-        putObject(bucket: string, key: string, body: Buffer): void;
-        deleteObject(bucket: string, key: string): void;
-        emptyBucket(name: string): void;
-        listObjects(bucket: string, options: object): { objects: Stored[]; isTruncated: boolean };
-      };
-    };
-    const store = new S3Store();
+    const store = await newS3Store();
     store.createBucket("bucket-one");
     for (const k of ["b", "A", "a", "B"]) store.putObject("bucket-one", k, Buffer.alloc(0));
     // Act

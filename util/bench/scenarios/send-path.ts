@@ -16,8 +16,7 @@ import {
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { build } from "esbuild";
-import { LAMBDA_NODE_TARGET } from "../../../src/contract/index.js";
+import { buildNodeScript } from "../../build/node-script.js";
 import { repoRoot } from "../../lib/repo.js";
 import { NodeSha256 } from "../../lib/sdk-sha256.js";
 
@@ -65,16 +64,10 @@ type Post = (data: Uint8Array) => Promise<void>;
 async function leanSender(endpoint: string, concurrency: number): Promise<Post> {
   const dir = mkdtempSync(join(tmpdir(), "fanout-bench-sender-"));
   try {
-    const outfile = join(dir, "connections.mjs");
-    await build({
-      entryPoints: [join(repoRoot, "src/aws/connections.ts")],
-      outfile,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: LAMBDA_NODE_TARGET,
-      logLevel: "silent",
-    });
+    const outfile = await buildNodeScript(
+      join(repoRoot, "src/aws/connections.ts"),
+      join(dir, "connections.mjs"),
+    );
     const { ConnectionsApi } = (await import(pathToFileURL(outfile).href)) as {
       ConnectionsApi: new (
         endpoint: string,

@@ -83,13 +83,7 @@ export class Driver {
    * @param intervalMicros - the sampling interval
    */
   async startProfile(intervalMicros: number): Promise<void> {
-    const started = this.next(
-      (m): m is Extract<FromDriver, { type: "profiling" }> => m.type === "profiling",
-      10_000,
-      "profile-start",
-    );
-    this.child.send({ type: "profile-start", intervalMicros } satisfies ToDriver);
-    await started;
+    await this.ask({ type: "profile-start", intervalMicros }, "profiling", 10_000);
   }
 
   /**
@@ -97,13 +91,14 @@ export class Driver {
    * @param file - where the profile goes
    */
   async stopProfile(file: string): Promise<void> {
-    const stopped = this.next(
-      (m): m is Extract<FromDriver, { type: "profiled" }> => m.type === "profiled",
-      60_000,
-      "profile-stop",
-    );
-    this.child.send({ type: "profile-stop", file } satisfies ToDriver);
-    await stopped;
+    await this.ask({ type: "profile-stop", file }, "profiled", 60_000);
+  }
+
+  /** Sends a message and waits for the answer of the given type. */
+  private async ask(message: ToDriver, answer: FromDriver["type"], timeoutMs: number): Promise<void> {
+    const answered = this.next((m): m is FromDriver => m.type === answer, timeoutMs, message.type);
+    this.child.send(message);
+    await answered;
   }
 
   /** Ends the process (killing it if it does not exit). */
