@@ -149,7 +149,7 @@ export class Session {
   }
 
   /**
-   * Pings from a few clients at once so every Lambda environment starts and builds its management client before
+   * Pings from a few clients at once so every Lambda environment starts and builds its @connections sender before
    * timing; the pings come from the first client process, so a small N (the channel scenario's stack of K) pings
    * with fewer.
    */
