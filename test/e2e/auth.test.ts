@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
-import { NO_RIGHTS } from "../../src/contract/index.js";
+import { MAX_FRAME_BYTES, NO_RIGHTS } from "../../src/contract/index.js";
+import { deliveries, subscribe } from "../support/channels.js";
 import { readLog, signTestToken, type TestStack, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client, HandshakeRefused } from "../support/ws-client.js";
@@ -142,6 +143,37 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
     // Assess
     expect(refusal).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+
+  it("caps a client's channel publish at the same 32 KB: 120 KB in 32 KB frames is PAYLOAD_TOO_LARGE, and no member gets it", async () => {
+    // Prepare: a member of the channel, and a publisher whose token allows publishing anywhere
+    const { stack } = suite;
+    const member = await connect(stack.tokenUrl());
+    await subscribe(member, "big/news");
+    const publisher = await connect(stack.tokenUrl());
+    const text = JSON.stringify({
+      action: "publish",
+      channel: "big/news",
+      message: "p".repeat(120 * 1024),
+      id: "big-1",
+    });
+
+    // Act: in 32 KB frames, as a client must send a message over the frame limit
+    for (let offset = 0; offset < text.length; offset += MAX_FRAME_BYTES)
+      publisher.ws.send(text.slice(offset, offset + MAX_FRAME_BYTES), {
+        fin: offset + MAX_FRAME_BYTES >= text.length,
+      });
+    const refusal = await publisher.next(
+      (frame) => typeof frame === "object" && frame !== null && "error" in frame,
+    );
+    await member.roundTrip();
+
+    // Assess
+    expect(refusal).toMatchObject({
+      error: { code: "PAYLOAD_TOO_LARGE", action: "publish", channel: "big/news", id: "big-1" },
+    });
+    expect(publisher.received).not.toContainEqual({ action: "accepted", id: "big-1" });
+    expect(deliveries(member)).toEqual([]);
   });
 
   it("still delivers SNS messages to every connection, whatever its token grants", async () => {
