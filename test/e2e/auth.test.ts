@@ -77,6 +77,20 @@ describe("tokens at $connect and rights per route, through the local stack (toke
     expect(JSON.stringify(await readLog(stack.outputs.lambda_log_file))).not.toContain(token);
   });
 
+  it("refuses a URL with two tokens with 401, whichever of them is valid", async () => {
+    // Prepare: the gateway hands the authorizer the last one as the token and both beside it, as API Gateway does
+    const { stack } = suite;
+    const good = new URL(stack.tokenUrl()).searchParams.get("token") ?? "";
+
+    // Act
+    const badFirst = await handshake(`${stack.outputs.ws_url}?token=BAD&token=${good}`);
+    const goodFirst = await handshake(`${stack.outputs.ws_url}?token=${good}&token=BAD`);
+    const once = await handshake(`${stack.outputs.ws_url}?token=${good}`);
+
+    // Assess
+    expect([badFirst, goodFirst, once]).toEqual([401, 401, "open"]);
+  });
+
   it("refuses a browser page of another origin with 403, even with a valid token", async () => {
     // Prepare
     const { stack } = suite;
