@@ -24,7 +24,7 @@ export const BUCKET_COUNT = 256;
 export const BUCKET_MARK = "~";
 
 /** The most shards a fan-out is cut into: one bucket each. */
-export const MAX_SHARDS = BUCKET_COUNT;
+const MAX_SHARDS = BUCKET_COUNT;
 
 /** A run of consecutive buckets: `from` included, `to` excluded, `0 <= from < to <= 256`. */
 export interface BucketRange {

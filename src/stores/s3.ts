@@ -12,7 +12,7 @@ import {
 import type { KeyRange } from "../contract/storage.js";
 
 /** S3 caps ListObjectsV2 pages (and DeleteObjects batches) at 1,000 keys. */
-export const S3_PAGE_SIZE = 1000;
+const S3_PAGE_SIZE = 1000;
 
 /** A store's S3 call failed. `operation` names the S3 call; `cause` is the SDK's error. */
 export class StoreError extends Error {

@@ -32,7 +32,6 @@ import { ensureTokenSecret, readTokenSecret } from "./state/token-secret.js";
 
 export type { LocalStack } from "./handle.js";
 export { PortInUseError } from "./http.js";
-export type { LambdaStats } from "./lambda/runtime.js";
 export type { LocalStackOptions } from "./settings.js";
 export { StateDirInUseError } from "./state/state-dir.js";
 

@@ -25,7 +25,7 @@ import {
 import { sqsJsonError } from "./sqs.js";
 
 /** S3's limit on the keys of one DeleteObjects request. */
-export const S3_DELETE_OBJECTS_LIMIT = 1000;
+const S3_DELETE_OBJECTS_LIMIT = 1000;
 
 /** Options of {@link installS3Fidelity}. */
 export interface S3FidelityOptions {
