@@ -38,7 +38,7 @@ export interface ShardJob {
  * than 4 s after it is not (2 s of margin, 1 s of resolution, 1 s of skew), and one in between may be either, as a
  * connection made during an inline fan-out may or may not be listed.
  */
-export const AUDIENCE_MARGIN_MS = 2000;
+const AUDIENCE_MARGIN_MS = 2000;
 
 /**
  * The audience boundary of a job: its shard lists only recipients whose connection (everyone) or membership
