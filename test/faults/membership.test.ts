@@ -1,6 +1,8 @@
 import { DeleteConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { createClient } from "../../client/src/index.js";
+import { memberKey } from "../../src/contract/index.js";
 import { deliveries, storedMemberships, subscribe } from "../support/channels.js";
 import { connectWithId, readLog, storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
@@ -125,5 +127,31 @@ describe("faults: membership changes that race each other, through the local sta
     // Assess: neither a membership key nor a connection key of any of them
     expect(await storedMemberships(stack, s3, ids)).toEqual([]);
     expect((await storedConnectionIds(stack, s3)).filter((id) => ids.includes(id))).toEqual([]);
+  });
+
+  it("removes a member key left without its reverse key (by the former write order) the first time a publish finds its connection gone", async () => {
+    // Prepare: a connection that has gone left a member key and nothing else (no cleanup can find it)
+    const { stack, s3 } = suite;
+    const dead = "OrphanConnAAAA0=";
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: stack.outputs.connection_bucket,
+        Key: memberKey("orphans", dead),
+        Body: "",
+        ContentLength: 0,
+      }),
+    );
+    const live = suite.track(await Client.connect(stack.tokenUrl()));
+    await subscribe(live, "orphans");
+
+    // Act
+    live.send({ action: "publish", channel: "orphans", message: "find it" });
+    await live.next(() => deliveries(live, "orphans").length === 1);
+    await eventually("the lone member key removed", async () => {
+      return (await storedMemberships(stack, s3, [dead])).length === 0;
+    });
+
+    // Assess
+    expect(await storedMemberships(stack, s3, [dead])).toEqual([]);
   });
 });
