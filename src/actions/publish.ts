@@ -13,8 +13,9 @@ import { rejectRequest, reply } from "./reply.js";
  * `publish`: sends `{"channel":C,"message":M,"id":ID}` to the members of C only (the sender too if it is one).
  * With a client id, the sender first gets `{"action":"accepted","id":ID}` once the message is accepted for
  * fan-out; without one an id is generated for the frames (a UUID, which fits the id grammar) and no
- * acknowledgement is sent. A refused publish (too large for the protocol or over the stack's
- * `MAX_CLIENT_MESSAGE_BYTES`, as a broadcast; too deep) reaches the sender alone; nothing is sent to the channel. (The route table checked the publish right.)
+ * acknowledgement is sent. A refused publish (over 128 KB, or over the stack's `MAX_CLIENT_MESSAGE_BYTES` as a
+ * broadcast is; too deep) reaches the sender alone; nothing is sent to the channel. (The route table checked the
+ * publish right.)
  * @param deps - store (decorated with membership cleanup), memberships, send, log, dispatch and settings
  * @param connectionId - the sender
  * @param request - the channel, the message and the client's id, if any

@@ -3,6 +3,7 @@
  * writes jobs ({@link shardJobs}, {@link encodeShardJob}) and the shard worker reads them ({@link parseShardJob},
  * {@link shardFrame}), so the format changes in one place.
  */
+import { LAMBDA_ENV } from "../contract/environment.js";
 import type { Result } from "../contract/result.js";
 import { type BucketRange, isBucketRange, splitBuckets } from "../contract/storage.js";
 import type { Audience } from "./audience.js";
@@ -69,7 +70,8 @@ export function tooLateToReplay(
 ): string | undefined {
   const ageMs = now - job.dispatchedAt;
   if (receiveCount <= 1 || ageMs <= maxAgeMs) return undefined;
-  return `redelivered (receive ${receiveCount}) ${(ageMs / 1000).toFixed(1)} s after its dispatch, past the ${maxAgeMs / 1000} s bound (FANOUT_SHARD_MAX_AGE_SECONDS): not replayed`;
+  const bound = `${maxAgeMs / 1000} s bound (${LAMBDA_ENV.fanoutShardMaxAgeSeconds})`;
+  return `redelivered (receive ${receiveCount}) ${(ageMs / 1000).toFixed(1)} s after its dispatch, past the ${bound}: not replayed`;
 }
 
 /** Where the shard worker sets a job aside that it will not run: the shard dead-letter queue. */
