@@ -160,7 +160,7 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.tokenAudience]: auth.tokenAudience,
       [LAMBDA_ENV.allowedOrigins]: Fn.join(",", auth.allowedOrigins),
       [LAMBDA_ENV.clientPublishing]: Token.asString(auth.clientPublishing),
-      [LAMBDA_ENV.maxBroadcastBytes]: Token.asString(auth.maxBroadcastBytes),
+      [LAMBDA_ENV.maxClientMessageBytes]: Token.asString(auth.maxClientMessageBytes),
       [LAMBDA_ENV.expectedApiId]: api.api.id,
       [LAMBDA_ENV.inputTopicArn]: topic.topic.arn,
       // shards: the worker gets this same block, so its config loads (and fails) like the handler's.
@@ -207,6 +207,7 @@ export class FanoutStack extends TerraformStack {
       accountRate: vars.accountConnectionsRate,
       accountBurst: vars.accountConnectionsBurst,
       rateShare: vars.fanoutRateShare,
+      maxAgeSeconds: vars.fanoutShardMaxAgeSeconds,
     });
 
     const values: Record<StackOutputName, string> = {

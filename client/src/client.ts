@@ -248,19 +248,21 @@ export function createClient(options: ClientOptions): FanoutClient {
       if (!matched) emit("error", error);
     } else if (incoming.kind === "subscribed" || incoming.kind === "unsubscribed") {
       const { channel } = incoming;
-      const waited = requests.settle(incoming.kind.slice(0, -1), channel);
-      if (incoming.kind === "subscribed" && channel !== undefined) {
-        confirm(conn, channel);
-        // Confirmed after its subscribe timed out: undone, so that the app gets no messages it was told it would not.
-        if (!waited && !channels.has(channel) && conn.open)
-          conn.ws.send(JSON.stringify({ action: "unsubscribe", channel }));
-      }
+      requests.settle(incoming.kind.slice(0, -1), channel);
+      if (incoming.kind === "subscribed" && channel !== undefined) confirm(conn, channel);
+      // The service runs a connection's requests side by side, so this answer may have come after the opposite
+      // request's (or after a subscribe timed out): what the app asked last is asked again, never left undone.
+      const wanted = channel !== undefined && channels.has(channel);
+      if (channel !== undefined && wanted !== (incoming.kind === "subscribed") && conn.open)
+        conn.ws.send(JSON.stringify({ action: wanted ? "subscribe" : "unsubscribe", channel }));
     } else if (incoming.kind === "accepted") {
       requests.answer(incoming.id);
     } else if (incoming.kind === "message") {
       const { channel, message, id } = incoming;
       // Ids are the publisher's: a repeat is the same id on the same channel (or among broadcasts).
-      if (id !== undefined && !isNew(channel, id)) return;
+      // A channel the app left may still deliver until the service has the unsubscribe: the app is told nothing.
+      if ((channel !== undefined && !channels.has(channel)) || (id !== undefined && !isNew(channel, id)))
+        return;
       if (channel !== undefined) emit("message", { channel, message, id });
       else emit("broadcast", { message, id });
     }

@@ -31,6 +31,8 @@ export const SERVICE_ERROR_CODES = {
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   /** "id" is present but not 1 to 64 of letters, digits, "_" and "-". */
   INVALID_ID: "INVALID_ID",
+  /** the request names another action than the route API Gateway chose for it (two "action" fields, say); nothing ran. */
+  ROUTE_MISMATCH: "ROUTE_MISMATCH",
 } as const;
 
 /** The largest WebSocket message API Gateway accepts, in bytes: a bigger one is refused. */

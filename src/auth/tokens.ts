@@ -9,6 +9,8 @@ import { parseRightsClaim } from "./rights.js";
  * is never logged.
  */
 export type RefusalReason =
+  /** Two or more `token` parameters in the URL: which one is meant is ambiguous, so none is. */
+  | "duplicate"
   /** No token at all (an empty `?token=`). */
   | "missing"
   /** Longer than {@link MAX_TOKEN_LENGTH}: refused before any parsing. */

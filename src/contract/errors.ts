@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   INVALID_CHANNEL: "the channel name breaks the grammar (length, empty segments, characters)",
   TOO_MANY_SUBSCRIPTIONS: "the connection already holds the most subscriptions allowed",
   INVALID_ID: '"id" is present but not 1 to 64 of letters, digits, "_" and "-"',
+  ROUTE_MISMATCH:
+    'the request names another action than the route API Gateway chose for it (two "action" fields, say); nothing ran',
 } as const;
 
 /** One of the protocol's error codes. */

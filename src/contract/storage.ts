@@ -113,6 +113,11 @@ export interface KeyRange {
   startAfter?: string;
   /** Stop at the first key at or after this one; the rest of the prefix otherwise. */
   before?: string;
+  /**
+   * Leave out keys last written after this time (epoch ms, compared with the listing's `LastModified`): a fan-out
+   * shard's audience boundary. Every key when omitted.
+   */
+  writtenBy?: number;
 }
 
 // --- Connections: `<prefix>/~<bb>/<connectionId>` ---

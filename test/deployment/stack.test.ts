@@ -85,6 +85,7 @@ describe("stand-alone Terraform", () => {
       account_connections_burst: 5000,
       fanout_rate_share: 0.9,
       fanout_max_receive_count: 3,
+      fanout_shard_max_age_seconds: 60,
       fanout_alarm_actions: [],
       ...AUTH_DEFAULTS,
     });

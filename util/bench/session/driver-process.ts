@@ -122,6 +122,7 @@ function shardEvent(data: Uint8Array, sequence: number, target: DriverTarget): o
     endpoint: target.management_endpoint,
     data: Buffer.from(data).toString("base64"),
     dispatchId: `bench-${sequence}`,
+    dispatchedAt: Date.now(),
   };
   return {
     Records: [
@@ -129,7 +130,7 @@ function shardEvent(data: Uint8Array, sequence: number, target: DriverTarget): o
         messageId: `bench-shard-${sequence}`,
         receiptHandle: "bench",
         body: JSON.stringify(job),
-        attributes: { ApproximateReceiveCount: "1" },
+        attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()) },
         messageAttributes: {},
         md5OfBody: "",
         eventSource: "aws:sqs",
