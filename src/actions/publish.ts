@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { channelFrame } from "../contract/messages.js";
+import { channelFrame, withPosition } from "../contract/messages.js";
 import { ListingFailedError } from "../delivery/engine.js";
 import { ShardQueueError } from "../delivery/shard-job.js";
 import { context, internalError } from "../protocol/errors.js";
 import { acceptedFrame } from "../protocol/frames.js";
 import type { PublishRequest } from "../protocol/requests.js";
-import type { ActionDependencies, RouteResult } from "./dependencies.js";
+import { type ActionDependencies, historyOf, type RouteResult } from "./dependencies.js";
 import { rejectRequest, reply } from "./reply.js";
 
 /**
@@ -13,7 +13,9 @@ import { rejectRequest, reply } from "./reply.js";
  * With a client id, the sender first gets `{"action":"accepted","id":ID}` once the message is accepted for
  * fan-out; without one an id is generated for the frames (a UUID, which fits the id grammar) and no
  * acknowledgement is sent. A refused publish (too large, too deep) reaches the sender alone; nothing is sent to the
- * channel. (The route table checked the publish right.)
+ * channel. On a channel that keeps history the message is first written there, at the position its frame then
+ * carries (`"offset"`, `"epoch"`): `accepted` means it has a position, and a message that reached anyone is in
+ * the history. If that write fails, nothing is sent. (The route table checked the publish right.)
  * @param deps - store (decorated with membership cleanup), memberships, send, log, dispatch and settings
  * @param connectionId - the sender
  * @param request - the channel, the message and the client's id, if any
@@ -24,14 +26,30 @@ export async function publish(
   request: Pick<PublishRequest, "channel" | "message" | "id">,
 ): Promise<RouteResult> {
   const { channel, message, id } = request;
-  const frame = channelFrame(channel, message, id ?? randomUUID());
+  const history = historyOf(deps.history, channel);
+  const frame = channelFrame(channel, message, id ?? randomUUID(), history !== undefined);
   // A generated id means nothing to the sender: the refusal carries the client's id or none.
   if (!frame.ok)
     return await rejectRequest(deps, connectionId, { ...frame.error, ...context("publish", channel, id) });
+  let data = frame.value;
+  if (history !== undefined) {
+    try {
+      const claimed = await history.append(channel, (position) => withPosition(frame.value, position));
+      data = claimed.data;
+      deps.log.appendKeys({ offset: claimed.position.offset, epoch: claimed.position.epoch });
+    } catch (error) {
+      deps.log.error("writing the channel history failed; the message was sent to nobody", {
+        error,
+        channel,
+      });
+      await rejectRequest(deps, connectionId, internalError("publish", { channel, id }));
+      return { statusCode: 500, body: "publish not written" };
+    }
+  }
   if (id !== undefined) await reply(deps, connectionId, acceptedFrame(id));
   try {
     // Dispatched like a broadcast: a small channel inline, a large one in shards; the dispatch logs.
-    await deps.dispatch({ kind: "channel", channel }, frame.value);
+    await deps.dispatch({ kind: "channel", channel }, data);
     return { statusCode: 200 };
   } catch (error) {
     // The dispatch has logged a ListingFailedError and a ShardQueueError (shards not enqueued); anything else is a

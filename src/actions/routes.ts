@@ -4,6 +4,7 @@ import { forbidden } from "../protocol/errors.js";
 import { type ClientRequest, parseRequest, type RequestOf } from "../protocol/requests.js";
 import { broadcast } from "./broadcast.js";
 import type { ActionDependencies, RouteResult } from "./dependencies.js";
+import { history } from "./history.js";
 import { subscribe, unsubscribe } from "./membership.js";
 import { ping } from "./ping.js";
 import { publish } from "./publish.js";
@@ -32,6 +33,8 @@ const ROUTES: { [A in ClientAction]: Route<A> } = {
   // Leaving a channel never needs a right: a token's rights may have changed since the subscribe.
   unsubscribe: { right: undefined, run: unsubscribe },
   publish: { right: "publish", run: publish },
+  // Whoever may hear a channel may read what it said.
+  history: { right: "subscribe", run: history },
 };
 
 /**

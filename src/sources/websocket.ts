@@ -65,6 +65,7 @@ async function message(deps: Dependencies, event: WebSocketEvent): Promise<Route
     rights: rightsOf((event.requestContext as { authorizer?: unknown }).authorizer, deps.config.auth),
     memberships: deps.memberships,
     maxBroadcastBytes: deps.config.auth.maxBroadcastBytes,
+    history: deps.history,
   };
   return await runRequest(actionDeps, connectionId, event.body, event.isBase64Encoded);
 }

@@ -13,9 +13,11 @@ import {
   broadcastFrame,
   CLIENT_ACTIONS,
   ERROR_CODES,
+  isValidLimit,
   MAX_MESSAGE_BYTES,
   MAX_MESSAGE_DEPTH,
   ROUTE_KEYS,
+  readPosition,
 } from "../../src/contract/index.js";
 import { describe as describeValue } from "../../src/protocol/errors.js";
 import { errorFrame } from "../../src/protocol/frames.js";
@@ -84,6 +86,16 @@ const objectFrame = fc
         fc.string(),
         fc.jsonValue(),
       ),
+      since: fc.oneof(
+        fc.constantFrom<unknown>(
+          { epoch: "ab1", offset: 3 },
+          { offset: 0 },
+          { epoch: "AB", offset: 1 },
+          { offset: 2 },
+        ),
+        fc.jsonValue(),
+      ),
+      limit: fc.oneof(fc.constantFrom<unknown>(1, 100, 0, 101, 2.5, "3"), fc.jsonValue()),
       extra: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }),
     },
     { requiredKeys: [] },
@@ -159,10 +171,14 @@ describe("parseRequest, for any frame", () => {
               : undefined;
           const channelOk = object !== undefined && checkChannel(object.channel).ok;
           const idOk = object !== undefined && checkId(object).ok;
+          const sinceOk = object?.since === undefined || "position" in readPosition(object.since);
+          const limitOk = object?.limit === undefined || isValidLimit(object.limit);
           const expected =
             object !== undefined &&
             (object.action === "ping" ||
-              ((object.action === "subscribe" || object.action === "unsubscribe") && channelOk) ||
+              (object.action === "subscribe" && channelOk && sinceOk) ||
+              (object.action === "unsubscribe" && channelOk) ||
+              (object.action === "history" && channelOk && limitOk) ||
               (object.action === "broadcast" && "message" in object && idOk) ||
               (object.action === "publish" && "message" in object && channelOk && idOk));
 
@@ -249,6 +265,7 @@ function setup() {
     log,
     store,
     memberships: new MemoryMemberships(),
+    history: undefined,
     verifier: undefined,
     pace: undefined,
     senders: {

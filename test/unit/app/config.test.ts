@@ -25,6 +25,7 @@ describe("loadConfig", () => {
       fanoutInlineMax: 1000,
       fanoutShardRate: 0,
       connectionFlatKeys: true,
+      historyChannels: [],
       auth: {
         mode: "token",
         keySource: { kind: "secret-arn", arn: SECRET_ARN },
@@ -51,6 +52,7 @@ describe("loadConfig", () => {
       FANOUT_INLINE_MAX: "0",
       FANOUT_SHARD_RATE: "560",
       CONNECTION_FLAT_KEYS: "false",
+      HISTORY_CHANNELS: " news/**, */chat ,**",
       AUTH_MODE: "token",
       ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
       CLIENT_PUBLISHING: "false",
@@ -75,6 +77,7 @@ describe("loadConfig", () => {
       fanoutInlineMax: 0,
       fanoutShardRate: 560,
       connectionFlatKeys: false,
+      historyChannels: ["news/**", "*/chat", "**"],
       auth: {
         mode: "token",
         keySource: { kind: "secret-arn", arn: SECRET_ARN },
@@ -130,6 +133,7 @@ describe("loadConfig", () => {
     [{ ...minimal, CONNECTION_PREFIX: "/abs" }, "CONNECTION_PREFIX", "must be a key prefix"],
     [{ ...minimal, CONNECTION_PREFIX: "channel-members" }, "CONNECTION_PREFIX", "channel memberships"],
     [{ ...minimal, CONNECTION_PREFIX: "connection-channels/x/" }, "CONNECTION_PREFIX", "channel memberships"],
+    [{ ...minimal, CONNECTION_PREFIX: "channel-history" }, "CONNECTION_PREFIX", "and history use them"],
     [{ ...minimal, MANAGEMENT_ENDPOINT: "abc.execute-api" }, "MANAGEMENT_ENDPOINT", "must be an http(s) URL"],
     [{ ...minimal, MANAGEMENT_ENDPOINT: "wss://abc/prod" }, "MANAGEMENT_ENDPOINT", "must use https"],
     [{ ...minimal, FANOUT_CONCURRENCY: "0" }, "FANOUT_CONCURRENCY", "from 1 to 1000"],
@@ -144,6 +148,12 @@ describe("loadConfig", () => {
     [{ ...minimal, FANOUT_INLINE_MAX: "1001" }, "FANOUT_INLINE_MAX", "from 0 to 1000"],
     [{ ...minimal, FANOUT_SHARD_RATE: "-1" }, "FANOUT_SHARD_RATE", "whole number"],
     [{ ...minimal, CONNECTION_FLAT_KEYS: "no" }, "CONNECTION_FLAT_KEYS", '"true" or "false"'],
+    [
+      { ...minimal, HISTORY_CHANNELS: "news/*/**/x" },
+      "HISTORY_CHANNELS",
+      '"news/*/**/x" is not a channel pattern',
+    ],
+    [{ ...minimal, HISTORY_CHANNELS: "a,".repeat(51) }, "HISTORY_CHANNELS", "at most 50 patterns, got 51"],
     // auth: token mode is the default and fails closed without a key source
     [{ CONNECTION_BUCKET: "b" }, "TOKEN_SECRET_ARN", 'is required when AUTH_MODE is "token"'],
     [{ ...minimal, AUTH_MODE: "anonymous" }, "AUTH_MODE", '"token" or "open"'],
