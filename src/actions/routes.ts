@@ -60,7 +60,11 @@ export async function runRequest(
   const route = ROUTES[request.action] as Route<ClientAction>;
   const channel = "channel" in request ? request.channel : undefined;
   if (route.right !== undefined && !hasRight(deps.rights, route.right, channel)) {
-    return await rejectRequest(deps, connectionId, forbidden(route.right, { channel, id: idOf(request) }));
+    return await rejectRequest(
+      deps,
+      connectionId,
+      forbidden(route.right, { channel, id: idOf(request), action: request.action }),
+    );
   }
   return await route.run(deps, connectionId, request as RequestOf<ClientAction>);
 }

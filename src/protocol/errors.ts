@@ -65,11 +65,12 @@ export function context(action: string, channel?: string, id?: string): Rejectio
  * The FORBIDDEN refusal: says which right is missing and how to get it. A broadcast without an id carries no
  * context fields, as in the first protocol.
  * @param right - the right the action needs
- * @param request - the request's channel (subscribe, publish) and id, if any
+ * @param request - the request's channel (subscribe, publish, history) and id, if any, and its action when it is
+ *   not the right's name (a history request needs the subscribe right)
  */
 export function forbidden(
   right: "broadcast" | "subscribe" | "publish",
-  request: { channel?: string; id?: string },
+  request: { channel?: string; id?: string; action?: string },
 ): Rejection {
   if (right === "broadcast") {
     return {
@@ -83,7 +84,7 @@ export function forbidden(
   return {
     code: "FORBIDDEN",
     message: `This connection may not ${right} to ${JSON.stringify(channel)}; connect with a token whose "fanout.${right}" patterns match it (e.g. "${channel.split("/")[0]}/**").`,
-    ...context(right, channel, request.id),
+    ...context(request.action ?? right, channel, request.id),
   };
 }
 

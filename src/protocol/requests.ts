@@ -249,7 +249,8 @@ export function parseHistoryRequest(
 ): Result<HistoryRequest, Rejection> {
   const channel = readChannel(request, "history");
   if (!channel.ok) return channel;
-  const limit = request.limit ?? DEFAULT_HISTORY_LIMIT;
+  // `"limit": null` is refused like any other value that is not a limit; only an absent one takes the default.
+  const limit = request.limit === undefined ? DEFAULT_HISTORY_LIMIT : request.limit;
   if (!isValidLimit(limit)) {
     return reject(
       "INVALID_LIMIT",

@@ -29,10 +29,13 @@ interface ObjectIndex {
  */
 export async function createFauxqsStores(): Promise<FauxqsStores> {
   const load = async <T>(path: string, name: string): Promise<new () => T> => {
-    const module = (await import(new URL(path, import.meta.resolve("fauxqs")).href)) as Record<string, unknown>;
-    const constructor = module[name];
-    if (typeof constructor !== "function") throw new Error(`fauxqs changed: ${name} is gone from ${path}`);
-    return constructor as new () => T;
+    const module = (await import(new URL(path, import.meta.resolve("fauxqs")).href)) as Record<
+      string,
+      unknown
+    >;
+    const make = module[name];
+    if (typeof make !== "function") throw new Error(`fauxqs changed: ${name} is gone from ${path}`);
+    return make as new () => T;
   };
   type Stores = FauxqsStores;
   const SqsStore = await load<Stores["sqsStore"]>("./sqs/sqsStore.js", "SqsStore");
@@ -75,7 +78,10 @@ export function installConditionalWrites(app: EmulatorApp, store: ObjectIndex): 
       return;
     }
     const refuse = (status: number, code: string, message: string, extra?: Record<string, string>) => {
-      reply.status(status).header("content-type", "application/xml").send(s3ErrorXml(code, message, extra));
+      reply
+        .status(status)
+        .header("content-type", "application/xml")
+        .send(s3ErrorXml(code, message, extra));
     };
     if (condition !== "*") {
       // S3 takes only `*` on a write ("If-None-Match … Expects the '*' (asterisk) character").
