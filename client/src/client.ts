@@ -3,6 +3,7 @@ import { FanoutError } from "./errors.js";
 import { type AttemptFailure, connectError } from "./failures.js";
 import { encodeFrame, type Outgoing, readFrame } from "./frames.js";
 import { type ClientOptions, type SocketConstructor, type SocketLike, withDefaults } from "./options.js";
+import { positions } from "./positions.js";
 import { recentIds } from "./recent-ids.js";
 import { Requests } from "./requests.js";
 import type { ClientEvents, ConnectionState, FanoutClient } from "./types.js";
@@ -50,6 +51,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     current?.open ? undefined : lastFailure,
   );
   const isNew = recentIds();
+  const order = positions(emit, isNew, sendAll, settings.gapWaitMs);
   /** The last failed connection attempt, until a connection opens: the cause of a request's TIMEOUT. */
   let lastFailure: FanoutError | undefined;
   let state: ConnectionState = "connecting";
@@ -84,6 +86,7 @@ export function createClient(options: ClientOptions): FanoutClient {
   /** Drops a channel from the set kept across reconnects (and from a renewal's confirmations still awaited). */
   function forget(channel: string): void {
     channels.delete(channel);
+    order.stop(channel);
     for (const conn of [current, next]) if (conn) confirm(conn, channel);
   }
 
@@ -151,7 +154,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     ws.onopen = () => {
       conn.open = true;
       conn.ping = setTimeout(ping, settings.pingIntervalMs);
-      for (const channel of channels) ws.send(JSON.stringify({ action: "subscribe", channel }));
+      for (const channel of channels) ws.send(order.subscribe(channel));
       conn.resub = new Set(channels);
       if (conn === current || !channels.size) promote(conn);
     };
@@ -238,6 +241,8 @@ export function createClient(options: ClientOptions): FanoutClient {
     emit("frame", value);
     if (incoming.kind === "error") {
       const { error } = incoming;
+      if (error.code === "RECOVERY_TOO_LARGE" && error.channel && channels.has(error.channel))
+        return conn.ws.send(order.restart(error.channel));
       if (error.action === "subscribe" && error.channel !== undefined) {
         channels.delete(error.channel);
         confirm(conn, error.channel);
@@ -250,6 +255,7 @@ export function createClient(options: ClientOptions): FanoutClient {
       const { channel } = incoming;
       const waited = requests.settle(incoming.kind.slice(0, -1), channel);
       if (incoming.kind === "subscribed" && channel !== undefined) {
+        order.subscribed(channel, incoming);
         confirm(conn, channel);
         // Confirmed after its subscribe timed out: undone, so that the app gets no messages it was told it would not.
         if (!waited && !channels.has(channel) && conn.open)
@@ -258,11 +264,9 @@ export function createClient(options: ClientOptions): FanoutClient {
     } else if (incoming.kind === "accepted") {
       requests.answer(incoming.id);
     } else if (incoming.kind === "message") {
-      const { channel, message, id } = incoming;
-      // Ids are the publisher's: a repeat is the same id on the same channel (or among broadcasts).
-      if (id !== undefined && !isNew(channel, id)) return;
-      if (channel !== undefined) emit("message", { channel, message, id });
-      else emit("broadcast", { message, id });
+      const { channel, message, id, offset, epoch } = incoming;
+      if (channel !== undefined) order.message({ channel, message, id, offset, epoch });
+      else if (id === undefined || isNew(channel, id)) emit("broadcast", { message, id });
     }
   }
 
@@ -301,6 +305,7 @@ export function createClient(options: ClientOptions): FanoutClient {
       const frame = encodeFrame({ action: "subscribe", channel }, settings.canFragment);
       if (frame instanceof FanoutError) return Promise.reject(frame);
       channels.add(channel);
+      order.start(channel);
       // A subscription never confirmed is not kept: the app was told it failed.
       const done = requests.wait("subscribe", channel, () => forget(channel));
       sendAll(frame);

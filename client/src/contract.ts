@@ -23,7 +23,7 @@ export const SERVICE_ERROR_CODES = {
   INTERNAL_ERROR: "INTERNAL_ERROR",
   /** the connection's token lacks the right for this action or channel. */
   FORBIDDEN: "FORBIDDEN",
-  /** subscribe, unsubscribe or publish without a "channel" field. */
+  /** subscribe, unsubscribe, publish or history without a "channel" field. */
   MISSING_CHANNEL: "MISSING_CHANNEL",
   /** the channel name breaks the grammar (length, empty segments, characters). */
   INVALID_CHANNEL: "INVALID_CHANNEL",
@@ -31,6 +31,14 @@ export const SERVICE_ERROR_CODES = {
   TOO_MANY_SUBSCRIPTIONS: "TOO_MANY_SUBSCRIPTIONS",
   /** "id" is present but not 1 to 64 of letters, digits, "_" and "-". */
   INVALID_ID: "INVALID_ID",
+  /** "since" is present but not a position the service sent ({"epoch":E,"offset":N}, or {"offset":0}). */
+  INVALID_POSITION: "INVALID_POSITION",
+  /** "limit" is present but not a whole number from 1 to 100. */
+  INVALID_LIMIT: "INVALID_LIMIT",
+  /** more messages were published since the position sent than one recovery sends; subscribe without since and reload. */
+  RECOVERY_TOO_LARGE: "RECOVERY_TOO_LARGE",
+  /** the stack keeps no history for this channel. */
+  NO_HISTORY: "NO_HISTORY",
 } as const;
 
 /** The largest WebSocket message API Gateway accepts, in bytes: a bigger one is refused. */

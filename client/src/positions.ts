@@ -1,0 +1,134 @@
+/**
+ * Channel positions: on a channel that keeps history every message carries its `offset` (1, 2, 3... without a
+ * hole) in an `epoch`. Per channel the client remembers the last position it delivered and hands the application
+ * every later message once, in offset order: a repeat is dropped; a message ahead of the next is held until the
+ * ones before it arrive, or until `gapMs` has passed, when the client asks the service for what it missed (a
+ * subscribe with `since`, the same request every resubscription sends). When the service can no longer send them
+ * (`"recovered":false`, or RECOVERY_TOO_LARGE), the client reports the recovery incomplete and goes on from the
+ * newest position the service named.
+ */
+import type { ClientEvents } from "./types.js";
+
+/** A position the service sent: `offset` within `epoch`; no epoch with offset 0 is "before the first message". */
+export interface Position {
+  epoch?: string | undefined;
+  offset: number;
+}
+
+type Message = ClientEvents["message"];
+
+interface Track {
+  /** The last position delivered (or, before any, where `subscribed` said the history stood). */
+  at: Position | undefined;
+  /** Messages ahead of the next one, by offset. */
+  held: Map<number, Message>;
+  /**
+   * The gap timer while a gap waits to be filled. When it fires the client asks for what is missing; a gap that
+   * outlives the answer (or an answer that never comes) arms it again.
+   */
+  gap: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The positions of the channels the client keeps.
+ * @param emit - the client's events (`message`, `recovery`)
+ * @param isNew - the recent ids: a message repeated under the same id (an SNS retry, at a new position) goes once
+ * @param send - sends a frame on the open connections, if there are any
+ * @param gapMs - how long a message ahead of the next waits before the client asks for the ones before it
+ */
+export function positions(
+  emit: <K extends keyof ClientEvents>(event: K, value: ClientEvents[K]) => void,
+  isNew: (channel: string, id: string) => boolean,
+  send: (frame: string) => unknown,
+  gapMs: number,
+) {
+  const tracks = new Map<string, Track>();
+
+  const deliver = (m: Message) => {
+    if (m.id === undefined || isNew(m.channel, m.id)) emit("message", m);
+  };
+
+  /** A subscribe, from `since` (by default the last position delivered, when there is one). */
+  const subscribe = (channel: string, since = tracks.get(channel)?.at) =>
+    JSON.stringify({ action: "subscribe", channel, since });
+
+  /** Hands over every held message that comes next; keeps a gap timer while some remain held. */
+  function drain(channel: string, track: Track): void {
+    const { at, held } = track;
+    const next = at && held.get(at.offset + 1);
+    // The next one: offset + 1 in the same epoch (in any epoch after "before the first message").
+    if (next && (next.epoch === at.epoch || !at.epoch)) {
+      held.delete(at.offset + 1);
+      track.at = { epoch: next.epoch, offset: at.offset + 1 };
+      deliver(next);
+      drain(channel, track);
+    } else if (!held.size) {
+      clearTimeout(track.gap);
+      track.gap = undefined;
+    } else
+      track.gap ??= setTimeout(() => {
+        track.gap = undefined;
+        send(subscribe(channel));
+      }, gapMs);
+  }
+
+  /** Starts tracking a channel being subscribed, unless it is tracked already. */
+  function start(channel: string): void {
+    if (!tracks.has(channel)) tracks.set(channel, { at: undefined, held: new Map(), gap: undefined });
+  }
+
+  /** Stops tracking a channel left. */
+  function stop(channel: string): void {
+    clearTimeout(tracks.get(channel)?.gap);
+    tracks.delete(channel);
+  }
+
+  return {
+    start,
+    stop,
+    subscribe,
+    /**
+     * A message of a channel: delivered, held or dropped when it has a position and the channel is tracked; else
+     * delivered as it is.
+     */
+    message(m: Message): void {
+      const track = tracks.get(m.channel);
+      if (!track || m.offset === undefined) return deliver(m);
+      const at = track.at;
+      if (!(at && m.epoch === at.epoch && m.offset <= at.offset)) track.held.set(m.offset, m);
+      // Before `subscribed` says where the history stood, everything waits.
+      if (at) drain(m.channel, track);
+    },
+    /**
+     * A `subscribed` acknowledgement: where the history stood (`offset` and `epoch`, absent on a channel without
+     * history) and, after a `since`, whether every missed message came first (`recovered`).
+     */
+    subscribed(channel: string, head: Partial<Position> & { recovered?: boolean | undefined }): void {
+      const track = tracks.get(channel);
+      const { offset, recovered } = head;
+      if (!track) return;
+      // No history, no positions to keep.
+      if (offset === undefined) return stop(channel);
+      if (recovered !== undefined) emit("recovery", { channel, complete: recovered });
+      if (!track.at || recovered === false) {
+        // A fresh subscription starts at the head; an incomplete recovery skips to it. What is held from before it
+        // (or from an epoch that has ended) will never come next.
+        track.at = { epoch: head.epoch, offset };
+        for (const [held, m] of track.held)
+          if (held <= offset || (head.epoch && m.epoch !== head.epoch)) track.held.delete(held);
+      }
+      drain(channel, track);
+    },
+    /**
+     * The service refused a recovery as too large (RECOVERY_TOO_LARGE): reported as an incomplete recovery rather
+     * than an error, and the channel starts again at the newest message. Returns the subscribe to send (without
+     * `since`).
+     */
+    restart(channel: string): string {
+      emit("recovery", { channel, complete: false });
+      stop(channel);
+      start(channel);
+      return subscribe(channel);
+    },
+  };
+}
