@@ -241,13 +241,14 @@ export function createClient(options: ClientOptions): FanoutClient {
     emit("frame", value);
     if (incoming.kind === "error") {
       const { error } = incoming;
-      if (error.code === "RECOVERY_TOO_LARGE" && error.channel && channels.has(error.channel))
-        return conn.ws.send(order.restart(error.channel));
-      if (error.action === "subscribe" && error.channel !== undefined) {
+      const again = order.refused(error);
+      if (again) conn.ws.send(again);
+      else if (error.action === "subscribe" && error.channel !== undefined) {
         channels.delete(error.channel);
         confirm(conn, error.channel);
       }
       const matched =
+        !!again ||
         (error.id !== undefined && requests.answer(error.id, error)) ||
         (error.channel !== undefined && requests.settle(error.action, error.channel, error));
       if (!matched) emit("error", error);
@@ -305,10 +306,9 @@ export function createClient(options: ClientOptions): FanoutClient {
       const frame = encodeFrame({ action: "subscribe", channel }, settings.canFragment);
       if (frame instanceof FanoutError) return Promise.reject(frame);
       channels.add(channel);
-      order.start(channel);
       // A subscription never confirmed is not kept: the app was told it failed.
       const done = requests.wait("subscribe", channel, () => forget(channel));
-      sendAll(frame);
+      sendAll(order.subscribe(channel));
       return done;
     },
     unsubscribe(channel) {

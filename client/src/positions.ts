@@ -48,9 +48,11 @@ export function positions(
     if (m.id === undefined || isNew(m.channel, m.id)) emit("message", m);
   };
 
-  /** A subscribe, from `since` (by default the last position delivered, when there is one). */
-  const subscribe = (channel: string, since = tracks.get(channel)?.at) =>
-    JSON.stringify({ action: "subscribe", channel, since });
+  /** The subscribe of a channel, from the last position delivered when there is one; tracks the channel from now. */
+  function subscribe(channel: string): string {
+    if (!tracks.has(channel)) tracks.set(channel, { at: undefined, held: new Map(), gap: undefined });
+    return JSON.stringify({ action: "subscribe", channel, since: tracks.get(channel)?.at });
+  }
 
   /** Hands over every held message that comes next; keeps a gap timer while some remain held. */
   function drain(channel: string, track: Track): void {
@@ -72,11 +74,6 @@ export function positions(
       }, gapMs);
   }
 
-  /** Starts tracking a channel being subscribed, unless it is tracked already. */
-  function start(channel: string): void {
-    if (!tracks.has(channel)) tracks.set(channel, { at: undefined, held: new Map(), gap: undefined });
-  }
-
   /** Stops tracking a channel left. */
   function stop(channel: string): void {
     clearTimeout(tracks.get(channel)?.gap);
@@ -84,7 +81,6 @@ export function positions(
   }
 
   return {
-    start,
     stop,
     subscribe,
     /**
@@ -93,11 +89,11 @@ export function positions(
      */
     message(m: Message): void {
       const track = tracks.get(m.channel);
-      if (!track || m.offset === undefined) return deliver(m);
-      const at = track.at;
-      if (!(at && m.epoch === at.epoch && m.offset <= at.offset)) track.held.set(m.offset, m);
+      const at = track?.at;
+      if (!track || m.offset === undefined) deliver(m);
+      else if (!(at && m.epoch === at.epoch && m.offset <= at.offset)) track.held.set(m.offset, m);
       // Before `subscribed` says where the history stood, everything waits.
-      if (at) drain(m.channel, track);
+      if (at) drain(m.channel, track as Track);
     },
     /**
      * A `subscribed` acknowledgement: where the history stood (`offset` and `epoch`, absent on a channel without
@@ -106,9 +102,11 @@ export function positions(
     subscribed(channel: string, head: Partial<Position> & { recovered?: boolean | undefined }): void {
       const track = tracks.get(channel);
       const { offset, recovered } = head;
-      if (!track) return;
-      // No history, no positions to keep.
-      if (offset === undefined) return stop(channel);
+      if (!track || offset === undefined) {
+        // No history, no positions to keep (and no gap timer to stop).
+        tracks.delete(channel);
+        return;
+      }
       if (recovered !== undefined) emit("recovery", { channel, complete: recovered });
       if (!track.at || recovered === false) {
         // A fresh subscription starts at the head; an incomplete recovery skips to it. What is held from before it
@@ -120,15 +118,15 @@ export function positions(
       drain(channel, track);
     },
     /**
-     * The service refused a recovery as too large (RECOVERY_TOO_LARGE): reported as an incomplete recovery rather
-     * than an error, and the channel starts again at the newest message. Returns the subscribe to send (without
-     * `since`).
+     * An error frame: when the service refused a recovery as too large (RECOVERY_TOO_LARGE) for a channel still
+     * kept, reported as an incomplete recovery rather than an error, and the channel starts again at the newest
+     * message. Returns the subscribe to send then (without `since`).
      */
-    restart(channel: string): string {
-      emit("recovery", { channel, complete: false });
-      stop(channel);
-      start(channel);
-      return subscribe(channel);
+    refused({ code, channel }: { code: string; channel?: string | undefined }): string | undefined {
+      if (code !== "RECOVERY_TOO_LARGE" || !tracks.has(channel as string)) return undefined;
+      emit("recovery", { channel: channel as string, complete: false });
+      stop(channel as string);
+      return subscribe(channel as string);
     },
   };
 }

@@ -84,7 +84,7 @@ export async function soakRecovery(
   const publisherIds = (await connectionIds(stack)).filter((id) => !before.includes(id));
   const subscribers: Subscriber[] = [];
   try {
-    for (let batch = 0; subscribers.length < plan.clients; batch++) {
+    while (subscribers.length < plan.clients) {
       const fresh = Array.from({ length: Math.min(50, plan.clients - subscribers.length) }, () => {
         const client = createClient({ url: outputs.ws_url, token: plan.token });
         const subscriber: Subscriber = { client, messages: [], complete: 0, incomplete: 0 };
