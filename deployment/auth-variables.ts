@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: validations are Terraform expressions.
 import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
-import { AUTH_MODES, DEFAULT_MAX_BROADCAST_BYTES, MAX_MESSAGE_BYTES } from "../src/contract/index.js";
+import { AUTH_MODES, DEFAULT_MAX_CLIENT_MESSAGE_BYTES, MAX_MESSAGE_BYTES } from "../src/contract/index.js";
 
 /** The auth variables of the stack (docs/security.md); Terraform references, resolved at plan time. */
 export interface AuthVariables {
@@ -20,7 +20,7 @@ export interface AuthVariables {
   /** Whether clients may broadcast and publish. */
   clientPublishing: IResolvable;
   /** The largest client broadcast, in bytes. */
-  maxBroadcastBytes: number;
+  maxClientMessageBytes: number;
   /** Reserved concurrency of the function (-1: none). */
   reservedConcurrency: number;
   /** Throttle of the publishing routes: steady rate. */
@@ -42,7 +42,7 @@ export const AUTH_DEFAULTS = {
   token_secret_version: 1,
   allowed_origins: [] as string[],
   client_publishing: true,
-  max_broadcast_bytes: DEFAULT_MAX_BROADCAST_BYTES,
+  max_client_message_bytes: DEFAULT_MAX_CLIENT_MESSAGE_BYTES,
   reserved_concurrency: 100,
   publish_throttle_rate_limit: 10,
   publish_throttle_burst_limit: 20,
@@ -121,13 +121,13 @@ export function declareAuthVariables(scope: Construct): AuthVariables {
       "bool",
       "Whether clients may broadcast and publish; false leaves SNS as the only publisher.",
     ).booleanValue,
-    maxBroadcastBytes: declare(
-      "max_broadcast_bytes",
+    maxClientMessageBytes: declare(
+      "max_client_message_bytes",
       "number",
-      `Largest broadcast a client may send, in bytes (64..${MAX_MESSAGE_BYTES}); each byte is paid once per recipient.`,
+      `Largest broadcast or channel publish a client may send, in bytes of the frame recipients get (64..${MAX_MESSAGE_BYTES}); each byte is paid once per recipient.`,
       {
-        condition: `\${var.max_broadcast_bytes >= 64 && var.max_broadcast_bytes <= ${MAX_MESSAGE_BYTES}}`,
-        errorMessage: `max_broadcast_bytes must be from 64 to ${MAX_MESSAGE_BYTES}.`,
+        condition: `\${var.max_client_message_bytes >= 64 && var.max_client_message_bytes <= ${MAX_MESSAGE_BYTES}}`,
+        errorMessage: `max_client_message_bytes must be from 64 to ${MAX_MESSAGE_BYTES}.`,
       },
     ).numberValue,
     reservedConcurrency: declare(

@@ -163,7 +163,7 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.tokenAudience]: auth.tokenAudience,
       [LAMBDA_ENV.allowedOrigins]: Fn.join(",", auth.allowedOrigins),
       [LAMBDA_ENV.clientPublishing]: Token.asString(auth.clientPublishing),
-      [LAMBDA_ENV.maxBroadcastBytes]: Token.asString(auth.maxBroadcastBytes),
+      [LAMBDA_ENV.maxClientMessageBytes]: Token.asString(auth.maxClientMessageBytes),
       [LAMBDA_ENV.expectedApiId]: api.api.id,
       [LAMBDA_ENV.inputTopicArn]: topic.topic.arn,
       // The channel history (docs/channels.md#history): which channels keep one; none when its retention is 0.
@@ -211,6 +211,7 @@ export class FanoutStack extends TerraformStack {
       maxConcurrency: vars.fanoutMaxConcurrency,
       accountRate: vars.accountConnectionsRate,
       rateShare: vars.fanoutRateShare,
+      maxAgeSeconds: vars.fanoutShardMaxAgeSeconds,
     });
 
     const values: Record<StackOutputName, string> = {

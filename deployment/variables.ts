@@ -8,9 +8,11 @@ import {
   DEFAULT_FANOUT_CONCURRENCY,
   DEFAULT_FANOUT_INLINE_MAX,
   DEFAULT_FANOUT_SEND_TIMEOUT_MS,
+  DEFAULT_FANOUT_SHARD_MAX_AGE_SECONDS,
   DEFAULT_FANOUT_SHARDS,
   DEFAULT_FANOUT_WORKER_MEMORY_MB,
   DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
+  SHARD_VISIBILITY_MARGIN_SECONDS,
 } from "../src/contract/index.js";
 
 /**
@@ -65,6 +67,8 @@ export interface StackVariables {
   fanoutRateShare: number;
   /** Receives of a shard before it goes to the dead-letter queue. */
   fanoutMaxReceiveCount: number;
+  /** A shard redelivered more than this many seconds after its dispatch goes to the dead-letter queue. */
+  fanoutShardMaxAgeSeconds: number;
   /** SNS topic ARNs the dead-letter alarm notifies. */
   fanoutAlarmActions: string[];
 }
@@ -190,7 +194,7 @@ export function declareVariables(scope: Construct): StackVariables {
       "fanout_worker_timeout_seconds",
       "number",
       DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
-      "Timeout of one shard in seconds; the queue's visibility timeout is six times this.",
+      `Timeout of one shard in seconds; the queue's visibility timeout is this plus ${SHARD_VISIBILITY_MARGIN_SECONDS}.`,
     ).numberValue,
     fanoutMaxConcurrency: declare(
       "fanout_max_concurrency",
@@ -215,6 +219,18 @@ export function declareVariables(scope: Construct): StackVariables {
       "number",
       3,
       "Receives of one shard before it moves to the dead-letter queue.",
+    ).numberValue,
+    fanoutShardMaxAgeSeconds: declare(
+      "fanout_shard_max_age_seconds",
+      "number",
+      DEFAULT_FANOUT_SHARD_MAX_AGE_SECONDS,
+      "A shard redelivered (its worker failed or died) more than this many seconds after the dispatch goes to the dead-letter queue instead of delivering late (0..1209600).",
+      {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression.
+        condition: "${var.fanout_shard_max_age_seconds >= 0 && var.fanout_shard_max_age_seconds <= 1209600}",
+        errorMessage:
+          "fanout_shard_max_age_seconds must be from 0 to 1209600 (SQS keeps a message 14 days at most).",
+      },
     ).numberValue,
     fanoutAlarmActions: declare(
       "fanout_alarm_actions",

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -10,40 +11,50 @@ import { describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..");
 
-/** Every TypeScript file git knows of (tracked, or new and not ignored), relative to the repository root. */
-const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "*.ts"], {
+/** Every file git knows of (tracked, or new and not ignored), relative to the repository root; fixtures aside. */
+const everyFile = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
   cwd: root,
   encoding: "utf8",
 })
   .split("\n")
-  .filter((file) => file !== "" && !file.startsWith("test/fixtures/") && !file.endsWith(".d.ts"));
+  .filter((file) => file !== "" && !file.startsWith("test/fixtures/"));
 
-const lines = (file: string) => readFileSync(join(root, file), "utf8").split("\n").length;
+/** The TypeScript sources and tests: what imports what. */
+const files = everyFile.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"));
 
-/** The relative import specifiers of a file: static, dynamic and re-exports, type-only ones included. */
-function importsOf(file: string): string[] {
+/** Everything that is code, TypeScript or not (the launchers' shell, the Node check, the console's page). */
+const code = everyFile.filter((file) => /\.(ts|cjs|mjs|js|sh|html)$/.test(file) && !file.endsWith(".d.ts"));
+
+/** Lines as `wc -l` counts them: a final newline ends the last line rather than starting another. */
+const lines = (file: string) => readFileSync(join(root, file), "utf8").replace(/\n$/, "").split("\n").length;
+
+/**
+ * The import specifiers of a file as written: static, dynamic and re-exports, type-only ones included. Read by
+ * TypeScript's own scanner, so that an import-like phrase in a comment or a string is not taken for one.
+ */
+function specifiersOf(file: string): string[] {
   const text = readFileSync(join(root, file), "utf8");
-  const found: string[] = [];
-  for (const match of text.matchAll(
-    /(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm,
-  )) {
-    const target = normalize(join(dirname(file), match[1] as string)).replace(/\.js$/, ".ts");
-    found.push(target);
-  }
-  return found;
+  return ts.preProcessFile(text, true, true).importedFiles.map((imported) => imported.fileName);
+}
+
+/** The files a file imports by relative path, as repository paths (`./x.js` is the source `x.ts`). */
+function importsOf(file: string): string[] {
+  return specifiersOf(file)
+    .filter((specifier) => /^\.{1,2}\//.test(specifier))
+    .map((specifier) => normalize(join(dirname(file), specifier)).replace(/\.js$/, ".ts"));
 }
 
 describe("the house", () => {
-  it("has no folder of src/ or util/ with more than 12 files", () => {
+  it("has no folder of src/ or util/ with more than 12 files (of any kind)", () => {
     const perFolder = new Map<string, number>();
-    for (const file of files.filter((f) => /^(src|util)\//.test(f)))
+    for (const file of everyFile.filter((f) => /^(src|util)\//.test(f)))
       perFolder.set(dirname(file), (perFolder.get(dirname(file)) ?? 0) + 1);
     const crowded = [...perFolder].filter(([, count]) => count > 12);
     expect(crowded).toEqual([]);
   });
 
   it("has no source file over 350 lines and no test file over 400", () => {
-    const long = files.filter((file) => lines(file) > (file.startsWith("test/") ? 400 : 350));
+    const long = code.filter((file) => lines(file) > (file.startsWith("test/") ? 400 : 350));
     expect(long.map((file) => `${file}: ${lines(file)}`)).toEqual([]);
   });
 
@@ -89,19 +100,17 @@ describe("the house", () => {
     expect(leaks).toEqual([]);
   });
 
-  it("keeps the contract module dependency-free: it imports only itself", () => {
+  it("keeps the contract module dependency-free: it imports only itself (no package, no node: builtin)", () => {
     const contract = files.filter((file) => file.startsWith("src/contract/"));
     expect(contract.length).toBeGreaterThan(0);
-    const outside = contract.flatMap((file) => {
-      const text = readFileSync(join(root, file), "utf8");
-      const specifiers = [
-        ...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm),
-      ].map((match) => match[1] as string);
-      return specifiers
-        .filter((specifier) => !normalize(join(dirname(file), specifier)).startsWith("src/contract/"))
-        .map((specifier) => `${file} -> ${specifier}`);
-    });
-    expect(outside).toEqual([]);
+    expect(outsideImports(contract, "src/contract/")).toEqual([]);
+  });
+
+  it("keeps the client package self-contained: client/src/ imports only itself and no package", () => {
+    // The packed tarball holds client/src and its build only: an import from elsewhere breaks the installed package.
+    const client = files.filter((file) => file.startsWith("client/src/"));
+    expect(client.length).toBeGreaterThan(0);
+    expect(outsideImports(client, "client/src/")).toEqual([]);
   });
 
   it("lets util/ and deployment/ not import each other", () => {
@@ -115,3 +124,19 @@ describe("the house", () => {
     expect(crossing).toEqual([]);
   });
 });
+
+/**
+ * The imports of `sources` that leave `folder`: a relative path outside it, a package or a `node:` builtin.
+ * @param sources - the files to read
+ * @param folder - the folder they may import from, with its final slash
+ */
+function outsideImports(sources: readonly string[], folder: string): string[] {
+  return sources.flatMap((file) =>
+    specifiersOf(file)
+      .filter(
+        (specifier) =>
+          !/^\.{1,2}\//.test(specifier) || !normalize(join(dirname(file), specifier)).startsWith(folder),
+      )
+      .map((specifier) => `${file} -> ${specifier}`),
+  );
+}

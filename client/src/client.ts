@@ -243,10 +243,7 @@ export function createClient(options: ClientOptions): FanoutClient {
       const { error } = incoming;
       const again = order.refused(error);
       if (again) conn.ws.send(again);
-      else if (error.action === "subscribe" && error.channel !== undefined) {
-        channels.delete(error.channel);
-        confirm(conn, error.channel);
-      }
+      else if (error.action === "subscribe" && error.channel !== undefined) forget(error.channel);
       const matched =
         !!again ||
         (error.id !== undefined && requests.answer(error.id, error)) ||
@@ -254,14 +251,16 @@ export function createClient(options: ClientOptions): FanoutClient {
       if (!matched) emit("error", error);
     } else if (incoming.kind === "subscribed" || incoming.kind === "unsubscribed") {
       const { channel } = incoming;
-      const waited = requests.settle(incoming.kind.slice(0, -1), channel);
+      requests.settle(incoming.kind.slice(0, -1), channel);
       if (incoming.kind === "subscribed" && channel !== undefined) {
         order.subscribed(channel, incoming);
         confirm(conn, channel);
-        // Confirmed after its subscribe timed out: undone, so that the app gets no messages it was told it would not.
-        if (!waited && !channels.has(channel) && conn.open)
-          conn.ws.send(JSON.stringify({ action: "unsubscribe", channel }));
       }
+      // The service runs a connection's requests side by side, so this answer may have come after the opposite
+      // request's (or after a subscribe timed out): what the app asked last is asked again, never left undone.
+      const wanted = channel !== undefined && channels.has(channel);
+      if (channel !== undefined && wanted !== (incoming.kind === "subscribed") && conn.open)
+        conn.ws.send(wanted ? order.subscribe(channel) : JSON.stringify({ action: "unsubscribe", channel }));
     } else if (incoming.kind === "accepted") {
       requests.answer(incoming.id);
     } else if (incoming.kind === "message") {

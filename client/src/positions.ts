@@ -17,16 +17,20 @@ export interface Position {
 
 type Message = ClientEvents["message"];
 
+/** A channel the app keeps (tracks start with its subscribe frame and stop when the app leaves it). */
 interface Track {
-  /** The last position delivered (or, before any, where `subscribed` said the history stood). */
-  at: Position | undefined;
+  /**
+   * The last position delivered (or, before any, where `subscribed` said the history stood); undefined until
+   * `subscribed` says, null on a channel without history.
+   */
+  at?: Position | null;
   /** Messages ahead of the next one, by offset. */
   held: Map<number, Message>;
   /**
    * The gap timer while a gap waits to be filled. When it fires the client asks for what is missing; a gap that
    * outlives the answer (or an answer that never comes) arms it again.
    */
-  gap: ReturnType<typeof setTimeout> | undefined;
+  gap?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -50,8 +54,8 @@ export function positions(
 
   /** The subscribe of a channel, from the last position delivered when there is one; tracks the channel from now. */
   function subscribe(channel: string): string {
-    if (!tracks.has(channel)) tracks.set(channel, { at: undefined, held: new Map(), gap: undefined });
-    return JSON.stringify({ action: "subscribe", channel, since: tracks.get(channel)?.at });
+    if (!tracks.has(channel)) tracks.set(channel, { held: new Map() });
+    return JSON.stringify({ action: "subscribe", channel, since: tracks.get(channel)?.at ?? undefined });
   }
 
   /** Hands over every held message that comes next; keeps a gap timer while some remain held. */
@@ -84,16 +88,17 @@ export function positions(
     stop,
     subscribe,
     /**
-     * A message of a channel: delivered, held or dropped when it has a position and the channel is tracked; else
-     * delivered as it is.
+     * A message of a channel: dropped when the app left the channel (the service may deliver until it has the
+     * unsubscribe), delivered as it is without a position, else delivered, held or dropped by its position.
      */
     message(m: Message): void {
       const track = tracks.get(m.channel);
       const at = track?.at;
-      if (!track || m.offset === undefined) deliver(m);
+      if (!track) return;
+      if (at === null || m.offset === undefined) deliver(m);
       else if (!(at && m.epoch === at.epoch && m.offset <= at.offset)) track.held.set(m.offset, m);
       // Before `subscribed` says where the history stood, everything waits.
-      if (at) drain(m.channel, track as Track);
+      if (at) drain(m.channel, track);
     },
     /**
      * A `subscribed` acknowledgement: where the history stood (`offset` and `epoch`, absent on a channel without
@@ -102,9 +107,10 @@ export function positions(
     subscribed(channel: string, head: Partial<Position> & { recovered?: boolean | undefined }): void {
       const track = tracks.get(channel);
       const { offset, recovered } = head;
-      if (!track || offset === undefined) {
-        // No history, no positions to keep (and no gap timer to stop).
-        tracks.delete(channel);
+      if (!track) return;
+      // No history, no positions: every message goes out as it comes (none waits: none has a position).
+      if (offset === undefined) {
+        track.at = null;
         return;
       }
       if (recovered !== undefined) emit("recovery", { channel, complete: recovered });

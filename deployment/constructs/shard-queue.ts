@@ -5,7 +5,7 @@ import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js
 import { SqsQueue } from "@cdktn/provider-aws/lib/sqs-queue/index.js";
 import { Fn, Op, Token } from "cdktn";
 import { Construct } from "constructs";
-import { LAMBDA_ENV } from "../../src/contract/index.js";
+import { LAMBDA_ENV, SHARD_VISIBILITY_MARGIN_SECONDS } from "../../src/contract/index.js";
 import { queueAlarm } from "./queue-alarm.js";
 
 /**
@@ -14,17 +14,14 @@ import { queueAlarm } from "./queue-alarm.js";
  */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
-/**
- * AWS's advice for an SQS event source: a visibility timeout of at least six times the function's timeout, so that
- * a message is not handed out again while a throttled or retried invocation still holds it.
- */
-const VISIBILITY_TIMEOUT_FACTOR = 6;
-
 /** Settings of {@link ShardQueue}. */
 export interface ShardQueueProps {
   /** `<app_name>-<workspace>`: the queues are `<name>-shards` and `<name>-shards-dlq`. */
   name: string;
-  /** The shard worker's timeout, in seconds (the queue's visibility timeout follows it). */
+  /**
+   * The shard worker's timeout, in seconds. The queue's visibility timeout follows it: this and
+   * `SHARD_VISIBILITY_MARGIN_SECONDS` (`shardVisibilityTimeoutSeconds` of the contract, docs/scaling.md).
+   */
   workerTimeoutSeconds: number;
   /** Receives of one shard before it moves to the dead-letter queue. */
   maxReceiveCount: number;
@@ -48,6 +45,8 @@ export interface ShardWorkerProps {
   accountRate: number;
   /** The share of {@link accountRate} all shards together may use (0 to 1). */
   rateShare: number;
+  /** A shard redelivered more than this many seconds after its dispatch is set aside in the dead-letter queue. */
+  maxAgeSeconds: number;
 }
 
 /**
@@ -81,7 +80,9 @@ export class ShardQueue extends Construct {
     this.queue = new SqsQueue(this, "queue", {
       name: `${props.name}-shards`,
       sqsManagedSseEnabled: true,
-      visibilityTimeoutSeconds: Op.mul(props.workerTimeoutSeconds, VISIBILITY_TIMEOUT_FACTOR),
+      // A Terraform expression, so the contract's function is spelled out: one run's worst case, not AWS's six
+      // times the timeout (that makes room for throttled invocations, which the worker's reservation rules out).
+      visibilityTimeoutSeconds: Op.add(props.workerTimeoutSeconds, SHARD_VISIBILITY_MARGIN_SECONDS),
       redrivePolicy: Fn.jsonencode({
         deadLetterTargetArn: this.deadLetterQueue.arn,
         maxReceiveCount: props.maxReceiveCount,
@@ -119,6 +120,13 @@ export class ShardQueue extends Construct {
           resources: [this.queue.arn],
         },
         {
+          // The worker sets a shard too late to replay aside itself, with its reason (src/sources/sqs.ts).
+          sid: "SetAsideShards",
+          effect: "Allow",
+          actions: ["sqs:SendMessage"],
+          resources: [this.deadLetterQueue.arn],
+        },
+        {
           sid: "ReceiveShards",
           effect: "Allow",
           // What Lambda's event source mapping calls with the function's role.
@@ -153,6 +161,8 @@ export class ShardQueue extends Construct {
           [LAMBDA_ENV.fanoutShardRate]: Token.asString(
             Fn.floor(Op.div(Op.mul(props.accountRate, props.rateShare), props.maxConcurrency)),
           ),
+          [LAMBDA_ENV.fanoutShardMaxAgeSeconds]: Token.asString(props.maxAgeSeconds),
+          [LAMBDA_ENV.shardDeadLetterQueueUrl]: this.deadLetterQueue.url,
         },
       },
       // One log group for the service: `tail-logs` shows the dispatch and its shards together.

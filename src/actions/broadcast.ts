@@ -3,7 +3,7 @@ import { broadcastFrame } from "../contract/messages.js";
 import { EVERYONE } from "../delivery/audience.js";
 import { ListingFailedError } from "../delivery/engine.js";
 import { ShardQueueError } from "../delivery/shard-job.js";
-import { context, internalError, overBroadcastCap } from "../protocol/errors.js";
+import { context, internalError, overMessageCap } from "../protocol/errors.js";
 import { acceptedFrame, errorFrame } from "../protocol/frames.js";
 import type { BroadcastRequest } from "../protocol/requests.js";
 import type { ActionDependencies, RouteResult } from "./dependencies.js";
@@ -30,9 +30,13 @@ export async function broadcast(
   const frame = broadcastFrame(message, id);
   if (!frame.ok) return await rejectRequest(deps, connectionId, { ...frame.error, ...where });
   // A stack's own cap below the protocol's 128 KB: each byte is paid for once per recipient.
-  const cap = deps.maxBroadcastBytes ?? MAX_MESSAGE_BYTES;
+  const cap = deps.maxClientMessageBytes ?? MAX_MESSAGE_BYTES;
   if (frame.value.byteLength > cap) {
-    return await rejectRequest(deps, connectionId, overBroadcastCap(frame.value.byteLength, cap, where));
+    return await rejectRequest(
+      deps,
+      connectionId,
+      overMessageCap("broadcast", frame.value.byteLength, cap, where),
+    );
   }
   if (id !== undefined) await reply(deps, connectionId, acceptedFrame(id));
   try {

@@ -41,8 +41,11 @@ export interface ActionDependencies {
   rights: Rights;
   /** Channel memberships. */
   memberships: MembershipStore;
-  /** The largest broadcast frame a client may send (`MAX_BROADCAST_BYTES`); default the 128 KB protocol limit. */
-  maxBroadcastBytes?: number;
+  /**
+   * The largest frame a client's broadcast or publish may make, as its recipients receive it
+   * (`MAX_CLIENT_MESSAGE_BYTES`); default the 128 KB protocol limit.
+   */
+  maxClientMessageBytes?: number;
   /** The channel history; undefined when the stack keeps none (`HISTORY_CHANNELS` empty). */
   history?: ChannelHistory;
 }

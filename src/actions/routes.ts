@@ -44,16 +44,14 @@ const ROUTES: { [A in ClientAction]: Route<A> } = {
  * shape of its message.
  * @param deps - store, send, log, rights, dispatch and settings
  * @param connectionId - the sender
- * @param body - the frame's text as API Gateway passes it
- * @param isBase64Encoded - true for binary frames
+ * @param frame - the frame's text and encoding as API Gateway passes them, and the route it chose for it
  */
 export async function runRequest(
   deps: ActionDependencies,
   connectionId: string,
-  body: string | undefined,
-  isBase64Encoded: boolean,
+  frame: { body: string | undefined; isBase64Encoded: boolean; routeKey: string },
 ): Promise<RouteResult> {
-  const parsed = parseRequest(body, isBase64Encoded);
+  const parsed = parseRequest(frame.body, frame.isBase64Encoded, frame.routeKey);
   if (!parsed.ok) return await rejectRequest(deps, connectionId, parsed.error);
   const request: ClientRequest = parsed.value;
   // The table pairs each name with its own request type; TypeScript cannot follow that through an index.

@@ -7,8 +7,9 @@ import {
   DEFAULT_FANOUT_CONCURRENCY,
   DEFAULT_FANOUT_INLINE_MAX,
   DEFAULT_FANOUT_SEND_TIMEOUT_MS,
+  DEFAULT_FANOUT_SHARD_MAX_AGE_SECONDS,
   DEFAULT_FANOUT_SHARDS,
-  DEFAULT_MAX_BROADCAST_BYTES,
+  DEFAULT_MAX_CLIENT_MESSAGE_BYTES,
   LAMBDA_ENV,
 } from "../contract/environment.js";
 import { isValidPattern } from "../contract/grammar.js";
@@ -47,6 +48,13 @@ export interface Config {
   fanoutInlineMax: number;
   /** `FANOUT_SHARD_RATE`: sends a second per shard invocation; 0 leaves shards unpaced. */
   fanoutShardRate: number;
+  /**
+   * `FANOUT_SHARD_MAX_AGE_SECONDS`: a shard job redelivered more than this long after its dispatch is set aside in
+   * the dead-letter queue instead of running (default 60).
+   */
+  fanoutShardMaxAgeSeconds: number;
+  /** `SHARD_DEAD_LETTER_QUEUE_URL`: where the shard worker sets such a job aside; undefined, it leaves it to SQS. */
+  shardDeadLetterQueueUrl: string | undefined;
   /** `CONNECTION_FLAT_KEYS`: also read and remove keys of the flat layout (default true). */
   connectionFlatKeys: boolean;
   /** `HISTORY_CHANNELS`: the patterns of the channels whose history is kept; empty keeps none. */
@@ -65,8 +73,11 @@ export interface AuthConfig {
   allowedOrigins: readonly string[] | undefined;
   /** `CLIENT_PUBLISHING`: whether clients may broadcast and publish at all (default true). */
   clientPublishing: boolean;
-  /** `MAX_BROADCAST_BYTES`: the largest broadcast frame (`{"message":…}`) a client may send. */
-  maxBroadcastBytes: number;
+  /**
+   * `MAX_CLIENT_MESSAGE_BYTES`: the largest frame a client's broadcast (`{"message":…}`) or channel publish
+   * (`{"channel":…,"message":…,"id":…}`) may make.
+   */
+  maxClientMessageBytes: number;
   /** `EXPECTED_API_ID`: WebSocket events of another API are refused; `undefined` checks nothing. */
   expectedApiId: string | undefined;
   /** `INPUT_TOPIC_ARN`: SNS records of another topic are refused; `undefined` checks nothing. */
@@ -121,6 +132,19 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutShards: integer(env, LAMBDA_ENV.fanoutShards, DEFAULT_FANOUT_SHARDS, 1, 256),
     fanoutInlineMax: integer(env, LAMBDA_ENV.fanoutInlineMax, DEFAULT_FANOUT_INLINE_MAX, 0, 1000),
     fanoutShardRate: integer(env, LAMBDA_ENV.fanoutShardRate, 0, 0, 100_000),
+    // SQS keeps a message at most 14 days; a bound beyond that could never apply.
+    fanoutShardMaxAgeSeconds: integer(
+      env,
+      LAMBDA_ENV.fanoutShardMaxAgeSeconds,
+      DEFAULT_FANOUT_SHARD_MAX_AGE_SECONDS,
+      0,
+      14 * 24 * 60 * 60,
+    ),
+    shardDeadLetterQueueUrl: endpoint(
+      env,
+      LAMBDA_ENV.shardDeadLetterQueueUrl,
+      "https://sqs.us-east-1.amazonaws.com/123456789012/fanout-shards-dlq",
+    ),
     connectionFlatKeys: boolean(env, LAMBDA_ENV.connectionFlatKeys, true),
     historyChannels: patterns(env, LAMBDA_ENV.historyChannels),
     auth: authConfig(env),
@@ -140,16 +164,30 @@ function authConfig(env: Env): AuthConfig {
     keySource: mode === "open" ? undefined : keySource(env),
     allowedOrigins,
     clientPublishing: boolean(env, LAMBDA_ENV.clientPublishing, true),
-    maxBroadcastBytes: integer(
-      env,
-      LAMBDA_ENV.maxBroadcastBytes,
-      DEFAULT_MAX_BROADCAST_BYTES,
-      64,
-      MAX_MESSAGE_BYTES,
-    ),
+    maxClientMessageBytes: clientMessageCap(env),
     expectedApiId: value(env, LAMBDA_ENV.expectedApiId),
     inputTopicArn: value(env, LAMBDA_ENV.inputTopicArn),
   };
+}
+
+/** The variable's name before it capped channel publishes too. */
+const RENAMED_CAP_VARIABLE = "MAX_BROADCAST_BYTES";
+
+function clientMessageCap(env: Env): number {
+  // Refused rather than ignored: a stack started with the old name would run with the default cap without a word.
+  if (value(env, RENAMED_CAP_VARIABLE) !== undefined) {
+    throw new ConfigError(
+      RENAMED_CAP_VARIABLE,
+      `was renamed ${LAMBDA_ENV.maxClientMessageBytes} (it caps channel publishes too); set that one instead`,
+    );
+  }
+  return integer(
+    env,
+    LAMBDA_ENV.maxClientMessageBytes,
+    DEFAULT_MAX_CLIENT_MESSAGE_BYTES,
+    64,
+    MAX_MESSAGE_BYTES,
+  );
 }
 
 function authMode(env: Env, name: string): AuthMode {

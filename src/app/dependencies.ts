@@ -16,7 +16,7 @@ import { createDispatch, type Dispatch } from "../delivery/dispatch.js";
 import type { FanoutOptions } from "../delivery/engine.js";
 import { createPace, type Pace } from "../delivery/pacing.js";
 import type { Send } from "../delivery/send-policy.js";
-import type { ShardQueue } from "../delivery/shard-job.js";
+import type { ShardDeadLetters, ShardQueue } from "../delivery/shard-job.js";
 import { type ConnectionStore, S3ConnectionStore } from "../stores/connections.js";
 import { S3HistoryStore } from "../stores/history.js";
 import { withMembershipCleanup } from "../stores/membership-cleanup.js";
@@ -34,12 +34,17 @@ export interface Dependencies extends AuthorizerDependencies {
   store: ConnectionStore;
   /** Channel memberships, in the connection store's bucket. */
   memberships: MembershipStore;
-  /** The channel history, in the connection store's bucket; undefined when no channel keeps one. */
-  history: ChannelHistory | undefined;
+  /** The channel history, in the connection store's bucket; absent when no channel keeps one. */
+  history?: ChannelHistory;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
   /** The shard queue (`SHARD_QUEUE_URL`); undefined, every fan-out runs inline. */
   queue: ShardQueue | undefined;
+  /**
+   * The shard dead-letter queue (`SHARD_DEAD_LETTER_QUEUE_URL`), where the worker sets aside a job too old to
+   * replay; undefined, such a job is reported failed and left to the queue's redrive policy.
+   */
+  deadLetters?: ShardDeadLetters;
   /**
    * The shard worker's pace (`FANOUT_SHARD_RATE`), one per execution environment: concurrent shards of one
    * environment run one after the other anyway. Undefined leaves shards unpaced.
@@ -61,6 +66,12 @@ export function createDependencies(
   const { config, log, verifier } = createAuthorizerDependencies(env, fetchSecret);
   const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
   const memberships = new S3MembershipStore(s3, config.connectionBucket);
+  // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3. Made on the first
+  // enqueue: only a fan-out beyond the inline maximum needs it.
+  const queue =
+    config.shardQueueUrl === undefined
+      ? undefined
+      : new SqsShardQueue(defaultSqsClient, config.shardQueueUrl, config.shardDeadLetterQueueUrl);
   return {
     config,
     log,
@@ -77,12 +88,8 @@ export function createDependencies(
       () => new S3HistoryStore(new S3Bucket(s3, config.connectionBucket)),
     ),
     senders: new ManagementSenders(fanoutSettings(config)),
-    // The SDK's standard AWS_ENDPOINT_URL_SQS points the client at an emulator, as for S3. Made on the first
-    // enqueue: only a fan-out beyond the inline maximum needs it.
-    queue:
-      config.shardQueueUrl === undefined
-        ? undefined
-        : new SqsShardQueue(defaultSqsClient, config.shardQueueUrl),
+    queue,
+    deadLetters: config.shardDeadLetterQueueUrl === undefined ? undefined : queue,
     pace: createPace(config.fanoutShardRate),
   };
 }

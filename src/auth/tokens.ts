@@ -9,6 +9,8 @@ import { parseRightsClaim } from "./rights.js";
  * is never logged.
  */
 export type RefusalReason =
+  /** Two or more `token` parameters in the URL: which one is meant is ambiguous, so none is. */
+  | "duplicate"
   /** No token at all (an empty `?token=`). */
   | "missing"
   /** Longer than {@link MAX_TOKEN_LENGTH}: refused before any parsing. */
@@ -32,10 +34,10 @@ export type RefusalReason =
  * Why a token could not be checked at all: the key source failed (a JWKS URL that does not answer). Not the
  * client's fault, so the authorizer answers 500 rather than 401, and the client may retry.
  */
-export type VerifierFailure = "key_unavailable";
+type VerifierFailure = "key_unavailable";
 
 /** The verified claims the service uses. */
-export interface TokenClaims {
+interface TokenClaims {
   /** Who: the `sub` claim. */
   sub: string;
   /** Expiry, seconds since the epoch. */
@@ -45,12 +47,12 @@ export interface TokenClaims {
 }
 
 /** Why a token was not accepted: the token's fault (`reason`), or the key source's (`failure`). */
-export type TokenRefusal =
+type TokenRefusal =
   | { reason: RefusalReason; failure?: undefined }
   | { reason?: undefined; failure: VerifierFailure };
 
 /** What verifying one token gives: its claims, or why not. */
-export type VerifyResult = Result<TokenClaims, TokenRefusal>;
+type VerifyResult = Result<TokenClaims, TokenRefusal>;
 
 /** Verifies one token. Never throws: every failure is a {@link VerifyResult}. */
 export type TokenVerifier = (token: string | undefined) => Promise<VerifyResult>;

@@ -1,6 +1,12 @@
 // A type only: the SQS client is loaded on the first enqueue (see SqsShardQueue), in a chunk of its own.
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { encodeShardJob, type ShardJob, type ShardQueue, ShardQueueError } from "../delivery/shard-job.js";
+import {
+  encodeShardJob,
+  type ShardDeadLetters,
+  type ShardJob,
+  type ShardQueue,
+  ShardQueueError,
+} from "../delivery/shard-job.js";
 
 /** SQS takes at most 10 messages a batch. */
 const MAX_BATCH_ENTRIES = 10;
@@ -24,21 +30,36 @@ export async function defaultSqsClient(): Promise<SQSClient> {
 }
 
 /**
- * The shard queue in SQS: SendMessageBatch, packed by count and by bytes. The SQS SDK is loaded on the first
- * enqueue, not when the module loads: only a fan-out larger than the inline maximum enqueues, so the other routes
- * and small fan-outs never load or compile it.
+ * The shard queue in SQS: SendMessageBatch, packed by count and by bytes, and the worker's way to its dead-letter
+ * queue. The SQS SDK is loaded on the first call, not when the module loads: only a fan-out larger than the inline
+ * maximum enqueues, so the other routes and small fan-outs never load or compile it.
  */
-export class SqsShardQueue implements ShardQueue {
+export class SqsShardQueue implements ShardQueue, ShardDeadLetters {
   private client: Promise<SQSClient> | undefined;
 
   /**
    * @param client - the SQS client, or how to make it on first use
    * @param queueUrl - the queue's URL
+   * @param deadLetterQueueUrl - its dead-letter queue's URL (`setAside` fails without one)
    */
   constructor(
     private readonly clientSource: SQSClient | (() => Promise<SQSClient>),
     private readonly queueUrl: string,
+    private readonly deadLetterQueueUrl?: string,
   ) {}
+
+  /** @inheritdoc */
+  async setAside(body: string, reason: string): Promise<void> {
+    if (this.deadLetterQueueUrl === undefined) throw new Error("no dead-letter queue is configured");
+    const [client, { SendMessageCommand }] = await Promise.all([this.sqs(), import("./sqs-sdk.js")]);
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: this.deadLetterQueueUrl,
+        MessageBody: body,
+        MessageAttributes: { reason: { DataType: "String", StringValue: reason } },
+      }),
+    );
+  }
 
   private sqs(): Promise<SQSClient> {
     if (this.client === undefined) {

@@ -3,4 +3,4 @@
  * enqueue. Importing the package itself dynamically would keep every export of its index in the bundle (a
  * namespace object's properties cannot be tree-shaken), every SQS command included.
  */
-export { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+export { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";

@@ -27,7 +27,7 @@ export type ClientAction = (typeof CLIENT_ACTIONS)[number];
  * The routes no request can select: `$connect` and `$disconnect` are lifecycle events, and `$default` is where API
  * Gateway sends every request whose `action` matches no other route (the handler answers it with an error frame).
  */
-export const LIFECYCLE_ROUTE_KEYS = ["$connect", "$disconnect", "$default"] as const;
+const LIFECYCLE_ROUTE_KEYS = ["$connect", "$disconnect", "$default"] as const;
 
 /** One route key of the API. */
 export type RouteKey = (typeof LIFECYCLE_ROUTE_KEYS)[number] | ClientAction;

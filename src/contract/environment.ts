@@ -33,6 +33,13 @@ export const LAMBDA_ENV = {
   fanoutInlineMax: "FANOUT_INLINE_MAX",
   /** Sends a second per shard invocation (the account's share divided by the shards' maximum concurrency). */
   fanoutShardRate: "FANOUT_SHARD_RATE",
+  /**
+   * A shard job redelivered (a worker failed or died with it) more than this many seconds after its dispatch goes
+   * to the shard dead-letter queue instead of running late.
+   */
+  fanoutShardMaxAgeSeconds: "FANOUT_SHARD_MAX_AGE_SECONDS",
+  /** The shard dead-letter queue, where the worker sets aside a job too old to replay. */
+  shardDeadLetterQueueUrl: "SHARD_DEAD_LETTER_QUEUE_URL",
   /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
   connectionFlatKeys: "CONNECTION_FLAT_KEYS",
   /**
@@ -58,8 +65,12 @@ export const LAMBDA_ENV = {
   allowedOrigins: "ALLOWED_ORIGINS",
   /** `false` takes broadcast and publish away from every client: SNS stays the only publisher. */
   clientPublishing: "CLIENT_PUBLISHING",
-  /** The largest broadcast frame a client may send, in bytes (below the 128 KB protocol limit). */
-  maxBroadcastBytes: "MAX_BROADCAST_BYTES",
+  /**
+   * The largest frame a client's broadcast or publish may make, in bytes (below the 128 KB protocol limit). One
+   * setting for both: a recipient pays for each byte alike, whoever the audience. (It was `MAX_BROADCAST_BYTES`
+   * while it capped broadcasts only.)
+   */
+  maxClientMessageBytes: "MAX_CLIENT_MESSAGE_BYTES",
   /** The WebSocket API's id: events from any other API are refused (forged invocations). */
   expectedApiId: "EXPECTED_API_ID",
   /** The input topic's ARN: SNS records from any other topic are refused (forged invocations). */
@@ -88,10 +99,10 @@ export const DEFAULT_CONNECTION_PREFIX = "active-connections";
 export const DEFAULT_SERVICE_NAME = "fanout";
 
 /**
- * 32 KB: API Gateway meters WebSocket messages in 32 KB increments, so one client broadcast of the 128 KB maximum
- * costs 4 messages per recipient; 32 KB is also one frame (larger messages must be fragmented by the client).
+ * 32 KB: API Gateway meters WebSocket messages in 32 KB increments, so one client broadcast or publish of the 128 KB
+ * maximum costs 4 messages per recipient; 32 KB is also one frame (larger messages must be fragmented by the client).
  */
-export const DEFAULT_MAX_BROADCAST_BYTES = 32 * 1024;
+export const DEFAULT_MAX_CLIENT_MESSAGE_BYTES = 32 * 1024;
 
 /**
  * Sixteen shards: a 1,000-recipient shard at the default pace takes ~2 s, 1/16 of 100,000 recipients ~11 s; the
@@ -106,10 +117,35 @@ export const DEFAULT_FANOUT_SHARDS = 16;
 export const DEFAULT_FANOUT_INLINE_MAX = 1000;
 
 /**
+ * A minute: a shard runs within seconds of its dispatch, or within one worker timeout when the queue is busy; a
+ * redelivery comes a visibility timeout after a failed receive, and by then a minute-old frame is news nobody
+ * asked to get late (docs/scaling.md).
+ */
+export const DEFAULT_FANOUT_SHARD_MAX_AGE_SECONDS = 60;
+
+/**
  * The shard worker's timeout in seconds (Terraform `fanout_worker_timeout_seconds`): a shard of a large fan-out
- * outlives the routes' 29 s, and the queue's visibility timeout is six times this.
+ * outlives the routes' 29 s. The queue's visibility timeout follows it ({@link shardVisibilityTimeoutSeconds}).
  */
 export const DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS = 300;
+
+/**
+ * What a shard's visibility timeout adds to the worker's timeout: Lambda ends a run at its timeout, so the longest
+ * a received shard can legitimately stay hidden is that timeout, plus the cold start before it (Lambda's init phase
+ * has its own 10 s) and the event source mapping's hand-off, with room to spare (docs/scaling.md).
+ */
+export const SHARD_VISIBILITY_MARGIN_SECONDS = 30;
+
+/**
+ * The shard queue's visibility timeout: how long a shard stays hidden after a worker received it, so also how late
+ * a shard whose worker died comes back. Sized from one run's worst case rather than AWS's general advice of six
+ * times the function's timeout, which makes room for throttled invocations: the worker's reserved concurrency
+ * equals the mapping's maximum concurrency, so the mapping never invokes it into a throttle.
+ * @param workerTimeoutSeconds - the worker's timeout
+ */
+export function shardVisibilityTimeoutSeconds(workerTimeoutSeconds: number): number {
+  return workerTimeoutSeconds + SHARD_VISIBILITY_MARGIN_SECONDS;
+}
 
 /**
  * The shard worker's memory in MB (Terraform `fanout_worker_memory_mb`): one vCPU, sized for CPU (docs/scaling.md).

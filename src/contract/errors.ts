@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   RECOVERY_TOO_LARGE:
     "more messages were published since the position sent than one recovery sends; subscribe without since and reload",
   NO_HISTORY: "the stack keeps no history for this channel",
+  ROUTE_MISMATCH:
+    'the request names another action than the route API Gateway chose for it (two "action" fields, say); nothing ran',
 } as const;
 
 /** One of the protocol's error codes. */

@@ -87,7 +87,7 @@ export function channelFrame(
         message,
         "publish",
         `{"channel":...,"message":...,"id":...,"offset":...,"epoch":...}`,
-        POSITION_ROOM,
+        MAX_POSITION_BYTES,
       )
     : encodeMessageFrame(
         { channel, message, id },
@@ -124,8 +124,11 @@ export function epochAt(ms: number): string {
   return Math.floor(ms / 3_600_000).toString(36);
 }
 
-/** The bytes a position adds to a frame, at most: `,"offset":<16 digits>,"epoch":"<6 characters>"`. */
-const POSITION_ROOM = `,"offset":${Number.MAX_SAFE_INTEGER},"epoch":"${"z".repeat(MAX_EPOCH_LENGTH)}"`.length;
+/**
+ * The bytes a position adds to a frame, at most: the largest safe integer as the offset, an epoch of
+ * {@link MAX_EPOCH_LENGTH} characters.
+ */
+export const MAX_POSITION_BYTES = ',"offset":9007199254740991,"epoch":"zzzzzz"'.length;
 
 /**
  * A channel frame with its position: `{"channel":C,"message":M,"id":ID,"offset":N,"epoch":E}`, made by appending

@@ -73,6 +73,3 @@ export const ACCESS_LOG_FORMAT = {
   integrationError: "$context.integration.error",
   errorMessage: "$context.error.message",
 } as const;
-
-/** One access log field name. */
-export type AccessLogField = keyof typeof ACCESS_LOG_FORMAT;

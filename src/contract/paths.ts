@@ -22,7 +22,7 @@ export const SYNTH_OUT_PATH = "cdktf.out";
 export const STACK_PATH = /* @__PURE__ */ path(SYNTH_OUT_PATH, "stacks", STACK_NAME);
 
 /** Where the Lambda bundle and its zip are built, relative to the repository root. */
-export const BUNDLE_OUT_PATH = "dist";
+const BUNDLE_OUT_PATH = "dist";
 
 /** The deployment package `npm run build` writes and `npm run synth` deploys, relative to the repository root. */
 export const LAMBDA_ZIP_PATH = /* @__PURE__ */ path(BUNDLE_OUT_PATH, "lambda.zip");

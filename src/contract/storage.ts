@@ -26,7 +26,7 @@ export const BUCKET_COUNT = 256;
 export const BUCKET_MARK = "~";
 
 /** The most shards a fan-out is cut into: one bucket each. */
-export const MAX_SHARDS = BUCKET_COUNT;
+const MAX_SHARDS = BUCKET_COUNT;
 
 /** A run of consecutive buckets: `from` included, `to` excluded, `0 <= from < to <= 256`. */
 export interface BucketRange {
@@ -115,6 +115,11 @@ export interface KeyRange {
   startAfter?: string;
   /** Stop at the first key at or after this one; the rest of the prefix otherwise. */
   before?: string;
+  /**
+   * Leave out keys last written after this time (epoch ms, compared with the listing's `LastModified`): a fan-out
+   * shard's audience boundary. Every key when omitted.
+   */
+  writtenBy?: number;
 }
 
 // --- Connections: `<prefix>/~<bb>/<connectionId>` ---

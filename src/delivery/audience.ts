@@ -17,8 +17,18 @@ export interface AudienceSource {
   /**
    * @param audience - everyone, or one channel
    * @param range - the buckets (`src/contract/storage.ts`)
+   * @param writtenBy - leave out recipients whose key was written after this time (epoch ms): a shard's audience
+   *   boundary (`src/delivery/shard-job.ts`); every key when omitted
    */
-  pages(audience: Audience, range: BucketRange): AsyncIterable<string[]>;
+  pages(audience: Audience, range: BucketRange, writtenBy?: number): AsyncIterable<string[]>;
+  /**
+   * Removes what this audience's own listing showed of recipients that have gone (410), besides their connection:
+   * a channel's member keys, deleted directly, so that a member key no reverse index knows is removed the first
+   * time a publish finds it. Nothing for everyone (the connection store's removal is all there is).
+   * @param audience - the audience the ids were listed from
+   * @param connectionIds - the recipients found gone
+   */
+  removeGone(audience: Audience, connectionIds: readonly string[]): Promise<void>;
 }
 
 /** A channel fan-out reached a source without a membership store. */
@@ -33,12 +43,15 @@ export class NoMembershipsError extends Error {
  */
 export function storeAudience(store: ConnectionStore, memberships?: MembershipStore): AudienceSource {
   return {
-    pages(audience, range) {
-      if (audience.kind === "everyone") return store.pages(range);
+    pages(audience, range, writtenBy) {
+      if (audience.kind === "everyone") return store.pages(range, writtenBy);
       if (memberships === undefined) {
         throw new NoMembershipsError("this function has no membership store; channel fan-outs need one");
       }
-      return memberships.members(audience.channel, range);
+      return memberships.members(audience.channel, range, writtenBy);
+    },
+    async removeGone(audience, connectionIds) {
+      if (audience.kind === "channel") await memberships?.removeMembers(audience.channel, connectionIds);
     },
   };
 }

@@ -17,7 +17,7 @@ import {
   logFanout,
 } from "./engine.js";
 import type { Send } from "./send-policy.js";
-import { type ShardJob, type ShardQueue, shardFrame, shardJobs } from "./shard-job.js";
+import { audienceBoundary, type ShardJob, type ShardQueue, shardFrame, shardJobs } from "./shard-job.js";
 
 /** What a dispatch did. */
 export type DispatchResult =
@@ -45,6 +45,8 @@ export interface DispatchDependencies {
   log: Log;
   /** The invocation's request id, copied into shard jobs. */
   dispatchId: string;
+  /** The clock that dates shard jobs (epoch ms); `Date.now` when omitted. */
+  now?: () => number;
 }
 
 /** How {@link createDispatch} decides and sends. */
@@ -70,7 +72,7 @@ export interface DispatchSettings {
 export function createDispatch(deps: DispatchDependencies, settings: DispatchSettings): Dispatch {
   return async (audience, data) => {
     const described = describeAudience(audience);
-    const engine = { store: deps.store, send: deps.send, log: deps.log };
+    const engine = { store: removingGone(deps.store, deps.source, audience), send: deps.send, log: deps.log };
     if (deps.queue === undefined) {
       deps.log.info("fan-out dispatched", { ...described, mode: "inline", reason: "no shard queue" });
       return {
@@ -103,6 +105,7 @@ export function createDispatch(deps: DispatchDependencies, settings: DispatchSet
       shards: settings.shards,
       endpoint: deps.endpoint,
       dispatchId: deps.dispatchId,
+      dispatchedAt: (deps.now ?? Date.now)(),
     });
     try {
       await deps.queue.enqueue(jobs);
@@ -137,8 +140,9 @@ export interface ShardWorkerDependencies {
 }
 
 /**
- * Runs one shard job: lists the job's audience within its buckets only and sends its frame to them, paced, and logs
- * the summary. Failed sends (timeouts, exhausted throttle retries) are counted in the summary, as in one
+ * Runs one shard job: lists the job's audience within its buckets only, as it was at the dispatch (recipients whose
+ * key was written later are left out, see `audienceBoundary`), and sends its frame to them, paced, and logs the
+ * summary. Failed sends (timeouts, exhausted throttle retries) are counted in the summary, as in one
  * invocation; only a failed listing throws, so that the queue runs the shard again.
  * @param deps - see {@link ShardWorkerDependencies}
  * @param job - a job read by `parseShardJob`
@@ -146,13 +150,32 @@ export interface ShardWorkerDependencies {
  */
 export async function runShard(deps: ShardWorkerDependencies, job: ShardJob): Promise<FanoutSummary> {
   const engine = {
-    store: deps.store,
-    source: deps.source.pages(job.audience, job.range),
+    store: removingGone(deps.store, deps.source, job.audience),
+    source: deps.source.pages(job.audience, job.range, audienceBoundary(job)),
     send: deps.sendFor(job.endpoint),
     log: deps.log,
     pace: deps.pace,
   };
   return await runLogged(deps.log, () => fanOut(engine, shardFrame(job), deps.fanout));
+}
+
+/**
+ * The store a fan-out removes its gone recipients through: the connection store (with every membership, through the
+ * reverse index) and, beside it, what the audience's own listing showed (a channel's member key).
+ */
+function removingGone(store: ConnectionStore, source: AudienceSource, audience: Audience): ConnectionStore {
+  return {
+    add: (connectionId) => store.add(connectionId),
+    remove: (connectionId) => store.remove(connectionId),
+    async removeMany(connectionIds) {
+      const results = await Promise.allSettled([
+        store.removeMany(connectionIds),
+        source.removeGone(audience, connectionIds),
+      ]);
+      for (const result of results) if (result.status === "rejected") throw result.reason;
+    },
+    pages: (range, writtenBy) => store.pages(range, writtenBy),
+  };
 }
 
 async function runLogged(log: Log, run: () => Promise<FanoutSummary>): Promise<FanoutSummary> {

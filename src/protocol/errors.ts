@@ -89,16 +89,24 @@ export function forbidden(
 }
 
 /**
- * The PAYLOAD_TOO_LARGE refusal of a broadcast over the stack's own cap (`MAX_BROADCAST_BYTES`), which lies below
- * the protocol's 128 KB: each byte is paid for once per recipient.
- * @param bytes - the frame's size
+ * The PAYLOAD_TOO_LARGE refusal of a client's broadcast or publish over the stack's own cap
+ * (`MAX_CLIENT_MESSAGE_BYTES`), which lies below the protocol's 128 KB: each byte is paid for once per recipient,
+ * whichever the audience.
+ * @param action - `broadcast` or `publish`
+ * @param bytes - the frame's size, as every recipient would receive it
  * @param cap - the stack's cap
- * @param where - the context fields of the broadcast
+ * @param where - the context fields of the request
  */
-export function overBroadcastCap(bytes: number, cap: number, where: RejectionContext): Rejection {
+export function overMessageCap(
+  action: "broadcast" | "publish",
+  bytes: number,
+  cap: number,
+  where: RejectionContext,
+): Rejection {
+  const wrapped = action === "broadcast" ? '{"message":...}' : '{"channel":...,"message":...,"id":...}';
   return {
     code: "PAYLOAD_TOO_LARGE",
-    message: `The broadcast is ${bytes} bytes once wrapped as {"message":...}; this stack accepts at most ${cap} bytes from a client. Send a smaller message.`,
+    message: `The ${action} is ${bytes} bytes once wrapped as ${wrapped}; this stack accepts at most ${cap} bytes from a client. Send a smaller message.`,
     ...where,
   };
 }

@@ -149,10 +149,13 @@ function listExamples(examples: string[]): string {
  * `$default` route receives every request that did not match, and a binary frame never has a usable action.
  * @param body - the frame's text as API Gateway passes it
  * @param isBase64Encoded - true for binary frames
+ * @param routeKey - the route API Gateway chose; when given, a request that names another client action is refused
+ *   (ROUTE_MISMATCH), so that what runs is what was routed, under that route's throttle and rights
  */
 export function parseRequest(
   body: string | undefined,
   isBase64Encoded: boolean,
+  routeKey?: string,
 ): Result<ClientRequest, Rejection> {
   if (isBase64Encoded) {
     return reject(
@@ -179,6 +182,15 @@ export function parseRequest(
   const name = request.action;
   if (!isClientAction(name)) {
     return reject("UNKNOWN_ACTION", `Unknown action ${describe(name)}; send ${EXAMPLES}.`);
+  }
+  // JSON parsers disagree on duplicate keys (first or last wins): `{"action":"ping","action":"broadcast"}` may be
+  // routed as a ping, with a ping's throttle, and read here as a broadcast. Either way the two must agree.
+  if (routeKey !== undefined && routeKey !== name) {
+    return reject(
+      "ROUTE_MISMATCH",
+      `The request was routed as ${JSON.stringify(routeKey)} but names the action ${JSON.stringify(name)}; send one "action" field, such as ${REQUEST_GRAMMAR[name].example}.`,
+      context(name),
+    );
   }
   const entry = REQUEST_GRAMMAR[name] as RequestGrammar<ClientRequest>;
   let id: string | undefined;

@@ -21,7 +21,10 @@ export interface AuthorizerEvent {
   /** `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/$connect` */
   methodArn: string;
   headers?: Record<string, string> | null;
+  /** The last value of each query string parameter, as API Gateway passes a REQUEST authorizer's input. */
   queryStringParameters?: Record<string, string> | null;
+  /** Every value of each query string parameter, in order. */
+  multiValueQueryStringParameters?: Record<string, string[]> | null;
   requestContext?: { connectionId?: string; apiId?: string; identity?: { sourceIp?: string } };
 }
 
@@ -75,6 +78,14 @@ export async function authorize(
   if (!origin.allowed) {
     deps.log.warn("connection refused: origin not allowed", { origin: origin.origin });
     return { kind: "deny", response: policy("anonymous", "Deny", event.methodArn) };
+  }
+  // API Gateway passes the last of repeated parameters in `queryStringParameters` and all of them beside it. A URL
+  // with two tokens is refused rather than read as its last one: a proxy, a firewall rule or a log filter in front
+  // may read the first, and `?token=BAD&token=GOOD` would pass one check with one token and this one with another.
+  const count = event.multiValueQueryStringParameters?.[TOKEN_PARAMETER]?.length ?? 0;
+  if (count > 1) {
+    deps.log.warn("connection refused: token not accepted", { reason: "duplicate", tokenCount: count });
+    return { kind: "unauthorized", reason: "duplicate" };
   }
   const parameters = event.queryStringParameters;
   const token = typeof parameters?.[TOKEN_PARAMETER] === "string" ? parameters[TOKEN_PARAMETER] : undefined;

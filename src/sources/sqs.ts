@@ -7,7 +7,7 @@ import { audienceOf, type Dependencies, fanoutSettings } from "../app/dependenci
 import { describeAudience } from "../delivery/audience.js";
 import { runShard } from "../delivery/dispatch.js";
 import { ListingFailedError } from "../delivery/engine.js";
-import { parseShardJob } from "../delivery/shard-job.js";
+import { parseShardJob, tooLateToReplay } from "../delivery/shard-job.js";
 
 /** The log keys of one record, removed after it. */
 const RECORD_KEYS = ["sqsMessageId", "audience", "channel", "dispatchId", "shard", "buckets", "receiveCount"];
@@ -17,10 +17,12 @@ const RECORD_KEYS = ["sqsMessageId", "audience", "channel", "dispatchId", "shard
  * so that one shard's failure never retries another.
  *
  * A record is reported failed when its job cannot be read (so that it ends in the dead-letter queue, where it can be
- * looked at, rather than vanish) or when listing its audience failed: the retry runs the whole shard again, so the
- * recipients reached before the failure get the frame twice, and only they (no other shard's). Failed sends
- * (timeouts, exhausted throttle retries) are counted in the summary and not retried, as in one invocation:
- * retrying the shard for them would repeat the frame to every recipient that did get it.
+ * looked at, rather than vanish) or when listing its audience failed: the retry runs the whole shard again, to the
+ * audience of the dispatch, so the recipients reached before the failure get the frame twice, and only they (no
+ * other shard's). A redelivery past `FANOUT_SHARD_MAX_AGE_SECONDS` is not run: it is set aside in the dead-letter
+ * queue with its reason and acknowledged (`tooLateToReplay`). Failed sends (timeouts, exhausted throttle retries)
+ * are counted in the summary and not retried, as in one invocation: retrying the shard for them would repeat the
+ * frame to every recipient that did get it.
  * @param deps - the dependencies of this execution environment
  * @param event - the SQS event
  */
@@ -40,20 +42,31 @@ export async function handle(deps: Dependencies, event: SQSEvent): Promise<SQSBa
   for (const record of event.Records) {
     deps.log.appendKeys({ sqsMessageId: record.messageId });
     try {
-      const parsed = parseShardJob(record.body);
+      const parsed = parseShardJob(record.body, Number(record.attributes?.SentTimestamp));
       if (!parsed.ok) {
         deps.log.error("shard job rejected; it will go to the dead-letter queue", { reason: parsed.error });
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }
       const job = parsed.value;
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
       deps.log.appendKeys({
         ...describeAudience(job.audience),
         dispatchId: job.dispatchId,
         shard: `${job.shard.index + 1}/${job.shard.count}`,
         buckets: `${job.range.from}-${job.range.to - 1}`,
-        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+        receiveCount,
       });
+      const late = tooLateToReplay(
+        job,
+        receiveCount,
+        Date.now(),
+        deps.config.fanoutShardMaxAgeSeconds * 1000,
+      );
+      if (late !== undefined) {
+        if (!(await setAside(deps, record.body, late))) failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
       await runShard(worker, job);
     } catch (error) {
       // The worker has logged a ListingFailedError; anything else is a bug worth its own line.
@@ -64,4 +77,24 @@ export async function handle(deps: Dependencies, event: SQSEvent): Promise<SQSBa
     }
   }
   return { batchItemFailures: failures };
+}
+
+/**
+ * Sets a job that must not run aside in the dead-letter queue, with its reason. Tells whether it is there: if not
+ * (no dead-letter queue configured, or SQS failed), the record is reported failed, and the queue's redrive policy
+ * moves it there after its last receive (running it never: every later receive is later still).
+ */
+async function setAside(deps: Dependencies, body: string, reason: string): Promise<boolean> {
+  if (deps.deadLetters === undefined) {
+    deps.log.error("shard job too late to replay, and no dead-letter queue is configured", { reason });
+    return false;
+  }
+  try {
+    await deps.deadLetters.setAside(body, reason);
+    deps.log.warn("shard job too late to replay: set aside in the dead-letter queue", { reason });
+    return true;
+  } catch (error) {
+    deps.log.error("shard job too late to replay, and setting it aside failed", { reason, error });
+    return false;
+  }
 }

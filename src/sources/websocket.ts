@@ -64,8 +64,13 @@ async function message(deps: Dependencies, event: WebSocketEvent): Promise<Route
     dispatch: dispatchFor(deps, endpoint, send, requestId),
     rights: rightsOf((event.requestContext as { authorizer?: unknown }).authorizer, deps.config.auth),
     memberships: deps.memberships,
-    maxBroadcastBytes: deps.config.auth.maxBroadcastBytes,
+    maxClientMessageBytes: deps.config.auth.maxClientMessageBytes,
     history: deps.history,
   };
-  return await runRequest(actionDeps, connectionId, event.body, event.isBase64Encoded);
+  const { body, isBase64Encoded } = event;
+  return await runRequest(actionDeps, connectionId, {
+    body,
+    isBase64Encoded,
+    routeKey: event.requestContext.routeKey,
+  });
 }

@@ -27,8 +27,9 @@ export interface ConnectionStore {
    * Lists the connection ids of some buckets (`src/contract/storage.ts`), a page at a time, so that a caller can start work
    * before the last page loads, and a fan-out shard lists its part without reading the rest.
    * @param range - the buckets to list; every bucket when omitted
+   * @param writtenBy - leave out connections whose key was written after this time (epoch ms); all when omitted
    */
-  pages(range?: BucketRange): AsyncIterable<string[]>;
+  pages(range?: BucketRange, writtenBy?: number): AsyncIterable<string[]>;
 }
 
 /** Options of {@link S3ConnectionStore}. */
@@ -91,16 +92,20 @@ export class S3ConnectionStore implements ConnectionStore {
   }
 
   /** @inheritdoc */
-  async *pages(range: BucketRange = ALL_BUCKETS): AsyncIterable<string[]> {
+  async *pages(range: BucketRange = ALL_BUCKETS, writtenBy?: number): AsyncIterable<string[]> {
     const root = `${this.prefix}/`;
     if (this.readFlatKeys && startsTheStore(range)) {
       // The flat layout's keys sort before the first bucket: list from the front of the prefix up to it.
-      for await (const keys of this.bucket.list({ prefix: root, before: `${root}${BUCKET_MARK}` })) {
+      for await (const keys of this.bucket.list({
+        prefix: root,
+        before: `${root}${BUCKET_MARK}`,
+        writtenBy,
+      })) {
         // A console-made "folder" object `<prefix>/` has no id.
         yield keys.map((key) => key.slice(root.length)).filter((id) => id !== "");
       }
     }
-    for await (const keys of this.bucket.list(bucketKeyRange(root, range))) {
+    for await (const keys of this.bucket.list({ ...bucketKeyRange(root, range), writtenBy })) {
       yield keys.flatMap((key) => {
         const id = key.slice(root.length + bucketSegment(0).length + 1);
         return id === "" ? [] : [id];

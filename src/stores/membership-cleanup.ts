@@ -21,6 +21,6 @@ export function withMembershipCleanup(store: ConnectionStore, memberships: Membe
     add: (connectionId) => store.add(connectionId),
     remove: (connectionId) => removeAll([connectionId], () => store.remove(connectionId)),
     removeMany: (connectionIds) => removeAll(connectionIds, () => store.removeMany(connectionIds)),
-    pages: (range) => store.pages(range),
+    pages: (range, writtenBy) => store.pages(range, writtenBy),
   };
 }

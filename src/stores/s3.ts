@@ -14,7 +14,7 @@ import {
 import type { KeyRange } from "../contract/storage.js";
 
 /** S3 caps ListObjectsV2 pages (and DeleteObjects batches) at 1,000 keys. */
-export const S3_PAGE_SIZE = 1000;
+const S3_PAGE_SIZE = 1000;
 
 /** A store's S3 call failed. `operation` names the S3 call; `cause` is the SDK's error. */
 export class StoreError extends Error {
@@ -162,6 +162,21 @@ export class S3Bucket {
   }
 
   /**
+   * Whether an object exists, read with a one-key listing. HeadObject would need `s3:GetObject` as well, and answers
+   * 403 rather than 404 for a missing key when the role's `s3:ListBucket` is limited to prefixes (S3's rule: the
+   * 404 is only for callers who may list the bucket), so a listing under the permission the stores already hold
+   * says it plainly. S3 lists with strong read-after-write consistency: a write that has returned is listed.
+   * @param key - the key
+   */
+  async has(key: string): Promise<boolean> {
+    const output = await this.call("ListObjectsV2", key, () =>
+      this.client.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: key, MaxKeys: 1 })),
+    );
+    // Keys that extend `key` sort after it, so `key` itself, when it exists, is the first one listed.
+    return output.Contents?.[0]?.Key === key;
+  }
+
+  /**
    * Lists the keys of one range a page at a time. S3 has no end key, so the listing stops by itself at the first
    * key at or past `before`: at most one page is read beyond the range, and only its front part is used.
    * @param range - the keys to list
@@ -190,6 +205,8 @@ export class S3Bucket {
           ended = true;
           break;
         }
+        const written = object.LastModified?.getTime();
+        if (range.writtenBy !== undefined && written !== undefined && written > range.writtenBy) continue;
         keys.push(key);
       }
       yield keys;

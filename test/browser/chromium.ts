@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { isExecutable as isExecutableFile } from "../cli/support/run.js";
 
 /** The variable that names a browser to use, wherever it is installed. */
-export const CHROMIUM_ENV = "FANOUT_CHROMIUM";
+const CHROMIUM_ENV = "FANOUT_CHROMIUM";
 
 /** Where Chromium and Google Chrome install themselves, in the order they are tried, per platform. */
 export const BROWSER_PATHS: Readonly<Record<string, readonly string[]>> = {

@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ProcessResult } from "../../util/lib/cli.js";
 import { repoRoot } from "../../util/lib/repo.js";
-import { type CliResult, cliEnv, runCommand as run, runCliToEnd, tempDir } from "./support/run.js";
+import { cliEnv, runCommand as run, runCliToEnd, tempDir } from "./support/run.js";
 
 /** The Node a newcomer may still have as the default: 20 (the machine's own here, Debian's and many others'). */
 const OLD_MAJOR = 20;
@@ -37,7 +38,7 @@ afterAll(() => {
 });
 
 /** Exit 1 with the one line, and none of the obscure failures the dependencies would have printed. */
-function expectNeedsNode(result: CliResult): void {
+function expectNeedsNode(result: ProcessResult): void {
   expect(result.code, result.stderr).toBe(1);
   expect(result.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(NEEDS_NODE)]);
 }

@@ -3,10 +3,9 @@ import { join } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenVerifier, hs256KeySource } from "../../src/auth/tokens.js";
-import { type CliName, type CliResult, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import type { ProcessResult } from "../../util/lib/cli.js";
+import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
-// PHASE TWO: add "token" to CliName in support/run.ts; cast here to keep this branch off that shared file.
-const TOKEN = "token" as CliName;
 const SECRET = "a-test-secret-that-is-long-enough-for-hs256!";
 const WS_URL = "ws://127.0.0.1:4510/local";
 
@@ -24,8 +23,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function token(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCliToEnd(TOKEN, args, { ...env, ...extraEnv });
+function token(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+  return runCliToEnd("token", args, { ...env, ...extraEnv });
 }
 
 async function verified(jwt: string) {

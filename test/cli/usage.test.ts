@@ -3,7 +3,8 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
-import { type CliName, type CliResult, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
+import type { ProcessResult } from "../../util/lib/cli.js";
+import { type CliName, cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 import { writeTerraformOutputsFile } from "./support/terraform.js";
 
 /** Every CLI of this part, and the arguments that make it need a stack. */
@@ -35,7 +36,7 @@ beforeAll(() => {
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** A failure the user can act on: exactly one line on stderr, no stack trace. */
-function expectOneLine(result: CliResult, code: number, message: RegExp | string): void {
+function expectOneLine(result: ProcessResult, code: number, message: RegExp | string): void {
   expect(result.code, result.stderr).toBe(code);
   const lines = result.stderr.trimEnd().split("\n");
   expect(lines[0]).toMatch(message);

@@ -59,7 +59,7 @@ describe("util/verify --local against a local stack (token mode, as npm start ru
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(statuses(result.stdout)).toEqual(STEPS.map((step) => [step, "PASS"]));
     expect(result.stdout).toMatch(
-      /^PASS {2}refused +a connection without a token was refused with HTTP 401/m,
+      /^PASS {2}refused +a connection without a token, and one with a valid token twice, were refused with HTTP 401/m,
     );
     expect(result.stdout).toMatch(/^10 passed, 0 failed, 0 skipped in [\d.]+ m?s$/m);
     expect(result.stderr).toBe("");

@@ -6,11 +6,14 @@ import { setup, socketAt, useFakeTimersPerTest } from "./support.js";
 describe("de-duplication of delivered messages", () => {
   useFakeTimersPerTest();
 
-  it("delivers the same id on two channels and as a broadcast, and drops a repeat on the same channel", () => {
+  it("delivers the same id on two channels and as a broadcast, and drops a repeat on the same channel", async () => {
     // Prepare
     const { client, sockets } = setup();
     const socket = socketAt(sockets, 0);
     socket.accept();
+    const joined = Promise.all([client.subscribe("news/a"), client.subscribe("news/b")]);
+    for (const channel of ["news/a", "news/b"]) socket.deliver({ action: "subscribed", channel });
+    await joined;
     const delivered: unknown[] = [];
     client.on("message", (m) => delivered.push([m.channel, m.message]));
     client.on("broadcast", (m) => delivered.push(["(broadcast)", m.message]));

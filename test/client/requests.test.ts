@@ -60,6 +60,34 @@ describe("createClient: requests and messages", () => {
     expect(errors[0]).toMatchObject({ code: "UNKNOWN_ACTION", message: "unknown action" });
   });
 
+  it.each([
+    ["the app leaves", ["subscribe", "unsubscribe"], "unsubscribe"],
+    ["the app comes back", ["unsubscribe", "subscribe"], "subscribe"],
+  ] as const)(
+    "asks again when answers come in the opposite order (%s), and emits nothing of a channel it left",
+    async (_, calls, last) => {
+      // Prepare: the service ran the two requests in the opposite order, so its final state is the first one's
+      const { client, sockets } = setup();
+      const socket = socketAt(sockets, 0);
+      socket.accept();
+      const messages: unknown[] = [];
+      client.on("message", (m) => messages.push(m));
+
+      // Act
+      const settled = Promise.all(calls.map((call) => client[call]("room")));
+      for (const call of [...calls].reverse()) socket.deliver({ action: `${call}d`, channel: "room" });
+      await settled;
+      socket.deliver({ channel: "room", message: "meanwhile", id: "m-1" });
+
+      // Assess: the request the app made last is sent again, once
+      expect(socket.frames()).toEqual([...calls, last].map((action) => ({ action, channel: "room" })));
+      expect([...client.channels]).toEqual(last === "subscribe" ? ["room"] : []);
+      expect(messages).toEqual(
+        last === "subscribe" ? [{ channel: "room", message: "meanwhile", id: "m-1" }] : [],
+      );
+    },
+  );
+
   it("resolves a publish with an id on accepted, re-sending it after a reconnect until then", async () => {
     // Prepare
     const { client, sockets } = setup();
@@ -133,11 +161,14 @@ describe("createClient: requests and messages", () => {
     ]);
   });
 
-  it("emits channel messages, broadcasts and every raw frame, dropping a repeated id", () => {
+  it("emits channel messages, broadcasts and every raw frame, dropping a repeated id", async () => {
     // Prepare
     const { client, sockets } = setup();
     const socket = socketAt(sockets, 0);
     socket.accept();
+    const joined = client.subscribe("news/a");
+    socket.deliver({ action: "subscribed", channel: "news/a" });
+    await joined;
     const messages: unknown[] = [];
     const broadcasts: unknown[] = [];
     const frames: unknown[] = [];

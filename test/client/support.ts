@@ -68,7 +68,7 @@ export class FakeSocket implements SocketLike {
 }
 
 /** A WebSocket constructor whose every instance lands in `sockets`, in order. */
-export function fakeWebSocket(): { WebSocket: SocketConstructor; sockets: FakeSocket[] } {
+function fakeWebSocket(): { WebSocket: SocketConstructor; sockets: FakeSocket[] } {
   const sockets: FakeSocket[] = [];
   class Socket extends FakeSocket {
     constructor(url: string) {

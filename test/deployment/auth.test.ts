@@ -154,8 +154,8 @@ describe("limits", () => {
     // Assess
     expect(variables.auth_mode.validation[0].condition).toBe('${contains(["token","open"], var.auth_mode)}');
     expect(variables.sns_publisher_principals.validation[0].condition).toContain('p != "*"');
-    expect(variables.max_broadcast_bytes.validation[0].condition).toBe(
-      "${var.max_broadcast_bytes >= 64 && var.max_broadcast_bytes <= 131072}",
+    expect(variables.max_client_message_bytes.validation[0].condition).toBe(
+      "${var.max_client_message_bytes >= 64 && var.max_client_message_bytes <= 131072}",
     );
     expect(variables.reserved_concurrency.validation[0].condition).toContain(
       "var.reserved_concurrency == -1",

@@ -84,6 +84,7 @@ describe("stand-alone Terraform", () => {
       account_connections_rate: 10000,
       fanout_rate_share: 0.9,
       fanout_max_receive_count: 3,
+      fanout_shard_max_age_seconds: 60,
       fanout_alarm_actions: [],
       history_retention_days: 1,
       history_channels: ["**"],

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
-import { NO_RIGHTS } from "../../src/contract/index.js";
+import { MAX_FRAME_BYTES, NO_RIGHTS } from "../../src/contract/index.js";
+import { deliveries, subscribe } from "../support/channels.js";
 import { readLog, signTestToken, type TestStack, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client, HandshakeRefused } from "../support/ws-client.js";
@@ -76,6 +77,20 @@ describe("tokens at $connect and rights per route, through the local stack (toke
     expect(JSON.stringify(await readLog(stack.outputs.lambda_log_file))).not.toContain(token);
   });
 
+  it("refuses a URL with two tokens with 401, whichever of them is valid", async () => {
+    // Prepare: the gateway hands the authorizer the last one as the token and both beside it, as API Gateway does
+    const { stack } = suite;
+    const good = new URL(stack.tokenUrl()).searchParams.get("token") ?? "";
+
+    // Act
+    const badFirst = await handshake(`${stack.outputs.ws_url}?token=BAD&token=${good}`);
+    const goodFirst = await handshake(`${stack.outputs.ws_url}?token=${good}&token=BAD`);
+    const once = await handshake(`${stack.outputs.ws_url}?token=${good}`);
+
+    // Assess
+    expect([badFirst, goodFirst, once]).toEqual([401, 401, "open"]);
+  });
+
   it("refuses a browser page of another origin with 403, even with a valid token", async () => {
     // Prepare
     const { stack } = suite;
@@ -142,6 +157,37 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
     // Assess
     expect(refusal).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+
+  it("caps a client's channel publish at the same 32 KB: 120 KB in 32 KB frames is PAYLOAD_TOO_LARGE, and no member gets it", async () => {
+    // Prepare: a member of the channel, and a publisher whose token allows publishing anywhere
+    const { stack } = suite;
+    const member = await connect(stack.tokenUrl());
+    await subscribe(member, "big/news");
+    const publisher = await connect(stack.tokenUrl());
+    const text = JSON.stringify({
+      action: "publish",
+      channel: "big/news",
+      message: "p".repeat(120 * 1024),
+      id: "big-1",
+    });
+
+    // Act: in 32 KB frames, as a client must send a message over the frame limit
+    for (let offset = 0; offset < text.length; offset += MAX_FRAME_BYTES)
+      publisher.ws.send(text.slice(offset, offset + MAX_FRAME_BYTES), {
+        fin: offset + MAX_FRAME_BYTES >= text.length,
+      });
+    const refusal = await publisher.next(
+      (frame) => typeof frame === "object" && frame !== null && "error" in frame,
+    );
+    await member.roundTrip();
+
+    // Assess
+    expect(refusal).toMatchObject({
+      error: { code: "PAYLOAD_TOO_LARGE", action: "publish", channel: "big/news", id: "big-1" },
+    });
+    expect(publisher.received).not.toContainEqual({ action: "accepted", id: "big-1" });
+    expect(deliveries(member)).toEqual([]);
   });
 
   it("still delivers SNS messages to every connection, whatever its token grants", async () => {

@@ -37,7 +37,7 @@ function sendFragmented(client: Client, text: string): void {
 
 describe("frames through the local stack", () => {
   // The protocol's limits, not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts has that).
-  const suite = useStack({ lambdaEnv: { MAX_BROADCAST_BYTES: "131072" } }, 2);
+  const suite = useStack({ lambdaEnv: { MAX_CLIENT_MESSAGE_BYTES: "131072" } }, 2);
   /** The two clients connected at the start: one sends, the other looks on. */
   const pair = () => suite.clients as [sender: Client, bystander: Client];
 

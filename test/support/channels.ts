@@ -66,3 +66,43 @@ export async function membershipKeysOf(
   );
   return [...members, ...(await keysUnder(stack, s3, `${CONNECTION_CHANNELS_PREFIX}/${encoded}/`))];
 }
+
+/** One membership as the bucket holds it: which of its two keys exist. */
+export interface StoredMembership {
+  connectionId: string;
+  channel: string;
+  /** `channel-members/<C>/~<bb>/<id>` exists: publishes to C reach the connection. */
+  member: boolean;
+  /** `connection-channels/<id>/<C>` exists: the reverse index (the limit, the cleanup) knows of it. */
+  reverse: boolean;
+}
+
+/**
+ * Every membership in the stack's bucket, read from both indexes and paired up, for the connections `ids` (all
+ * when omitted). A pair with `member` but not `reverse` is an orphan: it delivers, and no cleanup finds it.
+ */
+export async function storedMemberships(
+  stack: TestStack,
+  s3: S3Client,
+  ids?: readonly string[],
+): Promise<StoredMembership[]> {
+  const byPair = new Map<string, StoredMembership>();
+  const entry = (connectionId: string, channel: string) => {
+    const key = `${connectionId} ${channel}`;
+    const found = byPair.get(key) ?? { connectionId, channel, member: false, reverse: false };
+    byPair.set(key, found);
+    return found;
+  };
+  // channel-members/<enc(channel)>/~<bb>/<enc(id)>
+  for (const key of await keysUnder(stack, s3, `${CHANNEL_MEMBERS_PREFIX}/`)) {
+    const [, channel, , id] = key.split("/");
+    entry(decodeURIComponent(id ?? ""), decodeURIComponent(channel ?? "")).member = true;
+  }
+  // connection-channels/<enc(id)>/<enc(channel)>
+  for (const key of await keysUnder(stack, s3, `${CONNECTION_CHANNELS_PREFIX}/`)) {
+    const [, id, channel] = key.split("/");
+    entry(decodeURIComponent(id ?? ""), decodeURIComponent(channel ?? "")).reverse = true;
+  }
+  const all = [...byPair.values()];
+  return ids === undefined ? all : all.filter((each) => ids.includes(each.connectionId));
+}

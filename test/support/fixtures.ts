@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { repoRoot } from "../../util/lib/repo.js";
 
 /** Real events captured from AWS, kept unchanged in the repository so that a clone tests on its own. */
-export const fixturesDir = resolve(repoRoot, "test/fixtures/aws-events");
+const fixturesDir = resolve(repoRoot, "test/fixtures/aws-events");
 
 /** The names of the captured events. */
 export type FixtureName =

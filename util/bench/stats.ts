@@ -42,7 +42,7 @@ export interface ClientReceipts {
 }
 
 /** Whether every recipient got the message exactly once, and if not, how it failed. */
-export interface Delivery {
+interface Delivery {
   /** Sockets that should have received the message. */
   expected: number;
   /** Sockets that received it at least once. */

@@ -12,16 +12,16 @@ import { repoRoot } from "../lib/repo.js";
 
 /**
  * The module the Lambda bundle uses instead of the SDK's default credential chain (see `env-credentials.ts`).
- * Exported so that a test can prove no other provider is left in the bundle.
+ * `test/deployment/bundle.test.ts` proves no other provider is left in the bundle.
  */
-export const ENV_CREDENTIALS_MODULE = join(repoRoot, "util/build/env-credentials.ts");
+const ENV_CREDENTIALS_MODULE = join(repoRoot, "util/build/env-credentials.ts");
 
 /**
  * Resolves `@aws-sdk/credential-provider-node` (imported by every SDK client's Node `runtimeConfig`) to the
  * environment-only provider, for the Lambda bundle only: the CLIs and tests still get the full chain.
  * A plugin rather than esbuild's `alias`, so that the match is exact and the replacement an absolute path.
  */
-export const envCredentialsOnly: Plugin = {
+const envCredentialsOnly: Plugin = {
   name: "env-credentials-only",
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({
@@ -89,7 +89,7 @@ export function builtinWithoutFacadeSource(name: string): string {
  *
  * `test/deployment/bundle-plugins.test.ts` fails once a Node release fixes the bug, so that this can go.
  */
-export const builtinsWithoutFacade: Plugin = {
+const builtinsWithoutFacade: Plugin = {
   name: "builtins-without-facade",
   setup(pluginBuild) {
     const names = new Set(Object.keys(BUILTINS_WITHOUT_FACADE));
@@ -137,7 +137,7 @@ export function inlineSchemaTraitKeys(source: string): { contents: string; inlin
  * the handler sends four. With the constants inlined as string keys, the unused arrays are side-effect free and
  * dropped, and the bundle keeps the schemas of the commands it imports (and of the errors the client registers).
  */
-export const treeShakeableSdkSchemas: Plugin = {
+const treeShakeableSdkSchemas: Plugin = {
   name: "tree-shakeable-sdk-schemas",
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: SDK_SCHEMA_FILE }, async (args) => ({

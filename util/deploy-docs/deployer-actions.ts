@@ -213,14 +213,14 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, DeployerActions>> = {
 };
 
 /** Data sources: the reads a plan makes. `aws_partition` and `aws_iam_policy_document` are computed locally. */
-export const DATA_ACTIONS: Readonly<Record<string, DeployerActions>> = {
+const DATA_ACTIONS: Readonly<Record<string, DeployerActions>> = {
   aws_caller_identity: { actions: ["sts:GetCallerIdentity"] },
   aws_iam_policy_document: { actions: [] },
   aws_partition: { actions: [] },
 };
 
 /** Ephemeral resources: opened during plan and apply, never stored in the state. */
-export const EPHEMERAL_ACTIONS: Readonly<Record<string, DeployerActions>> = {
+const EPHEMERAL_ACTIONS: Readonly<Record<string, DeployerActions>> = {
   aws_secretsmanager_random_password: { actions: ["secretsmanager:GetRandomPassword"] },
 };
 

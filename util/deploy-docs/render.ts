@@ -25,9 +25,9 @@ interface TerraformBlock {
 }
 
 /** Where the generated sections live, relative to the repository root. */
-export const DEPLOY_DOC = "docs/deploy.md";
+const DEPLOY_DOC = "docs/deploy.md";
 /** The deployer's policy as a file to attach. */
-export const POLICY_FILE = "docs/deployer-policy.json";
+const POLICY_FILE = "docs/deployer-policy.json";
 
 /** One block type as the docs list it. */
 interface BlockType {
@@ -103,7 +103,7 @@ function literal(value: unknown): string {
 }
 
 /** The variables: name, type, default, description. */
-export function renderVariables(tf: TerraformJson): string {
+function renderVariables(tf: TerraformJson): string {
   const rows = Object.entries(tf.variable ?? {}).map(
     ([name, v]) =>
       `| \`${name}\` | ${v.type ?? "any"} | ${literal(v.default)} | ${cell(v.description ?? "")} |`,
@@ -112,7 +112,7 @@ export function renderVariables(tf: TerraformJson): string {
 }
 
 /** The outputs: name and description. */
-export function renderOutputs(tf: TerraformJson): string {
+function renderOutputs(tf: TerraformJson): string {
   const rows = Object.entries(tf.output ?? {}).map(
     ([name, o]) => `| \`${name}\` | ${cell(o.description ?? "")} |`,
   );
@@ -120,7 +120,7 @@ export function renderOutputs(tf: TerraformJson): string {
 }
 
 /** The blocks by type: how many, how many with the defaults, when the others appear, and which construct. */
-export function renderResources(tf: TerraformJson): string {
+function renderResources(tf: TerraformJson): string {
   const rows = blockTypes(tf).map((t) => {
     const name = t.kind === "resource" ? t.type : `${t.kind} ${t.type}`;
     const constructs = [...t.constructs].map(([c, n]) => (n > 1 ? `${c} (${n})` : c)).join(", ");
@@ -197,7 +197,7 @@ export function renderPolicy(tf: TerraformJson): string {
 }
 
 /** The deployer's permissions as a table. */
-export function renderPermissions(tf: TerraformJson): string {
+function renderPermissions(tf: TerraformJson): string {
   const rows = [...deployerActions(tf)].map(
     ([service, { actions, types }]) =>
       `| ${service} | ${[...actions]
@@ -217,7 +217,7 @@ export function renderPermissions(tf: TerraformJson): string {
 }
 
 /** What the stack costs at rest with the defaults, from the block counts. */
-export function renderCostAtRest(tf: TerraformJson): string {
+function renderCostAtRest(tf: TerraformJson): string {
   const rows: string[] = [];
   let total = 0;
   for (const t of blockTypes(tf)) {
@@ -244,7 +244,7 @@ export function renderCostAtRest(tf: TerraformJson): string {
 }
 
 /** Each generated section of docs/deploy.md, by marker name. */
-export const DEPLOY_SECTIONS: Readonly<Record<string, (tf: TerraformJson) => string>> = {
+const DEPLOY_SECTIONS: Readonly<Record<string, (tf: TerraformJson) => string>> = {
   "deploy:variables": renderVariables,
   "deploy:outputs": renderOutputs,
   "deploy:resources": renderResources,

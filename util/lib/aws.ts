@@ -14,7 +14,7 @@ export const AWS_HELP = `AWS:
 Credentials come from the SDK's usual chain (environment, AWS_PROFILE, SSO, instance role).`;
 
 /** Static credentials, as the SDK clients accept them. */
-export interface StaticCredentials {
+interface StaticCredentials {
   accessKeyId: string;
   secretAccessKey: string;
 }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 
 /** Wrong usage: a bad flag, a missing argument, a malformed value. The CLI exits 2 and says what to do. */
@@ -65,4 +66,39 @@ export async function runCli(
 /** Collapses a multi-line message (the SDK and terraform write some) into one line. */
 function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** What a finished process left: its exit code (null when a signal ended it), that signal, and all it printed. */
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program to completion with stdin closed, collecting its output. Rejects only when it cannot start (a
+ * missing binary is an `ENOENT` error); a non-zero exit is a result, for the caller to judge.
+ * @param command - the program
+ * @param args - its arguments
+ * @param options - where it runs and its environment
+ */
+export function runToEnd(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

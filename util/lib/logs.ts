@@ -4,7 +4,7 @@ import { type CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/clie
 import { UsageError } from "./cli.js";
 
 /** Where a log line came from: the function, or the API's access log. */
-export type LogSource = "lambda" | "api-gw";
+type LogSource = "lambda" | "api-gw";
 
 /** One log line from either source. */
 export interface LogLine {

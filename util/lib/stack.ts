@@ -1,12 +1,8 @@
-import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { LOCAL_OUTPUTS_PATH, type LocalStackOutputs, STACK_PATH } from "../../src/contract/index.js";
-import { CliError, UsageError } from "./cli.js";
+import { CliError, runToEnd, UsageError } from "./cli.js";
 import { repoRoot } from "./repo.js";
-
-/** The synthesized stack folder, relative to the repository root: where `terraform apply` runs. */
-export const DEFAULT_STACK_DIR = STACK_PATH;
 
 /**
  * Overrides where `--local` looks for the local stack's outputs (default `<repo>/.local/outputs.json`), for a local
@@ -15,7 +11,7 @@ export const DEFAULT_STACK_DIR = STACK_PATH;
 const LOCAL_OUTPUTS_ENV = "FANOUT_LOCAL_OUTPUTS";
 
 /** The hint for a missing deployment, shared by every message that needs it. */
-const DEPLOY_HINT = `deploy first: npm run synth, then terraform init && terraform apply in ${DEFAULT_STACK_DIR} (or use --local)`;
+const DEPLOY_HINT = `deploy first: npm run synth, then terraform init && terraform apply in ${STACK_PATH} (or use --local)`;
 /** The hint for a missing local stack. */
 const LOCAL_HINT = "run `npm start` first (in another terminal)";
 
@@ -31,12 +27,12 @@ export const stackArgs = {
 } as const;
 
 /** The help text of {@link stackArgs}, to append to a CLI's `--help`. */
-export const STACK_HELP = `Finding the stack (default: \`terraform output -json\` in ${DEFAULT_STACK_DIR}):
+export const STACK_HELP = `Finding the stack (default: \`terraform output -json\` in ${STACK_PATH}):
   --local            the local stack (\`npm start\`): reads ${LOCAL_OUTPUTS_PATH}
                      (or $${LOCAL_OUTPUTS_ENV}, or --outputs FILE)
   --outputs FILE     read the outputs from FILE: \`terraform output -json\` saved, or a flat {"name": "value"}
   --env NAME         the Terraform workspace (default: $TF_WORKSPACE, else the selected one)
-  --stack-dir DIR    the synthesized stack folder (default: ${DEFAULT_STACK_DIR})`;
+  --stack-dir DIR    the synthesized stack folder (default: ${STACK_PATH})`;
 
 /** How to find the stack, from the command line. */
 export interface StackOptions {
@@ -69,7 +65,7 @@ export function stackFrom(values: {
 }
 
 /** What running `terraform` answered. */
-export interface TerraformResult {
+interface TerraformResult {
   /** Exit code. */
   code: number;
   stdout: string;
@@ -150,7 +146,7 @@ export class Stack {
   }
 
   private stackDir(): string {
-    return resolve(this.options.stackDir ?? resolve(repoRoot, DEFAULT_STACK_DIR));
+    return resolve(this.options.stackDir ?? resolve(repoRoot, STACK_PATH));
   }
 
   private workspace(): string | undefined {
@@ -259,26 +255,14 @@ function display(path: string): string {
 }
 
 /** Runs the real `terraform` binary; a missing binary becomes a {@link CliError} with the alternative. */
-function spawnTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<TerraformResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("terraform", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "ENOENT"
-          ? new CliError(
-              "terraform is not on PATH: install it, or pass --outputs FILE (saved from `terraform output -json`)",
-            )
-          : error,
-      );
-    });
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
-  });
+async function spawnTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<TerraformResult> {
+  try {
+    const { code, stdout, stderr } = await runToEnd("terraform", args, { cwd, env });
+    return { code: code ?? 1, stdout, stderr };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    throw new CliError(
+      "terraform is not on PATH: install it, or pass --outputs FILE (saved from `terraform output -json`)",
+    );
+  }
 }

@@ -120,7 +120,7 @@ export const SECRET_ENV = "FANOUT_TOKEN_SECRET";
  * A secret in a file: the local stack keeps its secret in its state folder (`.local/token-secret`).
  * @param path - the file
  */
-export function fileSecretSource(path: string): SecretSource {
+function fileSecretSource(path: string): SecretSource {
   return {
     describe: () => path,
     read: async () => {
@@ -142,7 +142,7 @@ export type AwsSecretReader = (arnOrName: string) => Promise<string>;
  * Reads a Secrets Manager secret's string with the SDK (`GetSecretValue`), in the region its ARN names and with the
  * user's usual credentials (profile, environment, SSO). Needs `secretsmanager:GetSecretValue` on the secret.
  */
-export const secretsManagerReader: AwsSecretReader = async (arn) => {
+const secretsManagerReader: AwsSecretReader = async (arn) => {
   const region = arn.startsWith("arn:") ? arn.split(":")[3] : undefined;
   const client = new SecretsManagerClient(region ? { region } : {});
   try {
@@ -165,7 +165,7 @@ export const secretsManagerReader: AwsSecretReader = async (arn) => {
  * @param arn - the secret's ARN (Terraform output `token_secret_arn`)
  * @param reader - how to read it
  */
-export function awsSecretSource(arn: string, reader: AwsSecretReader): SecretSource {
+function awsSecretSource(arn: string, reader: AwsSecretReader): SecretSource {
   return { describe: () => arn, read: async () => checkSecret(await reader(arn), arn) };
 }
 

@@ -33,7 +33,6 @@ import { ensureTokenSecret, readTokenSecret } from "./state/token-secret.js";
 
 export type { LocalStack } from "./handle.js";
 export { PortInUseError } from "./http.js";
-export type { LambdaStats } from "./lambda/runtime.js";
 export type { LocalStackOptions } from "./settings.js";
 export { StateDirInUseError } from "./state/state-dir.js";
 
@@ -188,8 +187,7 @@ function startShardQueue(
     queueName: settings.shardQueueName,
     batchSize: 1,
     maxConcurrency: settings.lambdaConcurrency,
-    // As deployed: six times the worker's timeout.
-    visibilityTimeoutSeconds: 6 * DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
+    visibilityTimeoutSeconds: settings.shardVisibilityTimeoutSeconds,
     maxReceiveCount: 3,
     invoke: async (event) => {
       // Waits for a free environment rather than being throttled away, as the mapping's pollers do; with the
@@ -243,6 +241,7 @@ function createFunction(
       AWS_ENDPOINT_URL_S3: emulator.endpoint,
       AWS_ENDPOINT_URL_SQS: emulator.endpoint,
       [LAMBDA_ENV.shardQueueUrl]: shards.queueUrl,
+      [LAMBDA_ENV.shardDeadLetterQueueUrl]: shards.deadLetterQueueUrl,
       FANOUT_CONCURRENCY: "100",
       FANOUT_SEND_TIMEOUT_MS: "3000",
       POWERTOOLS_LOG_LEVEL: "INFO",

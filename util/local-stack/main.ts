@@ -6,6 +6,7 @@
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { type LocalStackOptions, PortInUseError, StateDirInUseError, startLocalStack } from "./index.js";
+import { escapeControl } from "./logs/format.js";
 
 const HELP = `Usage: npm start -- [options]
 
@@ -39,7 +40,7 @@ Options:
 `;
 
 function usageError(message: string): never {
-  process.stderr.write(`npm start: ${message}\nRun 'npm start -- --help' for the options.\n`);
+  process.stderr.write(`npm start: ${escapeControl(message)}\nRun 'npm start -- --help' for the options.\n`);
   process.exit(2);
 }
 
@@ -150,7 +151,7 @@ const stack = await startLocalStack(parseOptions(process.argv.slice(2))).catch((
         : error instanceof Error
           ? error.stack
           : String(error);
-  process.stderr.write(`npm start: ${message}\n`);
+  process.stderr.write(`npm start: ${escapeControl(message ?? "", true)}\n`);
   process.exit(1);
 });
 console.log("Ctrl-C to stop.");

@@ -1,13 +1,16 @@
 import { dirname, join, resolve } from "node:path";
 import {
   type AUTH_MODES,
+  DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
   IDLE_TIMEOUT_MS,
   INTEGRATION_TIMEOUT_MS,
   LOCAL_OUTPUTS_PATH,
   MAX_CONNECTION_MS,
+  shardVisibilityTimeoutSeconds,
 } from "../../src/contract/index.js";
 import { repoRoot } from "../lib/repo.js";
 import { DEFAULT_MAX_BUFFERED_BYTES } from "./gateway/options.js";
+import { escapeControl } from "./logs/format.js";
 
 /** Options of {@link startLocalStack}; every one has a default. */
 export interface LocalStackOptions {
@@ -42,6 +45,11 @@ export interface LocalStackOptions {
   /** Bytes waiting to be written to one client before it is closed as a slow consumer (1008); default 1 MiB. */
   maxBufferedBytes?: number;
   /**
+   * How long a shard job stays hidden after the worker received it, so how late it comes back when the worker died
+   * with it; default as deployed (the worker's 300 s timeout and 30 s). Fault tests shorten it.
+   */
+  shardVisibilityTimeoutSeconds?: number;
+  /**
    * `token` (default, as deployed): clients need a signed token (`?token=`), checked by the function as the
    * `$connect` authorizer, with a secret kept in `<stateDir>/token-secret`. `open`: anyone may connect, with every
    * right (`npm start -- --open`).
@@ -74,6 +82,14 @@ export interface Settings extends Required<Omit<LocalStackOptions, "log">> {
   quiet: boolean;
 }
 
+/**
+ * Where the stack's lines go, their control characters escaped on the way (`escapeControl`): whatever a client
+ * sends reaches them, and a terminal must only ever print it.
+ */
+function terminal(sink: (line: string) => void): (line: string) => void {
+  return (line) => sink(escapeControl(line, true));
+}
+
 /** The options with their defaults, and the parts' names (`fanout-<stage>-…`, as the deployment names them). */
 export function resolveSettings(options: LocalStackOptions): Settings {
   const stage = options.stage ?? "local";
@@ -103,8 +119,14 @@ export function resolveSettings(options: LocalStackOptions): Settings {
     managementDelayMs: options.managementDelayMs ?? 0,
     managementRateLimit: options.managementRateLimit ?? 0,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    shardVisibilityTimeoutSeconds:
+      options.shardVisibilityTimeoutSeconds ??
+      shardVisibilityTimeoutSeconds(DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS),
     writeOutputs: options.writeOutputs !== false,
-    say: options.log === false ? () => undefined : (options.log ?? ((line: string) => console.log(line))),
+    say:
+      options.log === false
+        ? () => undefined
+        : terminal(options.log ?? ((line: string) => console.log(line))),
     quiet: options.log === false,
   };
 }

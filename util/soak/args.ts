@@ -33,9 +33,9 @@ export interface SoakOptions {
 }
 
 /** The most clients one run may hold: the gateway holds every server socket in one process. */
-export const MAX_CLIENTS = 20_000;
+const MAX_CLIENTS = 20_000;
 /** The longest run, minutes. */
-export const MAX_MINUTES = 120;
+const MAX_MINUTES = 120;
 
 /** The help text. */
 export const HELP = `Usage: npm run soak -- [options]

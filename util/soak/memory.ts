@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { sep } from "node:path";
 
 /** A `kB` field of /proc/<pid>/status (VmHWM, VmRSS) in bytes, or null when the process is gone or not Linux. */
-export function statusBytes(pid: number | "self", field: "VmHWM" | "VmRSS"): number | null {
+function statusBytes(pid: number | "self", field: "VmHWM" | "VmRSS"): number | null {
   try {
     const text = readFileSync(`/proc/${pid}/status`, "utf8");
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);

@@ -82,7 +82,7 @@ export function describe(error: unknown): string {
 export const left = (deadline: number) => Math.max(1, deadline - Date.now());
 
 /** Whether a parsed frame has exactly these fields and values (key order aside). */
-export function isFrame(frame: unknown, expected: Record<string, unknown>): boolean {
+function isFrame(frame: unknown, expected: Record<string, unknown>): boolean {
   if (typeof frame !== "object" || frame === null) return false;
   const keys = Object.keys(frame);
   return (
@@ -154,7 +154,7 @@ export interface Party {
 /** What a frame must be: exactly these fields, or a test of the frame and its text. */
 export type Expected = Record<string, unknown> | ((frame: unknown, text: string) => boolean);
 
-export const matcher = (expected: Expected) =>
+const matcher = (expected: Expected) =>
   typeof expected === "function" ? expected : (frame: unknown) => isFrame(frame, expected);
 
 /** The run's clients as the step that starts now sees them, or a failure if they are not connected. */
@@ -182,7 +182,7 @@ export async function expectFrame(
 }
 
 /** Fails if `party` receives the frame within {@link SILENCE_MS}. */
-export async function expectNothing(context: VerifyContext, party: Party, expected: Expected, what: string) {
+async function expectNothing(context: VerifyContext, party: Party, expected: Expected, what: string) {
   const seen = await party.socket.waitFor(matcher(expected), Date.now() + SILENCE_MS, what, party.from).then(
     (frame) => frame,
     () => undefined,

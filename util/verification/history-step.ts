@@ -8,7 +8,6 @@
 import {
   expectFrame,
   isDelivery,
-  isFrame,
   openClient,
   type Party,
   parties,
@@ -84,13 +83,7 @@ export const HISTORY_STEP: Step<VerifyContext> = {
         );
       }
       socket.send({ action: "unsubscribe", channel });
-      await expectFrame(
-        context,
-        c,
-        (f) => isFrame(f, { action: "unsubscribed", channel }),
-        "unsubscribed",
-        deadline,
-      );
+      await expectFrame(context, c, { action: "unsubscribed", channel }, "unsubscribed", deadline);
     } finally {
       await socket.close();
     }

@@ -11,6 +11,7 @@ import {
   flatKey,
 } from "../../src/contract/index.js";
 import { formatDuration } from "../lib/timeout.js";
+import { urlWithToken } from "../lib/token.js";
 import {
   describe,
   expectFrame,
@@ -77,22 +78,13 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
     async run(context, deadline) {
       if (context.target.open)
         return skipped("the stack is open (auth_mode open): every connection is accepted");
-      let socket: ProbeSocket;
-      try {
-        socket = await ProbeSocket.open(context.target.wsUrl, left(deadline));
-      } catch (error) {
-        if (error instanceof HandshakeRefusedError && error.status === 401) {
-          return passed("a connection without a token was refused with HTTP 401");
-        }
-        throw new StepFailure(
-          `a connection without a token should get HTTP 401, got: ${(error as Error).message}`,
-          context.target.logsHint,
-        );
-      }
-      await socket.close();
-      throw new StepFailure(
-        "a connection without a token was accepted: anyone with the URL can connect",
-        "the auth_mode variable and the authorizer on the $connect route",
+      await expectRefused(context, context.target.wsUrl, "without a token", deadline);
+      // The run's own valid token, twice: the authorizer takes no pick between two tokens (docs/security.md).
+      const token = context.token ?? "";
+      const twice = `${urlWithToken(context.target.wsUrl, token)}&token=${encodeURIComponent(token)}`;
+      await expectRefused(context, twice, "with its token twice", deadline);
+      return passed(
+        "a connection without a token, and one with a valid token twice, were refused with HTTP 401",
       );
     },
   },
@@ -270,4 +262,28 @@ async function cleanUp(context: VerifyContext, deadline: number): Promise<StepOu
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Fails the step unless a handshake to `url` is refused with 401. */
+async function expectRefused(
+  context: VerifyContext,
+  url: string,
+  what: string,
+  deadline: number,
+): Promise<void> {
+  let socket: ProbeSocket;
+  try {
+    socket = await ProbeSocket.open(url, left(deadline));
+  } catch (error) {
+    if (error instanceof HandshakeRefusedError && error.status === 401) return;
+    throw new StepFailure(
+      `a connection ${what} should get HTTP 401, got: ${(error as Error).message}`,
+      context.target.logsHint,
+    );
+  }
+  await socket.close();
+  throw new StepFailure(
+    `a connection ${what} was accepted: ${what === "without a token" ? "anyone with the URL can connect" : "the authorizer chose one of two tokens"}`,
+    "the auth_mode variable and the authorizer on the $connect route",
+  );
 }

@@ -36,7 +36,7 @@ export function useCliStack(): CliStack {
       stateDir: join(state.dir, "state"),
       log: false,
       // The CLI's limits (128 KB), not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts).
-      lambdaEnv: { MAX_BROADCAST_BYTES: "131072" },
+      lambdaEnv: { MAX_CLIENT_MESSAGE_BYTES: "131072" },
     });
     state.env = cliEnv(state.dir, { FANOUT_LOCAL_OUTPUTS: join(state.dir, "state", "outputs.json") });
   });

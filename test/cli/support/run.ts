@@ -2,18 +2,11 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { type ProcessResult, runToEnd } from "../../../util/lib/cli.js";
 import { repoRoot } from "../../../util/lib/repo.js";
 
 /** A CLI's name under `util/`. */
 export type CliName = "send-data" | "connect" | "tail-logs" | "lambda-deploy" | "token" | "verify";
-
-/** What a finished CLI left. */
-export interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** An empty folder for one test's files. */
 export function tempDir(prefix = "fanout-cli-"): string {
@@ -88,7 +81,7 @@ export class CliProcess {
   stdout = "";
   stderr = "";
   /** Resolves when the process has exited and its output streams are closed. */
-  readonly done: Promise<CliResult>;
+  readonly done: Promise<ProcessResult>;
 
   constructor(name: CliName, args: readonly string[], env: NodeJS.ProcessEnv, cwd = repoRoot) {
     this.child = spawn(join(repoRoot, "util", name), args, { cwd, env, stdio: "pipe" });
@@ -151,7 +144,7 @@ export async function runCliToEnd(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   input = "",
-): Promise<CliResult> {
+): Promise<ProcessResult> {
   const cli = new CliProcess(name, args, env);
   cli.child.stdin.end(input);
   return cli.done;
@@ -169,18 +162,6 @@ export function runCommand(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   cwd = repoRoot,
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+): Promise<ProcessResult> {
+  return runToEnd(command, args, { cwd, env });
 }

@@ -61,7 +61,7 @@ describe("Lambda function", () => {
       TOKEN_AUDIENCE: "${var.token_audience}",
       ALLOWED_ORIGINS: '${join(",", var.allowed_origins)}',
       CLIENT_PUBLISHING: "${var.client_publishing}",
-      MAX_BROADCAST_BYTES: "${var.max_broadcast_bytes}",
+      MAX_CLIENT_MESSAGE_BYTES: "${var.max_client_message_bytes}",
       EXPECTED_API_ID: stack.tf.ref("aws_apigatewayv2_api", "websocket-api/api", "id"),
       INPUT_TOPIC_ARN: stack.tf.ref("aws_sns_topic", "input-topic/topic", "arn"),
       // the channel history: none when its retention is 0

@@ -14,7 +14,9 @@ describe("shard queue", () => {
     // Assess
     expect(queue.name).toBe("${local.name}-shards");
     expect(queue.sqs_managed_sse_enabled).toBe(true);
-    expect(queue.visibility_timeout_seconds).toBe("${(var.fanout_worker_timeout_seconds * 6)}");
+    // One run's worst case: the worker's timeout and 30 s (docs/scaling.md), so a shard whose worker died comes
+    // back in 330 s by default, not 1,800.
+    expect(queue.visibility_timeout_seconds).toBe("${(var.fanout_worker_timeout_seconds + 30)}");
     expect(queue.redrive_policy).toBe(
       `\${jsonencode({"deadLetterTargetArn" = ${dlqArn.slice(2, -1)}, "maxReceiveCount" = var.fanout_max_receive_count})}`,
     );
@@ -72,6 +74,8 @@ describe("shard queue", () => {
       ...handler.environment.variables,
       FANOUT_SHARD_RATE:
         "${floor(((var.account_connections_rate * var.fanout_rate_share) / var.fanout_max_concurrency))}",
+      FANOUT_SHARD_MAX_AGE_SECONDS: "${var.fanout_shard_max_age_seconds}",
+      SHARD_DEAD_LETTER_QUEUE_URL: stack.tf.ref("aws_sqs_queue", "fanout-queue/dead-letter-queue", "url"),
     });
     // The auth block too: the worker's cold start loads the same configuration, which fails closed without it.
     expect(worker.environment.variables).toMatchObject({
@@ -80,14 +84,16 @@ describe("shard queue", () => {
     });
   });
 
-  it("lets the function send to its queue only, and receive and delete from it for the mapping", () => {
+  it("lets the function send to its queue and its dead-letter queue only, and receive and delete from the queue for the mapping", () => {
     // Prepare
     const queueArn = stack.tf.ref("aws_sqs_queue", "fanout-queue/queue", "arn");
+    const dlqArn = stack.tf.ref("aws_sqs_queue", "fanout-queue/dead-letter-queue", "arn");
     // Act
     const statements = stack.tf.statements("fanout-queue/permissions");
     // Assess
     expect(statements).toEqual([
       { sid: "SendShards", effect: "Allow", actions: ["sqs:SendMessage"], resources: [queueArn] },
+      { sid: "SetAsideShards", effect: "Allow", actions: ["sqs:SendMessage"], resources: [dlqArn] },
       {
         sid: "ReceiveShards",
         effect: "Allow",

@@ -1,8 +1,8 @@
 /**
  * Canaries: each test passes while fauxqs (a bare `buildApp`, without this project's fixes) still has a gap that
  * util/local-stack/ works around, and fails once fauxqs closes it. When one fails, remove the work-around it names
- * (and this test); docs/upstream/fauxqs-empty-put.md and docs/upstream/fauxqs-conditional-writes.md have the report
- * texts.
+ * (and this test); docs/upstream/fauxqs-empty-put.md, docs/upstream/fauxqs-sqs.md and
+ * docs/upstream/fauxqs-conditional-writes.md have the report texts.
  */
 import { buildApp } from "fauxqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -144,5 +144,32 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
 
     // Assess
     expect(subscribed.statusCode).toBe(200);
+  });
+
+  it("answers 500 to an SQS JSON-protocol body that does not parse (fix: emulator/fidelity/sqs.ts, 400)", async () => {
+    // Act
+    const answer = await app.inject({
+      method: "POST",
+      url: "/",
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.ListQueues" },
+      payload: "{not json",
+    });
+
+    // Assess
+    expect(answer.statusCode).toBe(500);
+  });
+
+  it("answers SQS's query protocol as an unknown SNS action (fix: emulator/fidelity/sqs.ts, the translation)", async () => {
+    // Act: what the AWS CLI 2.9 and boto3 1.26 send for `aws sqs list-queues`
+    const answer = await app.inject({
+      method: "POST",
+      url: "/",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      payload: "Action=ListQueues&Version=2012-11-05",
+    });
+
+    // Assess
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body).toContain("<Code>InvalidAction</Code>");
   });
 });

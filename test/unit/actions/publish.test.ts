@@ -72,6 +72,32 @@ describe("publish", () => {
     });
   });
 
+  it("refuses a publish over the stack's cap (MAX_CLIENT_MESSAGE_BYTES) as it refuses a broadcast: PAYLOAD_TOO_LARGE, nothing sent", async () => {
+    // Prepare: a 1 KB cap; the frame the members would get is the message and its envelope
+    const { deps, received } = setupActions({ channels: { news: ["a="] }, maxClientMessageBytes: 1024 });
+    const request = (message: string) =>
+      JSON.stringify({ action: "publish", channel: "news", id: "r-4", message });
+    const envelope = JSON.stringify({ channel: "news", message: "", id: "r-4" }).length;
+    // Act
+    await handle(deps, request("x".repeat(1024 - envelope + 1)));
+    await handle(deps, request("x".repeat(1024 - envelope)));
+    // Assess: the first refused to the sender alone, the second accepted and delivered
+    expect(received.map(([to, frame]) => [to, JSON.parse(frame).error ?? JSON.parse(frame).action])).toEqual([
+      [
+        SENDER,
+        {
+          code: "PAYLOAD_TOO_LARGE",
+          message: `The publish is 1025 bytes once wrapped as {"channel":...,"message":...,"id":...}; this stack accepts at most 1024 bytes from a client. Send a smaller message.`,
+          action: "publish",
+          channel: "news",
+          id: "r-4",
+        },
+      ],
+      [SENDER, "accepted"],
+      ["a=", undefined],
+    ]);
+  });
+
   it("removes a gone (410) member from every channel and from the connection store", async () => {
     // Prepare
     const { deps, store, memberships, received } = setupActions({

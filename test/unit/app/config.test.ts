@@ -24,6 +24,8 @@ describe("loadConfig", () => {
       fanoutShards: 16,
       fanoutInlineMax: 1000,
       fanoutShardRate: 0,
+      fanoutShardMaxAgeSeconds: 60,
+      shardDeadLetterQueueUrl: undefined,
       connectionFlatKeys: true,
       historyChannels: [],
       auth: {
@@ -31,7 +33,7 @@ describe("loadConfig", () => {
         keySource: { kind: "secret-arn", arn: SECRET_ARN },
         allowedOrigins: undefined,
         clientPublishing: true,
-        maxBroadcastBytes: 32 * 1024,
+        maxClientMessageBytes: 32 * 1024,
         expectedApiId: undefined,
         inputTopicArn: undefined,
       },
@@ -51,12 +53,14 @@ describe("loadConfig", () => {
       FANOUT_SHARDS: "4",
       FANOUT_INLINE_MAX: "0",
       FANOUT_SHARD_RATE: "560",
+      FANOUT_SHARD_MAX_AGE_SECONDS: "0",
+      SHARD_DEAD_LETTER_QUEUE_URL: "http://127.0.0.1:4566/000000000000/fanout-shards-dlq",
       CONNECTION_FLAT_KEYS: "false",
       HISTORY_CHANNELS: " news/**, */chat ,**",
       AUTH_MODE: "token",
       ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
       CLIENT_PUBLISHING: "false",
-      MAX_BROADCAST_BYTES: "4096",
+      MAX_CLIENT_MESSAGE_BYTES: "4096",
       EXPECTED_API_ID: "abcdef123",
       INPUT_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:fanout-prod-input",
     };
@@ -76,6 +80,8 @@ describe("loadConfig", () => {
       fanoutShards: 4,
       fanoutInlineMax: 0,
       fanoutShardRate: 560,
+      fanoutShardMaxAgeSeconds: 0,
+      shardDeadLetterQueueUrl: "http://127.0.0.1:4566/000000000000/fanout-shards-dlq",
       connectionFlatKeys: false,
       historyChannels: ["news/**", "*/chat", "**"],
       auth: {
@@ -83,7 +89,7 @@ describe("loadConfig", () => {
         keySource: { kind: "secret-arn", arn: SECRET_ARN },
         allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
         clientPublishing: false,
-        maxBroadcastBytes: 4096,
+        maxClientMessageBytes: 4096,
         expectedApiId: "abcdef123",
         inputTopicArn: "arn:aws:sns:us-east-1:123456789012:fanout-prod-input",
       },
@@ -154,6 +160,12 @@ describe("loadConfig", () => {
       '"news/*/**/x" is not a channel pattern',
     ],
     [{ ...minimal, HISTORY_CHANNELS: "a,".repeat(51) }, "HISTORY_CHANNELS", "at most 50 patterns, got 51"],
+    [
+      { ...minimal, FANOUT_SHARD_MAX_AGE_SECONDS: "1209601" },
+      "FANOUT_SHARD_MAX_AGE_SECONDS",
+      "from 0 to 1209600",
+    ],
+    [{ ...minimal, SHARD_DEAD_LETTER_QUEUE_URL: "dlq" }, "SHARD_DEAD_LETTER_QUEUE_URL", "https://sqs."],
     // auth: token mode is the default and fails closed without a key source
     [{ CONNECTION_BUCKET: "b" }, "TOKEN_SECRET_ARN", 'is required when AUTH_MODE is "token"'],
     [{ ...minimal, AUTH_MODE: "anonymous" }, "AUTH_MODE", '"token" or "open"'],
@@ -162,7 +174,8 @@ describe("loadConfig", () => {
     [{ CONNECTION_BUCKET: "b", TOKEN_JWKS_URL: "https://issuer/jwks.json" }, "TOKEN_ISSUER", "is required"],
     [{ ...minimal, ALLOWED_ORIGINS: "https://app.example.com/path" }, "ALLOWED_ORIGINS", "is not an origin"],
     [{ ...minimal, CLIENT_PUBLISHING: "no" }, "CLIENT_PUBLISHING", '"true" or "false"'],
-    [{ ...minimal, MAX_BROADCAST_BYTES: "131073" }, "MAX_BROADCAST_BYTES", "from 64 to 131072"],
+    [{ ...minimal, MAX_CLIENT_MESSAGE_BYTES: "131073" }, "MAX_CLIENT_MESSAGE_BYTES", "from 64 to 131072"],
+    [{ ...minimal, MAX_BROADCAST_BYTES: "4096" }, "MAX_BROADCAST_BYTES", "renamed MAX_CLIENT_MESSAGE_BYTES"],
   ])("rejects %j naming %s", (env, variable, text) => {
     // Prepare: the environment above
 

@@ -20,6 +20,7 @@ function jobs(count: number, dataBytes = 40): ShardJob[] {
     endpoint: "https://api.example/primary",
     data: Buffer.alloc(dataBytes, 97).toString("base64"),
     dispatchId: "req-1",
+    dispatchedAt: 1767225600000,
   }));
 }
 

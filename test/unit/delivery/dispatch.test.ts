@@ -11,6 +11,7 @@ import { connectionIds, MemoryStore } from "../support/store.js";
 
 const ENDPOINT = "https://7b8s192d6i.execute-api.us-east-1.amazonaws.com/primary";
 const FRAME = Buffer.from('{"message":"Hello everyone!"}', "utf8");
+const DISPATCHED_AT = 1767225600000;
 
 /** A queue that keeps what it was given, or fails. */
 class MemoryQueue implements ShardQueue {
@@ -27,13 +28,17 @@ function setup(options: {
   pageSize?: number;
   queue?: boolean;
   channels?: Record<string, string[]>;
+  /** Recipients whose send fails with 410. */
+  gone?: string[];
 }) {
   const store = new MemoryStore(options.ids ?? [], options.pageSize ?? 1000);
   const memberships = new MemoryMemberships(options.channels ?? {});
   const queue = options.queue === false ? undefined : new MemoryQueue();
   const log = new RecordingLog();
   const received: string[] = [];
+  const gone = new Set(options.gone ?? []);
   const send: Send = async (connectionId) => {
+    if (gone.has(connectionId)) throw Object.assign(new Error("gone"), { name: "GoneException" });
     received.push(connectionId);
   };
   let listings = 0;
@@ -43,13 +48,23 @@ function setup(options: {
       listings++;
       return source.pages(audience, range);
     },
+    removeGone: source.removeGone,
   };
   const settings: DispatchSettings = { shards: 4, inlineMax: 5, fanout: { concurrency: 4 } };
   const dispatch = createDispatch(
-    { source: counted, store, send, endpoint: ENDPOINT, queue, log, dispatchId: "req-1" },
+    {
+      source: counted,
+      store,
+      send,
+      endpoint: ENDPOINT,
+      queue,
+      log,
+      dispatchId: "req-1",
+      now: () => DISPATCHED_AT,
+    },
     settings,
   );
-  return { dispatch, store, queue, log, received, listings: () => listings };
+  return { dispatch, store, memberships, queue, log, received, listings: () => listings };
 }
 
 describe("dispatch", () => {
@@ -88,6 +103,7 @@ describe("dispatch", () => {
         endpoint: ENDPOINT,
         data: FRAME.toString("base64"),
         dispatchId: "req-1",
+        dispatchedAt: DISPATCHED_AT,
       })),
     );
     expect(log.lines).toHaveLength(1);
@@ -109,6 +125,23 @@ describe("dispatch", () => {
     expect(queue?.jobs.map((job) => job.audience)).toEqual(
       Array.from({ length: 4 }, () => ({ kind: "channel", channel: "news/x" })),
     );
+  });
+
+  it("deletes the member keys of a channel's gone recipients directly, besides removing their connections", async () => {
+    // Prepare: two members, one gone (an orphan the reverse index may not know)
+    const { dispatch, memberships, store, received } = setup({
+      ids: ["live=", "dead="],
+      channels: { room: ["live=", "dead="] },
+      gone: ["dead="],
+    });
+    // Act
+    const result = await dispatch({ kind: "channel", channel: "room" }, FRAME);
+    // Assess
+    expect(result).toMatchObject({ mode: "inline", summary: { delivered: 1, gone: 1, staleDeleted: 1 } });
+    expect(received).toEqual(["live="]);
+    expect(memberships.removedMembers).toEqual([["room", ["dead="]]]);
+    expect(memberships.of("room")).toEqual(["live="]);
+    expect(store.removeManyCalls).toEqual([["dead="]]);
   });
 
   it("runs everything inline when there is no shard queue", async () => {

@@ -3,17 +3,30 @@ import { encodeShardJob, parseShardJob, shardFrame, shardJobs } from "../../../s
 import { loadEvent } from "../../support/fixtures.js";
 
 describe("parseShardJob", () => {
-  const valid = JSON.parse(
-    loadEvent<{ Records: Array<{ body: string }> }>("sqs_shard_1").Records[0]?.body ?? "",
-  );
+  const record = loadEvent<{ Records: Array<{ body: string; attributes: { SentTimestamp: string } }> }>(
+    "sqs_shard_1",
+  ).Records[0];
+  const legacy = JSON.parse(record?.body ?? "");
+  const valid = { ...legacy, dispatchedAt: 1767225599990 };
 
   it("reads the job of a queue message", () => {
     // Prepare
     const body = JSON.stringify(valid);
     // Act
-    const parsed = parseShardJob(body);
+    const parsed = parseShardJob(body, 1767225600000);
     // Assess
     expect(parsed).toEqual({ ok: true, value: valid });
+  });
+
+  it("dates a job written before jobs carried their dispatch time by the queue's SentTimestamp", () => {
+    // Prepare: the captured record's job has no dispatchedAt
+    const sentAt = Number(record?.attributes.SentTimestamp);
+    // Act
+    const parsed = parseShardJob(record?.body, sentAt);
+    const undated = parseShardJob(record?.body);
+    // Assess
+    expect(parsed).toEqual({ ok: true, value: { ...legacy, dispatchedAt: 1767225600000 } });
+    expect(undated).toEqual({ ok: false, error: "dispatchedAt is missing or not a time" });
   });
 
   it.each([
@@ -24,6 +37,11 @@ describe("parseShardJob", () => {
     ["a bad range", JSON.stringify({ ...valid, range: { from: 3, to: 3 } }), "bucket range"],
     ["no shard position", JSON.stringify({ ...valid, shard: null }), "shard position"],
     ["no data", JSON.stringify({ ...valid, data: 5 }), "data"],
+    [
+      "a dispatch time that is not a number",
+      JSON.stringify({ ...valid, dispatchedAt: "noon" }),
+      "dispatchedAt",
+    ],
   ])("refuses %s", (_, body, reason) => {
     // Prepare: the body above
     // Act
@@ -44,6 +62,7 @@ describe("the codec, both ends", () => {
       shards: 3,
       endpoint: "https://api.example/primary",
       dispatchId: "req-1",
+      dispatchedAt: 1767225600000,
     });
     // Act
     const read = jobs.map((job) => parseShardJob(encodeShardJob(job)));

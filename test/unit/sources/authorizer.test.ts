@@ -100,6 +100,24 @@ describe("the $connect authorizer", () => {
     expect(JSON.stringify(log.lines)).not.toContain(token ?? "\u0000");
   });
 
+  it("answers Unauthorized to a URL with two tokens, whichever is valid: API Gateway passes the last as the one", async () => {
+    // Prepare: ?token=BAD&token=GOOD, as API Gateway hands it over (authorizer_1.json edited)
+    const log = new RecordingLog();
+    const good = await sign({ fanout: { broadcast: true } });
+    const event = authorizerEvent(good);
+    event.multiValueQueryStringParameters = { token: ["BAD", good] };
+
+    // Act
+    const outcome = await authorize(deps(log), event);
+
+    // Assess
+    expect(outcome).toEqual({ kind: "unauthorized", reason: "duplicate" });
+    expect(log.find("connection refused: token not accepted")[0]?.attributes).toMatchObject({
+      reason: "duplicate",
+      tokenCount: 2,
+    });
+  });
+
   it("survives a hostile event without a query string or headers", async () => {
     // Prepare
     const event = {

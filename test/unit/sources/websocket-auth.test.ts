@@ -99,7 +99,7 @@ describe("rights per route", () => {
 
   it("refuses a broadcast over the stack's cap with PAYLOAD_TOO_LARGE, sending nothing else", async () => {
     // Prepare
-    const { handler } = setupTokenHandler({ MAX_BROADCAST_BYTES: "1024" });
+    const { handler } = setupTokenHandler({ MAX_CLIENT_MESSAGE_BYTES: "1024" });
 
     // Act
     await handler(broadcastEvent("a".repeat(1024), { broadcast: true }), context);

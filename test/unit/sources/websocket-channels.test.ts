@@ -110,7 +110,7 @@ describe("channel actions through the handler", () => {
     ]);
   });
 
-  it("removes every membership of a closed connection on $disconnect, member keys before reverse keys", async () => {
+  it("removes every membership of a closed connection on $disconnect: member keys, reverse keys, member keys again", async () => {
     // Prepare
     aws.s3.on(ListObjectsV2Command, { Prefix: "connection-channels/EhbxcdD1IAMCLvQ%3D/" }).resolves({
       Contents: [
@@ -129,6 +129,8 @@ describe("channel actions through the handler", () => {
       ["active-connections/~4e/EhbxcdD1IAMCLvQ=", "active-connections/EhbxcdD1IAMCLvQ="],
       ["channel-members/a/~4e/EhbxcdD1IAMCLvQ%3D", "channel-members/b%2Fc/~4e/EhbxcdD1IAMCLvQ%3D"],
       ["connection-channels/EhbxcdD1IAMCLvQ%3D/a", "connection-channels/EhbxcdD1IAMCLvQ%3D/b%2Fc"],
+      // Again, after the reverse keys: a subscribe that was writing meanwhile (docs/channels.md).
+      ["channel-members/a/~4e/EhbxcdD1IAMCLvQ%3D", "channel-members/b%2Fc/~4e/EhbxcdD1IAMCLvQ%3D"],
     ]);
     // Both layouts' keys go in the one batch above, so no single-key delete is left.
     expect(aws.s3.commandCalls(DeleteObjectCommand)).toEqual([]);

@@ -174,7 +174,7 @@ describe("broadcast", () => {
     // Prepare
     aws.storedConnections(SENDER);
     const message = "a".repeat(MAX_MESSAGE_BYTES - 14);
-    const { handler } = setupHandler({ ...OPEN, MAX_BROADCAST_BYTES: String(MAX_MESSAGE_BYTES) });
+    const { handler } = setupHandler({ ...OPEN, MAX_CLIENT_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES) });
 
     // Act
     await handler(messageEvent(JSON.stringify({ action: "broadcast", message }), "broadcast"), context);
@@ -316,17 +316,6 @@ describe("bad frames and $default", () => {
         attributes: expect.objectContaining({ code }),
       }),
     ]);
-  });
-
-  it("serves a valid action that reached $default (the body decides, as route selection does)", async () => {
-    // Prepare
-    const { handler } = setupHandler(OPEN);
-
-    // Act
-    await handler(messageEvent('{"action":"ping"}', "$default"), context);
-
-    // Assess
-    expect(aws.sent()).toEqual([[SENDER, '{"action":"pong"}']]);
   });
 
   it("answers 500 and logs when a route fails unexpectedly", async () => {

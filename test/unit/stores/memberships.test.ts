@@ -51,7 +51,43 @@ describe("S3MembershipStore", () => {
     expect(sent()).toEqual([["PutObjectCommand", "connection-channels/abc%3D/news"]]);
   });
 
-  it("unsubscribes by deleting the member key first, then the reverse key", async () => {
+  it("checks its reverse key after the member put, and keeps the member key when the reverse key is there", async () => {
+    // Prepare: the one-key listing finds the reverse key
+    aws.s3
+      .on(ListObjectsV2Command, { Prefix: "connection-channels/abc%3D/news" })
+      .resolves({ Contents: [{ Key: "connection-channels/abc%3D/news" }] });
+    // Act
+    await store().subscribe("abc=", "news");
+    // Assess
+    expect(sent()).toEqual([
+      ["PutObjectCommand", "connection-channels/abc%3D/news"],
+      ["PutObjectCommand", "channel-members/news/~83/abc%3D"],
+      ["ListObjectsV2Command", "connection-channels/abc%3D/news"],
+    ]);
+    expect(aws.s3.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toEqual({
+      Bucket: "bucket",
+      Prefix: "connection-channels/abc%3D/news",
+      MaxKeys: 1,
+    });
+  });
+
+  it("removes its own member key when a concurrent unsubscribe deleted the reverse key meanwhile", async () => {
+    // Prepare: the listing finds only a longer key (another channel whose name starts the same), not ours
+    aws.s3
+      .on(ListObjectsV2Command, { Prefix: "connection-channels/abc%3D/news" })
+      .resolves({ Contents: [{ Key: "connection-channels/abc%3D/news%2Fsport" }] });
+    // Act
+    await store().subscribe("abc=", "news");
+    // Assess
+    expect(sent()).toEqual([
+      ["PutObjectCommand", "connection-channels/abc%3D/news"],
+      ["PutObjectCommand", "channel-members/news/~83/abc%3D"],
+      ["ListObjectsV2Command", "connection-channels/abc%3D/news"],
+      ["DeleteObjectCommand", "channel-members/news/~83/abc%3D"],
+    ]);
+  });
+
+  it("unsubscribes by deleting the member key, then the reverse key, then the member key again", async () => {
     // Prepare: S3 deletes (mockAws answers every DeleteObject)
     // Act
     await store().unsubscribe("abc=", "news");
@@ -59,6 +95,17 @@ describe("S3MembershipStore", () => {
     expect(sent()).toEqual([
       ["DeleteObjectCommand", "channel-members/news/~83/abc%3D"],
       ["DeleteObjectCommand", "connection-channels/abc%3D/news"],
+      ["DeleteObjectCommand", "channel-members/news/~83/abc%3D"],
+    ]);
+  });
+
+  it("deletes the member keys a channel's fan-out found gone, in one batch, without the reverse index", async () => {
+    // Prepare: S3 deletes
+    // Act
+    await store().removeMembers("news", ["a=", "b="]);
+    // Assess
+    expect(sent()).toEqual([
+      ["DeleteObjectsCommand", ["channel-members/news/~52/a%3D", "channel-members/news/~9f/b%3D"]],
     ]);
   });
 
@@ -153,6 +200,14 @@ describe("S3MembershipStore", () => {
           Quiet: true,
         },
       },
+      // The member keys once more, after the reverse keys (see the convergence tests).
+      {
+        Bucket: "bucket",
+        Delete: {
+          Objects: [{ Key: "channel-members/news/~52/a%3D" }, { Key: "channel-members/x%2Fy/~52/a%3D" }],
+          Quiet: true,
+        },
+      },
     ]);
   });
 
@@ -172,19 +227,16 @@ describe("S3MembershipStore", () => {
     const batches = aws.s3
       .commandCalls(DeleteObjectsCommand)
       .map((call) => call.args[0].input.Delete?.Objects?.map((object) => object.Key ?? "") ?? []);
-    expect(batches.map((batch) => batch.length)).toEqual([1000, 250, 1000, 250]);
-    expect(
-      batches
-        .slice(0, 2)
-        .flat()
-        .every((key) => key.startsWith("channel-members/")),
-    ).toBe(true);
-    expect(
-      batches
-        .slice(2)
-        .flat()
-        .every((key) => key.startsWith("connection-channels/")),
-    ).toBe(true);
+    expect(batches.map((batch) => batch.length)).toEqual([1000, 250, 1000, 250, 1000, 250]);
+    const prefixes = batches.map((batch) => [...new Set(batch.map((key) => key.split("/")[0]))]);
+    expect(prefixes).toEqual([
+      ["channel-members"],
+      ["channel-members"],
+      ["connection-channels"],
+      ["connection-channels"],
+      ["channel-members"],
+      ["channel-members"],
+    ]);
   });
 
   it("keeps the reverse keys when DeleteObjects answers 200 with Errors for member keys", async () => {

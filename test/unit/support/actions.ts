@@ -5,7 +5,7 @@
 import type { ActionDependencies, RouteResult } from "../../../src/actions/dependencies.js";
 import { runRequest } from "../../../src/actions/routes.js";
 import { channelHistory } from "../../../src/app/dependencies.js";
-import { ALL_RIGHTS, type Rights } from "../../../src/contract/index.js";
+import { ALL_RIGHTS, type Rights, selectRouteKey } from "../../../src/contract/index.js";
 import { storeAudience } from "../../../src/delivery/audience.js";
 import { createDispatch } from "../../../src/delivery/dispatch.js";
 import type { Send } from "../../../src/delivery/send-policy.js";
@@ -21,8 +21,9 @@ import { MemoryStore } from "./store.js";
 /**
  * Dependencies over in-memory stores (the sender stored, no shard queue: every fan-out inline) and a send that
  * records frames; `gone` ids answer 410.
- * @param options - other stored connections, channels with their members, gone ids, the sender's rights, and the
- *   patterns of the channels that keep history (none by default: the history store is S3 in memory, `objects`)
+ * @param options - other stored connections, channels with their members, gone ids, the sender's rights, the cap,
+ *   and the patterns of the channels that keep history (none by default: the history store is S3 in memory,
+ *   `objects`)
  */
 export function setupActions(
   options: {
@@ -30,6 +31,8 @@ export function setupActions(
     channels?: Record<string, string[]>;
     gone?: string[];
     rights?: Rights;
+    /** The stack's cap on a client's broadcast or publish (`MAX_CLIENT_MESSAGE_BYTES`); the protocol's if absent. */
+    maxClientMessageBytes?: number;
     history?: string[];
   } = {},
 ) {
@@ -53,6 +56,7 @@ export function setupActions(
     log,
     fanout: { concurrency: 4, sendTimeoutMs: 1000 },
     rights: options.rights ?? ALL_RIGHTS,
+    maxClientMessageBytes: options.maxClientMessageBytes,
     dispatch: createDispatch(
       {
         source: storeAudience(cleanStore, memberships),
@@ -78,12 +82,16 @@ export function setupActions(
 }
 
 /**
- * Runs a client's request as the WebSocket adapter does: the route table reads it, checks the right and runs the
- * use case.
+ * Runs a client's request as the WebSocket adapter does, on the route API Gateway picks for it: the route table
+ * reads it, checks the right and runs the use case.
  * @param deps - the use cases' dependencies
  * @param text - the request's text
  * @param connectionId - the sender
  */
 export function handle(deps: ActionDependencies, text: string, connectionId = SENDER): Promise<RouteResult> {
-  return runRequest(deps, connectionId, text, false);
+  return runRequest(deps, connectionId, {
+    body: text,
+    isBase64Encoded: false,
+    routeKey: selectRouteKey(text),
+  });
 }

@@ -5,6 +5,7 @@
 import type { Context, SNSEvent, SQSEvent } from "aws-lambda";
 import { createDependencies, type Dependencies } from "../../../src/app/dependencies.js";
 import type { SecretFetcher } from "../../../src/auth/verifier.js";
+import { selectRouteKey } from "../../../src/contract/index.js";
 import { createHandler } from "../../../src/index.js";
 import type { WebSocketEvent } from "../../../src/sources/websocket.js";
 import { loadEvent } from "../../support/fixtures.js";
@@ -55,13 +56,19 @@ export function setupHandler(env: Record<string, string> = {}, fetchSecret?: Sec
 
 /**
  * broadcast_1.json with another body (and optionally route key).
- * @param body - the frame's text
- * @param routeKey - the route API Gateway picked
+ * @param body - the frame's text (base64 for a binary frame)
+ * @param routeKey - the route API Gateway picked; by default the one it picks for this body
+ * @param isBase64Encoded - true for a binary frame
  */
-export function messageEvent(body: string | undefined, routeKey = "$default"): WebSocketEvent {
+export function messageEvent(
+  body: string | undefined,
+  routeKey?: string,
+  isBase64Encoded = false,
+): WebSocketEvent {
   const event = loadEvent<WebSocketEvent>("broadcast_1");
   event.body = body;
-  event.requestContext.routeKey = routeKey;
+  event.isBase64Encoded = isBase64Encoded;
+  event.requestContext.routeKey = routeKey ?? selectRouteKey(isBase64Encoded ? undefined : body);
   return event;
 }
 

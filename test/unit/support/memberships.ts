@@ -5,6 +5,8 @@ import type { MembershipStore } from "../../../src/stores/memberships.js";
 export class MemoryMemberships implements MembershipStore {
   readonly channels = new Map<string, Set<string>>();
   readonly removed: string[][] = [];
+  /** What `removeMembers` was asked: [channel, ids]. */
+  readonly removedMembers: Array<[string, string[]]> = [];
   failWith: Error | undefined;
 
   constructor(
@@ -39,6 +41,10 @@ export class MemoryMemberships implements MembershipStore {
   async removeConnections(connectionIds: readonly string[]): Promise<void> {
     this.removed.push([...connectionIds]);
     for (const ids of this.channels.values()) for (const id of connectionIds) ids.delete(id);
+  }
+  async removeMembers(channel: string, connectionIds: readonly string[]): Promise<void> {
+    this.removedMembers.push([channel, [...connectionIds]]);
+    for (const id of connectionIds) this.channels.get(channel)?.delete(id);
   }
   /** The members of a channel, sorted. */
   of(channel: string): string[] {

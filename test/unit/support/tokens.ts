@@ -28,5 +28,6 @@ export function signToken(
 export function authorizerEvent(token?: string): AuthorizerEvent {
   const event = loadEvent<AuthorizerEvent>("authorizer_1");
   event.queryStringParameters = token === undefined ? {} : { token };
+  event.multiValueQueryStringParameters = token === undefined ? {} : { token: [token] };
   return event;
 }

@@ -10,7 +10,7 @@ import { SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "../model.js";
 import { type BenchResults, renderHeadline, renderProvenance, renderSummary } from "./summary.js";
 
 /** A generated section: the file it lives in (relative to the repository root) and how to render it. */
-export interface GeneratedSection {
+interface GeneratedSection {
   file: string;
   /** The name in `<!-- bench:NAME -->` … `<!-- /bench:NAME -->`. */
   marker: string;
@@ -18,7 +18,7 @@ export interface GeneratedSection {
 }
 
 /** Where the committed results live, relative to the repository root. */
-export const RESULTS_FILE = "bench/results.json";
+const RESULTS_FILE = "bench/results.json";
 
 /** The README's short table: one row per scenario at N = 10,000 and one network model, with the ratio. */
 export function renderReadmeTable(results: BenchResults): string {
@@ -61,7 +61,7 @@ export function renderReadmeTable(results: BenchResults): string {
 }
 
 /** Every generated section, in the files they live in. */
-export const SECTIONS: readonly GeneratedSection[] = [
+const SECTIONS: readonly GeneratedSection[] = [
   {
     file: "README.md",
     marker: "table",

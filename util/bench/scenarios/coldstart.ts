@@ -22,7 +22,7 @@ export interface DependencyCost {
 }
 
 /** A fresh `node` that imports the bundle and answers one event: the cold start of that route, up to its reply. */
-export interface FirstInvocation {
+interface FirstInvocation {
   /** The route, e.g. `$connect authorizer`. */
   route: string;
   /** Wall time of the whole process (start, import, the first invocation, exit), median, ms. */

@@ -107,7 +107,7 @@ function expectStatus(route: string, result: unknown, statusCode: number): void 
  * secret), the `$connect` itself, a client's `broadcast` (to nobody: the stand-in lists no connection) and a shard
  * (an SQS event of the fan-out queue). Together they load every chunk that a deployment loads.
  */
-export const FIRST_INVOCATION_ROUTES: readonly RouteProbe[] = [
+const FIRST_INVOCATION_ROUTES: readonly RouteProbe[] = [
   {
     route: "$connect authorizer",
     event: () => ({

@@ -60,7 +60,7 @@ export interface PathRun {
 }
 
 /** Whether a path was dispatched as it should: sharded when large, inline when small. */
-export function dispatchedAsExpected(path: PathRun): boolean {
+function dispatchedAsExpected(path: PathRun): boolean {
   return path.large ? /^sharded into \d+$/.test(path.run.dispatch ?? "") : path.run.dispatch === "inline";
 }
 

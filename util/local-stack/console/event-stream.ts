@@ -56,7 +56,7 @@ export function streamEvents(
  * (`platform.report`); now for a record that carries neither.
  * @param record - the record
  */
-export function recordTime(record: Record<string, unknown>): Date {
+function recordTime(record: Record<string, unknown>): Date {
   const stamp = record.timestamp ?? record.time;
   const at = typeof stamp === "string" ? new Date(stamp) : new Date(Number.NaN);
   return Number.isNaN(at.getTime()) ? new Date() : at;

@@ -24,7 +24,7 @@ export function escapeXml(text: string): string {
 }
 
 /** A request id in S3's format (16 upper-case hex digits). */
-export function s3RequestId(): string {
+function s3RequestId(): string {
   return randomUUID().replaceAll("-", "").toUpperCase().slice(0, 16);
 }
 

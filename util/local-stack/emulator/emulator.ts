@@ -9,6 +9,7 @@ import { createFauxqsStores, installConditionalWrites } from "./fidelity/conditi
 import { fixFauxqsListOrder } from "./fidelity/list-order.js";
 import { installS3Fidelity } from "./fidelity/s3.js";
 import { SnsFidelity } from "./fidelity/sns.js";
+import { installSqsFidelity } from "./fidelity/sqs.js";
 import { pollDeliveries } from "./sns-delivery.js";
 import { installStoreOutage } from "./store-outage.js";
 
@@ -59,7 +60,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers. Through the SNS
  * API the queue's subscription looks and behaves like the function's (fidelity/sns.ts).
  *
- * S3 is made as strict and as lenient as S3 (fidelity/s3.ts), takes conditional writes (fidelity/conditional-writes.ts),
+ * S3 is made as strict and as lenient as S3 (fidelity/s3.ts) and takes conditional writes
+ * (fidelity/conditional-writes.ts), SQS speaks the query protocol too (fidelity/sqs.ts),
  * and requests from web pages are refused
  * (../browser-guard.ts). All of it goes through the Fastify app that `buildApp` returns; fauxqs itself is not edited.
  */
@@ -73,6 +75,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const outage = installStoreOutage(app);
   installS3Fidelity(app, { warn: options.warn });
   installConditionalWrites(app, stores.s3Store);
+  installSqsFidelity(app);
   const sns = new SnsFidelity(options.warn);
   sns.install(app);
   const port = await listenOn(app.server, options.host, options.port, "emulator", () =>

@@ -42,7 +42,7 @@ function formatRequestTime(epochMs: number): string {
 }
 
 /** The request context of a WebSocket event, with the fields @types/aws-lambda leaves out. */
-export interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRequestContextV2, "messageId"> {
+interface WebSocketRequestContext extends Omit<APIGatewayEventWebsocketRequestContextV2, "messageId"> {
   /** MESSAGE events only. */
   messageId?: string;
   identity: { sourceIp: string };

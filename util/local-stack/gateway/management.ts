@@ -109,7 +109,7 @@ export function rateLimiter(limit: () => number, now: () => number = () => perfo
 }
 
 /** An error in AWS's shape: JSON `{message}` and the `x-amzn-ErrorType` header the SDK maps errors by. */
-export function sendError(res: ServerResponse, status: number, errorType: string, message: string): void {
+function sendError(res: ServerResponse, status: number, errorType: string, message: string): void {
   const body = JSON.stringify({ message });
   res
     .writeHead(status, {

@@ -14,6 +14,29 @@ const HIDDEN_FIELDS: ReadonlySet<string> = new Set([
   "function_request_id",
 ]);
 
+/**
+ * Shows the characters a terminal would act on as `\u001b`-style escapes: C0 controls (ESC starts colour, title and
+ * hyperlink sequences; CR and LF could forge a line), DEL, C1 controls (0x9b is a one-byte CSI on some terminals) and
+ * the bidirectional overrides that reorder what is shown. Everything a client sends (a channel name, an SNS
+ * attribute) reaches these lines.
+ * @param text - a line
+ * @param keepNewlines - leave `\n` as is: the stack's own text of several lines (the ready text)
+ */
+export function escapeControl(text: string, keepNewlines = false): string {
+  let escaped = "";
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    const control =
+      code < 0x20 ||
+      (code >= 0x7f && code <= 0x9f) ||
+      (code >= 0x202a && code <= 0x202e) ||
+      (code >= 0x2066 && code <= 0x2069);
+    escaped +=
+      control && !(keepNewlines && char === "\n") ? `\\u${code.toString(16).padStart(4, "0")}` : char;
+  }
+  return escaped;
+}
+
 function clock(date: Date): string {
   return date.toISOString().slice(11, 23);
 }
@@ -39,7 +62,7 @@ export function formatAccess(record: AccessLogRecord, now = new Date()): string 
   if (record.integrationError !== "-" && record.integrationError !== record.errorMessage) {
     parts.push(`(${record.integrationError})`);
   }
-  return parts.join(" ");
+  return escapeControl(parts.join(" "));
 }
 
 /**
@@ -55,13 +78,15 @@ export function formatLambda(record: Record<string, unknown>, now = new Date()):
     };
     const init = metrics.initDurationMs === undefined ? "" : `, init ${metrics.initDurationMs.toFixed(1)} ms`;
     const outcome = status === "success" ? "" : ` ${status.toUpperCase()}`;
-    return `${clock(now)} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`;
+    return escapeControl(
+      `${clock(now)} lambda  REPORT ${requestId} ${metrics.durationMs.toFixed(1)} ms, ${metrics.maxMemoryUsedMB} MB${init}${outcome}`,
+    );
   }
   const { timestamp: _timestamp, level, message, ...rest } = record;
   const extras = Object.entries(rest)
     .filter(([key]) => !HIDDEN_FIELDS.has(key))
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
-  return [clock(now), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(
-    " ",
+  return escapeControl(
+    [clock(now), "lambda ", String(level ?? "INFO").padEnd(5), String(message ?? ""), ...extras].join(" "),
   );
 }

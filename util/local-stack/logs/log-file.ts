@@ -11,7 +11,7 @@ import { formatAccess, formatLambda } from "./format.js";
 import { LogTail } from "./tail.js";
 
 /** A log file that gets one JSON object per line, appended (earlier runs' lines are kept). */
-export class JsonLogFile {
+class JsonLogFile {
   private readonly stream: WriteStream;
 
   constructor(readonly path: string) {

@@ -47,7 +47,7 @@ export async function lockStateDir(stateDir: string): Promise<StateLock> {
 }
 
 /** Whether a process with this pid runs (EPERM: it does, as another user). */
-export function isRunning(pid: number): boolean {
+function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -22,9 +22,10 @@ import {
   s3ErrorXml,
   snsErrorXml,
 } from "../app.js";
+import { sqsJsonError } from "./sqs.js";
 
 /** S3's limit on the keys of one DeleteObjects request. */
-export const S3_DELETE_OBJECTS_LIMIT = 1000;
+const S3_DELETE_OBJECTS_LIMIT = 1000;
 
 /** Options of {@link installS3Fidelity}. */
 export interface S3FidelityOptions {
@@ -123,6 +124,13 @@ export function installS3Fidelity(app: EmulatorApp, options: S3FidelityOptions):
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const malformed = sqsJsonError(request, error);
+    if (malformed !== undefined) {
+      return reply
+        .status(malformed.status)
+        .header("content-type", "application/x-amz-json-1.0")
+        .send(malformed.body);
+    }
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500)
       options.warn(`emulator: ${status} on ${request.method} ${request.url}: ${error.message}`);
