@@ -41,9 +41,8 @@ export async function acknowledgeSubscription(
   const store = historyOf(deps.history, channel);
   if (store === undefined) {
     // No history: the first protocol's frame, and a recovery that could not be made when one was asked for.
-    return await acknowledge(deps, connectionId, subscribedFrame(channel, undefined, since && false), {
-      channel,
-    });
+    const recovered = since === undefined ? undefined : false;
+    return await acknowledge(deps, connectionId, subscribedFrame(channel, undefined, recovered), { channel });
   }
   try {
     const head = await store.head(channel);

@@ -285,12 +285,12 @@ export function reverseKey(connectionId: string, channel: string): string {
 /** Prefix of the channel history (a sibling of the connection prefix, never under it). */
 export const CHANNEL_HISTORY_PREFIX = "channel-history";
 
-/** Base-36 digits of an inverted epoch (hours since 1970) and of an inverted offset. */
+/**
+ * Base-36 digits of an inverted epoch (hours since 1970) and of an inverted offset: an offset up to 36^10 - 1, some
+ * 3.6e15 messages, below `Number.MAX_SAFE_INTEGER`.
+ */
 const EPOCH_DIGITS = 6;
 const OFFSET_DIGITS = 10;
-
-/** The largest offset a key can hold: 36^10 - 1, some 3.6e15 messages, below `Number.MAX_SAFE_INTEGER`. */
-export const MAX_OFFSET = 36 ** OFFSET_DIGITS - 1;
 
 /**
  * The listing prefix of one channel's history, trailing slash included.
@@ -312,7 +312,7 @@ export function historyEpochPrefix(channel: string, epoch: string): string {
 /**
  * The key of the message at a position.
  * @param channel - the channel
- * @param position - an epoch of at most 6 base-36 digits and an offset from 1 to {@link MAX_OFFSET}
+ * @param position - an epoch of at most 6 base-36 digits and an offset from 1 to 36^10 - 1
  */
 export function historyKey(channel: string, position: Position): string {
   return `${historyEpochPrefix(channel, position.epoch)}${invert(position.offset, OFFSET_DIGITS)}`;

@@ -239,7 +239,7 @@ export function parseMembershipRequest<A extends "subscribe" | "unsubscribe">(
  * Reads a `subscribe` request: its channel, then its optional `since` (INVALID_POSITION).
  * @param request - the client's request
  */
-export function parseSubscribeRequest(
+function parseSubscribeRequest(
   request: Readonly<Record<string, unknown>>,
 ): Result<SubscribeRequest, Rejection> {
   const membership = parseMembershipRequest(request, "subscribe");
@@ -256,9 +256,7 @@ export function parseSubscribeRequest(
  * {@link DEFAULT_HISTORY_LIMIT}).
  * @param request - the client's request
  */
-export function parseHistoryRequest(
-  request: Readonly<Record<string, unknown>>,
-): Result<HistoryRequest, Rejection> {
+function parseHistoryRequest(request: Readonly<Record<string, unknown>>): Result<HistoryRequest, Rejection> {
   const channel = readChannel(request, "history");
   if (!channel.ok) return channel;
   // `"limit": null` is refused like any other value that is not a limit; only an absent one takes the default.

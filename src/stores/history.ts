@@ -198,7 +198,7 @@ export class S3HistoryStore implements HistoryStore {
 }
 
 /** Whether `a` comes before `b`: an earlier epoch (hours in base 36), or the same epoch and a lower offset. */
-export function precedes(a: Position, b: Position): boolean {
+function precedes(a: Position, b: Position): boolean {
   const epochA = Number.parseInt(a.epoch, 36);
   const epochB = Number.parseInt(b.epoch, 36);
   return epochA < epochB || (epochA === epochB && a.offset < b.offset);

@@ -174,8 +174,12 @@ describe("the web console in a real browser (headless Chromium)", () => {
     // publisher connects once it is dropped
     const s3 = s3Client(stack);
     let ids: string[] = [];
+    const stored = async () => {
+      ids = await storedConnectionIds(stack, s3);
+      return ids.length;
+    };
     await expect
-      .poll(async () => (ids = await storedConnectionIds(stack, s3)).length, { timeout: WAIT_MS })
+      .poll(stored, { timeout: WAIT_MS })
       .toBe(1)
       .finally(() => s3.destroy());
     const [pageConnection] = ids;
