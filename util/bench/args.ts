@@ -28,6 +28,8 @@ export interface BenchOptions {
   shardConcurrency?: number;
   /** The @connections throttle R of the throttle-bound sharded runs, calls a second; 0 skips them. */
   throttleRate?: number;
+  /** Channel sizes of the history scenario (a publish with the channel's history off, then on); empty skips it. */
+  historyMembers?: number[];
   quick: boolean;
 }
 
@@ -57,6 +59,9 @@ Options:
   --throttle-rate R   the @connections throttle of the throttle-bound run, calls a second; the floor is N / R
                       (default 500, 100 with --quick; 0 skips it): low enough that the throttle, not this
                       machine's two cores, is the bound
+  --history-members LIST
+                      channel sizes of the history scenario: a stack of K clients on one channel, each publish
+                      measured with the channel's history off and on (default 100,10000, 10 with --quick; 0 skips it)
   --no-cold-start     skip the bundle size and cold import measurement
   -h, --help          this text
 
@@ -94,6 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "shard-n": { type: "string" },
       "shard-concurrency": { type: "string" },
       "throttle-rate": { type: "string" },
+      "history-members": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -124,6 +130,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     shardN: intFlag("--shard-n", values["shard-n"] ?? (quick ? "200" : "10000"), 0),
     shardConcurrency: intFlag("--shard-concurrency", values["shard-concurrency"] ?? "4", 1),
     throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "500"), 0),
+    historyMembers: (values["history-members"] ?? (quick ? "10" : "100,10000"))
+      .split(",")
+      .map((part) => intFlag("--history-members", part.trim(), 0))
+      .filter((k) => k > 0),
     quick,
   };
 }

@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { DEFAULT_FANOUT_SHARDS } from "../../src/contract/index.js";
 import { CliError, runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
@@ -23,6 +24,7 @@ import {
   measureChannelPublish,
 } from "./scenarios/channels.js";
 import { type ColdStart, measureColdStart } from "./scenarios/coldstart.js";
+import { type HistoryResult, measureHistory } from "./scenarios/history.js";
 import { nothingLostOrRepeated, type ShardResults } from "./scenarios/shard-results.js";
 import { measureShards } from "./scenarios/shards.js";
 import type { ConnectFigures } from "./session/clients.js";
@@ -128,6 +130,13 @@ async function main(argv: string[]): Promise<void> {
       runs: options.runs,
     });
   }
+  let history: HistoryResult[] | undefined;
+  if ((options.historyMembers ?? []).length > 0) {
+    progress(
+      `history scenario: channels of ${options.historyMembers?.join(", ")} members, history off and on`,
+    );
+    history = await measureHistory(options.historyMembers ?? [], options.runs, DEFAULT_FANOUT_SHARDS);
+  }
   let coldStart: ColdStart | null = null;
   if (options.coldStart) {
     progress("cold start: building the bundle and importing it in fresh processes");
@@ -146,6 +155,7 @@ async function main(argv: string[]): Promise<void> {
     coldStart,
     ...(channels ? { channels } : {}),
     ...(shards ? { shards } : {}),
+    ...(history ? { history } : {}),
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -170,6 +180,13 @@ async function main(argv: string[]): Promise<void> {
       `not exactly once in the channel publish (${brokenChannels.map((c) => `N = ${c.n}, ${c.delayMs} ms`).join(", ")})`,
     );
   }
+  const brokenHistory = (history ?? []).filter(
+    (h) => !h.off.summary?.exactlyOnce || !h.on.summary?.exactlyOnce,
+  );
+  if (brokenHistory.length > 0)
+    throw new CliError(
+      `not exactly once in the history scenario (K = ${brokenHistory.map((h) => h.k).join(", ")})`,
+    );
   if (shards && !nothingLostOrRepeated(shards)) {
     throw new CliError(
       `the sharded runs were not exactly once, or shards were left in the dead-letter queue (${shards.deadLetterDepth})`,

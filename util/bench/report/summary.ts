@@ -14,6 +14,7 @@ import {
 } from "../model.js";
 import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
+import { type HistoryResult, renderHistoryLines } from "../scenarios/history.js";
 import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
 import type { ConnectFigures } from "../session/clients.js";
 import type { Machine } from "./machine.js";
@@ -36,6 +37,8 @@ export interface BenchResults {
   channels?: ChannelResult[];
   /** The sharded scenarios; absent when skipped or measured before they existed. */
   shards?: ShardResults;
+  /** The history scenario; absent when skipped or measured before it existed. */
+  history?: HistoryResult[];
 }
 
 /**
@@ -63,6 +66,7 @@ export function renderSummary(results: BenchResults): string {
     ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),
+    ...renderHistoryLines(results.history),
     ...(coldStart
       ? [
           `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +
