@@ -24,6 +24,7 @@ import { ShardQueue } from "./constructs/shard-queue.js";
 import { TokenSecret } from "./constructs/token-secret.js";
 import { TopicKey } from "./constructs/topic-key.js";
 import { WebSocketApi } from "./constructs/websocket-api.js";
+import { declareHistoryVariables } from "./history-variables.js";
 import { declareVariables } from "./variables.js";
 
 /**
@@ -67,6 +68,7 @@ export class FanoutStack extends TerraformStack {
     super(scope, id);
     const vars = declareVariables(this);
     const auth = declareAuthVariables(this);
+    const history = declareHistoryVariables(this);
     const tokenMode = Op.eq(auth.authMode, "token");
 
     if (props.s3Backend) {
@@ -114,6 +116,7 @@ export class FanoutStack extends TerraformStack {
       name,
       prefix: vars.connectionPrefix,
       forceDestroy: vars.forceDestroy,
+      historyRetentionDays: history.retentionDays,
     });
     const topicKey = new TopicKey(this, "topic-key", {
       name,
@@ -163,6 +166,8 @@ export class FanoutStack extends TerraformStack {
       [LAMBDA_ENV.maxClientMessageBytes]: Token.asString(auth.maxClientMessageBytes),
       [LAMBDA_ENV.expectedApiId]: api.api.id,
       [LAMBDA_ENV.inputTopicArn]: topic.topic.arn,
+      // The channel history (docs/channels.md#history): which channels keep one; none when its retention is 0.
+      [LAMBDA_ENV.historyChannels]: history.channelsSetting,
       // shards: the worker gets this same block, so its config loads (and fails) like the handler's.
       ...shardQueue.dispatchEnvironment,
       [LAMBDA_ENV.fanoutShards]: Token.asString(vars.fanoutShards),

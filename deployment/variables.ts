@@ -1,6 +1,7 @@
 import { type IResolvable, TerraformVariable } from "cdktn";
 import type { Construct } from "constructs";
 import {
+  CHANNEL_HISTORY_PREFIX,
   CHANNEL_MEMBERS_PREFIX,
   CONNECTION_CHANNELS_PREFIX,
   DEFAULT_ACCOUNT_CONNECTIONS,
@@ -258,16 +259,16 @@ export function declareVariables(scope: Construct): StackVariables {
 }
 
 /**
- * Refuses a connection prefix inside the membership prefixes (`channel-members/...`, `connection-channels/...`):
- * a broadcast would list membership keys as connections, and a channel's listing would find connection keys.
- * `src/app/config.ts` refuses the same at cold start.
+ * Refuses a connection prefix inside the channels' prefixes (`channel-members/...`, `connection-channels/...`,
+ * `channel-history/...`): a broadcast would list their keys as connections, and a channel's listing would find
+ * connection keys. `src/app/config.ts` refuses the same at cold start.
  * @param variable - the `connection_prefix` variable
  */
 function apartFromMemberships(variable: TerraformVariable): TerraformVariable {
-  const reserved = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
+  const reserved = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX, CHANNEL_HISTORY_PREFIX];
   variable.addValidation({
     condition: `\${!contains(${JSON.stringify(reserved)}, split("/", trim(var.connection_prefix, "/"))[0])}`,
-    errorMessage: `connection_prefix must not be ${reserved.join(" or ")} or lie under them (channel memberships use those prefixes); keep the default "${DEFAULT_CONNECTION_PREFIX}" or pick another name.`,
+    errorMessage: `connection_prefix must not be ${reserved.join(", ")} or lie under them (channel memberships and the channel history use those prefixes); keep the default "${DEFAULT_CONNECTION_PREFIX}" or pick another name.`,
   });
   return variable;
 }

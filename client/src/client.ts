@@ -3,6 +3,7 @@ import { FanoutError } from "./errors.js";
 import { type AttemptFailure, connectError } from "./failures.js";
 import { encodeFrame, type Outgoing, readFrame } from "./frames.js";
 import { type ClientOptions, type SocketConstructor, type SocketLike, withDefaults } from "./options.js";
+import { positions } from "./positions.js";
 import { recentIds } from "./recent-ids.js";
 import { Requests } from "./requests.js";
 import type { ClientEvents, ConnectionState, FanoutClient } from "./types.js";
@@ -50,6 +51,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     current?.open ? undefined : lastFailure,
   );
   const isNew = recentIds();
+  const order = positions(emit, isNew, sendAll, settings.gapWaitMs);
   /** The last failed connection attempt, until a connection opens: the cause of a request's TIMEOUT. */
   let lastFailure: FanoutError | undefined;
   let state: ConnectionState = "connecting";
@@ -84,6 +86,7 @@ export function createClient(options: ClientOptions): FanoutClient {
   /** Drops a channel from the set kept across reconnects (and from a renewal's confirmations still awaited). */
   function forget(channel: string): void {
     channels.delete(channel);
+    order.stop(channel);
     for (const conn of [current, next]) if (conn) confirm(conn, channel);
   }
 
@@ -151,7 +154,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     ws.onopen = () => {
       conn.open = true;
       conn.ping = setTimeout(ping, settings.pingIntervalMs);
-      for (const channel of channels) ws.send(JSON.stringify({ action: "subscribe", channel }));
+      for (const channel of channels) ws.send(order.subscribe(channel));
       conn.resub = new Set(channels);
       if (conn === current || !channels.size) promote(conn);
     };
@@ -238,33 +241,32 @@ export function createClient(options: ClientOptions): FanoutClient {
     emit("frame", value);
     if (incoming.kind === "error") {
       const { error } = incoming;
-      if (error.action === "subscribe" && error.channel !== undefined) {
-        channels.delete(error.channel);
-        confirm(conn, error.channel);
-      }
+      const again = order.refused(error);
+      if (again) conn.ws.send(again);
+      else if (error.action === "subscribe" && error.channel !== undefined) forget(error.channel);
       const matched =
+        !!again ||
         (error.id !== undefined && requests.answer(error.id, error)) ||
         (error.channel !== undefined && requests.settle(error.action, error.channel, error));
       if (!matched) emit("error", error);
     } else if (incoming.kind === "subscribed" || incoming.kind === "unsubscribed") {
       const { channel } = incoming;
       requests.settle(incoming.kind.slice(0, -1), channel);
-      if (incoming.kind === "subscribed" && channel !== undefined) confirm(conn, channel);
+      if (incoming.kind === "subscribed" && channel !== undefined) {
+        order.subscribed(channel, incoming);
+        confirm(conn, channel);
+      }
       // The service runs a connection's requests side by side, so this answer may have come after the opposite
       // request's (or after a subscribe timed out): what the app asked last is asked again, never left undone.
       const wanted = channel !== undefined && channels.has(channel);
       if (channel !== undefined && wanted !== (incoming.kind === "subscribed") && conn.open)
-        conn.ws.send(JSON.stringify({ action: wanted ? "subscribe" : "unsubscribe", channel }));
+        conn.ws.send(wanted ? order.subscribe(channel) : JSON.stringify({ action: "unsubscribe", channel }));
     } else if (incoming.kind === "accepted") {
       requests.answer(incoming.id);
     } else if (incoming.kind === "message") {
-      const { channel, message, id } = incoming;
-      // Ids are the publisher's: a repeat is the same id on the same channel (or among broadcasts).
-      // A channel the app left may still deliver until the service has the unsubscribe: the app is told nothing.
-      if ((channel !== undefined && !channels.has(channel)) || (id !== undefined && !isNew(channel, id)))
-        return;
-      if (channel !== undefined) emit("message", { channel, message, id });
-      else emit("broadcast", { message, id });
+      const { channel, message, id, offset, epoch } = incoming;
+      if (channel !== undefined) order.message({ channel, message, id, offset, epoch });
+      else if (id === undefined || isNew(channel, id)) emit("broadcast", { message, id });
     }
   }
 
@@ -305,7 +307,7 @@ export function createClient(options: ClientOptions): FanoutClient {
       channels.add(channel);
       // A subscription never confirmed is not kept: the app was told it failed.
       const done = requests.wait("subscribe", channel, () => forget(channel));
-      sendAll(frame);
+      sendAll(order.subscribe(channel));
       return done;
     },
     unsubscribe(channel) {

@@ -1,29 +1,34 @@
 import { SERVICE_ERROR_CODES } from "./contract.js";
 
 /** The codes the client raises itself, besides the service's `INVALID_ID` and `PAYLOAD_TOO_LARGE`. */
-const CLIENT_ERROR_CODES = {
+interface ClientErrorCodes {
   /** The client was closed while the request waited. */
-  CLOSED: "CLOSED",
+  readonly CLOSED: "CLOSED";
   /** A publish or broadcast reused an id that is still waiting for its acknowledgement. */
-  DUPLICATE_ID: "DUPLICATE_ID",
+  readonly DUPLICATE_ID: "DUPLICATE_ID";
   /**
    * A connection attempt failed (the handshake was refused or timed out, the token provider or the WebSocket
    * constructor threw); the client retries. Reported as an `error` event.
    */
-  CONNECT: "CONNECT",
+  readonly CONNECT: "CONNECT";
   /** A request was not settled within `requestTimeoutMs` (typically: the client could not connect meanwhile). */
-  TIMEOUT: "TIMEOUT",
+  readonly TIMEOUT: "TIMEOUT";
   /** A publish or broadcast with an id was sent on `1 + maxResends` connections that all closed before `accepted`. */
-  NOT_ACCEPTED: "NOT_ACCEPTED",
+  readonly NOT_ACCEPTED: "NOT_ACCEPTED";
   /** The frame is over one WebSocket frame's limit and the WebSocket cannot fragment (`canFragment`). */
-  FRAME_TOO_LARGE: "FRAME_TOO_LARGE",
-} as const;
+  readonly FRAME_TOO_LARGE: "FRAME_TOO_LARGE";
+}
+
+/** The client's codes, each its own value, from one string as the service's are (the size budget). */
+const CLIENT_ERROR_CODES = /* @__PURE__ */ Object.fromEntries(
+  "CLOSED DUPLICATE_ID CONNECT TIMEOUT NOT_ACCEPTED FRAME_TOO_LARGE".split(" ").map((code) => [code, code]),
+) as unknown as ClientErrorCodes;
 
 /**
  * Every error code a {@link FanoutError} can carry: the service's codes (the same table as the service's, copied
  * into `contract.ts` and checked against it by a test) and the client's own.
  */
-export const ErrorCode = { ...SERVICE_ERROR_CODES, ...CLIENT_ERROR_CODES } as const;
+export const ErrorCode = { ...SERVICE_ERROR_CODES, ...CLIENT_ERROR_CODES };
 
 /** One of the error codes. A newer service may send a code this version does not list. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,6 @@
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "./contract.js";
 import { type ErrorContext, FanoutError } from "./errors.js";
+import type { Position } from "./positions.js";
 
 /** The id grammar of the service: 1 to 64 of letters, digits, `_` and `-`. */
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -7,6 +8,7 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A frame the client sends for a request. */
 export interface Outgoing {
   action: "subscribe" | "unsubscribe" | "publish" | "broadcast";
+  since?: Position | undefined;
   channel?: string;
   message?: unknown;
   id?: string | undefined;
@@ -29,10 +31,23 @@ export function encodeFrame(frame: Outgoing, canFragment: boolean): string | Fan
 /** What a frame from the service means to the client. */
 export type Incoming =
   | { kind: "error"; error: FanoutError }
-  | { kind: "subscribed" | "unsubscribed"; channel: string | undefined }
+  | ({
+      kind: "subscribed" | "unsubscribed";
+      channel: string | undefined;
+      /** After a `since`: whether every missed message came first. */
+      recovered: boolean | undefined;
+    } & Positioned)
   | { kind: "accepted"; id: string }
-  | { kind: "message"; channel: string | undefined; message: unknown; id: string | undefined }
+  | ({ kind: "message"; channel: string | undefined; message: unknown; id: string | undefined } & Positioned)
   | { kind: "other" };
+
+/**
+ * A channel message's position, when its channel keeps history; in `subscribed`, where the channel's history stood.
+ */
+interface Positioned {
+  offset: number | undefined;
+  epoch: string | undefined;
+}
 
 /**
  * Reads a frame from the service: its value for the `frame` event (parsed as JSON when it is, the text otherwise),
@@ -60,9 +75,15 @@ function meaning(value: unknown): Incoming {
     const context = { action: text(e.action), channel: text(e.channel), id: text(e.id) };
     return { kind: "error", error: new FanoutError(String(e.code), String(e.message), context) };
   }
-  if (f.action === "subscribed" || f.action === "unsubscribed") return { kind: f.action, channel };
+  const offset = typeof f.offset === "number" ? f.offset : undefined;
+  const epoch = text(f.epoch);
+  if (f.action === "subscribed" || f.action === "unsubscribed") {
+    const recovered = typeof f.recovered === "boolean" ? f.recovered : undefined;
+    return { kind: f.action, channel, recovered, offset, epoch };
+  }
   if (f.action === "accepted" && id !== undefined) return { kind: "accepted", id };
-  if ("message" in f && f.action === undefined) return { kind: "message", channel, message: f.message, id };
+  if ("message" in f && f.action === undefined)
+    return { kind: "message", channel, message: f.message, id, offset, epoch };
   return { kind: "other" };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The fanout client library: one WebSocket connection to the service that pings below API Gateway's idle
- * timeout, renews ahead of its 2-hour cap, reconnects with full-jitter backoff and a fresh token, resubscribes,
- * reports why it cannot connect, and refuses frames the platform would not deliver.
+ * timeout, renews ahead of its 2-hour cap, reconnects with full-jitter backoff and a fresh token, resubscribes from
+ * the last position it delivered (so that no message of a channel with history is lost or repeated), reports why it
+ * cannot connect, and refuses frames the platform would not deliver.
  *
  * @packageDocumentation
  */
@@ -16,4 +17,5 @@ export type {
   ClientEvents,
   ConnectionState,
   FanoutClient,
+  Recovery,
 } from "./types.js";

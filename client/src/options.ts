@@ -50,6 +50,11 @@ export interface ClientOptions {
    * API Gateway's 2-hour cap and spread out so that clients that connected together do not renew together.
    */
   renewAfterMs?: [min: number, max: number];
+  /**
+   * A message of a channel with history that arrives ahead of the next one waits this long for the ones before it
+   * (concurrent publishes may arrive out of order) before the client asks the service for them; default 2 s.
+   */
+  gapWaitMs?: number;
   /** Reconnect backoff: the first retry waits up to this long, doubling per failed attempt; default 1 s. */
   backoffBaseMs?: number;
   /** The longest reconnect backoff; default 30 s. */
@@ -67,6 +72,7 @@ export const DEFAULTS = {
   requestTimeoutMs: 30_000,
   maxResends: 3,
   renewAfterMs: [6_000_000, 6_900_000],
+  gapWaitMs: 2_000,
   backoffBaseMs: 1_000,
   backoffCapMs: 30_000,
   random: Math.random,

@@ -7,7 +7,11 @@ import { S3BucketPublicAccessBlock } from "@cdktn/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktn/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
 import { Fn, type IResolvable } from "cdktn";
 import { Construct } from "constructs";
-import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../../src/contract/index.js";
+import {
+  CHANNEL_HISTORY_PREFIX,
+  CHANNEL_MEMBERS_PREFIX,
+  CONNECTION_CHANNELS_PREFIX,
+} from "../../src/contract/index.js";
 
 /** Settings of {@link ConnectionBucket}. */
 export interface ConnectionBucketProps {
@@ -17,11 +21,14 @@ export interface ConnectionBucketProps {
   prefix: string;
   /** Whether `terraform destroy` may delete the bucket with keys still in it. */
   forceDestroy: IResolvable;
+  /** Days the channel history keeps a message (0: history off). */
+  historyRetentionDays: number;
 }
 
 /**
  * The connection store: a private, encrypted, TLS-only bucket holding one empty object per live connection, with
- * a lifecycle rule that sweeps the keys of connections whose `$disconnect` never came.
+ * a lifecycle rule that sweeps the keys of connections whose `$disconnect` never came. The channel memberships and
+ * the channel history live in it too, each under its own prefix with its own rule.
  */
 export class ConnectionBucket extends Construct {
   /** The bucket. */
@@ -102,6 +109,14 @@ export class ConnectionBucket extends Construct {
           filter: [{ prefix: `${prefix}/` }],
           expiration: [{ days: 1 }],
         })),
+        // The channel history (src/stores/history.ts): what a client that reconnects can catch up on. With history
+        // off the rule stays, at a day, so that what an earlier retention kept still goes.
+        {
+          id: "expire-channel-history",
+          status: "Enabled",
+          filter: [{ prefix: `${CHANNEL_HISTORY_PREFIX}/` }],
+          expiration: [{ days: Fn.max([props.historyRetentionDays, 1]) }],
+        },
       ],
     });
   }

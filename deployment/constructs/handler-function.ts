@@ -6,14 +6,18 @@ import { LambdaFunction } from "@cdktn/provider-aws/lib/lambda-function/index.js
 import { AssetType, TerraformAsset } from "cdktn";
 import { Construct } from "constructs";
 import {
+  CHANNEL_HISTORY_PREFIX,
   CHANNEL_MEMBERS_PREFIX,
   CONNECTION_CHANNELS_PREFIX,
   LAMBDA_HANDLER,
   LAMBDA_RUNTIME,
 } from "../../src/contract/index.js";
 
-/** The membership key prefixes: a publish lists one channel's members, a cleanup one connection's channels. */
-const MEMBERSHIP_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
+/**
+ * The channels' key prefixes: a publish lists one channel's members, a cleanup one connection's channels; the
+ * history is written at each publish and listed at each subscribe.
+ */
+const CHANNEL_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX, CHANNEL_HISTORY_PREFIX];
 
 /** Settings of {@link HandlerFunction}. */
 export interface HandlerFunctionProps {
@@ -84,14 +88,19 @@ export class HandlerFunction extends Construct {
         {
           sid: "ConnectionKeys",
           effect: "Allow",
-          // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
-          // s3:DeleteObject). It never reads a key back.
+          // Only what the handler calls: PutObject (a history write's If-None-Match needs no more), DeleteObject and
+          // DeleteObjects (authorised per key as s3:DeleteObject).
           actions: ["s3:PutObject", "s3:DeleteObject"],
-          // The connection keys and the channel membership keys (the storage layout of src/contract/storage.ts), in the same bucket.
-          resources: [
-            props.keysArn,
-            ...MEMBERSHIP_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`),
-          ],
+          // The connection keys, the channel membership keys and the channel history (the storage layout of
+          // src/contract/storage.ts), in the same bucket.
+          resources: [props.keysArn, ...CHANNEL_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`)],
+        },
+        {
+          sid: "ReadChannelHistory",
+          effect: "Allow",
+          // The one key the handler reads back: a message of the history, for a client that catches up.
+          actions: ["s3:GetObject"],
+          resources: [`${props.bucketArn}/${CHANNEL_HISTORY_PREFIX}/*`],
         },
         {
           sid: "ListConnectionKeys",
@@ -102,7 +111,7 @@ export class HandlerFunction extends Construct {
             {
               test: "StringLike",
               variable: "s3:prefix",
-              values: [`${props.keyPrefix}/*`, ...MEMBERSHIP_PREFIXES.map((prefix) => `${prefix}/*`)],
+              values: [`${props.keyPrefix}/*`, ...CHANNEL_PREFIXES.map((prefix) => `${prefix}/*`)],
             },
           ],
         },

@@ -8,6 +8,7 @@ import type { Dispatch } from "../delivery/dispatch.js";
 import type { FanoutOptions } from "../delivery/engine.js";
 import type { Send } from "../delivery/send-policy.js";
 import type { ConnectionStore } from "../stores/connections.js";
+import type { HistoryStore } from "../stores/history.js";
 import type { MembershipStore } from "../stores/memberships.js";
 
 /** What API Gateway's Lambda proxy integration expects back from a WebSocket route. */
@@ -45,4 +46,24 @@ export interface ActionDependencies {
    * (`MAX_CLIENT_MESSAGE_BYTES`); default the 128 KB protocol limit.
    */
   maxClientMessageBytes?: number;
+  /** The channel history; undefined when the stack keeps none (`HISTORY_CHANNELS` empty). */
+  history?: ChannelHistory;
+}
+
+/** The channel history of a stack: its store, and which channels keep one (`HISTORY_CHANNELS`). */
+export interface ChannelHistory {
+  /** The store. */
+  store: HistoryStore;
+  /** Whether a channel's messages are kept, with positions. */
+  keeps(channel: string): boolean;
+}
+
+/**
+ * The history store of a channel that keeps history, or undefined: then its messages have no position and cost what
+ * they cost without history.
+ * @param history - the stack's channel history, if any
+ * @param channel - the channel
+ */
+export function historyOf(history: ChannelHistory | undefined, channel: string): HistoryStore | undefined {
+  return history?.keeps(channel) ? history.store : undefined;
 }

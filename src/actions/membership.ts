@@ -5,13 +5,15 @@
  */
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../contract/limits.js";
 import { internalError, type Rejection, tooManySubscriptions } from "../protocol/errors.js";
-import { subscribedFrame, unsubscribedFrame } from "../protocol/frames.js";
-import type { MembershipRequest } from "../protocol/requests.js";
+import { unsubscribedFrame } from "../protocol/frames.js";
+import type { MembershipRequest, SubscribeRequest } from "../protocol/requests.js";
 import type { ActionDependencies, RouteResult } from "./dependencies.js";
+import { acknowledgeSubscription } from "./history.js";
 import { rejectRequest, reply } from "./reply.js";
 
 /**
- * `subscribe`: checks the limit, stores the membership, then answers `{"action":"subscribed","channel":C}`.
+ * `subscribe`: checks the limit, stores the membership, then answers `{"action":"subscribed","channel":C}`: on a
+ * channel that keeps history with the head, after the messages missed since `since` (`./history.ts`).
  *
  * The limit counts the reverse index. Two subscribes of one connection running at once can both see 49 and both
  * store: the limit is soft by at most the number of that connection's requests in flight, and every later
@@ -24,17 +26,24 @@ import { rejectRequest, reply } from "./reply.js";
 export async function subscribe(
   deps: ActionDependencies,
   connectionId: string,
-  request: Pick<MembershipRequest, "channel">,
+  request: Pick<SubscribeRequest, "channel" | "since">,
 ): Promise<RouteResult> {
-  const { channel } = request;
-  return await changeMembership(deps, connectionId, "subscribe", channel, async () => {
-    const held = await deps.memberships.channelsOf(connectionId);
-    if (!held.includes(channel) && held.length >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-      return tooManySubscriptions(held.length, channel);
-    }
-    await deps.memberships.subscribe(connectionId, channel);
-    return undefined;
-  });
+  const { channel, since } = request;
+  return await changeMembership(
+    deps,
+    connectionId,
+    "subscribe",
+    channel,
+    async () => {
+      const held = await deps.memberships.channelsOf(connectionId);
+      if (!held.includes(channel) && held.length >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+        return tooManySubscriptions(held.length, channel);
+      }
+      await deps.memberships.subscribe(connectionId, channel);
+      return undefined;
+    },
+    () => acknowledgeSubscription(deps, connectionId, channel, since),
+  );
 }
 
 /**
@@ -51,39 +60,49 @@ export async function unsubscribe(
   request: Pick<MembershipRequest, "channel">,
 ): Promise<RouteResult> {
   const { channel } = request;
-  return await changeMembership(deps, connectionId, "unsubscribe", channel, async () => {
-    await deps.memberships.unsubscribe(connectionId, channel);
-    return undefined;
-  });
+  return await changeMembership(
+    deps,
+    connectionId,
+    "unsubscribe",
+    channel,
+    async () => {
+      await deps.memberships.unsubscribe(connectionId, channel);
+      return undefined;
+    },
+    async () => {
+      if (await reply(deps, connectionId, unsubscribedFrame(channel)))
+        deps.log.info("unsubscribed", { channel });
+      return { statusCode: 200 };
+    },
+  );
 }
 
-/** The words of each change, in the log and in the acknowledgement. */
-const CHANGES = {
-  subscribe: { done: "subscribed", failed: "storing the subscription failed", frame: subscribedFrame },
-  unsubscribe: { done: "unsubscribed", failed: "removing the subscription failed", frame: unsubscribedFrame },
+/** What the log says when a change failed. */
+const FAILED = {
+  subscribe: "storing the subscription failed",
+  unsubscribe: "removing the subscription failed",
 } as const;
 
 /**
  * Runs one change of the membership store: a refusal it answers goes to the sender; a store failure is logged,
- * answered INTERNAL_ERROR and 500; otherwise the change is acknowledged.
+ * answered INTERNAL_ERROR and 500; otherwise `acknowledge` answers.
  */
 async function changeMembership(
   deps: ActionDependencies,
   connectionId: string,
-  action: keyof typeof CHANGES,
+  action: keyof typeof FAILED,
   channel: string,
   change: () => Promise<Rejection | undefined>,
+  acknowledge: () => Promise<RouteResult>,
 ): Promise<RouteResult> {
-  const words = CHANGES[action];
   let refusal: Rejection | undefined;
   try {
     refusal = await change();
   } catch (error) {
-    deps.log.error(words.failed, { error, channel });
+    deps.log.error(FAILED[action], { error, channel });
     await rejectRequest(deps, connectionId, internalError(action, { channel }));
     return { statusCode: 500, body: "membership store unavailable" };
   }
   if (refusal !== undefined) return await rejectRequest(deps, connectionId, refusal);
-  if (await reply(deps, connectionId, words.frame(channel))) deps.log.info(words.done, { channel });
-  return { statusCode: 200 };
+  return await acknowledge();
 }

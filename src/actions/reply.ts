@@ -14,12 +14,17 @@ export type ReplyDependencies = Pick<ActionDependencies, "store" | "send" | "log
  * Never throws.
  * @param deps - store, send, log and timeout
  * @param connectionId - the sender
- * @param frame - the frame's text
+ * @param frame - the frame's text, or its bytes
  * @returns true if the frame was sent
  */
-export async function reply(deps: ReplyDependencies, connectionId: string, frame: string): Promise<boolean> {
+export async function reply(
+  deps: ReplyDependencies,
+  connectionId: string,
+  frame: string | Uint8Array,
+): Promise<boolean> {
   try {
-    await sendWithTimeout(deps.send, connectionId, Buffer.from(frame, "utf8"), deps.fanout.sendTimeoutMs);
+    const data = typeof frame === "string" ? Buffer.from(frame, "utf8") : frame;
+    await sendWithTimeout(deps.send, connectionId, data, deps.fanout.sendTimeoutMs);
     return true;
   } catch (error) {
     if (isGone(error)) {

@@ -4,6 +4,7 @@ import { forbidden } from "../protocol/errors.js";
 import { type ClientRequest, parseRequest, type RequestOf } from "../protocol/requests.js";
 import { broadcast } from "./broadcast.js";
 import type { ActionDependencies, RouteResult } from "./dependencies.js";
+import { history } from "./history.js";
 import { subscribe, unsubscribe } from "./membership.js";
 import { ping } from "./ping.js";
 import { publish } from "./publish.js";
@@ -32,6 +33,8 @@ const ROUTES: { [A in ClientAction]: Route<A> } = {
   // Leaving a channel never needs a right: a token's rights may have changed since the subscribe.
   unsubscribe: { right: undefined, run: unsubscribe },
   publish: { right: "publish", run: publish },
+  // Whoever may hear a channel may read what it said.
+  history: { right: "subscribe", run: history },
 };
 
 /**
@@ -55,7 +58,11 @@ export async function runRequest(
   const route = ROUTES[request.action] as Route<ClientAction>;
   const channel = "channel" in request ? request.channel : undefined;
   if (route.right !== undefined && !hasRight(deps.rights, route.right, channel)) {
-    return await rejectRequest(deps, connectionId, forbidden(route.right, { channel, id: idOf(request) }));
+    return await rejectRequest(
+      deps,
+      connectionId,
+      forbidden(route.right, { channel, id: idOf(request), action: request.action }),
+    );
   }
   return await route.run(deps, connectionId, request as RequestOf<ClientAction>);
 }

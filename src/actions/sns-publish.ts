@@ -1,8 +1,10 @@
+import type { Log } from "../app/log.js";
 import { MAX_MESSAGE_BYTES } from "../contract/limits.js";
-import { channelFrame } from "../contract/messages.js";
+import { channelFrame, withPosition } from "../contract/messages.js";
 import { EVERYONE } from "../delivery/audience.js";
 import type { Dispatch, DispatchResult } from "../delivery/dispatch.js";
 import { checkChannel } from "../protocol/requests.js";
+import { type ChannelHistory, historyOf } from "./dependencies.js";
 
 /** What an SNS message turned into: handed to the dispatch (sent inline, or enqueued in shards), or refused. */
 export type SnsOutcome = ({ kind: "delivered" } & DispatchResult) | { kind: "rejected"; reason: string };
@@ -32,13 +34,16 @@ export async function publishToEveryone(deps: { dispatch: Dispatch }, message: u
  * An SNS message with a `channel` attribute (String): delivered to that channel's members as
  * `{"channel":C,"message":M,"id":<SNS MessageId>}`, M being the parsed JSON body, through the dispatch, so a large
  * channel shards like a broadcast. The MessageId stays the same across Lambda's retries of the event, so a
- * subscriber can drop the duplicates a retry causes.
- * @param deps - the dispatch of this event (it logs the fan-out)
+ * subscriber can drop the duplicates a retry causes. On a channel that keeps history the message is written there
+ * first and its frame carries its position, as a client's publish; a retried event writes it again, at a new
+ * position with the same id.
+ * @param deps - the dispatch of this event (it logs the fan-out), the channel history and the log
  * @param sns - the record's MessageId, Message and the attribute's value
- * @throws ListingFailedError when listing the members failed, ShardQueueError when shards were not enqueued
+ * @throws ListingFailedError when listing the members failed, ShardQueueError when shards were not enqueued,
+ *   StoreError when the history could not be written (nothing was sent then)
  */
 export async function publishToChannel(
-  deps: { dispatch: Dispatch },
+  deps: { dispatch: Dispatch; history?: ChannelHistory; log: Log },
   sns: { messageId: string; message: unknown; channel: unknown },
 ): Promise<SnsOutcome> {
   const channel = checkChannel(sns.channel);
@@ -46,12 +51,16 @@ export async function publishToChannel(
   if (typeof sns.message !== "string") return rejected(NO_TEXT);
   const message = parseJson(sns.message);
   if (message === NOT_JSON) return rejected(NOT_JSON_REASON);
-  const frame = channelFrame(channel.value, message, sns.messageId);
+  const history = historyOf(deps.history, channel.value);
+  const frame = channelFrame(channel.value, message, sns.messageId, history !== undefined);
   if (!frame.ok) return rejected(frame.error.message);
-  return {
-    kind: "delivered",
-    ...(await deps.dispatch({ kind: "channel", channel: channel.value }, frame.value)),
-  };
+  let data = frame.value;
+  if (history !== undefined) {
+    const claimed = await history.append(channel.value, (position) => withPosition(frame.value, position));
+    data = claimed.data;
+    deps.log.appendKeys({ offset: claimed.position.offset, epoch: claimed.position.epoch });
+  }
+  return { kind: "delivered", ...(await deps.dispatch({ kind: "channel", channel: channel.value }, data)) };
 }
 
 function rejected(reason: string): SnsOutcome {

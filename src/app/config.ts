@@ -12,8 +12,13 @@ import {
   DEFAULT_MAX_CLIENT_MESSAGE_BYTES,
   LAMBDA_ENV,
 } from "../contract/environment.js";
-import { MAX_MESSAGE_BYTES } from "../contract/limits.js";
-import { CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX } from "../contract/storage.js";
+import { isValidPattern } from "../contract/grammar.js";
+import { MAX_MESSAGE_BYTES, MAX_PATTERNS } from "../contract/limits.js";
+import {
+  CHANNEL_HISTORY_PREFIX,
+  CHANNEL_MEMBERS_PREFIX,
+  CONNECTION_CHANNELS_PREFIX,
+} from "../contract/storage.js";
 
 /**
  * The Lambda's configuration, read once per cold start from the environment (the names and defaults are the
@@ -56,6 +61,8 @@ export interface Config {
   connectionFlatKeys: boolean;
   /** `AWS_REGION` (Lambda sets it; `AWS_DEFAULT_REGION` as a fallback): what requests are signed for. */
   region: string | undefined;
+  /** `HISTORY_CHANNELS`: the patterns of the channels whose history is kept; empty keeps none. */
+  historyChannels: readonly string[];
   /** Who may connect and what a connection may do (docs/security.md). */
   auth: AuthConfig;
 }
@@ -145,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     connectionFlatKeys: boolean(env, LAMBDA_ENV.connectionFlatKeys, true),
     region: value(env, "AWS_REGION") ?? value(env, "AWS_DEFAULT_REGION"),
+    historyChannels: patterns(env, LAMBDA_ENV.historyChannels),
     auth: authConfig(env),
   };
 }
@@ -249,15 +257,37 @@ function prefix(env: Env, name: string): string {
   if (trimmed === "" || trimmed.startsWith("/")) {
     throw new ConfigError(name, `must be a key prefix such as "${DEFAULT_CONNECTION_PREFIX}", got "${raw}"`);
   }
-  // A prefix inside the membership prefixes would make broadcasts list membership keys as connections.
+  // A prefix inside the membership or history prefixes would make broadcasts list their keys as connections.
   const first = trimmed.split("/")[0];
-  if (first === CHANNEL_MEMBERS_PREFIX || first === CONNECTION_CHANNELS_PREFIX) {
+  if (
+    first === CHANNEL_MEMBERS_PREFIX ||
+    first === CONNECTION_CHANNELS_PREFIX ||
+    first === CHANNEL_HISTORY_PREFIX
+  ) {
     throw new ConfigError(
       name,
-      `must not be "${CHANNEL_MEMBERS_PREFIX}" or "${CONNECTION_CHANNELS_PREFIX}" or lie under them (channel memberships use them), got "${raw}"`,
+      `must not be "${CHANNEL_MEMBERS_PREFIX}", "${CONNECTION_CHANNELS_PREFIX}" or "${CHANNEL_HISTORY_PREFIX}" or lie under them (channel memberships and history use them), got "${raw}"`,
     );
   }
   return trimmed;
+}
+
+/** A comma-separated list of channel patterns (the grammar of a token's rights); unset is none. */
+function patterns(env: Env, name: string): readonly string[] {
+  const list = (value(env, name) ?? "")
+    .split(",")
+    .map((pattern) => pattern.trim())
+    .filter(Boolean);
+  const bad = list.find((pattern) => !isValidPattern(pattern));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      name,
+      `"${bad}" is not a channel pattern: segments of letters, digits, "_", "." and "-", "*" for one segment, "**" last for the rest, such as "**" or "news/**"`,
+    );
+  }
+  if (list.length > MAX_PATTERNS)
+    throw new ConfigError(name, `at most ${MAX_PATTERNS} patterns, got ${list.length}`);
+  return list;
 }
 
 function endpoint(

@@ -5,6 +5,8 @@
  * invocations.
  */
 import { S3Client } from "@aws-sdk/client-s3";
+import type { ChannelHistory } from "../actions/dependencies.js";
+import { matchesPattern } from "../auth/rights.js";
 import type { SecretFetcher } from "../auth/verifier.js";
 import { ConnectionsSenders, type Exchange } from "../aws/connections.js";
 import { secretsManagerFetcher } from "../aws/secrets.js";
@@ -17,8 +19,10 @@ import { createPace, PACE_TICK_MS, type Pace } from "../delivery/pacing.js";
 import type { Send } from "../delivery/send-policy.js";
 import type { ShardDeadLetters, ShardQueue } from "../delivery/shard-job.js";
 import { type ConnectionStore, S3ConnectionStore } from "../stores/connections.js";
+import { S3HistoryStore } from "../stores/history.js";
 import { withMembershipCleanup } from "../stores/membership-cleanup.js";
 import { type MembershipStore, S3MembershipStore } from "../stores/memberships.js";
+import { S3Bucket } from "../stores/s3.js";
 import { type AuthorizerDependencies, createAuthorizerDependencies } from "./authorizer-dependencies.js";
 import type { Config } from "./config.js";
 
@@ -31,6 +35,8 @@ export interface Dependencies extends AuthorizerDependencies {
   store: ConnectionStore;
   /** Channel memberships, in the connection store's bucket. */
   memberships: MembershipStore;
+  /** The channel history, in the connection store's bucket; absent when no channel keeps one. */
+  history?: ChannelHistory;
   /** The `Send` for an @connections endpoint, cached per endpoint. */
   senders: { for(endpoint: string): Send };
   /** The shard queue (`SHARD_QUEUE_URL`); undefined, every fan-out runs inline. */
@@ -81,6 +87,10 @@ export function createDependencies(
       memberships,
     ),
     memberships,
+    history: channelHistory(
+      config.historyChannels,
+      () => new S3HistoryStore(new S3Bucket(s3, config.connectionBucket)),
+    ),
     senders: new ConnectionsSenders({
       concurrency: config.fanoutConcurrency,
       region: config.region,
@@ -91,6 +101,19 @@ export function createDependencies(
     deadLetters: config.shardDeadLetterQueueUrl === undefined ? undefined : queue,
     pace: createPace(config.fanoutShardRate, config.fanoutShardBurst || undefined, undefined, PACE_TICK_MS),
   };
+}
+
+/**
+ * The channel history of the stack: the channels matching one of `patterns` keep one; none, no store at all.
+ * @param patterns - `HISTORY_CHANNELS`
+ * @param store - makes the store
+ */
+export function channelHistory(
+  patterns: readonly string[],
+  store: () => ChannelHistory["store"],
+): ChannelHistory | undefined {
+  if (patterns.length === 0) return undefined;
+  return { store: store(), keeps: (channel) => patterns.some((pattern) => matchesPattern(pattern, channel)) };
 }
 
 let cached: Dependencies | undefined;

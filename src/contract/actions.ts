@@ -16,6 +16,8 @@ export const CLIENT_ACTIONS = [
   "subscribe",
   "unsubscribe",
   "publish",
+  // Channel history (docs/channels.md#history).
+  "history",
 ] as const;
 
 /** One client action. */

@@ -44,6 +44,11 @@ export const LAMBDA_ENV = {
   shardDeadLetterQueueUrl: "SHARD_DEAD_LETTER_QUEUE_URL",
   /** "false" once no connection key of the flat layout is left: saves a listing per fan-out. */
   connectionFlatKeys: "CONNECTION_FLAT_KEYS",
+  /**
+   * Comma-separated channel patterns (the grammar of a token's rights) whose messages are kept in the channel
+   * history, with positions; unset or empty keeps none (docs/channels.md#history).
+   */
+  historyChannels: "HISTORY_CHANNELS",
 
   // --- auth: who may connect and what a connection may do (docs/security.md) ---
   /** `token` (a signed token at `$connect`, the default) or `open` (anonymous, every right). */
@@ -79,6 +84,15 @@ export const AUTH_MODES = ["token", "open"] as const;
 
 /** How the stack admits connections: `token` (the default on AWS) or `open` (anonymous, every right). */
 export type AuthMode = (typeof AUTH_MODES)[number];
+
+/**
+ * How long the channel history keeps a message, in days (Terraform `history_retention_days`): a day, S3's shortest
+ * expiration, is enough for a client away for hours. 0 turns history off.
+ */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 1;
+
+/** The channels whose history is kept when none are named (Terraform `history_channels`): every channel. */
+export const DEFAULT_HISTORY_CHANNELS = ["**"] as const;
 
 /** The key prefix of the connection store when none is configured. */
 export const DEFAULT_CONNECTION_PREFIX = "active-connections";

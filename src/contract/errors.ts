@@ -15,10 +15,16 @@ export const ERROR_CODES = {
   BINARY_NOT_SUPPORTED: "a binary frame; the protocol is JSON text",
   INTERNAL_ERROR: "a store or the shard queue failed; the request may be sent again as it is",
   FORBIDDEN: "the connection's token lacks the right for this action or channel",
-  MISSING_CHANNEL: 'subscribe, unsubscribe or publish without a "channel" field',
+  MISSING_CHANNEL: 'subscribe, unsubscribe, publish or history without a "channel" field',
   INVALID_CHANNEL: "the channel name breaks the grammar (length, empty segments, characters)",
   TOO_MANY_SUBSCRIPTIONS: "the connection already holds the most subscriptions allowed",
   INVALID_ID: '"id" is present but not 1 to 64 of letters, digits, "_" and "-"',
+  INVALID_POSITION:
+    '"since" is present but not a position the service sent ({"epoch":E,"offset":N}, or {"offset":0})',
+  INVALID_LIMIT: '"limit" is present but not a whole number from 1 to 100',
+  RECOVERY_TOO_LARGE:
+    "more messages were published since the position sent than one recovery sends; subscribe without since and reload",
+  NO_HISTORY: "the stack keeps no history for this channel",
   ROUTE_MISMATCH:
     'the request names another action than the route API Gateway chose for it (two "action" fields, say); nothing ran',
 } as const;

@@ -3,10 +3,12 @@
  * answers what is wrong in words a person can act on, so that the server's refusals and the CLIs' usage errors say
  * the same thing.
  */
-import { MAX_CHANNEL_LENGTH, MAX_ID_LENGTH } from "./limits.js";
+import { MAX_CHANNEL_LENGTH, MAX_HISTORY_LIMIT, MAX_ID_LENGTH } from "./limits.js";
+import { MAX_EPOCH_LENGTH, type Position } from "./messages.js";
 
 const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 const ID = /^[A-Za-z0-9_-]+$/;
+const EPOCH = new RegExp(`^[0-9a-z]{1,${MAX_EPOCH_LENGTH}}$`);
 
 /** A channel name as the texts suggest one. */
 export const CHANNEL_EXAMPLE = `"news/sport"`;
@@ -74,4 +76,36 @@ export function isValidPattern(pattern: unknown): pattern is string {
     segment === "*" ? "x" : segment === "**" && index === segments.length - 1 ? "xx" : segment,
   );
   return isValidChannel(literal.join("/"));
+}
+
+/**
+ * A position as a client sends it back (`since`): `{"epoch":E,"offset":N}` as a channel frame carried it, or
+ * `{"offset":0}` for "before the first message" (what a client holds after subscribing to an empty history).
+ * @param since - the `since` field as the client sent it
+ * @returns the position (epoch "" for offset 0 without one), or what is wrong with it
+ */
+export function readPosition(since: unknown): { position: Position } | { problem: string } {
+  const example = `such as {"epoch":"ab12","offset":41} from a channel frame, or {"offset":0} before the first message`;
+  if (typeof since !== "object" || since === null || Array.isArray(since)) {
+    return { problem: `"since" must be a position object, ${example}.` };
+  }
+  const { epoch, offset } = since as Record<string, unknown>;
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
+    return { problem: `"since" needs an "offset" that is a whole number of 0 or more, ${example}.` };
+  }
+  if (epoch === undefined && offset === 0) return { position: { epoch: "", offset: 0 } };
+  if (typeof epoch !== "string" || !EPOCH.test(epoch)) {
+    return {
+      problem: `"since" needs the "epoch" its offset came with (1 to ${MAX_EPOCH_LENGTH} of 0-9 and a-z), ${example}.`,
+    };
+  }
+  return { position: { epoch, offset: offset as number } };
+}
+
+/**
+ * Whether a value is a valid `limit` of a history request: a whole number from 1 to {@link MAX_HISTORY_LIMIT}.
+ * @param limit - the candidate
+ */
+export function isValidLimit(limit: unknown): limit is number {
+  return Number.isInteger(limit) && (limit as number) >= 1 && (limit as number) <= MAX_HISTORY_LIMIT;
 }

@@ -33,6 +33,20 @@ export const MAX_CHANNEL_LENGTH = 128;
 /** A client-chosen id is at most this many characters. */
 export const MAX_ID_LENGTH = 64;
 
+/**
+ * The most messages one recovery sends (a `subscribe` with `since`): one by one, in order, from the subscribe's own
+ * invocation, within API Gateway's 29 s integration timeout at a few milliseconds a send. Ten seconds away from a
+ * channel of 20 messages a second is 200. A larger recovery is refused (RECOVERY_TOO_LARGE): the client reloads its
+ * state instead of being flooded.
+ */
+export const MAX_RECOVERY_MESSAGES = 500;
+
+/** The most messages one `history` request returns (its `limit`); one frame carries them, so fewer if they are large. */
+export const MAX_HISTORY_LIMIT = 100;
+
+/** The messages a `history` request without `limit` returns. */
+export const DEFAULT_HISTORY_LIMIT = 10;
+
 /** A connection holds at most this many subscriptions. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 50;
 

@@ -1,6 +1,6 @@
 /**
- * The storage layout in the connection bucket: where each connection and each channel membership is kept, and how
- * the keys are cut into buckets that fan-out shards list on their own. Shared by the stores (`src/stores/`),
+ * The storage layout in the connection bucket: where each connection, each channel membership and each message of a
+ * channel's history is kept, and how the keys are cut into buckets that fan-out shards list on their own. Shared by the stores (`src/stores/`),
  * `deployment/` (lifecycle rule, IAM) and the benchmark, which lists the bucket itself.
  *
  * ## Buckets
@@ -16,6 +16,8 @@
  * that came before (`<prefix>/<connectionId>`). The flat keys are then one range at the front of the prefix,
  * read apart from the buckets while they last, and a bucket's range never pages through them.
  */
+
+import type { Position } from "./messages.js";
 
 /** Buckets of the key layout: fixed, so that keys never move. Two hex digits. */
 export const BUCKET_COUNT = 256;
@@ -268,4 +270,72 @@ export function memberIdOfKey(channel: string, key: string): string | undefined 
  */
 export function reverseKey(connectionId: string, channel: string): string {
   return `${connectionChannelsPrefix(connectionId)}${encodeKeySegment(channel)}`;
+}
+
+// --- Channel history: `channel-history/<enc(channel)>/<epoch key>/<offset key>` ---
+
+/*
+ * One object per message of a channel that keeps history; its body is the channel frame with its position, as it
+ * was sent. The epoch and the offset are written inverted (the largest value first) in fixed-width base 36, so that a
+ * channel's newest message is the first key of its prefix: one ListObjectsV2 with MaxKeys 1 finds the head, whatever
+ * the retention. The key names its position, so the write that claims a position is a PutObject with
+ * `If-None-Match: *` on that key (src/stores/history.ts).
+ */
+
+/** Prefix of the channel history (a sibling of the connection prefix, never under it). */
+export const CHANNEL_HISTORY_PREFIX = "channel-history";
+
+/**
+ * Base-36 digits of an inverted epoch (hours since 1970) and of an inverted offset: an offset up to 36^10 - 1, some
+ * 3.6e15 messages, below `Number.MAX_SAFE_INTEGER`.
+ */
+const EPOCH_DIGITS = 6;
+const OFFSET_DIGITS = 10;
+
+/**
+ * The listing prefix of one channel's history, trailing slash included.
+ * @param channel - a valid channel name
+ */
+export function historyPrefix(channel: string): string {
+  return `${CHANNEL_HISTORY_PREFIX}/${encodeKeySegment(channel)}/`;
+}
+
+/**
+ * The listing prefix of one epoch of a channel's history, trailing slash included: its newest message first.
+ * @param channel - a valid channel name
+ * @param epoch - the epoch, at most 6 base-36 digits
+ */
+export function historyEpochPrefix(channel: string, epoch: string): string {
+  return `${historyPrefix(channel)}${invert(Number.parseInt(epoch, 36), EPOCH_DIGITS)}/`;
+}
+
+/**
+ * The key of the message at a position.
+ * @param channel - the channel
+ * @param position - an epoch of at most 6 base-36 digits and an offset from 1 to 36^10 - 1
+ */
+export function historyKey(channel: string, position: Position): string {
+  return `${historyEpochPrefix(channel, position.epoch)}${invert(position.offset, OFFSET_DIGITS)}`;
+}
+
+/**
+ * The position a key of a channel's history names, or undefined for a key of another shape.
+ * @param channel - the channel listed
+ * @param key - a key under {@link historyPrefix}
+ */
+export function positionOfHistoryKey(channel: string, key: string): Position | undefined {
+  const match = /^([0-9a-z]{6})\/([0-9a-z]{10})$/.exec(key.slice(historyPrefix(channel).length));
+  if (match === null) return undefined;
+  const epoch = revert(match[1] as string, EPOCH_DIGITS);
+  const offset = revert(match[2] as string, OFFSET_DIGITS);
+  return offset < 1 ? undefined : { epoch: epoch.toString(36), offset };
+}
+
+/** `36^digits - 1 - value` in `digits` base-36 digits: larger values sort first. */
+function invert(value: number, digits: number): string {
+  return (36 ** digits - 1 - value).toString(36).padStart(digits, "0");
+}
+
+function revert(text: string, digits: number): number {
+  return 36 ** digits - 1 - Number.parseInt(text, 36);
 }

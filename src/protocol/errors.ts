@@ -5,7 +5,11 @@
  * (`requests.ts`); those of the use cases are here.
  */
 import type { ErrorCode } from "../contract/errors.js";
-import { MAX_MESSAGE_DEPTH, MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../contract/limits.js";
+import {
+  MAX_MESSAGE_DEPTH,
+  MAX_RECOVERY_MESSAGES,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION,
+} from "../contract/limits.js";
 import { nestsDeeperThan, stringify } from "../contract/messages.js";
 import type { Result } from "../contract/result.js";
 
@@ -61,11 +65,12 @@ export function context(action: string, channel?: string, id?: string): Rejectio
  * The FORBIDDEN refusal: says which right is missing and how to get it. A broadcast without an id carries no
  * context fields, as in the first protocol.
  * @param right - the right the action needs
- * @param request - the request's channel (subscribe, publish) and id, if any
+ * @param request - the request's channel (subscribe, publish, history) and id, if any, and its action when it is
+ *   not the right's name (a history request needs the subscribe right)
  */
 export function forbidden(
   right: "broadcast" | "subscribe" | "publish",
-  request: { channel?: string; id?: string },
+  request: { channel?: string; id?: string; action?: string },
 ): Rejection {
   if (right === "broadcast") {
     return {
@@ -79,7 +84,7 @@ export function forbidden(
   return {
     code: "FORBIDDEN",
     message: `This connection may not ${right} to ${JSON.stringify(channel)}; connect with a token whose "fanout.${right}" patterns match it (e.g. "${channel.split("/")[0]}/**").`,
-    ...context(right, channel, request.id),
+    ...context(request.action ?? right, channel, request.id),
   };
 }
 
@@ -119,14 +124,41 @@ export function tooManySubscriptions(held: number, channel: string): Rejection {
   };
 }
 
+/**
+ * The RECOVERY_TOO_LARGE refusal of a subscribe whose `since` lies further back than one recovery sends; the
+ * subscription is not kept.
+ * @param channel - the channel
+ * @param missed - the messages published since the position sent
+ */
+export function recoveryTooLarge(channel: string, missed: number): Rejection {
+  return {
+    code: "RECOVERY_TOO_LARGE",
+    message: `${missed} messages were published on ${JSON.stringify(channel)} since that position; one recovery sends at most ${MAX_RECOVERY_MESSAGES}. Subscribe without "since" and reload what the channel's messages built (a history request returns the newest).`,
+    ...context("subscribe", channel),
+  };
+}
+
+/**
+ * The NO_HISTORY refusal of a history request for a channel the stack keeps no history of.
+ * @param channel - the channel
+ */
+export function noHistory(channel: string): Rejection {
+  return {
+    code: "NO_HISTORY",
+    message: `This stack keeps no history of ${JSON.stringify(channel)}: its history_channels patterns do not match it, or history_retention_days is 0.`,
+    ...context("history", channel),
+  };
+}
+
 /** What failed, in the words of each action's INTERNAL_ERROR. */
 const INTERNAL_ERRORS = {
   broadcast:
     "The broadcast may not have reached every client (the connection store or the shard queue failed); try again.",
-  subscribe: "The subscription could not be stored; send the subscribe again.",
+  subscribe: "The subscription could not be stored, or its history read; send the subscribe again.",
   unsubscribe: "The subscription could not be removed; send the unsubscribe again.",
   publish:
-    "The message may not have reached every subscriber (the membership store or the shard queue failed); publish it again.",
+    "The message may not have reached every subscriber (the history, the membership store or the shard queue failed); publish it again.",
+  history: "The channel's history could not be read; send the request again.",
 } as const;
 
 /**

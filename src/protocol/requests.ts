@@ -11,8 +11,16 @@ import {
   idProblem,
   isValidChannel,
   isValidId,
+  isValidLimit,
+  readPosition,
 } from "../contract/grammar.js";
-import { MAX_CHANNEL_LENGTH, MAX_ID_LENGTH } from "../contract/limits.js";
+import {
+  DEFAULT_HISTORY_LIMIT,
+  MAX_CHANNEL_LENGTH,
+  MAX_HISTORY_LIMIT,
+  MAX_ID_LENGTH,
+} from "../contract/limits.js";
+import type { Position } from "../contract/messages.js";
 import type { Result } from "../contract/result.js";
 import { context, describe, type Rejection, type RejectionContext, reject } from "./errors.js";
 
@@ -32,6 +40,18 @@ export interface PingRequest {
 export interface MembershipRequest<A extends "subscribe" | "unsubscribe" = "subscribe" | "unsubscribe"> {
   action: A;
   channel: string;
+}
+
+/** A valid `subscribe`: the channel, and the last position the client saw, if it sent one (`since`). */
+export interface SubscribeRequest extends MembershipRequest<"subscribe"> {
+  since: Position | undefined;
+}
+
+/** A valid `history`: the channel, and how many of its newest messages. */
+export interface HistoryRequest {
+  action: "history";
+  channel: string;
+  limit: number;
 }
 
 /** A valid `publish`. `id` is the client's, or undefined when it sent none. */
@@ -90,7 +110,7 @@ export const REQUEST_GRAMMAR = {
   subscribe: grammar({
     example: '{"action":"subscribe","channel":"news"}',
     takesId: false,
-    parse: (request) => parseMembershipRequest(request, "subscribe"),
+    parse: parseSubscribeRequest,
   }),
   unsubscribe: grammar({
     example: '{"action":"unsubscribe","channel":"news"}',
@@ -101,6 +121,11 @@ export const REQUEST_GRAMMAR = {
     example: '{"action":"publish","channel":"news","message":"hello"}',
     takesId: true,
     parse: parsePublishRequest,
+  }),
+  history: grammar({
+    example: '{"action":"history","channel":"news","limit":10}',
+    takesId: false,
+    parse: parseHistoryRequest,
   }),
 } satisfies { [A in ClientAction]: RequestGrammar<{ action: A }> };
 
@@ -211,6 +236,42 @@ export function parseMembershipRequest<A extends "subscribe" | "unsubscribe">(
 }
 
 /**
+ * Reads a `subscribe` request: its channel, then its optional `since` (INVALID_POSITION).
+ * @param request - the client's request
+ */
+function parseSubscribeRequest(
+  request: Readonly<Record<string, unknown>>,
+): Result<SubscribeRequest, Rejection> {
+  const membership = parseMembershipRequest(request, "subscribe");
+  if (!membership.ok) return membership;
+  const { channel } = membership.value;
+  if (request.since === undefined) return { ok: true, value: { ...membership.value, since: undefined } };
+  const since = readPosition(request.since);
+  if ("problem" in since) return reject("INVALID_POSITION", since.problem, context("subscribe", channel));
+  return { ok: true, value: { ...membership.value, since: since.position } };
+}
+
+/**
+ * Reads a `history` request: its channel, then its optional `limit` (INVALID_LIMIT; default
+ * {@link DEFAULT_HISTORY_LIMIT}).
+ * @param request - the client's request
+ */
+function parseHistoryRequest(request: Readonly<Record<string, unknown>>): Result<HistoryRequest, Rejection> {
+  const channel = readChannel(request, "history");
+  if (!channel.ok) return channel;
+  // `"limit": null` is refused like any other value that is not a limit; only an absent one takes the default.
+  const limit = request.limit === undefined ? DEFAULT_HISTORY_LIMIT : request.limit;
+  if (!isValidLimit(limit)) {
+    return reject(
+      "INVALID_LIMIT",
+      `"limit" must be a whole number from 1 to ${MAX_HISTORY_LIMIT} (default ${DEFAULT_HISTORY_LIMIT}), such as {"action":"history","channel":${CHANNEL_EXAMPLE},"limit":10}.`,
+      context("history", channel.value),
+    );
+  }
+  return { ok: true, value: { action: "history", channel: channel.value, limit } };
+}
+
+/**
  * Reads a `publish` request (already parsed as a JSON object with that action, its optional `id` already checked
  * by {@link checkId}). Checked in the order channel, message, so the refusal names the first thing to fix.
  * @param request - the client's request
@@ -244,7 +305,7 @@ function idRejectionContext(request: Readonly<Record<string, unknown>>, action: 
 
 function readChannel(
   request: Readonly<Record<string, unknown>>,
-  action: "subscribe" | "unsubscribe" | "publish",
+  action: "subscribe" | "unsubscribe" | "publish" | "history",
 ): Result<string, Rejection> {
   const id = echoable(request.id, MAX_ID_LENGTH);
   if (!("channel" in request)) {

@@ -77,7 +77,7 @@ export async function handle(
         channel === undefined
           ? await publishToEveryone({ dispatch }, record.Sns.Message)
           : await publishToChannel(
-              { dispatch },
+              { dispatch, history: deps.history, log: deps.log },
               { messageId: record.Sns.MessageId, message: record.Sns.Message, channel: channel.Value },
             );
       if (outcome.kind === "rejected") deps.log.error("SNS message rejected", { reason: outcome.reason });
@@ -87,7 +87,7 @@ export async function handle(
       failed.push(record.Sns.MessageId);
       firstError ??= error;
     } finally {
-      deps.log.removeKeys(["snsMessageId"]);
+      deps.log.removeKeys(["snsMessageId", "offset", "epoch"]);
     }
   }
   if (failed.length > 0) throw new SnsDeliveryError(failed, { cause: firstError });

@@ -65,6 +65,7 @@ async function message(deps: Dependencies, event: WebSocketEvent): Promise<Route
     rights: rightsOf((event.requestContext as { authorizer?: unknown }).authorizer, deps.config.auth),
     memberships: deps.memberships,
     maxClientMessageBytes: deps.config.auth.maxClientMessageBytes,
+    history: deps.history,
   };
   const { body, isBase64Encoded } = event;
   return await runRequest(actionDeps, connectionId, {

@@ -1,10 +1,12 @@
 /**
- * The one S3 helper both stores use: every call wrapped in one error type, the paged listing of a key range, and
- * DeleteObjects in batches with its 200-with-`Errors` case caught, so that neither store can forget it.
+ * The one S3 helper the stores use: every call wrapped in one error type, the paged listing of a key range,
+ * DeleteObjects in batches with its 200-with-`Errors` case caught, so that no store can forget it, and the
+ * conditional write that claims a key.
  */
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -53,6 +55,73 @@ export class S3Bucket {
     await this.call("PutObject", key, () =>
       this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: "", ContentLength: 0 })),
     );
+  }
+
+  /**
+   * Writes an object only if its key is free: PutObject with `If-None-Match: *`, S3's conditional write ("How to
+   * prevent object overwrites with conditional writes", S3 User Guide; generally available since August 2024).
+   * S3 answers 412 PreconditionFailed when the key exists, and 409 ConditionalRequestConflict when another write
+   * of the key is in flight (retry it).
+   * @param key - its key
+   * @param body - its bytes
+   * @returns `written`, `taken` (the key exists) or `conflict` (a concurrent write of the key; try again)
+   */
+  async putIfAbsent(key: string, body: Uint8Array): Promise<"written" | "taken" | "conflict"> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          Body: body,
+          ContentLength: body.byteLength,
+          ContentType: "application/json",
+          IfNoneMatch: "*",
+        }),
+      );
+      return "written";
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412) return "taken";
+      if (status === 409) return "conflict";
+      throw storeError("PutObject", key, this.name, error);
+    }
+  }
+
+  /**
+   * Reads an object's bytes. S3 answers 404 for a missing key only to a caller that may list the bucket; the role's
+   * ListBucket is limited by `s3:prefix`, which a GetObject does not carry, so a missing key may answer 403: list
+   * first and read what the listing found.
+   * @param key - its key
+   * @returns the bytes, or undefined when S3 says there is no such key (404)
+   */
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const output = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      return await output.Body?.transformToByteArray();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw storeError("GetObject", key, this.name, error);
+    }
+  }
+
+  /**
+   * The first keys under a prefix, in S3's order: one ListObjectsV2.
+   * @param prefix - the prefix
+   * @param count - how many, 1 to 1,000
+   * @param startAfter - list only the keys after this one
+   */
+  async firstKeys(prefix: string, count: number, startAfter?: string): Promise<string[]> {
+    const output = await this.call("ListObjectsV2", prefix, () =>
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.name,
+          Prefix: prefix,
+          MaxKeys: count,
+          StartAfter: startAfter,
+        }),
+      ),
+    );
+    return (output.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key]));
   }
 
   /**
@@ -149,10 +218,19 @@ export class S3Bucket {
     try {
       return await run();
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new StoreError(operation, `S3 ${operation} failed for ${subject} in ${this.name}: ${reason}`, {
-        cause: error,
-      });
+      throw storeError(operation, subject, this.name, error);
     }
   }
+}
+
+function storeError(operation: string, subject: string, bucket: string, error: unknown): StoreError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StoreError(operation, `S3 ${operation} failed for ${subject} in ${bucket}: ${reason}`, {
+    cause: error,
+  });
+}
+
+/** The HTTP status of an SDK error, if it has one. */
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }

@@ -13,6 +13,7 @@ describe("parseBenchArgs", () => {
     // Assess
     expect(options).toMatchObject({ ns: [1000, 10000], delayMs: 10, runs: 3, processes: 0, outDir: "bench" });
     expect(options).toMatchObject({ shardN: 10_000, shardConcurrency: 4, throttleRate: 500 });
+    expect(options?.historyMembers).toEqual([100, 10_000]);
     expect(options?.scenarios).toHaveLength(6);
     expect(options?.coldStart).toBe(true);
   });
@@ -31,6 +32,7 @@ describe("parseBenchArgs", () => {
       channelMembers: 10,
       shardN: 200,
       throttleRate: 100,
+      historyMembers: [10],
     });
   });
 
@@ -63,6 +65,8 @@ describe("parseBenchArgs", () => {
       "--throttle-rate",
       "500",
       "--cpu-cap",
+      "--history-members",
+      "0, 30",
     ]);
     // Assess
     expect(options).toEqual({
@@ -78,6 +82,7 @@ describe("parseBenchArgs", () => {
       shardConcurrency: 2,
       throttleRate: 500,
       cpuCap: true,
+      historyMembers: [30],
       quick: false,
     });
   });

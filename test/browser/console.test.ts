@@ -7,7 +7,14 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../util/lib/repo.js";
 import { consoleUrl } from "../../util/local-stack/console/console.js";
-import { readLog, snsClient, startTestStack, type TestStack } from "../support/stack.js";
+import {
+  readLog,
+  s3Client,
+  snsClient,
+  startTestStack,
+  storedConnectionIds,
+  type TestStack,
+} from "../support/stack.js";
 import { WAIT_MS } from "../support/wait.js";
 import { Client } from "../support/ws-client.js";
 import { findChromium } from "./chromium.js";
@@ -131,7 +138,7 @@ describe("the web console in a real browser (headless Chromium)", () => {
     await page.locator("#subscribe").click();
     await expect
       .poll(() => listText("frames"), { timeout: WAIT_MS })
-      .toContain('{"action":"subscribed","channel":"news/browser"}');
+      .toContain('{"action":"subscribed","channel":"news/browser","offset":0}');
 
     // Act: SNS with the channel attribute, then a publish typed in the page
     await sns.send(
@@ -148,11 +155,63 @@ describe("the web console in a real browser (headless Chromium)", () => {
     // Assess
     await expect
       .poll(() => listText("frames"), { timeout: WAIT_MS })
-      .toMatch(/\{"channel":"news\/browser","message":\{"from":"sns on a channel"\},"id":"[^"]+"\}/);
+      .toMatch(
+        /\{"channel":"news\/browser","message":\{"from":"sns on a channel"\},"id":"[^"]+","offset":\d,"epoch":"\w+"\}/,
+      );
     await expect
       .poll(() => listText("frames"), { timeout: WAIT_MS })
-      .toMatch(/\{"channel":"news\/browser","message":\{"from":"the page"\},"id":"[^"]+"\}/);
-    expect(await page.locator("#channels").innerText()).toContain("news/browser");
+      .toMatch(
+        /\{"channel":"news\/browser","message":\{"from":"the page"\},"id":"[^"]+","offset":\d,"epoch":"\w+"\}/,
+      );
+    // The channel's list entry shows the last position delivered.
+    await expect
+      .poll(() => page.locator("#channels").innerText(), { timeout: WAIT_MS })
+      .toContain("news/browser @ 2");
+  });
+
+  it("recovers by itself: dropped by the server, it resubscribes from its position and gets what was published meanwhile", async () => {
+    // Prepare: the page's connection is the only one (once the closed client's $disconnect has removed its key); a
+    // publisher connects once it is dropped
+    const s3 = s3Client(stack);
+    let ids: string[] = [];
+    const stored = async () => {
+      ids = await storedConnectionIds(stack, s3);
+      return ids.length;
+    };
+    await expect
+      .poll(stored, { timeout: WAIT_MS })
+      .toBe(1)
+      .finally(() => s3.destroy());
+    const [pageConnection] = ids;
+
+    // Act: @connections DELETE, then two publishes at once, while the page is (most likely) still away
+    const dropped = await fetch(
+      `${stack.outputs.management_endpoint}/@connections/${encodeURIComponent(pageConnection ?? "")}`,
+      {
+        method: "DELETE",
+      },
+    );
+    const publisher = await Client.connect(stack.tokenUrl());
+    others.push(publisher);
+    for (const n of [3, 4])
+      publisher.send({ action: "publish", channel: "news/browser", message: { while: "away", n } });
+
+    // Assess: both arrive whichever way (live or recovered), the resubscription says it recovered, and the list
+    // shows the last position delivered
+    expect(dropped.status).toBe(204);
+    await expect
+      .poll(() => page.locator("#channels").innerText(), { timeout: WAIT_MS })
+      .toContain("news/browser @ 4");
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toContain("recovered news/browser: every message missed has been delivered, in order");
+    // (The frames list is the wire, in the order frames arrived; the library delivered them in offset order.)
+    const frames = await listText("frames");
+    expect(frames).toContain('"n":3');
+    expect(frames).toContain('"n":4');
+    expect(frames).toMatch(
+      /"action":"subscribed","channel":"news\/browser","offset":\d,"epoch":"\w+","recovered":true/,
+    );
   });
 
   it("mints its connection's token itself, never shows it, and takes a screenshot for the README", async () => {

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EPOCH } from "../support/channels.js";
 import { useStack } from "../support/stack.js";
 import { cliEnv, runCliToEnd, tempDir } from "./support/run.js";
 
@@ -45,9 +46,16 @@ describe("util/connect --subscribe / --publish against the local stack (needs ch
       .trimEnd()
       .split("\n")
       .map((line) => JSON.parse(line));
-    expect(subscribed).toEqual({ action: "subscribed", channel: "cli/news" });
+    // The local stack keeps every channel's history: the channel was empty, the message is its first.
+    expect(subscribed).toEqual({ action: "subscribed", channel: "cli/news", offset: 0 });
     expect(accepted).toEqual({ action: "accepted", id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(message).toEqual({ channel: "cli/news", message: { n: 1 }, id: accepted.id });
+    expect(message).toEqual({
+      channel: "cli/news",
+      message: { n: 1 },
+      id: accepted.id,
+      offset: 1,
+      epoch: expect.stringMatching(EPOCH),
+    });
     expect(result.stderr).toMatch(/^subscribed to cli\/news$/m);
   });
 
@@ -85,7 +93,7 @@ describe("util/connect --subscribe / --publish against the local stack (needs ch
 
     // Assess
     expect(result.code, result.stderr).toBe(1);
-    expect(result.stdout).toBe('{"action":"subscribed","channel":"cli/quiet"}\n');
+    expect(result.stdout).toBe('{"action":"subscribed","channel":"cli/quiet","offset":0}\n');
     expect(result.stderr).toMatch(/^timed out after 1 s: received 1 of 2 frames$/m);
     expect(Date.now() - started).toBeLessThan(15_000);
   });

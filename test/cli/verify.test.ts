@@ -24,6 +24,7 @@ const STEPS = [
   "refused",
   "broadcast",
   "channel",
+  "history",
   "sns",
   "sns-channel",
   "cleanup",
@@ -60,7 +61,7 @@ describe("util/verify --local against a local stack (token mode, as npm start ru
     expect(result.stdout).toMatch(
       /^PASS {2}refused +a connection without a token, and one with a valid token twice, were refused with HTTP 401/m,
     );
-    expect(result.stdout).toMatch(/^9 passed, 0 failed, 0 skipped in [\d.]+ m?s$/m);
+    expect(result.stdout).toMatch(/^10 passed, 0 failed, 0 skipped in [\d.]+ m?s$/m);
     expect(result.stderr).toBe("");
   });
 
@@ -84,7 +85,7 @@ describe("util/verify --local against a local stack (token mode, as npm start ru
     expect(result.stdout).toMatch(
       /^ {6}look at: util\/tail-logs --local --since 5m \(the access log alone: .*access\.log\)$/m,
     );
-    expect(result.stdout).toMatch(/^1 passed, 1 failed, 7 skipped in /m);
+    expect(result.stdout).toMatch(/^1 passed, 1 failed, 8 skipped in /m);
   });
 
   it("a step that gets no answer FAILs at its --timeout (the function unsubscribed from the topic: sns)", async () => {
@@ -107,7 +108,7 @@ describe("util/verify --local against a local stack (token mode, as npm start ru
     // Assess
     expect(result.code).toBe(1);
     expect(statuses(result.stdout)).toEqual([
-      ...STEPS.slice(0, 6).map((step) => [step, "PASS"]),
+      ...STEPS.slice(0, 7).map((step) => [step, "PASS"]),
       ["sns", "FAIL"],
       ["sns-channel", "FAIL"],
       ["cleanup", "PASS"],
@@ -144,7 +145,7 @@ describe("util/verify --local against a local stack (token mode, as npm start ru
   });
 });
 
-describe("util/verify against an open stack, then the same stack stopped", () => {
+describe("util/verify against an open stack without history, then the same stack stopped", () => {
   let stack: TestStack;
   let home: string;
   let env: NodeJS.ProcessEnv;
@@ -152,7 +153,7 @@ describe("util/verify against an open stack, then the same stack stopped", () =>
   let saved: string;
 
   beforeAll(async () => {
-    stack = await startTestStack({ authMode: "open" });
+    stack = await startTestStack({ authMode: "open", lambdaEnv: { HISTORY_CHANNELS: "" } });
     home = tempDir();
     env = cliEnv(home);
     saved = join(home, "outputs.json");
@@ -165,17 +166,20 @@ describe("util/verify against an open stack, then the same stack stopped", () =>
     await rm(home, { recursive: true, force: true });
   });
 
-  it("skips token and refused with the reason, passes the rest, exit 0", async () => {
+  it("skips token, refused and history with the reason, passes the rest, exit 0", async () => {
     // Prepare / Act
     const result = await runCliToEnd("verify", ["--local", "--outputs", saved], env);
 
     // Assess
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(statuses(result.stdout)).toEqual(
-      STEPS.map((step) => [step, step === "token" || step === "refused" ? "SKIP" : "PASS"]),
+      STEPS.map((step) => [step, ["token", "refused", "history"].includes(step) ? "SKIP" : "PASS"]),
     );
     expect(result.stdout).toMatch(
       /^SKIP {2}token +the stack is open \(auth_mode open\): clients connect without a token$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^SKIP {2}history +the stack keeps no history of fanout-verify\/\w+\/a: its frames carry no position/m,
     );
   });
 

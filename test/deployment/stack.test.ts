@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AUTH_DEFAULTS } from "../../deployment/auth-variables.js";
-import type { StackOutputs } from "../../src/contract/index.js";
+import { isValidPattern, type StackOutputs } from "../../src/contract/index.js";
 import { repoRoot } from "../../util/lib/repo.js";
 import { synthesizedStack } from "./support/synth.js";
 
@@ -87,6 +87,8 @@ describe("stand-alone Terraform", () => {
       fanout_max_receive_count: 3,
       fanout_shard_max_age_seconds: 60,
       fanout_alarm_actions: [],
+      history_retention_days: 1,
+      history_channels: ["**"],
       ...AUTH_DEFAULTS,
     });
   });
@@ -100,10 +102,41 @@ describe("connection_prefix", () => {
     expect(variable?.validation).toEqual([
       {
         condition:
-          '${!contains(["channel-members","connection-channels"], split("/", trim(var.connection_prefix, "/"))[0])}',
-        error_message: expect.stringContaining("channel-members or connection-channels"),
+          '${!contains(["channel-members","connection-channels","channel-history"], split("/", trim(var.connection_prefix, "/"))[0])}',
+        error_message: expect.stringContaining("channel-members, connection-channels, channel-history"),
       },
     ]);
+  });
+});
+
+describe("history_channels", () => {
+  it("is validated with the pattern grammar that src/app/config.ts checks at cold start", () => {
+    // Prepare: the regular expression of the validation, as Terraform reads it from the JSON
+    const variable = (stack.tf.root.variable as Record<string, { validation: Array<{ condition: string }> }>)
+      .history_channels;
+    const hcl = /can\(regex\("(.+)", p\)\)/.exec(variable?.validation[0]?.condition ?? "")?.[1] ?? "";
+    // An HCL string literal: "\\" is one backslash.
+    const pattern = new RegExp(hcl.replaceAll("\\\\", "\\"));
+    const patterns = [
+      "**",
+      "news/**",
+      "*/chat",
+      "a.b/c_d-e",
+      "news/*/live",
+      "x/**/y",
+      "**/x",
+      "news/",
+      "",
+      "a b",
+      "ne*s",
+    ];
+
+    // Act
+    const accepted = patterns.filter((p) => pattern.test(p));
+
+    // Assess: what isValidPattern accepts, and nothing else
+    expect(accepted).toEqual(patterns.filter((p) => isValidPattern(p)));
+    expect(accepted).toEqual(["**", "news/**", "*/chat", "a.b/c_d-e", "news/*/live"]);
   });
 });
 

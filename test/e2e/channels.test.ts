@@ -2,7 +2,7 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
 import { memberKey, reverseKey } from "../../src/contract/index.js";
-import { deliveries, membershipKeysOf, subscribe } from "../support/channels.js";
+import { deliveries, EPOCH, isDeliveryAt, membershipKeysOf, subscribe } from "../support/channels.js";
 import { connectWithId, readLog, storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client, connectMany, isFrame } from "../support/ws-client.js";
@@ -19,12 +19,13 @@ describe("channels through the local stack", () => {
 
     // Act
     member.send({ action: "publish", channel: "news/sport", message: { score: 1 }, id: "req-1" });
-    await member.next(isFrame({ channel: "news/sport", message: { score: 1 }, id: "req-1" }));
+    const delivery = { channel: "news/sport", message: { score: 1 }, id: "req-1" };
+    await member.next(isDeliveryAt(delivery, 1));
     await Promise.all([member, other, bystander].map((c) => c.roundTrip()));
 
-    // Assess
+    // Assess: the frame carries its position in the channel's history, the first
     expect(member.received).toContainEqual({ action: "accepted", id: "req-1" });
-    expect(deliveries(member)).toEqual([{ channel: "news/sport", message: { score: 1 }, id: "req-1" }]);
+    expect(deliveries(member)).toEqual([{ ...delivery, offset: 1, epoch: expect.stringMatching(EPOCH) }]);
     expect(deliveries(other)).toEqual([]);
     expect(deliveries(bystander)).toEqual([]);
     for (const client of [member, other, bystander]) client.close();
@@ -160,14 +161,13 @@ describe("channels through the local stack", () => {
     const withoutChannel = await sns.send(
       new PublishCommand({ TopicArn: stack.outputs.input_sns_topic_arn, Message: '{"to": "all"}' }),
     );
-    await member.next(isFrame({ channel: "game-42/score", message: { home: 3 }, id: withChannel.MessageId }));
+    const delivery = { channel: "game-42/score", message: { home: 3 }, id: withChannel.MessageId ?? "" };
+    await member.next(isDeliveryAt(delivery, 1));
     await Promise.all([member, bystander].map((c) => c.next(isFrame({ to: "all" }))));
     await bystander.roundTrip();
 
-    // Assess
-    expect(deliveries(member)).toEqual([
-      { channel: "game-42/score", message: { home: 3 }, id: withChannel.MessageId },
-    ]);
+    // Assess: the same envelope as a client's publish, its position included
+    expect(deliveries(member)).toEqual([{ ...delivery, offset: 1, epoch: expect.stringMatching(EPOCH) }]);
     expect(deliveries(bystander)).toEqual([]);
     // Without the attribute: the body unchanged, to everyone.
     expect(bystander.raw.map((frame) => frame.data.toString("utf8"))).toContain('{"to": "all"}');

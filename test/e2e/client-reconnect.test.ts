@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type ConnectionState, createClient, type SocketConstructor } from "../../client/src/index.js";
 import { storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { Client } from "../support/ws-client.js";
+import { Client, isSubscribedTo } from "../support/ws-client.js";
 
 /** The platform WebSocket (Node 24's global), as a browser page would use it. */
 const PlatformWebSocket = (globalThis as unknown as { WebSocket: SocketConstructor }).WebSocket;
@@ -98,8 +98,7 @@ describe("the client library resubscribes by itself and loses no publish after t
     const acks: number[] = [];
     recorded.client.on("message", (m) => messages.push(m));
     recorded.client.on("frame", (f) => {
-      if (JSON.stringify(f) === JSON.stringify({ action: "subscribed", channel }))
-        acks.push(performance.now());
+      if (isSubscribedTo(channel)(f)) acks.push(performance.now());
     });
     await recorded.client.subscribe(channel);
     return { ...recorded, channel, messages, acks };

@@ -46,6 +46,20 @@ describe("npm run soak -- --quick", () => {
     expect(results.memory.gatewayPeakRssBytes).toBeGreaterThan(0);
     expect(results.memory.lambdaPeakRssBytes).toBeGreaterThan(0);
     expect(results.memory.lambdaWorkersSeen).toBeGreaterThan(0);
+    // The recovery phase: 20 library clients, 10 s at 20 a second, dropped and renewed, every message once in order.
+    expect(results.recovery).toMatchObject({
+      clients: 20,
+      published: 200,
+      expected: 20 * 200,
+      delivered: 20 * 200,
+      misses: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      disagreements: 0,
+      recoveries: { incomplete: 0 },
+    });
+    expect(results.recovery?.drops).toBeGreaterThan(0);
+    expect(run.stdout).toContain("| recovery: misses, duplicates, out of order | 0, 0, 0 |");
     expect(run.stdout).toContain("| connection keys left in S3 | 0 |");
     expect(run.stdout).toContain("PASSED");
   }, 180_000);

@@ -6,13 +6,33 @@ import {
   encodeKeySegment,
 } from "../../src/contract/index.js";
 import { keysUnder, type TestStack } from "./stack.js";
-import { type Client, isFrame } from "./ws-client.js";
+import { type Client, isSubscribedTo } from "./ws-client.js";
 
-/** A frame delivered through a channel. */
+/** A frame delivered through a channel; `offset` and `epoch` on a channel that keeps history. */
 interface ChannelDelivery {
   channel: string;
   message: unknown;
   id: string;
+  offset?: number;
+  epoch?: string;
+}
+
+/** What an epoch looks like on the wire: hours since 1970 in base 36. */
+export const EPOCH = /^[0-9a-z]{1,6}$/;
+
+/**
+ * A matcher for the delivery of `expected` (`{channel, message, id}`) at `offset` of some epoch: the frame a
+ * subscriber of a channel that keeps history receives.
+ */
+export function isDeliveryAt(expected: Omit<ChannelDelivery, "offset" | "epoch">, offset: number) {
+  return (frame: unknown): boolean => {
+    const { epoch, ...rest } = (frame ?? {}) as ChannelDelivery;
+    return (
+      typeof epoch === "string" &&
+      EPOCH.test(epoch) &&
+      JSON.stringify(rest) === JSON.stringify({ ...expected, offset })
+    );
+  };
 }
 
 /** The frames a client received that came through a channel (`{"channel",...}` deliveries), of one or any. */
@@ -31,7 +51,7 @@ export function deliveries(client: Client, channel?: string): ChannelDelivery[] 
 export async function subscribe(client: Client, channel: string): Promise<void> {
   const from = client.received.length;
   client.send({ action: "subscribe", channel });
-  await client.next(isFrame({ action: "subscribed", channel }), from);
+  await client.next(isSubscribedTo(channel), from);
 }
 
 /** The membership keys (both indexes) that name a connection. */

@@ -91,6 +91,17 @@ export function isFrame(expected: unknown): (frame: unknown) => boolean {
   return (frame) => JSON.stringify(frame) === JSON.stringify(expected);
 }
 
+/**
+ * A matcher for the acknowledgement of a subscribe to `channel`: `{"action":"subscribed","channel":C}`, with the
+ * history's head (`offset`, `epoch`) and `recovered` on a channel that keeps history.
+ */
+export function isSubscribedTo(channel: string): (frame: unknown) => boolean {
+  return (frame) => {
+    const f = frame as { action?: unknown; channel?: unknown } | null;
+    return typeof f === "object" && f !== null && f.action === "subscribed" && f.channel === channel;
+  };
+}
+
 /** A matcher for the broadcast of `message`: the frame `{"message": message}`. */
 export function isBroadcastOf(message: unknown): (frame: unknown) => boolean {
   return isFrame({ message });

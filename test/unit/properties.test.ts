@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/app/config.js";
 import type { Dependencies } from "../../src/app/dependencies.js";
+import { isValidLimit, readPosition } from "../../src/contract/grammar.js";
 import {
   broadcastFrame,
   CLIENT_ACTIONS,
@@ -71,6 +72,8 @@ const actionValue = fc.oneof(
   fc.jsonValue(),
 );
 
+/** Positions a subscribe's `since` may carry, valid and not. */
+const SINCE = fc.constantFrom<unknown>({ epoch: "ab1", offset: 3 }, { offset: 0 }, { offset: 2 });
 /** Objects with an action (or none) and arbitrary other fields, `message` included or not. */
 const objectFrame = fc
   .record(
@@ -83,6 +86,8 @@ const objectFrame = fc
         fc.string(),
         fc.jsonValue(),
       ),
+      since: fc.oneof(SINCE, fc.jsonValue()),
+      limit: fc.oneof(fc.constantFrom<unknown>(1, 100, 0, 101, 2.5, "3"), fc.jsonValue()),
       extra: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }),
     },
     { requiredKeys: [] },
@@ -158,10 +163,14 @@ describe("parseRequest, for any frame", () => {
               : undefined;
           const channelOk = object !== undefined && checkChannel(object.channel).ok;
           const idOk = object !== undefined && checkId(object).ok;
+          const sinceOk = object?.since === undefined || "position" in readPosition(object.since);
+          const limitOk = object?.limit === undefined || isValidLimit(object.limit);
           const expected =
             object !== undefined &&
             (object.action === "ping" ||
-              ((object.action === "subscribe" || object.action === "unsubscribe") && channelOk) ||
+              (object.action === "subscribe" && channelOk && sinceOk) ||
+              (object.action === "unsubscribe" && channelOk) ||
+              (object.action === "history" && channelOk && limitOk) ||
               (object.action === "broadcast" && "message" in object && idOk) ||
               (object.action === "publish" && "message" in object && channelOk && idOk));
 

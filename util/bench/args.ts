@@ -30,6 +30,8 @@ export interface BenchOptions {
   throttleRate?: number;
   /** Also measure an inline fan-out with the function capped at the deployed memory's CPU share (a cgroup, as root). */
   cpuCap?: boolean;
+  /** Channel sizes of the history scenario (a publish with the channel's history off, then on); empty skips it. */
+  historyMembers?: number[];
   quick: boolean;
 }
 
@@ -59,6 +61,9 @@ Options:
   --throttle-rate R   the @connections throttle of the throttle-bound run, calls a second; the floor is N / R
                       (default 500, 100 with --quick; 0 skips it): low enough that the throttle, not this
                       machine's two cores, is the bound
+  --history-members LIST
+                      channel sizes of the history scenario: a stack of K clients on one channel, each publish
+                      measured with the channel's history off and on (default 100,10000, 10 with --quick; 0 skips it)
   --no-cold-start     skip the bundle size and cold import measurement
   --cpu-cap           also run an inline fan-out (to the inline maximum, 1,000; 100 with --quick) with the function
                       capped at the deployed memory's CPU share, as Lambda caps it: a cgroup v1 cpu quota, which needs
@@ -100,6 +105,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "shard-concurrency": { type: "string" },
       "throttle-rate": { type: "string" },
       "cpu-cap": { type: "boolean", default: false },
+      "history-members": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -131,6 +137,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     shardConcurrency: intFlag("--shard-concurrency", values["shard-concurrency"] ?? "4", 1),
     throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "500"), 0),
     cpuCap: values["cpu-cap"] === true,
+    historyMembers: (values["history-members"] ?? (quick ? "10" : "100,10000"))
+      .split(",")
+      .map((part) => intFlag("--history-members", part.trim(), 0))
+      .filter((k) => k > 0),
     quick,
   };
 }

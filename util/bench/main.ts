@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { DEFAULT_FANOUT_SHARDS } from "../../src/contract/index.js";
 import { CliError, runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
@@ -25,6 +26,7 @@ import {
 import { type ColdStart, measureColdStart } from "./scenarios/coldstart.js";
 import { type CappedResult, measureCapped, requireCgroup } from "./scenarios/cpu-cap.js";
 import { measureSendPath } from "./scenarios/send-path.js";
+import { type HistoryResult, measureHistory } from "./scenarios/history.js";
 import { nothingLostOrRepeated, type ShardResults } from "./scenarios/shard-results.js";
 import { measureShards } from "./scenarios/shards.js";
 import type { ConnectFigures } from "./session/clients.js";
@@ -139,6 +141,13 @@ async function main(argv: string[]): Promise<void> {
     progress("at Lambda's CPU share: an inline fan-out with the function in a cgroup");
     capped = await measureCapped({ runs: options.runs, ...(options.quick ? { recipients: 100 } : {}) });
   }
+  let history: HistoryResult[] | undefined;
+  if ((options.historyMembers ?? []).length > 0) {
+    progress(
+      `history scenario: channels of ${options.historyMembers?.join(", ")} members, history off and on`,
+    );
+    history = await measureHistory(options.historyMembers ?? [], options.runs, DEFAULT_FANOUT_SHARDS);
+  }
   let coldStart: ColdStart | null = null;
   if (options.coldStart) {
     progress("cold start: building the bundle and importing it in fresh processes");
@@ -159,6 +168,7 @@ async function main(argv: string[]): Promise<void> {
     ...(shards ? { shards } : {}),
     sendPath,
     ...(capped ? { capped } : {}),
+    ...(history ? { history } : {}),
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });
@@ -184,6 +194,13 @@ async function main(argv: string[]): Promise<void> {
     );
   }
   if (capped && !capped.exactlyOnce) throw new CliError("not exactly once in the run at Lambda's CPU share");
+  const brokenHistory = (history ?? []).filter(
+    (h) => !h.off.summary?.exactlyOnce || !h.on.summary?.exactlyOnce,
+  );
+  if (brokenHistory.length > 0)
+    throw new CliError(
+      `not exactly once in the history scenario (K = ${brokenHistory.map((h) => h.k).join(", ")})`,
+    );
   if (shards && !nothingLostOrRepeated(shards)) {
     throw new CliError(
       `the sharded runs were not exactly once, or shards were left in the dead-letter queue (${shards.deadLetterDepth})`,

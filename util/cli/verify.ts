@@ -22,6 +22,9 @@ with --local). Each step prints PASS, FAIL or SKIP with what it saw; the exit st
   refused      a connection without a token gets HTTP 401 (skipped in open mode)
   broadcast    A broadcasts; A and B receive it
   channel      A subscribes to a channel of this run; B publishes there: A receives it, B only its "accepted"
+  history      B publishes twice more; a third client, C, subscribes with the position of the first publish and
+               gets both, in order, then "recovered":true; a history request returns the newest three (skipped
+               when the channel keeps no history)
   sns          an SNS message to everyone reaches A and B byte for byte
   sns-channel  an SNS message to the channel reaches A, and not B
   cleanup      A and B close; none of their keys is left in the connection bucket

@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import {
   DEFAULT_CONNECTION_PREFIX,
   DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
+  DEFAULT_HISTORY_CHANNELS,
   LAMBDA_ENV,
   type LocalStackOutputs,
   ROUTE_KEYS,
@@ -244,6 +245,9 @@ function createFunction(
       FANOUT_CONCURRENCY: "100",
       FANOUT_SEND_TIMEOUT_MS: "3000",
       POWERTOOLS_LOG_LEVEL: "INFO",
+      // As deployed: every channel keeps history (`--env HISTORY_CHANNELS=` keeps none). The emulator keeps it in
+      // memory until the stack stops; it has no lifecycle rule to expire it.
+      [LAMBDA_ENV.historyChannels]: DEFAULT_HISTORY_CHANNELS.join(","),
       // As deployed: tokens by default, and events of another API or topic refused.
       [LAMBDA_ENV.authMode]: settings.authMode,
       ...(tokenSecret === undefined ? {} : { [LAMBDA_ENV.tokenSecret]: tokenSecret.secret }),

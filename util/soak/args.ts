@@ -21,6 +21,12 @@ export interface SoakOptions {
   processes: number;
   /** Every Nth churner close is a TCP reset rather than a close handshake; 0 = never. */
   abruptEvery: number;
+  /** The recovery phase: library clients on a channel with history, dropped and renewed (0: no phase). */
+  recoveryClients: number;
+  /** How long the recovery phase publishes, seconds. */
+  recoverySeconds: number;
+  /** Messages a second in the recovery phase. */
+  recoveryRate: number;
   /** Where results.json goes. */
   outDir: string;
   quick: boolean;
@@ -39,9 +45,12 @@ child processes: a stable core of stayers and churners that connect and close at
 publishes messages, alternately through SNS Publish and as a client's broadcast request, each with a unique marker.
 Then it closes every client, waits for $disconnect, and reports: messages published, deliveries owed to the
 stayers (exact) and what arrived, misses, duplicates, what the churners (may or may not receive) got, connection
-keys left in S3, and the peak RSS of the gateway process and of the Lambda workers. Prints a table and writes
-<out>/results.json. Exits 1 when a stayer missed or duplicated a message, a churner got a duplicate, a stayer was
-disconnected, or a key was left.
+keys left in S3, and the peak RSS of the gateway process and of the Lambda workers. Then the recovery phase: K
+client-library clients on a channel that keeps history, one dropped (@connections DELETE) or renewed every half
+second while a publisher sends R messages a second; it counts what each client was owed and delivered, in position
+order. Prints a table and writes <out>/results.json. Exits 1 when a stayer missed or duplicated a message, a
+churner got a duplicate, a stayer was disconnected, a key was left, or a recovery client missed, repeated or
+reordered a message or reported a recovery incomplete.
 
 Options:
   --clients M      clients in all (default 2000; --quick 100), at most ${MAX_CLIENTS}
@@ -51,6 +60,9 @@ Options:
   --rate P         messages published per second, alternating SNS and broadcast (default 0.5; --quick 2)
   --processes K    client processes, 1 or 2 (default 2)
   --abrupt-every N every Nth churner close is a TCP reset instead of a close handshake (default 10; 0 = never)
+  --recovery-clients K  clients of the recovery phase (default 200; --quick 20; 0 = no phase)
+  --recovery-seconds S  how long the recovery phase publishes (default 60; --quick 10)
+  --recovery-rate R     messages a second in the recovery phase (default 20)
   --out DIR        where results.json goes (default .local/soak)
   --quick          100 clients for 20 seconds: what CI runs
   -h, --help       this text
@@ -78,6 +90,9 @@ export function parseSoakArgs(argv: string[]): SoakOptions | null {
       rate: { type: "string" },
       processes: { type: "string" },
       "abrupt-every": { type: "string" },
+      "recovery-clients": { type: "string" },
+      "recovery-seconds": { type: "string" },
+      "recovery-rate": { type: "string" },
       out: { type: "string" },
       quick: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -98,6 +113,13 @@ export function parseSoakArgs(argv: string[]): SoakOptions | null {
         : 600
       : Math.round(numberFlag("--minutes", values.minutes, 0.05, MAX_MINUTES) * 60);
   const processes = intFlag("--processes", values.processes ?? "2", 1);
+  const recoveryClients = intFlag(
+    "--recovery-clients",
+    values["recovery-clients"] ?? (quick ? "20" : "200"),
+    0,
+  );
+  if (recoveryClients > MAX_CLIENTS)
+    throw new UsageError(`--recovery-clients must be at most ${MAX_CLIENTS}, got ${recoveryClients}`);
   if (processes > 2) throw new UsageError(`--processes must be 1 or 2, got ${processes}`);
   return {
     clients,
@@ -110,6 +132,14 @@ export function parseSoakArgs(argv: string[]): SoakOptions | null {
     ratePerSec: numberFlag("--rate", values.rate ?? (quick ? "2" : "0.5"), 0.01, 50),
     processes,
     abruptEvery: intFlag("--abrupt-every", values["abrupt-every"] ?? "10", 0),
+    recoveryClients,
+    recoverySeconds: numberFlag(
+      "--recovery-seconds",
+      values["recovery-seconds"] ?? (quick ? "10" : "60"),
+      1,
+      3600,
+    ),
+    recoveryRate: numberFlag("--recovery-rate", values["recovery-rate"] ?? "20", 0.1, 100),
     outDir: values.out ?? ".local/soak",
     quick,
   };

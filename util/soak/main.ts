@@ -20,6 +20,7 @@ import { HELP, parseSoakArgs, type SoakOptions } from "./args.js";
 import { SoakClients } from "./clients.js";
 import { soakMessage } from "./ipc.js";
 import { MemorySampler } from "./memory.js";
+import { type RecoveryFigures, recoveryFailures, soakRecovery } from "./recovery.js";
 import { renderReport, type SoakResults } from "./report.js";
 
 /** After the last publish, how long the stayers may take to receive everything before it counts as missed. */
@@ -197,6 +198,26 @@ async function soak(options: SoakOptions, stack: LocalStack, clients: SoakClient
   }
 }
 
+/** The recovery phase on the same stack (./recovery.ts), with an S3 client of its own. */
+async function recoveryPhase(options: SoakOptions, stack: LocalStack): Promise<RecoveryFigures> {
+  const o = stack.outputs;
+  const credentials = { accessKeyId: "soak", secretAccessKey: "soak" };
+  const s3 = new S3Client({ endpoint: o.s3_endpoint, region: o.region, credentials, forcePathStyle: true });
+  try {
+    return await soakRecovery(
+      { outputs: o, s3 },
+      {
+        clients: options.recoveryClients,
+        ratePerSec: options.recoveryRate,
+        seconds: options.recoverySeconds,
+      },
+      progress,
+    );
+  } finally {
+    s3.destroy();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const options = parseSoakArgs(argv);
@@ -236,7 +257,11 @@ async function main(argv: string[]): Promise<void> {
     rmSync(stateDir, { recursive: true, force: true });
   });
   // The whole run is bounded: connect, publish, drain, disconnect, each with its own bound, and this over all.
-  const boundMs = 10 * 60_000 + options.clients * 200 + options.seconds * 1000 * 2;
+  const boundMs =
+    10 * 60_000 +
+    options.clients * 200 +
+    options.seconds * 1000 * 2 +
+    (options.recoveryClients > 0 ? 4 * 60_000 + options.recoverySeconds * 1000 * 3 : 0);
   const watchdog = setTimeout(() => {
     progress(`the run exceeded its bound of ${Math.round(boundMs / 1000)} s: stopping`);
     cleanup().finally(() => process.exit(1));
@@ -244,6 +269,7 @@ async function main(argv: string[]): Promise<void> {
   watchdog.unref();
   const published: Published[] = [];
   let run: Awaited<ReturnType<typeof soak>>;
+  let recovery: RecoveryFigures | null = null;
   try {
     progress(`starting the local stack in ${stateDir}, in open mode (no tokens: the soak measures delivery)`);
     stack = await startLocalStack({
@@ -264,6 +290,7 @@ async function main(argv: string[]): Promise<void> {
       if (entry) entry.ok = sent.ok;
     });
     run = await soak(options, stack, clients, published);
+    if (options.recoveryClients > 0) recovery = await recoveryPhase(options, stack);
   } finally {
     await cleanup();
     clearTimeout(watchdog);
@@ -280,7 +307,11 @@ async function main(argv: string[]): Promise<void> {
     keysLeft: run.keysLeft,
     memory: run.memory,
     lambda: run.lambda,
-    failures: verdict(run.delivery, run.keysLeft, run.status.stayersDropped),
+    recovery,
+    failures: [
+      ...verdict(run.delivery, run.keysLeft, run.status.stayersDropped),
+      ...(recovery ? recoveryFailures(recovery) : []),
+    ],
   };
   const outDir = resolve(options.outDir);
   mkdirSync(outDir, { recursive: true });

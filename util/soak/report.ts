@@ -4,6 +4,7 @@ import type { Delivery } from "./account.js";
 import type { SoakOptions } from "./args.js";
 import type { ClientStatus } from "./ipc.js";
 import type { MemoryFigures } from "./memory.js";
+import type { RecoveryFigures } from "./recovery.js";
 
 /** What results.json holds. */
 export interface SoakResults {
@@ -22,6 +23,8 @@ export interface SoakResults {
   memory: MemoryFigures;
   /** The runtime's own figures: invocations, and the peak RSS the workers reported (retired ones included). */
   lambda: { invocations: number; reportedPeakRssBytes: number };
+  /** The recovery phase's figures; null when it did not run (`--recovery-clients 0`). */
+  recovery: RecoveryFigures | null;
   /** Why the run failed; empty when it passed. */
   failures: string[];
 }
@@ -73,13 +76,36 @@ export function renderReport(r: SoakResults): string {
       `${mb(r.memory.lambdaPeakRssBytes)} over ${r.memory.lambdaWorkersSeen} workers ` +
         `(reported by the runtime: ${mb(r.lambda.reportedPeakRssBytes)}, ${int(r.lambda.invocations)} invocations)`,
     ],
+    ...recoveryRows(r.recovery),
   ];
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const table = [line(["soak", "figure"]), line(["---", "---"]), ...rows.map(line)].join("\n");
   const verdict =
     r.failures.length === 0
-      ? "PASSED: every stayer got every message exactly once, no duplicates, no connection key left."
+      ? `PASSED: every stayer got every message exactly once, no duplicates, no connection key left${r.recovery ? "; every recovery client every message once, in order, no incomplete recovery" : ""}.`
       : `FAILED: ${r.failures.join("; ")}`;
   const samples = d.otherSamples.length > 0 ? `\nfirst other frames: ${d.otherSamples.join(" | ")}` : "";
   return `${table}\n\n${verdict}${samples}`;
+}
+
+/** The recovery phase's rows, none when it did not run. */
+function recoveryRows(f: RecoveryFigures | null): Array<[string, string]> {
+  if (f === null) return [];
+  const rate = f.published / (f.publishedInMs / 1000);
+  return [
+    [
+      "recovery: clients, messages",
+      `${int(f.clients)} library clients, ${int(f.published)} messages in ${int(f.publishedInMs / 1000)} s (${rate.toFixed(1)}/s)`,
+    ],
+    ["recovery: churn", `${int(f.drops)} drops (@connections DELETE), ${int(f.renewals)} renewals`],
+    ["recovery: expected / delivered", `${int(f.expected)} / ${int(f.delivered)}`],
+    [
+      "recovery: misses, duplicates, out of order",
+      `${int(f.misses)}, ${int(f.duplicates)}, ${int(f.outOfOrder)}`,
+    ],
+    [
+      "recovery: recoveries (complete, incomplete)",
+      `${int(f.recoveries.complete)}, ${int(f.recoveries.incomplete)}`,
+    ],
+  ];
 }

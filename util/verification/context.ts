@@ -45,6 +45,8 @@ export interface VerifyContext {
   b?: ProbeSocket;
   /** Whether A and B are subscribed (their membership keys exist). */
   subscribed: boolean;
+  /** Where B's publish stood in the channel's history, as A received it; undefined when the channel keeps none. */
+  position?: { epoch: string; offset: number };
 }
 
 /** How long a client that must receive nothing is watched after the others received their copy. */
@@ -91,6 +93,29 @@ function isFrame(frame: unknown, expected: Record<string, unknown>): boolean {
   );
 }
 
+/**
+ * A channel delivery of `envelope` (`{channel, message, id}`), with the position (`offset`, `epoch`) it carries on a
+ * channel that keeps history: exactly those fields.
+ */
+export function isDelivery(frame: unknown, envelope: Record<string, unknown>): boolean {
+  const { offset, epoch, ...rest } = (typeof frame === "object" && frame !== null ? frame : {}) as Record<
+    string,
+    unknown
+  >;
+  const positioned =
+    offset === undefined ? epoch === undefined : Number.isInteger(offset) && typeof epoch === "string";
+  return positioned && isFrame(rest, envelope);
+}
+
+/** The acknowledgement of a subscribe to `channel` (with the history's head and `recovered` when it has them). */
+export const subscribedTo =
+  (channel: string) =>
+  (frame: unknown): boolean =>
+    typeof frame === "object" &&
+    frame !== null &&
+    (frame as { action?: unknown }).action === "subscribed" &&
+    (frame as { channel?: unknown }).channel === channel;
+
 /** Opens a client with the run's token; a refusal or a network error becomes a failure that says what to check. */
 export async function openClient(
   context: VerifyContext,
@@ -121,7 +146,7 @@ export async function openClient(
 /** Either of the run's clients, as a step sees it: what it is called, and what it had received when the step began. */
 export interface Party {
   socket: ProbeSocket;
-  who: "A" | "B";
+  who: "A" | "B" | "C";
   /** The index of its first frame that this step looks at. */
   from: number;
 }
@@ -182,8 +207,9 @@ export async function reachesOnlyA(
   sent: number,
   deadline: number,
 ): Promise<string> {
-  await expectFrame(context, a, envelope, what, deadline);
+  const delivered = (frame: unknown) => isDelivery(frame, envelope);
+  await expectFrame(context, a, delivered, what, deadline);
   const took = formatDuration(Date.now() - sent);
-  await expectNothing(context, b, envelope, what);
+  await expectNothing(context, b, delivered, what);
   return took;
 }

@@ -15,6 +15,7 @@ import { urlWithToken } from "../lib/token.js";
 import {
   describe,
   expectFrame,
+  isDelivery,
   left,
   openClient,
   parties,
@@ -22,8 +23,10 @@ import {
   reachesOnlyA,
   SILENCE_MS,
   skipped,
+  subscribedTo,
   type VerifyContext,
 } from "./context.js";
+import { HISTORY_STEP } from "./history-step.js";
 import { HandshakeRefusedError, ProbeSocket } from "./probe-socket.js";
 import { type Step, StepFailure, type StepOutcome } from "./runner.js";
 
@@ -109,14 +112,8 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
       const { channel, channelOfB } = context;
       a.socket.send({ action: "subscribe", channel });
       b.socket.send({ action: "subscribe", channel: channelOfB });
-      await expectFrame(context, a, { action: "subscribed", channel }, `subscribed to ${channel}`, deadline);
-      await expectFrame(
-        context,
-        b,
-        { action: "subscribed", channel: channelOfB },
-        `subscribed to ${channelOfB}`,
-        deadline,
-      );
+      await expectFrame(context, a, subscribedTo(channel), `subscribed to ${channel}`, deadline);
+      await expectFrame(context, b, subscribedTo(channelOfB), `subscribed to ${channelOfB}`, deadline);
       context.subscribed = true;
 
       const id = `${context.run}-publish`;
@@ -132,12 +129,20 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
         sent,
         deadline,
       );
+      // On a channel that keeps history the frame carried its position: the history step starts from it.
+      const delivered = (f: unknown) => isDelivery(f, { channel, message, id });
+      const { offset, epoch } = (await a.socket.waitFor(delivered, deadline, "the publish", a.from)) as {
+        offset?: number;
+        epoch?: string;
+      };
+      if (offset !== undefined && epoch !== undefined) context.position = { epoch, offset };
       return passed(
         `B's publish on ${channel} reached A, its subscriber, in ${took}; B (not subscribed) got only its ` +
           `acknowledgement in ${formatDuration(SILENCE_MS)}`,
       );
     },
   },
+  HISTORY_STEP,
   {
     name: "sns",
     needs: ["connect"],

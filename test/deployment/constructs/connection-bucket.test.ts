@@ -55,7 +55,7 @@ describe("connection bucket", () => {
     // Prepare / Act
     const rules = stack.tf.get("aws_s3_bucket_lifecycle_configuration", "connection-bucket/lifecycle").rule;
     // Assess
-    expect(rules).toHaveLength(3);
+    expect(rules).toHaveLength(4);
     expect(rules[0]).toMatchObject({
       status: "Enabled",
       filter: [{ prefix: "${var.connection_prefix}/" }],
@@ -80,7 +80,20 @@ describe("connection bucket", () => {
         filter: [{ prefix: "connection-channels/" }],
         expiration: [{ days: 1 }],
       },
+      expect.anything(),
     ]);
+  });
+
+  it("expires the channel history after history_retention_days, and after a day when that is 0 (off)", () => {
+    // Prepare / Act
+    const rules = stack.tf.get("aws_s3_bucket_lifecycle_configuration", "connection-bucket/lifecycle").rule;
+    // Assess
+    expect(rules[3]).toEqual({
+      id: "expire-channel-history",
+      status: "Enabled",
+      filter: [{ prefix: "channel-history/" }],
+      expiration: [{ days: "${max(var.history_retention_days, 1)}" }],
+    });
   });
 
   it("takes force_destroy from a variable", () => {

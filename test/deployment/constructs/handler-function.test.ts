@@ -64,6 +64,8 @@ describe("Lambda function", () => {
       MAX_CLIENT_MESSAGE_BYTES: "${var.max_client_message_bytes}",
       EXPECTED_API_ID: stack.tf.ref("aws_apigatewayv2_api", "websocket-api/api", "id"),
       INPUT_TOPIC_ARN: stack.tf.ref("aws_sns_topic", "input-topic/topic", "arn"),
+      // the channel history: none when its retention is 0
+      HISTORY_CHANNELS: '${(var.history_retention_days > 0) ? join(",", var.history_channels) : ""}',
     });
   });
 
@@ -113,16 +115,16 @@ function s3KeyActionsUsedBySrc(): string[] {
 }
 
 describe("IAM", () => {
-  it("grants on connection keys exactly the S3 actions the handler's code calls, nothing unused", () => {
+  it("grants on keys exactly the S3 actions the handler's code calls, nothing unused", () => {
     // Prepare
     const used = s3KeyActionsUsedBySrc();
-    // Act
-    const keys = (stack.tf.statements("handler/permissions") as { sid: string; actions: string[] }[]).find(
-      (statement) => statement.sid === "ConnectionKeys",
-    );
-    // Assess
-    expect(used).toEqual(["s3:DeleteObject", "s3:PutObject"]);
-    expect([...(keys?.actions ?? [])].sort()).toEqual(used);
+    // Act: the statements on keys (not the bucket's listing)
+    const onKeys = (
+      stack.tf.statements("handler/permissions") as { sid: string; actions: string[] }[]
+    ).filter((statement) => statement.sid === "ConnectionKeys" || statement.sid === "ReadChannelHistory");
+    // Assess: GetObject only for the channel history, the one key the handler reads back
+    expect(used).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
+    expect([...new Set(onKeys.flatMap((statement) => statement.actions))].sort()).toEqual(used);
   });
 
   it("lets only Lambda assume the function's role", () => {
@@ -156,7 +158,14 @@ describe("IAM", () => {
           `${bucketArn}/\${var.connection_prefix}/*`,
           `${bucketArn}/channel-members/*`,
           `${bucketArn}/connection-channels/*`,
+          `${bucketArn}/channel-history/*`,
         ],
+      },
+      {
+        sid: "ReadChannelHistory",
+        effect: "Allow",
+        actions: ["s3:GetObject"],
+        resources: [`${bucketArn}/channel-history/*`],
       },
       {
         sid: "ListConnectionKeys",
@@ -167,7 +176,12 @@ describe("IAM", () => {
           {
             test: "StringLike",
             variable: "s3:prefix",
-            values: ["${var.connection_prefix}/*", "channel-members/*", "connection-channels/*"],
+            values: [
+              "${var.connection_prefix}/*",
+              "channel-members/*",
+              "connection-channels/*",
+              "channel-history/*",
+            ],
           },
         ],
       },

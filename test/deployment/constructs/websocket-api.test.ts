@@ -31,6 +31,7 @@ describe("WebSocket API", () => {
       "$default",
       "$disconnect",
       "broadcast",
+      "history",
       "ping",
       "publish",
       "subscribe",

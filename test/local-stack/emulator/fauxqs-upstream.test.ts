@@ -1,7 +1,8 @@
 /**
  * Canaries: each test passes while fauxqs (a bare `buildApp`, without this project's fixes) still has a gap that
  * util/local-stack/ works around, and fails once fauxqs closes it. When one fails, remove the work-around it names
- * (and this test); docs/upstream/fauxqs-empty-put.md and docs/upstream/fauxqs-sqs.md have the report texts.
+ * (and this test); docs/upstream/fauxqs-empty-put.md, docs/upstream/fauxqs-sqs.md and
+ * docs/upstream/fauxqs-conditional-writes.md have the report texts.
  */
 import { buildApp } from "fauxqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -105,6 +106,26 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
     // Assess
     expect(page.objects).toHaveLength(10);
     expect(handedOut).toBe(2000);
+  });
+
+  it("overwrites a key on PutObject with If-None-Match: * (fix: emulator/fidelity/conditional-writes.ts)", async () => {
+    // Prepare
+    const put = (body: string) =>
+      app.inject({
+        method: "PUT",
+        url: "/canary-bucket/claimed",
+        headers: { "content-type": "text/plain", "if-none-match": "*" },
+        payload: body,
+      });
+    await put("first");
+
+    // Act
+    const second = await put("second");
+    const read = await app.inject({ method: "GET", url: "/canary-bucket/claimed" });
+
+    // Assess: S3 answers 412 PreconditionFailed and keeps "first"
+    expect(second.statusCode).toBe(200);
+    expect(read.body).toBe("second");
   });
 
   /** One SNS call (the query protocol, form-encoded) to the bare app. */

@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       fanoutShardMaxAgeSeconds: 60,
       shardDeadLetterQueueUrl: undefined,
       connectionFlatKeys: true,
+      historyChannels: [],
       auth: {
         mode: "token",
         keySource: { kind: "secret-arn", arn: SECRET_ARN },
@@ -57,6 +58,7 @@ describe("loadConfig", () => {
       FANOUT_SHARD_MAX_AGE_SECONDS: "0",
       SHARD_DEAD_LETTER_QUEUE_URL: "http://127.0.0.1:4566/000000000000/fanout-shards-dlq",
       CONNECTION_FLAT_KEYS: "false",
+      HISTORY_CHANNELS: " news/**, */chat ,**",
       AUTH_MODE: "token",
       ALLOWED_ORIGINS: "https://app.example.com, http://localhost:5173",
       CLIENT_PUBLISHING: "false",
@@ -84,6 +86,7 @@ describe("loadConfig", () => {
       fanoutShardMaxAgeSeconds: 0,
       shardDeadLetterQueueUrl: "http://127.0.0.1:4566/000000000000/fanout-shards-dlq",
       connectionFlatKeys: false,
+      historyChannels: ["news/**", "*/chat", "**"],
       auth: {
         mode: "token",
         keySource: { kind: "secret-arn", arn: SECRET_ARN },
@@ -139,6 +142,7 @@ describe("loadConfig", () => {
     [{ ...minimal, CONNECTION_PREFIX: "/abs" }, "CONNECTION_PREFIX", "must be a key prefix"],
     [{ ...minimal, CONNECTION_PREFIX: "channel-members" }, "CONNECTION_PREFIX", "channel memberships"],
     [{ ...minimal, CONNECTION_PREFIX: "connection-channels/x/" }, "CONNECTION_PREFIX", "channel memberships"],
+    [{ ...minimal, CONNECTION_PREFIX: "channel-history" }, "CONNECTION_PREFIX", "and history use them"],
     [{ ...minimal, MANAGEMENT_ENDPOINT: "abc.execute-api" }, "MANAGEMENT_ENDPOINT", "must be an http(s) URL"],
     [{ ...minimal, MANAGEMENT_ENDPOINT: "wss://abc/prod" }, "MANAGEMENT_ENDPOINT", "must use https"],
     [{ ...minimal, FANOUT_CONCURRENCY: "0" }, "FANOUT_CONCURRENCY", "from 1 to 1000"],
@@ -153,6 +157,12 @@ describe("loadConfig", () => {
     [{ ...minimal, FANOUT_INLINE_MAX: "1001" }, "FANOUT_INLINE_MAX", "from 0 to 1000"],
     [{ ...minimal, FANOUT_SHARD_RATE: "-1" }, "FANOUT_SHARD_RATE", "whole number"],
     [{ ...minimal, CONNECTION_FLAT_KEYS: "no" }, "CONNECTION_FLAT_KEYS", '"true" or "false"'],
+    [
+      { ...minimal, HISTORY_CHANNELS: "news/*/**/x" },
+      "HISTORY_CHANNELS",
+      '"news/*/**/x" is not a channel pattern',
+    ],
+    [{ ...minimal, HISTORY_CHANNELS: "a,".repeat(51) }, "HISTORY_CHANNELS", "at most 50 patterns, got 51"],
     [
       { ...minimal, FANOUT_SHARD_MAX_AGE_SECONDS: "1209601" },
       "FANOUT_SHARD_MAX_AGE_SECONDS",

@@ -101,8 +101,8 @@ describe("parseRequest", () => {
     if (!parsed.ok) {
       expect(parsed.error.message).toBe(
         'Unknown action "shout"; send {"action":"broadcast","message":"hello"}, {"action":"ping"}, ' +
-          '{"action":"subscribe","channel":"news"}, {"action":"unsubscribe","channel":"news"} or ' +
-          '{"action":"publish","channel":"news","message":"hello"}.',
+          '{"action":"subscribe","channel":"news"}, {"action":"unsubscribe","channel":"news"}, ' +
+          '{"action":"publish","channel":"news","message":"hello"} or {"action":"history","channel":"news","limit":10}.',
       );
     }
   });

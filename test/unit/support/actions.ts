@@ -4,20 +4,26 @@
  */
 import type { ActionDependencies, RouteResult } from "../../../src/actions/dependencies.js";
 import { runRequest } from "../../../src/actions/routes.js";
+import { channelHistory } from "../../../src/app/dependencies.js";
 import { ALL_RIGHTS, type Rights, selectRouteKey } from "../../../src/contract/index.js";
 import { storeAudience } from "../../../src/delivery/audience.js";
 import { createDispatch } from "../../../src/delivery/dispatch.js";
 import type { Send } from "../../../src/delivery/send-policy.js";
+import { S3HistoryStore } from "../../../src/stores/history.js";
 import { withMembershipCleanup } from "../../../src/stores/membership-cleanup.js";
+import { S3Bucket } from "../../../src/stores/s3.js";
 import { SENDER } from "./handler.js";
 import { RecordingLog } from "./log.js";
 import { MemoryMemberships } from "./memberships.js";
+import { S3Objects } from "./s3-objects.js";
 import { MemoryStore } from "./store.js";
 
 /**
  * Dependencies over in-memory stores (the sender stored, no shard queue: every fan-out inline) and a send that
  * records frames; `gone` ids answer 410.
- * @param options - other stored connections, channels with their members, gone ids, the sender's rights, the cap
+ * @param options - other stored connections, channels with their members, gone ids, the sender's rights, the cap,
+ *   and the patterns of the channels that keep history (none by default: the history store is S3 in memory,
+ *   `objects`)
  */
 export function setupActions(
   options: {
@@ -27,8 +33,10 @@ export function setupActions(
     rights?: Rights;
     /** The stack's cap on a client's broadcast or publish (`MAX_CLIENT_MESSAGE_BYTES`); the protocol's if absent. */
     maxClientMessageBytes?: number;
+    history?: string[];
   } = {},
 ) {
+  const objects = new S3Objects();
   const store = new MemoryStore([SENDER, ...(options.connections ?? [])]);
   const memberships = new MemoryMemberships(options.channels);
   const log = new RecordingLog();
@@ -61,12 +69,16 @@ export function setupActions(
       },
       { shards: 1, inlineMax: 1000, fanout: { concurrency: 4, sendTimeoutMs: 1000 } },
     ),
+    history: channelHistory(
+      options.history ?? [],
+      () => new S3HistoryStore(new S3Bucket(objects.client(), "bucket")),
+    ),
   };
   /** The frames one connection received, as text. */
   const to = (connectionId: string) => received.filter(([id]) => id === connectionId).map(([, text]) => text);
   /** The error of the nth frame a connection received. */
   const errorTo = (connectionId: string, index = 0) => JSON.parse(to(connectionId)[index] ?? "{}").error;
-  return { deps, store, memberships, log, received, to, errorTo };
+  return { deps, store, memberships, log, received, to, errorTo, objects };
 }
 
 /**

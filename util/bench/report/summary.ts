@@ -16,6 +16,7 @@ import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
 import { type CappedResult, renderCappedLine } from "../scenarios/cpu-cap.js";
 import { renderSendPathLine, type SendPathResult } from "../scenarios/send-path.js";
+import { type HistoryResult, renderHistoryLines } from "../scenarios/history.js";
 import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
 import type { ConnectFigures } from "../session/clients.js";
 import { cpuFigures, judgeCpuPerSend } from "./cpu-goal.js";
@@ -43,6 +44,8 @@ export interface BenchResults {
   sendPath?: SendPathResult;
   /** The inline fan-out at Lambda's CPU share; present when the run was asked for it (`--cpu-cap`). */
   capped?: CappedResult;
+  /** The history scenario; absent when skipped or measured before it existed. */
+  history?: HistoryResult[];
 }
 
 /**
@@ -78,6 +81,7 @@ export function renderSummary(results: BenchResults): string {
     ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),
+    ...renderHistoryLines(results.history),
     ...(coldStart
       ? [
           `- cold start: bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, zip ${(coldStart.zipBytes / 1024).toFixed(0)} KiB ` +

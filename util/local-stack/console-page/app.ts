@@ -22,6 +22,8 @@ const $ = <T extends HTMLElement>(id: string): T => {
 let client: FanoutClient | undefined;
 let token: string | undefined;
 let status: Status | undefined;
+/** The last position the library delivered per channel (on channels that keep history), shown in the list. */
+const positions = new Map<string, string>();
 
 function clock(): string {
   return new Date().toISOString().slice(11, 23);
@@ -71,7 +73,10 @@ function renderChannels(): void {
         client?.unsubscribe(channel).then(renderChannels, (e: unknown) => frame("err", describeError(e)));
         renderChannels();
       });
-      li.append(channel, leave);
+      const at = document.createElement("span");
+      at.className = "at";
+      at.textContent = positions.get(channel) ?? "";
+      li.append(channel, at, leave);
       return li;
     }),
   );
@@ -80,6 +85,7 @@ function renderChannels(): void {
 function setConnected(on: boolean): void {
   $<HTMLButtonElement>("connect").disabled = on;
   $<HTMLButtonElement>("disconnect").disabled = !on;
+  $<HTMLButtonElement>("reconnect").disabled = !on;
 }
 
 function connect(): void {
@@ -104,6 +110,17 @@ function connect(): void {
   });
   client.on("frame", (value) => frame("in", typeof value === "string" ? value : JSON.stringify(value)));
   client.on("error", (error) => frame("err", `error ${describeError(error)}`));
+  // The library resubscribes from the last position it delivered after every drop and renewal, and fills gaps.
+  client.on("message", ({ channel, offset }) => {
+    if (offset === undefined) return;
+    positions.set(channel, ` @ ${offset}`);
+    renderChannels();
+  });
+  client.on("recovery", ({ channel, complete }) =>
+    complete
+      ? frame("state", `recovered ${channel}: every message missed has been delivered, in order`)
+      : frame("err", `recovery incomplete on ${channel}: some messages are lost (reload what they built)`),
+  );
   frame("state", `connecting to ${url}${status.tokens ? " with a token" : ""}`);
   setConnected(true);
   renderChannels();
@@ -112,6 +129,7 @@ function connect(): void {
 function disconnect(): void {
   client?.close();
   client = undefined;
+  positions.clear();
   setConnected(false);
   renderChannels();
 }
@@ -180,6 +198,10 @@ async function start(): Promise<void> {
     connect();
   });
   $("disconnect").addEventListener("click", disconnect);
+  $("reconnect").addEventListener("click", () => {
+    frame("out", "reconnect (a second connection, then the first closes)");
+    client?.reconnect();
+  });
   $("subscribe-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const channel = $<HTMLInputElement>("channel").value.trim();

@@ -5,6 +5,7 @@ import type { SNSEvent } from "aws-lambda";
 import { buildApp } from "fauxqs";
 import { refuseBrowserRequests } from "../browser-guard.js";
 import { listenOn } from "../http.js";
+import { createFauxqsStores, installConditionalWrites } from "./fidelity/conditional-writes.js";
 import { fixFauxqsListOrder } from "./fidelity/list-order.js";
 import { installS3Fidelity } from "./fidelity/s3.js";
 import { SnsFidelity } from "./fidelity/sns.js";
@@ -59,17 +60,21 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * and delivery runs on its own, as SNS's asynchronous Lambda invocation does; the queue only buffers. Through the SNS
  * API the queue's subscription looks and behaves like the function's (fidelity/sns.ts).
  *
- * S3 is made as strict and as lenient as S3 (fidelity/s3.ts), SQS speaks the query protocol too (fidelity/sqs.ts),
+ * S3 is made as strict and as lenient as S3 (fidelity/s3.ts) and takes conditional writes
+ * (fidelity/conditional-writes.ts), SQS speaks the query protocol too (fidelity/sqs.ts),
  * and requests from web pages are refused
  * (../browser-guard.ts). All of it goes through the Fastify app that `buildApp` returns; fauxqs itself is not edited.
  */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   await fixFauxqsListOrder();
   // fauxqs's own startFauxqs listens on 0.0.0.0 whatever it is told; buildApp lets us bind the address ourselves.
-  const app = buildApp({ logger: false, defaultRegion: options.region });
+  // Its stores are ours to make, so that the conditional writes can ask the S3 one what exists.
+  const stores = await createFauxqsStores();
+  const app = buildApp({ logger: false, defaultRegion: options.region, stores });
   refuseBrowserRequests(app);
   const outage = installStoreOutage(app);
   installS3Fidelity(app, { warn: options.warn });
+  installConditionalWrites(app, stores.s3Store);
   installSqsFidelity(app);
   const sns = new SnsFidelity(options.warn);
   sns.install(app);
