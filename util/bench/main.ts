@@ -25,8 +25,8 @@ import {
 } from "./scenarios/channels.js";
 import { type ColdStart, measureColdStart } from "./scenarios/coldstart.js";
 import { type CappedResult, measureCapped, requireCgroup } from "./scenarios/cpu-cap.js";
-import { measureSendPath } from "./scenarios/send-path.js";
 import { type HistoryResult, measureHistory } from "./scenarios/history.js";
+import { measureSendPath } from "./scenarios/send-path.js";
 import { nothingLostOrRepeated, type ShardResults } from "./scenarios/shard-results.js";
 import { measureShards } from "./scenarios/shards.js";
 import type { ConnectFigures } from "./session/clients.js";

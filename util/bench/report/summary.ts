@@ -15,8 +15,8 @@ import {
 import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
 import { type CappedResult, renderCappedLine } from "../scenarios/cpu-cap.js";
-import { renderSendPathLine, type SendPathResult } from "../scenarios/send-path.js";
 import { type HistoryResult, renderHistoryLines } from "../scenarios/history.js";
+import { renderSendPathLine, type SendPathResult } from "../scenarios/send-path.js";
 import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
 import type { ConnectFigures } from "../session/clients.js";
 import { cpuFigures, judgeCpuPerSend } from "./cpu-goal.js";
