@@ -210,6 +210,7 @@ export class FanoutStack extends TerraformStack {
       memoryMb: vars.fanoutWorkerMemoryMb,
       maxConcurrency: vars.fanoutMaxConcurrency,
       accountRate: vars.accountConnectionsRate,
+      accountBurst: vars.accountConnectionsBurst,
       rateShare: vars.fanoutRateShare,
       maxAgeSeconds: vars.fanoutShardMaxAgeSeconds,
     });

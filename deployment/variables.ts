@@ -4,14 +4,18 @@ import {
   CHANNEL_HISTORY_PREFIX,
   CHANNEL_MEMBERS_PREFIX,
   CONNECTION_CHANNELS_PREFIX,
+  DEFAULT_ACCOUNT_CONNECTIONS,
   DEFAULT_CONNECTION_PREFIX,
   DEFAULT_FANOUT_CONCURRENCY,
   DEFAULT_FANOUT_INLINE_MAX,
+  DEFAULT_FANOUT_MAX_CONCURRENCY,
+  DEFAULT_FANOUT_RATE_SHARE,
   DEFAULT_FANOUT_SEND_TIMEOUT_MS,
   DEFAULT_FANOUT_SHARD_MAX_AGE_SECONDS,
   DEFAULT_FANOUT_SHARDS,
   DEFAULT_FANOUT_WORKER_MEMORY_MB,
   DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
+  DEFAULT_LAMBDA_MEMORY_MB,
   SHARD_VISIBILITY_MARGIN_SECONDS,
 } from "../src/contract/index.js";
 
@@ -63,6 +67,8 @@ export interface StackVariables {
   fanoutMaxConcurrency: number;
   /** The account's @connections quota, requests a second. */
   accountConnectionsRate: number;
+  /** The account throttle's burst: requests its token bucket holds. */
+  accountConnectionsBurst: number;
   /** Share of that quota all shards together may use. */
   fanoutRateShare: number;
   /** Receives of a shard before it goes to the dead-letter queue. */
@@ -108,7 +114,12 @@ export function declareVariables(scope: Construct): StackVariables {
         "S3 key prefix of the connection store (keys are <prefix>/~<bucket>/<connectionId>).",
       ),
     ).stringValue,
-    lambdaMemoryMb: declare("lambda_memory_mb", "number", 256, "Lambda memory in MB.").numberValue,
+    lambdaMemoryMb: declare(
+      "lambda_memory_mb",
+      "number",
+      DEFAULT_LAMBDA_MEMORY_MB,
+      "Memory of the routes' function in MB; CPU scales with it (1769 MB = 1 vCPU). Sized for an inline fan-out, see docs/scaling.md.",
+    ).numberValue,
     lambdaTimeoutSeconds: declare(
       "lambda_timeout_seconds",
       "number",
@@ -199,20 +210,26 @@ export function declareVariables(scope: Construct): StackVariables {
     fanoutMaxConcurrency: declare(
       "fanout_max_concurrency",
       "number",
-      16,
+      DEFAULT_FANOUT_MAX_CONCURRENCY,
       "Shard invocations at once (2..1000): the event source mapping's maximum concurrency and the worker's reserved concurrency.",
     ).numberValue,
     accountConnectionsRate: declare(
       "account_connections_rate",
       "number",
-      10000,
+      DEFAULT_ACCOUNT_CONNECTIONS.rate,
       "The account's API Gateway request quota per second (10000 unless AWS raised it for you).",
+    ).numberValue,
+    accountConnectionsBurst: declare(
+      "account_connections_burst",
+      "number",
+      DEFAULT_ACCOUNT_CONNECTIONS.burst,
+      "The burst of the account's API Gateway throttle: requests its token bucket holds (5000 unless AWS raised it).",
     ).numberValue,
     fanoutRateShare: declare(
       "fanout_rate_share",
       "number",
-      0.9,
-      "Share (0..1) of account_connections_rate that all shards together may use; the rest is left to other APIs.",
+      DEFAULT_FANOUT_RATE_SHARE,
+      "Share (0..1) of the account's rate and burst that all shards together may use; the rest is left to other APIs.",
     ).numberValue,
     fanoutMaxReceiveCount: declare(
       "fanout_max_receive_count",

@@ -43,7 +43,9 @@ export interface ShardWorkerProps {
   maxConcurrency: number;
   /** The account's @connections quota, requests a second (10,000 unless AWS raised it). */
   accountRate: number;
-  /** The share of {@link accountRate} all shards together may use (0 to 1). */
+  /** The account throttle's burst: requests its token bucket holds (5,000 unless AWS raised it). */
+  accountBurst: number;
+  /** The share of {@link accountRate} and {@link accountBurst} all shards together may use (0 to 1). */
   rateShare: number;
   /** A shard redelivered more than this many seconds after its dispatch is set aside in the dead-letter queue. */
   maxAgeSeconds: number;
@@ -157,9 +159,13 @@ export class ShardQueue extends Construct {
       environment: {
         variables: {
           ...props.environment,
-          // Each of at most maxConcurrency shards sends at this rate, so all together stay under the share.
+          // Each of at most maxConcurrency shards sends at this rate, after at most this burst, so all together stay
+          // under the share of the account's token bucket: its rate and its capacity.
           [LAMBDA_ENV.fanoutShardRate]: Token.asString(
             Fn.floor(Op.div(Op.mul(props.accountRate, props.rateShare), props.maxConcurrency)),
+          ),
+          [LAMBDA_ENV.fanoutShardBurst]: Token.asString(
+            Fn.floor(Op.div(Op.mul(props.accountBurst, props.rateShare), props.maxConcurrency)),
           ),
           [LAMBDA_ENV.fanoutShardMaxAgeSeconds]: Token.asString(props.maxAgeSeconds),
           [LAMBDA_ENV.shardDeadLetterQueueUrl]: this.deadLetterQueue.url,

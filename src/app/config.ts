@@ -48,6 +48,8 @@ export interface Config {
   fanoutInlineMax: number;
   /** `FANOUT_SHARD_RATE`: sends a second per shard invocation; 0 leaves shards unpaced. */
   fanoutShardRate: number;
+  /** `FANOUT_SHARD_BURST`: sends a paced shard may make at once after idling; 0: a tenth of a second's worth. */
+  fanoutShardBurst: number;
   /**
    * `FANOUT_SHARD_MAX_AGE_SECONDS`: a shard job redelivered more than this long after its dispatch is set aside in
    * the dead-letter queue instead of running (default 60).
@@ -57,6 +59,8 @@ export interface Config {
   shardDeadLetterQueueUrl: string | undefined;
   /** `CONNECTION_FLAT_KEYS`: also read and remove keys of the flat layout (default true). */
   connectionFlatKeys: boolean;
+  /** `AWS_REGION` (Lambda sets it; `AWS_DEFAULT_REGION` as a fallback): what requests are signed for. */
+  region: string | undefined;
   /** `HISTORY_CHANNELS`: the patterns of the channels whose history is kept; empty keeps none. */
   historyChannels: readonly string[];
   /** Who may connect and what a connection may do (docs/security.md). */
@@ -132,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutShards: integer(env, LAMBDA_ENV.fanoutShards, DEFAULT_FANOUT_SHARDS, 1, 256),
     fanoutInlineMax: integer(env, LAMBDA_ENV.fanoutInlineMax, DEFAULT_FANOUT_INLINE_MAX, 0, 1000),
     fanoutShardRate: integer(env, LAMBDA_ENV.fanoutShardRate, 0, 0, 100_000),
+    fanoutShardBurst: integer(env, LAMBDA_ENV.fanoutShardBurst, 0, 0, 100_000),
     // SQS keeps a message at most 14 days; a bound beyond that could never apply.
     fanoutShardMaxAgeSeconds: integer(
       env,
@@ -146,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
       "https://sqs.us-east-1.amazonaws.com/123456789012/fanout-shards-dlq",
     ),
     connectionFlatKeys: boolean(env, LAMBDA_ENV.connectionFlatKeys, true),
+    region: value(env, "AWS_REGION") ?? value(env, "AWS_DEFAULT_REGION"),
     historyChannels: patterns(env, LAMBDA_ENV.historyChannels),
     auth: authConfig(env),
   };

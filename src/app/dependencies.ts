@@ -8,13 +8,14 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { ChannelHistory } from "../actions/dependencies.js";
 import { matchesPattern } from "../auth/rights.js";
 import type { SecretFetcher } from "../auth/verifier.js";
-import { ManagementSenders } from "../aws/management.js";
+import { ConnectionsSenders, type Exchange } from "../aws/connections.js";
 import { secretsManagerFetcher } from "../aws/secrets.js";
 import { defaultSqsClient, SqsShardQueue } from "../aws/shard-queue.js";
+import { environmentCredentials } from "../aws/sigv4.js";
 import { type AudienceSource, storeAudience } from "../delivery/audience.js";
 import { createDispatch, type Dispatch } from "../delivery/dispatch.js";
 import type { FanoutOptions } from "../delivery/engine.js";
-import { createPace, type Pace } from "../delivery/pacing.js";
+import { createPace, PACE_TICK_MS, type Pace } from "../delivery/pacing.js";
 import type { Send } from "../delivery/send-policy.js";
 import type { ShardDeadLetters, ShardQueue } from "../delivery/shard-job.js";
 import { type ConnectionStore, S3ConnectionStore } from "../stores/connections.js";
@@ -54,14 +55,17 @@ export interface Dependencies extends AuthorizerDependencies {
 
 /**
  * Builds the real dependencies from the environment. The S3 client gets no `endpoint`, so the SDK's standard
- * `AWS_ENDPOINT_URL_S3` can point it at an emulator.
+ * `AWS_ENDPOINT_URL_S3` can point it at an emulator. The @connections senders sign with the environment's
+ * credentials, read on every send.
  * @param env - the environment
  * @param fetchSecret - how to read the token secret by ARN
+ * @param exchange - sends the @connections requests; node:http(s) unless a test gives a fake
  * @throws ConfigError naming the variable at fault (also logged)
  */
 export function createDependencies(
   env: Record<string, string | undefined> = process.env,
   fetchSecret: SecretFetcher = secretsManagerFetcher(),
+  exchange?: Exchange,
 ): Dependencies {
   const { config, log, verifier } = createAuthorizerDependencies(env, fetchSecret);
   const s3 = new S3Client({ forcePathStyle: config.s3ForcePathStyle });
@@ -87,10 +91,15 @@ export function createDependencies(
       config.historyChannels,
       () => new S3HistoryStore(new S3Bucket(s3, config.connectionBucket)),
     ),
-    senders: new ManagementSenders(fanoutSettings(config)),
+    senders: new ConnectionsSenders({
+      concurrency: config.fanoutConcurrency,
+      region: config.region,
+      credentials: environmentCredentials(env),
+      ...(exchange ? { exchange } : {}),
+    }),
     queue,
     deadLetters: config.shardDeadLetterQueueUrl === undefined ? undefined : queue,
-    pace: createPace(config.fanoutShardRate),
+    pace: createPace(config.fanoutShardRate, config.fanoutShardBurst || undefined, undefined, PACE_TICK_MS),
   };
 }
 

@@ -33,6 +33,8 @@ export const LAMBDA_ENV = {
   fanoutInlineMax: "FANOUT_INLINE_MAX",
   /** Sends a second per shard invocation (the account's share divided by the shards' maximum concurrency). */
   fanoutShardRate: "FANOUT_SHARD_RATE",
+  /** Sends a shard may make at once after idling: its share of the account throttle's burst. */
+  fanoutShardBurst: "FANOUT_SHARD_BURST",
   /**
    * A shard job redelivered (a worker failed or died with it) more than this many seconds after its dispatch goes
    * to the shard dead-letter queue instead of running late.
@@ -148,11 +150,32 @@ export function shardVisibilityTimeoutSeconds(workerTimeoutSeconds: number): num
 }
 
 /**
- * The shard worker's memory in MB (Terraform `fanout_worker_memory_mb`): one vCPU, sized for CPU (docs/scaling.md).
- * A paced shard spends about 1.4 ms of CPU per send in the benchmark's paced run, so its pace of 562 sends a second
- * needs about 0.8 of a vCPU; more than one vCPU would not help single-threaded JavaScript.
+ * The routes' memory in MB (Terraform `lambda_memory_mb`), sized for CPU: Lambda gives one vCPU at 1,769 MB, and an
+ * inline fan-out of {@link DEFAULT_FANOUT_INLINE_MAX} recipients must finish within 250 ms on AWS. At the measured
+ * 0.1 ms of CPU a send (`npm run bench`), 1,000 sends take 100 ms of one vCPU: 173 ms at 1,024 MB (0.58 vCPU), which
+ * leaves 77 ms for the listing (one page, about 50 ms); at 256 MB they would take 690 ms (docs/scaling.md).
  */
-export const DEFAULT_FANOUT_WORKER_MEMORY_MB = 1769;
+export const DEFAULT_LAMBDA_MEMORY_MB = 1024;
+
+/**
+ * The shard worker's memory in MB (Terraform `fanout_worker_memory_mb`), sized for CPU (docs/scaling.md): a shard
+ * paced at 562 sends a second at the measured 0.14 ms a paced send needs 0.08 vCPU; 1,024 MB (0.58 vCPU) keeps it
+ * under a sixth busy and sends its share of the account's burst (281 sends) in about 50 ms.
+ */
+export const DEFAULT_FANOUT_WORKER_MEMORY_MB = 1024;
+
+/** Shard invocations at once (Terraform `fanout_max_concurrency`): the rate and burst are split this many ways. */
+export const DEFAULT_FANOUT_MAX_CONCURRENCY = 16;
+
+/**
+ * API Gateway's account throttle (Terraform `account_connections_rate`, `account_connections_burst`): 10,000
+ * requests a second with a token bucket of 5,000, per account and region, across every API ("Amazon API Gateway
+ * quotas"), unless AWS raised it.
+ */
+export const DEFAULT_ACCOUNT_CONNECTIONS = { rate: 10_000, burst: 5_000 } as const;
+
+/** The share of the account throttle's rate and burst all shards together may use (Terraform `fanout_rate_share`). */
+export const DEFAULT_FANOUT_RATE_SHARE = 0.9;
 
 /**
  * In-region PostToConnection takes a few milliseconds, so 100 calls in flight stay near the account-wide

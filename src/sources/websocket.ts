@@ -8,7 +8,7 @@ import { connect, disconnect } from "../actions/lifecycle.js";
 import { runRequest } from "../actions/routes.js";
 import { type Dependencies, dispatchFor, fanoutSettings } from "../app/dependencies.js";
 import { rightsOf } from "../auth/rights.js";
-import { managementEndpoint } from "../aws/management.js";
+import { managementEndpoint } from "../aws/connections.js";
 import { isOwnApi } from "./provenance.js";
 
 /**

@@ -64,6 +64,7 @@ describe("parseBenchArgs", () => {
       "2",
       "--throttle-rate",
       "500",
+      "--cpu-cap",
       "--history-members",
       "0, 30",
     ]);
@@ -80,6 +81,7 @@ describe("parseBenchArgs", () => {
       shardN: 0,
       shardConcurrency: 2,
       throttleRate: 500,
+      cpuCap: true,
       historyMembers: [30],
       quick: false,
     });

@@ -2,11 +2,10 @@
  * The three paths of docs/design.md, from the event to `PostToConnection`, checked on the running code: the real
  * handler (AWS mocked) records the call stack at the moment of each send, and the files of `src/` on it must be at
  * most eight, none visited twice, from the entry (`src/index.ts`) to the @connections client
- * (`src/aws/management.ts`). Every function on the way awaits the next one, so the asynchronous part of the stack
+ * (`src/aws/connections.ts`). Every function on the way awaits the next one, so the asynchronous part of the stack
  * is complete; a broken chain would lose the entry and fail here.
  */
 import { resolve } from "node:path";
-import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { SNSEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -27,10 +26,9 @@ beforeEach(() => {
   stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = Number.POSITIVE_INFINITY;
   stacks = [];
-  // Runs inside `client.send`, synchronously: the stack is the send's.
-  aws.api.on(PostToConnectionCommand).callsFake(() => {
+  // Runs inside the sender's exchange, synchronously: the stack is the send's.
+  aws.connections.onPost(() => {
     stacks.push(new Error("send").stack ?? "");
-    return {};
   });
 });
 afterEach(() => {
@@ -60,7 +58,7 @@ function checkedPath(): string[] {
   const paths = stacks.map(visits);
   for (const path of paths) {
     expect(path[0]).toBe("src/index.ts");
-    expect(path.at(-1)).toBe("src/aws/management.ts");
+    expect(path.at(-1)).toBe("src/aws/connections.ts");
     expect(path.length).toBeLessThanOrEqual(MOST_FILES);
     expect(new Set(path).size).toBe(path.length);
   }
@@ -85,7 +83,7 @@ describe("the path from an event to PostToConnection", () => {
       "src/delivery/dispatch.ts",
       "src/delivery/engine.ts",
       "src/delivery/send-policy.ts",
-      "src/aws/management.ts",
+      "src/aws/connections.ts",
     ]);
   });
 
@@ -109,7 +107,7 @@ describe("the path from an event to PostToConnection", () => {
       "src/delivery/dispatch.ts",
       "src/delivery/engine.ts",
       "src/delivery/send-policy.ts",
-      "src/aws/management.ts",
+      "src/aws/connections.ts",
     ]);
   });
 
@@ -131,7 +129,7 @@ describe("the path from an event to PostToConnection", () => {
       "src/delivery/dispatch.ts",
       "src/delivery/engine.ts",
       "src/delivery/send-policy.ts",
-      "src/aws/management.ts",
+      "src/aws/connections.ts",
     ]);
   });
 });

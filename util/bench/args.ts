@@ -28,6 +28,8 @@ export interface BenchOptions {
   shardConcurrency?: number;
   /** The @connections throttle R of the throttle-bound sharded runs, calls a second; 0 skips them. */
   throttleRate?: number;
+  /** Also measure an inline fan-out with the function capped at the deployed memory's CPU share (a cgroup, as root). */
+  cpuCap?: boolean;
   /** Channel sizes of the history scenario (a publish with the channel's history off, then on); empty skips it. */
   historyMembers?: number[];
   quick: boolean;
@@ -63,6 +65,9 @@ Options:
                       channel sizes of the history scenario: a stack of K clients on one channel, each publish
                       measured with the channel's history off and on (default 100,10000, 10 with --quick; 0 skips it)
   --no-cold-start     skip the bundle size and cold import measurement
+  --cpu-cap           also run an inline fan-out (to the inline maximum, 1,000; 100 with --quick) with the function
+                      capped at the deployed memory's CPU share, as Lambda caps it: a cgroup v1 cpu quota, which needs
+                      root; without it the benchmark stops at once and says so
   -h, --help          this text
 
 Example:
@@ -99,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "shard-n": { type: "string" },
       "shard-concurrency": { type: "string" },
       "throttle-rate": { type: "string" },
+      "cpu-cap": { type: "boolean", default: false },
       "history-members": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -130,6 +136,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     shardN: intFlag("--shard-n", values["shard-n"] ?? (quick ? "200" : "10000"), 0),
     shardConcurrency: intFlag("--shard-concurrency", values["shard-concurrency"] ?? "4", 1),
     throttleRate: intFlag("--throttle-rate", values["throttle-rate"] ?? (quick ? "100" : "500"), 0),
+    cpuCap: values["cpu-cap"] === true,
     historyMembers: (values["history-members"] ?? (quick ? "10" : "100,10000"))
       .split(",")
       .map((part) => intFlag("--history-members", part.trim(), 0))

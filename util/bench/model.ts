@@ -2,6 +2,7 @@
  * The shape of the benchmark's results (what `bench/results.json` holds), the scenarios, the summary of repeated
  * runs and the verdict on the targets set for it. Pure, so the headline ratios are unit-tested.
  */
+import { DEFAULT_LAMBDA_MEMORY_MB } from "../../src/contract/index.js";
 import { median, type RunFigures } from "./stats.js";
 
 /** Every scenario, in the order the table and the chart show them. */
@@ -126,9 +127,15 @@ export interface GoalVerdict {
   measured: string;
 }
 
-/** The Lambda memory a 10,000-recipient fan-out must fit comfortably: 256 MB, "comfortably" taken as <= 75%. */
-export const LAMBDA_MEMORY_BYTES = 256 * 1024 * 1024;
+/**
+ * The memory a fan-out must fit comfortably: the routes' deployed memory (`lambda_memory_mb`), "comfortably" taken as
+ * at most 75 % of it, as the goal has been since it was 256 MB (its share of 256 MB is printed beside).
+ */
+export const LAMBDA_MEMORY_BYTES = DEFAULT_LAMBDA_MEMORY_MB * 2 ** 20;
 const COMFORTABLE_SHARE = 0.75;
+const BEFORE_MB = 256;
+/** Ours within this multiple of the HTTP ceiling on loopback. */
+const CEILING_GOAL = 1.2;
 
 const fmtX = (x: number) => `${x.toFixed(2)}x`;
 const fmtMs = (ms: number) => `${Math.round(ms).toLocaleString("en-US")} ms`;
@@ -140,19 +147,20 @@ export function judgeGoals(results: readonly ScenarioResult[], delayMs: number):
   const ours = ["ours-sns", "ours-broadcast"] as const;
   const verdicts: GoalVerdict[] = [];
 
-  const http = representativeMs(find("http-ceiling", 10_000, 0));
-  const speed = ours.map((s) => ({ s, x: ratio(representativeMs(find(s, 10_000, 0)), http) }));
+  const goal1 = `N = 1,000 and N = 10,000 on loopback: ours within ${CEILING_GOAL}x of the HTTP ceiling, both paths`;
+  const speed = [1_000, 10_000].flatMap((n) => {
+    const http = representativeMs(find("http-ceiling", n, 0));
+    return ours.map((s) => ({ n, s, x: ratio(representativeMs(find(s, n, 0)), http) }));
+  });
   verdicts.push(
     speed.some((v) => v.x === undefined)
-      ? {
-          goal: "N = 10,000, no delay: ours within 1.5x of the HTTP ceiling",
-          status: "not measured",
-          measured: "",
-        }
+      ? { goal: goal1, status: "not measured", measured: "" }
       : {
-          goal: "N = 10,000, no delay: ours within 1.5x of the HTTP ceiling",
-          status: speed.every((v) => (v.x as number) <= 1.5) ? "met" : "not met",
-          measured: speed.map((v) => `${v.s} ${fmtX(v.x as number)} the HTTP ceiling`).join(", "),
+          goal: goal1,
+          status: speed.every((v) => (v.x as number) <= CEILING_GOAL) ? "met" : "not met",
+          measured: speed
+            .map((v) => `N = ${v.n.toLocaleString("en-US")} ${v.s} ${fmtX(v.x as number)}`)
+            .join(", "),
         },
   );
 
@@ -177,7 +185,8 @@ export function judgeGoals(results: readonly ScenarioResult[], delayMs: number):
     });
   }
 
-  const goal3 = "N = 10,000: the fan-out fits comfortably in a 256 MB Lambda (peak RSS <= 75%)";
+  const memoryMb = LAMBDA_MEMORY_BYTES / 2 ** 20;
+  const goal3 = `N = 10,000: the fan-out fits comfortably in the function's ${memoryMb.toLocaleString("en-US")} MB (peak RSS <= 75%)`;
   const peaks = ours
     .flatMap((s) => [find(s, 10_000, 0), find(s, 10_000, delayMs)])
     .map((r) => r?.summary?.senderPeakRssBytes)
@@ -185,10 +194,13 @@ export function judgeGoals(results: readonly ScenarioResult[], delayMs: number):
   if (peaks.length === 0) verdicts.push({ goal: goal3, status: "not measured", measured: "" });
   else {
     const peak = Math.max(...peaks);
+    const share = (mb: number) => Math.round((peak / (mb * 2 ** 20)) * 100);
     verdicts.push({
       goal: goal3,
       status: peak <= LAMBDA_MEMORY_BYTES * COMFORTABLE_SHARE ? "met" : "not met",
-      measured: `peak RSS ${(peak / 2 ** 20).toFixed(1)} MB (${Math.round((peak / LAMBDA_MEMORY_BYTES) * 100)}% of 256 MB)`,
+      measured:
+        `peak RSS ${(peak / 2 ** 20).toFixed(1)} MB (${share(memoryMb)}% of ${memoryMb.toLocaleString("en-US")} MB; ` +
+        `${share(BEFORE_MB)}% of the ${BEFORE_MB} MB of before)`,
     });
   }
   return verdicts;

@@ -39,6 +39,11 @@ export interface LambdaBundleOptions {
   entryPoint?: string;
   /** Print nothing (esbuild's warnings and errors included). */
   quiet?: boolean;
+  /**
+   * Keep the source maps of every source, the SDK's included, instead of ours only: what the profiler reads to name
+   * the package of each sampled frame (`util/bench/cpu-profile.ts`). The JavaScript is the same.
+   */
+  fullSourceMaps?: boolean;
 }
 
 /**
@@ -142,7 +147,8 @@ export async function buildLambdaBundle(options: LambdaBundleOptions = {}): Prom
     if (reachable.has(name.replace(/\.map$/, ""))) files.set(name, file.contents);
   }
   for (const [name, contents] of files) {
-    if (name.endsWith(".map")) files.set(name, trimMapToOurSources(contents));
+    if (name.endsWith(".map") && options.fullSourceMaps !== true)
+      files.set(name, trimMapToOurSources(contents));
   }
   const bundle = files.get("index.mjs");
   if (bundle === undefined)

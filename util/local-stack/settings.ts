@@ -2,6 +2,7 @@ import { dirname, join, resolve } from "node:path";
 import {
   type AUTH_MODES,
   DEFAULT_FANOUT_WORKER_TIMEOUT_SECONDS,
+  DEFAULT_LAMBDA_MEMORY_MB,
   IDLE_TIMEOUT_MS,
   INTEGRATION_TIMEOUT_MS,
   LOCAL_OUTPUTS_PATH,
@@ -101,7 +102,7 @@ export function resolveSettings(options: LocalStackOptions): Settings {
     stateDir,
     buildDir: join(stateDir, "build"),
     functionName: `fanout-${stage}`,
-    lambdaMemoryMb: 256,
+    lambdaMemoryMb: DEFAULT_LAMBDA_MEMORY_MB,
     bucket: `fanout-${stage}-connections`,
     topicName: `fanout-${stage}-input`,
     deliveryQueueName: `fanout-${stage}-lambda-delivery`,

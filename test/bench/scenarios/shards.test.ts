@@ -165,10 +165,10 @@ describe("the projection's calibration", () => {
     // Act
     const cpu = measuredCpuPerSendMs([], sharded);
     // Assess: the paced run's 3,400 ms for 10,000 sends, else the 315 ms per 1,000 of every run
-    expect(cpu).toBe(0.34);
-    expect(measuredCpuPerSendMs([], unpaced)).toBe(0.315);
-    expect(measuredCpuPerSendMs([], results({ n: 200 }))).toBeUndefined();
-    expect(awsProjection([], sharded).lines[0]).toContain("0.340 ms/send");
+    expect(cpu).toEqual({ shard: 0.34 });
+    expect(measuredCpuPerSendMs([], unpaced)).toEqual({ shard: 0.315 });
+    expect(measuredCpuPerSendMs([], results({ n: 200 }))).toEqual({});
+    expect(awsProjection([], sharded).lines[0]).toContain("0.340 ms/send paced");
   });
 });
 

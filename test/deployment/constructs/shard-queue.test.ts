@@ -47,7 +47,7 @@ describe("shard queue", () => {
     });
   });
 
-  it("runs the handler's code in a worker sized by its own variables, pacing each shard to its share", () => {
+  it("runs the handler's code in a worker sized by its own variables, pacing each shard to its share of the rate and burst", () => {
     // Prepare
     const handler = stack.tf.get("aws_lambda_function", "handler/function");
     // Act
@@ -74,6 +74,8 @@ describe("shard queue", () => {
       ...handler.environment.variables,
       FANOUT_SHARD_RATE:
         "${floor(((var.account_connections_rate * var.fanout_rate_share) / var.fanout_max_concurrency))}",
+      FANOUT_SHARD_BURST:
+        "${floor(((var.account_connections_burst * var.fanout_rate_share) / var.fanout_max_concurrency))}",
       FANOUT_SHARD_MAX_AGE_SECONDS: "${var.fanout_shard_max_age_seconds}",
       SHARD_DEAD_LETTER_QUEUE_URL: stack.tf.ref("aws_sqs_queue", "fanout-queue/dead-letter-queue", "url"),
     });

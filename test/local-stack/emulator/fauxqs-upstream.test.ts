@@ -6,6 +6,7 @@
  */
 import { buildApp } from "fauxqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { newS3Store } from "./fauxqs-store.js";
 
 describe("fauxqs gaps that util/local-stack still works around", () => {
   let app: ReturnType<typeof buildApp>;
@@ -80,6 +81,31 @@ describe("fauxqs gaps that util/local-stack still works around", () => {
 
     // Assess
     expect(listed).not.toEqual([...keys].sort());
+  });
+
+  it("reads every object of the bucket to list one page (fix: emulator/fidelity/list-order.ts, the index)", async () => {
+    // Prepare: a bare store with 2,000 keys, its bucket map counting every object it hands out
+    const store = await newS3Store();
+    store.createBucket("canary-bucket");
+    for (let i = 0; i < 2000; i++)
+      store.putObject("canary-bucket", `k/${String(i).padStart(4, "0")}`, Buffer.alloc(0));
+    let handedOut = 0;
+    const counted = new Map(store.buckets.get("canary-bucket"));
+    const values = counted.values.bind(counted);
+    counted.values = function* () {
+      for (const value of values()) {
+        handedOut += 1;
+        yield value;
+      }
+    } as typeof counted.values;
+    store.buckets.set("canary-bucket", counted);
+
+    // Act: the last page of ten
+    const page = store.listObjects("canary-bucket", { prefix: "k/", maxKeys: 10, startAfter: "k/1989" });
+
+    // Assess
+    expect(page.objects).toHaveLength(10);
+    expect(handedOut).toBe(2000);
   });
 
   it("overwrites a key on PutObject with If-None-Match: * (fix: emulator/fidelity/conditional-writes.ts)", async () => {

@@ -1,36 +1,15 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { SNSEvent } from "aws-lambda";
+import { NodeSha256 } from "../../../util/lib/sdk-sha256.js";
 import { type Emulator, startEmulator } from "../../../util/local-stack/emulator/emulator.js";
 import { httpRequest, type RawResponse } from "../../support/http.js";
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytes(data: SourceData): string | Uint8Array {
-  if (typeof data === "string") return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/** The SHA-256 the SigV4 signer takes, on node:crypto (what the SDK's `@smithy/hash-node` does). */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
 
 const signer = new SignatureV4({
   service: "s3",
   region: "us-east-1",
   credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  sha256: Sha256,
+  sha256: NodeSha256,
   // S3 signs the path as sent, unlike other services.
   uriEscapePath: false,
   applyChecksum: true,

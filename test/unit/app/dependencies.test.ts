@@ -3,7 +3,7 @@ import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createDependencies } from "../../../src/app/dependencies.js";
-import { ManagementSenders } from "../../../src/aws/management.js";
+import { ConnectionsSenders } from "../../../src/aws/connections.js";
 import { S3ConnectionStore } from "../../../src/stores/connections.js";
 import { S3MembershipStore } from "../../../src/stores/memberships.js";
 import { loadEvent } from "../../support/fixtures.js";
@@ -91,7 +91,7 @@ describe("createDependencies", () => {
     // withMembershipCleanup wraps the S3 connection store; the wrapper is a plain ConnectionStore.
     expect(deps.store).not.toBeInstanceOf(S3ConnectionStore);
     expect(Object.keys(deps.store).sort()).toEqual(["add", "pages", "remove", "removeMany"]);
-    expect(deps.senders).toBeInstanceOf(ManagementSenders);
+    expect(deps.senders).toBeInstanceOf(ConnectionsSenders);
     // The shard pace lives with the dependencies, one per execution environment; FANOUT_SHARD_RATE=0 is unpaced.
     expect(deps.pace).toBeTypeOf("function");
     expect(unpaced.pace).toBeUndefined();

@@ -1,10 +1,10 @@
-import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { connectionKey, MAX_MESSAGE_BYTES } from "../../../src/contract/index.js";
 import { loadEvent } from "../../support/fixtures.js";
 import { mockAws } from "../support/aws.js";
+import { ANSWERS } from "../support/connections.js";
 import { context, DERIVED_ENDPOINT, messageEvent, SENDER, setupHandler } from "../support/handler.js";
 import { connectionIds } from "../support/store.js";
 
@@ -155,9 +155,7 @@ describe("broadcast", () => {
   it("removes a gone recipient's key, not the sender's", async () => {
     // Prepare
     aws.storedConnections(SENDER, "gone=");
-    aws.api
-      .on(PostToConnectionCommand, { ConnectionId: "gone=" })
-      .rejects(Object.assign(new Error(""), { name: "GoneException", $metadata: { httpStatusCode: 410 } }));
+    aws.connections.answer("gone=", ANSWERS.gone);
     const { handler } = setupHandler(OPEN);
 
     // Act
@@ -234,9 +232,7 @@ describe("ping", () => {
 
   it("removes the sender's key when it has gone before the answer", async () => {
     // Prepare
-    aws.api
-      .on(PostToConnectionCommand)
-      .rejects(Object.assign(new Error(""), { name: "Unknown", $metadata: { httpStatusCode: 410 } }));
+    aws.connections.answerNext(ANSWERS.bare410);
     const { handler, log } = setupHandler(OPEN);
 
     // Act
@@ -252,10 +248,7 @@ describe("ping", () => {
 
   it("logs, and still answers 200, when the answer fails otherwise or the gone sender cannot be removed", async () => {
     // Prepare
-    aws.api
-      .on(PostToConnectionCommand)
-      .rejectsOnce(Object.assign(new Error("denied"), { name: "ForbiddenException" }))
-      .rejectsOnce(Object.assign(new Error(""), { name: "GoneException" }));
+    aws.connections.answerNext(ANSWERS.forbidden, ANSWERS.gone);
     aws.s3.on(DeleteObjectsCommand).rejects(new Error("SlowDown"));
     const { handler, log } = setupHandler(OPEN);
 

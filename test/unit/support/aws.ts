@@ -1,11 +1,8 @@
 /**
- * The AWS SDK clients the function uses, mocked with aws-sdk-client-mock: one place for every unit test that runs
- * the real dependencies. Each test starts from answers that succeed; a test changes what it needs.
+ * The AWS clients the function uses, mocked: the SDK clients with aws-sdk-client-mock, the @connections sender at its
+ * exchange seam (`connections.ts`): one place for every unit test that runs the real dependencies. Each test starts
+ * from answers that succeed; a test changes what it needs.
  */
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from "@aws-sdk/client-apigatewaymanagementapi";
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -18,6 +15,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach } from "vitest";
 import { connectionKey, DEFAULT_CONNECTION_PREFIX } from "../../../src/contract/index.js";
+import { fakeConnections } from "./connections.js";
 
 /**
  * Mocks S3, @connections, SQS and Secrets Manager for the calling test file, resetting them around every test.
@@ -25,34 +23,32 @@ import { connectionKey, DEFAULT_CONNECTION_PREFIX } from "../../../src/contract/
  */
 export function mockAws() {
   const s3 = mockClient(S3Client);
-  const api = mockClient(ApiGatewayManagementApiClient);
   const sqs = mockClient(SQSClient);
   const secrets = mockClient(SecretsManagerClient);
-  const all = [s3, api, sqs, secrets];
+  const all = [s3, sqs, secrets];
   beforeEach(() => {
     for (const mock of all) mock.reset();
+    fakeConnections.reset();
     s3.on(PutObjectCommand).resolves({});
     s3.on(DeleteObjectCommand).resolves({});
     s3.on(DeleteObjectsCommand).resolves({});
     s3.on(ListObjectsV2Command).resolves({});
-    api.on(PostToConnectionCommand).resolves({});
   });
   afterEach(() => {
     for (const mock of all) mock.reset();
+    fakeConnections.reset();
   });
   return {
     /** A client of the mocked S3, for a store under test. */
     s3Client: () => new S3Client({ region: "us-east-1" }),
     s3,
-    api,
+    /** The @connections API: its answers and hook (`connections.ts`). */
+    connections: fakeConnections,
     sqs,
     secrets,
-    /** Every PostToConnection, in order, as [recipient, frame text]. */
+    /** Every PostToConnection, in order, as [recipient, frame text], whatever it was answered. */
     sent(): Array<[string | undefined, string]> {
-      return api.commandCalls(PostToConnectionCommand).map((call) => {
-        const { ConnectionId, Data } = call.args[0].input;
-        return [ConnectionId, Buffer.from(Data as Uint8Array).toString("utf8")];
-      });
+      return fakeConnections.posts.map((post) => [post.connectionId, post.text]);
     },
     /** The key of every PutObject, in order. */
     putKeys(): Array<string | undefined> {

@@ -9,6 +9,7 @@ import { selectRouteKey } from "../../../src/contract/index.js";
 import { createHandler } from "../../../src/index.js";
 import type { WebSocketEvent } from "../../../src/sources/websocket.js";
 import { loadEvent } from "../../support/fixtures.js";
+import { fakeConnections } from "./connections.js";
 import { RecordingLog } from "./log.js";
 
 /** The Lambda context of every invocation here. */
@@ -31,15 +32,27 @@ export function handlerOver(deps: Dependencies): ReturnType<typeof createHandler
   return createHandler({ authorizer: async () => deps, everything: async () => deps });
 }
 
+/** What Lambda puts in every function's environment and the sender signs with (AWS's documentation example keys). */
+const LAMBDA_ENVIRONMENT = {
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+};
+
 /**
- * A handler over the dependencies `createDependencies` builds (use cases, S3 stores, management senders, the shard
- * queue), logging to a recorder and noting every @connections endpoint asked for.
- * @param env - the environment beyond `CONNECTION_BUCKET=bucket`
+ * A handler over the dependencies `createDependencies` builds (use cases, S3 stores, the @connections senders over
+ * the shared fake of `connections.ts`, the shard queue), logging to a recorder and noting every @connections
+ * endpoint asked for.
+ * @param env - the environment beyond `CONNECTION_BUCKET=bucket` and Lambda's region and credentials
  * @param fetchSecret - how the token secret is read (default Secrets Manager, mocked)
  */
 export function setupHandler(env: Record<string, string> = {}, fetchSecret?: SecretFetcher) {
   const log = new RecordingLog();
-  const real = createDependencies({ CONNECTION_BUCKET: "bucket", ...env }, fetchSecret);
+  const real = createDependencies(
+    { CONNECTION_BUCKET: "bucket", ...LAMBDA_ENVIRONMENT, ...env },
+    fetchSecret,
+    fakeConnections.exchange,
+  );
   const endpoints: string[] = [];
   const deps: Dependencies = {
     ...real,

@@ -1,24 +1,21 @@
-/** What a send to one connection can do: the errors the SDK throws, and a `Send` that records. */
-import { GoneException, LimitExceededException } from "@aws-sdk/client-apigatewaymanagementapi";
+/** What a send to one connection can do: the errors the @connections sender throws, and a `Send` that records. */
+import { ConnectionsApiError } from "../../../src/aws/connections.js";
 import type { Send } from "../../../src/delivery/send-policy.js";
 
 /** A broadcast frame. */
 export const payload = Buffer.from('{"message":"hi"}', "utf8");
 
 /** A recipient that has gone (410, named). */
-export const gone = () => new GoneException({ $metadata: { httpStatusCode: 410 }, message: "gone" });
+export const gone = () => new ConnectionsApiError("GoneException", 410, "gone");
 
 /** A throttled send (429). */
-export const throttled = () =>
-  new LimitExceededException({ $metadata: { httpStatusCode: 429 }, message: "slow down" });
+export const throttled = () => new ConnectionsApiError("LimitExceededException", 429, "slow down");
 
-/** What the SDK throws for a 410 without `x-amzn-ErrorType`: name `Unknown`, status 410. */
-export const bare410 = () =>
-  Object.assign(new Error("UnknownError"), { name: "Unknown", $metadata: { httpStatusCode: 410 } });
+/** A 410 without `x-amzn-ErrorType`: name `Unknown`, status 410, as the SDK named it too. */
+export const bare410 = () => new ConnectionsApiError("Unknown", 410, "@connections answered 410");
 
 /** A 403. */
-export const forbidden = () =>
-  Object.assign(new Error("Forbidden"), { name: "ForbiddenException", $metadata: { httpStatusCode: 403 } });
+export const forbidden = () => new ConnectionsApiError("ForbiddenException", 403, "Forbidden");
 
 /**
  * A send that records who received what (`id:frame`) and fails for the ids in `failures`.

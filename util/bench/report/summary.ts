@@ -14,9 +14,12 @@ import {
 } from "../model.js";
 import { type ChannelResult, renderChannelLines } from "../scenarios/channels.js";
 import { type ColdStart, describeFirstInvocations } from "../scenarios/coldstart.js";
+import { type CappedResult, renderCappedLine } from "../scenarios/cpu-cap.js";
 import { type HistoryResult, renderHistoryLines } from "../scenarios/history.js";
+import { renderSendPathLine, type SendPathResult } from "../scenarios/send-path.js";
 import { judgeShards, renderShardLines, type ShardResults } from "../scenarios/shard-results.js";
 import type { ConnectFigures } from "../session/clients.js";
+import { cpuFigures, judgeCpuPerSend } from "./cpu-goal.js";
 import type { Machine } from "./machine.js";
 import { awsProjection, judgeColdStart } from "./projection.js";
 import { renderTable } from "./table.js";
@@ -37,6 +40,10 @@ export interface BenchResults {
   channels?: ChannelResult[];
   /** The sharded scenarios; absent when skipped or measured before they existed. */
   shards?: ShardResults;
+  /** The send path alone; absent in results measured before it existed. */
+  sendPath?: SendPathResult;
+  /** The inline fan-out at Lambda's CPU share; present when the run was asked for it (`--cpu-cap`). */
+  capped?: CappedResult;
   /** The history scenario; absent when skipped or measured before it existed. */
   history?: HistoryResult[];
 }
@@ -59,10 +66,18 @@ export function renderSummary(results: BenchResults): string {
         `- connect: N = ${c.n.toLocaleString("en-US")} in ${Math.round(c.ms).toLocaleString("en-US")} ms ` +
         `(${Math.round(c.perSec)}/s, each through $connect and the Lambda; ${c.processes} client processes)`,
     ),
-    ...[...goals, ...judgeShards(results.shards), ...judgeColdStart(coldStart), ...projection.goals].map(
+    ...[
+      judgeCpuPerSend(cpuFigures(results.scenarios, results.shards, results.capped)),
+      ...goals,
+      ...judgeShards(results.shards),
+      ...judgeColdStart(coldStart),
+      ...projection.goals,
+    ].map(
       (goal) => `- target: ${goal.goal}: **${goal.status}**${goal.measured ? ` (${goal.measured})` : ""}`,
     ),
     ...renderDispatchLine(results.scenarios),
+    ...renderSendPathLine(results.sendPath),
+    ...renderCappedLine(results.capped),
     ...renderShardLines(results.shards),
     ...projection.lines,
     ...renderChannelLines(results.channels),

@@ -150,6 +150,8 @@ const FIRST_INVOCATION_ROUTES: readonly RouteProbe[] = [
             endpoint: `${awsUrl}/primary`,
             data: Buffer.from(JSON.stringify({ message: "cold" })).toString("base64"),
             dispatchId: "ColdStartReq0=",
+            // A worker refuses a job without its dispatch time (a redelivery is judged by its age).
+            dispatchedAt: Date.now(),
           }),
           attributes: {},
           messageAttributes: {},

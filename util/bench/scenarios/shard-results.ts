@@ -13,6 +13,11 @@ export interface ShardConfig {
   perShardConcurrency: number;
   /** Sends a second per shard (`FANOUT_SHARD_RATE`); 0: unpaced. */
   shardRate: number;
+  /**
+   * Sends a paced shard may make at once after idling (`FANOUT_SHARD_BURST`); 0: a tenth of a second's worth.
+   * Absent from results measured before shards used the account's burst.
+   */
+  shardBurst?: number;
   /** Injected delay on every @connections call, ms. */
   delayMs: number;
   /** The gateway's @connections calls a second before 429; 0: none. */
@@ -68,7 +73,8 @@ function dispatchedAsExpected(path: PathRun): boolean {
 export function describeConfig(config: ShardConfig): string {
   const shards = `${config.shards} shard${config.shards === 1 ? "" : "s"}`;
   if (config.rateLimit > 0) {
-    return `${shards} paced to ${Math.round(config.shardRate)}/s each, @connections limit ${config.rateLimit}/s`;
+    const burst = config.shardBurst ? ` after a burst of ${config.shardBurst}` : "";
+    return `${shards} paced to ${Math.round(config.shardRate)}/s each${burst}, @connections limit ${config.rateLimit}/s`;
   }
   return `${shards} x ${config.perShardConcurrency} in flight, ${config.delayMs} ms/call`;
 }

@@ -6,11 +6,14 @@
  *   paced to their share of it, as deployed: the floor is N / R;
  * - the Lambda CPU per 1,000 sends over every sharded run, and the dead-letter queue's depth at the end.
  */
-import { DEFAULT_FANOUT_INLINE_MAX, LAMBDA_ENV } from "../../../src/contract/index.js";
+import {
+  DEFAULT_FANOUT_INLINE_MAX,
+  DEFAULT_FANOUT_RATE_SHARE,
+  LAMBDA_ENV,
+} from "../../../src/contract/index.js";
 import { defaultProcesses } from "../args.js";
 import { type RunResult, summarize } from "../model.js";
 import { progress } from "../progress.js";
-import { DEFAULT_PROJECTION_INPUTS } from "../report/projection.js";
 import { Session } from "../session/session.js";
 import { connectionListingRate, deadLetterQueueDepth } from "../session/stack-reads.js";
 import { benchChannel } from "./channels.js";
@@ -44,9 +47,10 @@ export interface ShardOptions {
 const UNCAPPED_CONCURRENCY = 100;
 
 /**
- * Sends a second per shard so that `shards` shards together use at most `share` of `accountRate`: the deployment's
- * formula (deployment/constructs/fanout-queue.ts, rounded down as `FANOUT_SHARD_RATE` is an integer), with the
- * shards' maximum concurrency equal to the shards per fan-out.
+ * Sends a second (or, of the throttle's bucket, sends at once) per shard so that `shards` shards together use at most
+ * `share` of the account's: the deployment's formula (deployment/constructs/shard-queue.ts, rounded down as
+ * `FANOUT_SHARD_RATE` and `FANOUT_SHARD_BURST` are integers), with the shards' maximum concurrency equal to the shards
+ * per fan-out.
  */
 export function shardRate(accountRate: number, share: number, shards: number): number {
   return Math.floor((accountRate * share) / shards);
@@ -72,15 +76,17 @@ export async function measureShards(options: ShardOptions): Promise<ShardResults
       shards,
       perShardConcurrency: options.perShardConcurrency,
       shardRate: 0,
+      shardBurst: 0,
       delayMs: options.delayMs,
       rateLimit: 0,
     }));
     if (options.throttleRate > 0) {
-      const { rateShare } = DEFAULT_PROJECTION_INPUTS;
       configs.push({
         shards: options.throttleShards,
         perShardConcurrency: UNCAPPED_CONCURRENCY,
-        shardRate: shardRate(options.throttleRate, rateShare, options.throttleShards),
+        shardRate: shardRate(options.throttleRate, DEFAULT_FANOUT_RATE_SHARE, options.throttleShards),
+        // The local gateway's bucket holds half a second's worth, as AWS's 5,000 on 10,000 a second.
+        shardBurst: shardRate(options.throttleRate / 2, DEFAULT_FANOUT_RATE_SHARE, options.throttleShards),
         delayMs: 0,
         rateLimit: options.throttleRate,
       });
@@ -113,6 +119,7 @@ async function runConfig(session: Session, config: ShardConfig, runs: number): P
     [LAMBDA_ENV.fanoutShards]: String(config.shards),
     [LAMBDA_ENV.fanoutConcurrency]: String(config.perShardConcurrency),
     [LAMBDA_ENV.fanoutShardRate]: String(config.shardRate),
+    [LAMBDA_ENV.fanoutShardBurst]: String(config.shardBurst),
   });
   // One broadcast first, unmeasured and unthrottled: it starts every environment the runs use and warms their
   // JIT, so the runs measure warm workers (as the AWS projection assumes), not this machine's cold starts.

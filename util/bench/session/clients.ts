@@ -177,7 +177,7 @@ export class ClientPool {
     return this.active.map((_, at) => parts[at] ?? 0);
   }
 
-  /** Has the first `count` clients of the first process send a ping (warms the Lambda's management client). */
+  /** Has the first `count` clients of the first process send a ping (warms the Lambda's @connections sender). */
   ping(count: number): void {
     this.post(0, { type: "ping", count });
   }

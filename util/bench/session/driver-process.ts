@@ -3,7 +3,8 @@
  * own so its CPU time and peak memory are its own, as a Lambda's would be. Started by main.ts with `fork`.
  */
 import { rmSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { Session as InspectorSession } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -20,7 +21,7 @@ import {
   peerFanout,
   type SendCount,
 } from "./baselines.js";
-import type { DriverAlgorithm, DriverTarget, FromDriver, ToDriver } from "./ipc.js";
+import type { DriverAlgorithm, DriverTarget, FromDriver, HandlerOptions, ToDriver } from "./ipc.js";
 
 const send = (message: FromDriver) => process.send?.(message);
 
@@ -45,57 +46,125 @@ async function warmUp(s3: S3Client, send: () => Promise<unknown>, target: Driver
   await send().catch(() => undefined);
 }
 
+/** A queue URL the inline events never reach: an SNS event of at most the inline maximum is sent inline. */
+const UNUSED_SHARD_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/fanout-bench-never-used";
+
 /**
- * Ours, outside the local stack: the deployed bundle's handler (built here, as `npm run build` builds it) given an
- * SNS event, configured as the local stack configures the function. The warm-up publishes once, as the benchmark's
- * pings warm the stack's Lambda.
+ * Ours, outside the local stack: the deployed bundle's handler (built here, as `npm run build` builds it, with every
+ * source map kept for the profiler), configured as the local stack configures the function, given an SNS event
+ * (the dispatch with a shard queue, as deployed) or a shard job over every bucket (the shard worker). The warm-up
+ * runs once, as the benchmark's pings warm the stack's Lambda.
  */
-async function handlerFanout(target: DriverTarget): Promise<(data: Uint8Array) => Promise<SendCount>> {
+async function handlerFanout(
+  target: DriverTarget,
+  options: HandlerOptions,
+): Promise<(data: Uint8Array) => Promise<SendCount>> {
   Object.assign(process.env, {
     [LAMBDA_ENV.connectionBucket]: target.connection_bucket,
     [LAMBDA_ENV.connectionPrefix]: target.connection_prefix,
     [LAMBDA_ENV.managementEndpoint]: target.management_endpoint,
     [LAMBDA_ENV.s3ForcePathStyle]: "true",
+    [LAMBDA_ENV.shardQueueUrl]: UNUSED_SHARD_QUEUE,
     // As the benchmark's local stack: open mode (an SNS fan-out reads no token anyway).
     [LAMBDA_ENV.authMode]: "open",
     AWS_ENDPOINT_URL_S3: target.s3_endpoint,
     AWS_REGION: target.region,
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
+    ...options.env,
   });
   const outDir = await mkdtemp(join(tmpdir(), "fanout-bench-driver-"));
   process.on("exit", () => rmSync(outDir, { recursive: true, force: true }));
-  const bundle = await buildLambdaBundle({ outDir, quiet: true });
+  const bundle = await buildLambdaBundle({ outDir, quiet: true, fullSourceMaps: true });
   const { handler } = (await import(pathToFileURL(bundle.entryFile).href)) as {
-    handler: (event: unknown, context: undefined) => Promise<unknown>;
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
   };
   let sequence = 0;
   return async (data) => {
     sequence += 1;
-    const event = {
-      Records: [
-        {
-          EventSource: "aws:sns",
-          EventVersion: "1.0",
-          EventSubscriptionArn: "arn:aws:sns:us-east-1:000000000000:bench:sub",
-          Sns: {
-            Type: "Notification",
-            MessageId: `bench-${sequence}`,
-            TopicArn: "arn:aws:sns:us-east-1:000000000000:bench",
-            Subject: null,
-            Message: new TextDecoder().decode(data),
-            Timestamp: new Date().toISOString(),
-            MessageAttributes: {},
-          },
-        },
-      ],
-    };
-    await handler(event, undefined);
-    return { sent: 0, failed: 0 };
+    const context = { awsRequestId: `bench-${sequence}` };
+    const event = options.event === "sns" ? snsEvent(data, sequence) : shardEvent(data, sequence, target);
+    const result = await handler(event, context);
+    const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures ?? [];
+    return { sent: 0, failed: failures.length };
   };
 }
 
-async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<void> {
+/** An SNS event of one record, as SNS invokes the function. */
+function snsEvent(data: Uint8Array, sequence: number): object {
+  return {
+    Records: [
+      {
+        EventSource: "aws:sns",
+        EventVersion: "1.0",
+        EventSubscriptionArn: "arn:aws:sns:us-east-1:000000000000:bench:sub",
+        Sns: {
+          Type: "Notification",
+          MessageId: `bench-${sequence}`,
+          TopicArn: "arn:aws:sns:us-east-1:000000000000:bench",
+          Subject: null,
+          Message: new TextDecoder().decode(data),
+          Timestamp: new Date().toISOString(),
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
+}
+
+/** An SQS event of the shard queue with one job: every connection, every bucket, one shard. */
+function shardEvent(data: Uint8Array, sequence: number, target: DriverTarget): object {
+  const job = {
+    v: 1,
+    audience: { kind: "everyone" },
+    range: { from: 0, to: 256 },
+    shard: { index: 0, count: 1 },
+    endpoint: target.management_endpoint,
+    data: Buffer.from(data).toString("base64"),
+    dispatchId: `bench-${sequence}`,
+    dispatchedAt: Date.now(),
+  };
+  return {
+    Records: [
+      {
+        messageId: `bench-shard-${sequence}`,
+        receiptHandle: "bench",
+        body: JSON.stringify(job),
+        attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:fanout-bench-shards",
+        awsRegion: target.region,
+      },
+    ],
+  };
+}
+
+/** The CPU profiler of this process, started and stopped on request (the runs only, not the start-up). */
+let profiler: InspectorSession | undefined;
+
+async function startProfile(intervalMicros: number): Promise<void> {
+  profiler = new InspectorSession();
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.setSamplingInterval", { interval: intervalMicros });
+  await profiler.post("Profiler.start");
+}
+
+async function stopProfile(file: string): Promise<void> {
+  if (!profiler) throw new Error("profile-stop before profile-start");
+  const { profile } = await profiler.post("Profiler.stop");
+  profiler.disconnect();
+  profiler = undefined;
+  await writeFile(file, JSON.stringify(profile));
+}
+
+async function init(
+  algorithm: DriverAlgorithm,
+  target: DriverTarget,
+  handler: HandlerOptions = { event: "sns", env: {} },
+): Promise<void> {
   const s3 = new S3Client({
     endpoint: target.s3_endpoint,
     region: target.region,
@@ -103,7 +172,7 @@ async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<v
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
   });
   if (algorithm === "handler") {
-    run = await handlerFanout(target);
+    run = await handlerFanout(target, handler);
     await run(new TextEncoder().encode("{}"));
     return;
   }
@@ -125,7 +194,7 @@ async function init(algorithm: DriverAlgorithm, target: DriverTarget): Promise<v
 
 process.on("message", (message: ToDriver) => {
   if (message.type === "init") {
-    init(message.algorithm, message.target).then(
+    init(message.algorithm, message.target, message.handler).then(
       () => send({ type: "ready" }),
       (error: unknown) =>
         send({ type: "error", message: error instanceof Error ? error.message : String(error) }),
@@ -141,6 +210,13 @@ process.on("message", (message: ToDriver) => {
     const t0 = wallClockMs();
     fanout(data).then(
       (count) => send({ type: "done", runId: message.runId, t0, ...count, before, after: counters() }),
+      (error: unknown) =>
+        send({ type: "error", message: error instanceof Error ? error.message : String(error) }),
+    );
+  } else if (message.type === "profile-start" || message.type === "profile-stop") {
+    const file = message.type === "profile-stop" ? message.file : "";
+    (message.type === "profile-start" ? startProfile(message.intervalMicros) : stopProfile(file)).then(
+      () => send(message.type === "profile-start" ? { type: "profiling" } : { type: "profiled", file }),
       (error: unknown) =>
         send({ type: "error", message: error instanceof Error ? error.message : String(error) }),
     );

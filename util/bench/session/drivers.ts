@@ -1,7 +1,14 @@
 /** The parent side of a baseline driver process (driver-process.ts). */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type DriverAlgorithm, type DriverTarget, type FromDriver, stopChild, type ToDriver } from "./ipc.js";
+import {
+  type DriverAlgorithm,
+  type DriverTarget,
+  type FromDriver,
+  type HandlerOptions,
+  stopChild,
+  type ToDriver,
+} from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./driver-process.ts", import.meta.url));
 
@@ -38,11 +45,15 @@ export class Driver {
     });
   }
 
-  /** Starts a driver process for the algorithm and waits until it is ready. */
+  /**
+   * Starts a driver process for the algorithm and waits until it is ready.
+   * @param handler - how the `handler` algorithm invokes the bundle (default: an SNS event)
+   */
   static async start(
     algorithm: DriverAlgorithm,
     target: DriverTarget,
     execArgv: string[] = [],
+    handler?: HandlerOptions,
   ): Promise<Driver> {
     const child = fork(WORKER, [], {
       execArgv: ["--import", "tsx", ...execArgv],
@@ -55,7 +66,7 @@ export class Driver {
       30_000,
       "init",
     );
-    child.send({ type: "init", algorithm, target } satisfies ToDriver);
+    child.send({ type: "init", algorithm, target, ...(handler ? { handler } : {}) } satisfies ToDriver);
     await ready;
     return driver;
   }
@@ -65,6 +76,29 @@ export class Driver {
     const done = this.next((m): m is DriverDone => m.type === "done" && m.runId === runId, timeoutMs, runId);
     this.child.send({ type: "run", runId, payload } satisfies ToDriver);
     return done;
+  }
+
+  /**
+   * Starts sampling this process's CPU (the V8 profiler), so that a profile holds the runs and not the start-up.
+   * @param intervalMicros - the sampling interval
+   */
+  async startProfile(intervalMicros: number): Promise<void> {
+    await this.ask({ type: "profile-start", intervalMicros }, "profiling", 10_000);
+  }
+
+  /**
+   * Stops sampling and writes the profile (a `.cpuprofile`, which Chrome DevTools opens).
+   * @param file - where the profile goes
+   */
+  async stopProfile(file: string): Promise<void> {
+    await this.ask({ type: "profile-stop", file }, "profiled", 60_000);
+  }
+
+  /** Sends a message and waits for the answer of the given type. */
+  private async ask(message: ToDriver, answer: FromDriver["type"], timeoutMs: number): Promise<void> {
+    const answered = this.next((m): m is FromDriver => m.type === answer, timeoutMs, message.type);
+    this.child.send(message);
+    await answered;
   }
 
   /** Ends the process (killing it if it does not exit). */

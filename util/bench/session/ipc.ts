@@ -28,8 +28,9 @@ export type FromClients =
   | { type: "error"; message: string };
 
 /**
- * The algorithms that run outside the stack, in a driver process each. `handler` is ours: the Lambda handler from
- * `src/` called in a plain process with an SNS event, which is what the profiler runs under `--cpu-prof`.
+ * The algorithms that run outside the stack, in a driver process each. `handler` is ours: the Lambda bundle's
+ * handler called in a plain process with an SNS event or a shard job ({@link HandlerOptions}), which is what the
+ * profiler samples.
  */
 export type DriverAlgorithm = "http-ceiling" | "seed" | "aws-sample" | "handler";
 
@@ -39,15 +40,31 @@ export type DriverTarget = Pick<
   "management_endpoint" | "s3_endpoint" | "connection_bucket" | "connection_prefix" | "region"
 >;
 
+/**
+ * How the `handler` driver invokes the bundle: with an SNS event (`sns`: the dispatch, inline up to the inline
+ * maximum) or an SQS shard job over every bucket (`shard`: the shard worker, paced when `FANOUT_SHARD_RATE` is set),
+ * with these function variables over the local stack's.
+ */
+export interface HandlerOptions {
+  event: "sns" | "shard";
+  env: Record<string, string>;
+}
+
 /** Main -> driver process. */
 export type ToDriver =
-  | { type: "init"; algorithm: DriverAlgorithm; target: DriverTarget }
+  | { type: "init"; algorithm: DriverAlgorithm; target: DriverTarget; handler?: HandlerOptions }
   | { type: "run"; runId: string; payload: string }
+  /** Starts the V8 CPU profiler (node:inspector), sampling every `intervalMicros`. */
+  | { type: "profile-start"; intervalMicros: number }
+  /** Stops it and writes the profile to `file`; answered with `profiled`. */
+  | { type: "profile-stop"; file: string }
   | { type: "exit" };
 
 /** Driver process -> main. */
 export type FromDriver =
   | { type: "ready" }
+  | { type: "profiling" }
+  | { type: "profiled"; file: string }
   | {
       type: "done";
       runId: string;

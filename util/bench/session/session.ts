@@ -14,7 +14,7 @@ import type { RunResult, ScenarioId } from "../model.js";
 import { progress } from "../progress.js";
 import { accountRun, cpuMsBetween, wallClockMs } from "../stats.js";
 import { ClientPool, type ConnectFigures, connectClients, shares } from "./clients.js";
-import { Driver } from "./drivers.js";
+import { Driver, type DriverDone } from "./drivers.js";
 import { benchMessage, type DriverAlgorithm } from "./ipc.js";
 import { LambdaLog } from "./lambda-log.js";
 
@@ -73,6 +73,11 @@ export class Session {
   /** The stack's outputs. */
   get outputs(): LocalStackOutputs {
     return this.stack.outputs;
+  }
+
+  /** The process ids of the function's live execution environments. */
+  lambdaPids(): number[] {
+    return this.stack.lambda.pids();
   }
 
   /**
@@ -144,7 +149,7 @@ export class Session {
   }
 
   /**
-   * Pings from a few clients at once so every Lambda environment starts and builds its management client before
+   * Pings from a few clients at once so every Lambda environment starts and builds its @connections sender before
    * timing; the pings come from the first client process, so a small N (the channel scenario's stack of K) pings
    * with fewer.
    */
@@ -292,14 +297,22 @@ export class Session {
     return driver.run(runId, payload, timeoutMs);
   }
 
-  /** Runs a driver's algorithm once and waits until every client has the message (profiling: no accounting). */
-  async driveToAll(algorithm: DriverAlgorithm, runId: string): Promise<number> {
+  /**
+   * Runs a driver of the caller's once and waits until every client has the message exactly once (the profiler).
+   * @param driver - a driver started against this session's stack
+   * @param runId - the run
+   * @returns the driver's report (its CPU before and after) and the run's figures
+   */
+  async driveToAll(driver: Driver, runId: string): Promise<{ done: DriverDone; figures: RunResult }> {
     const timeout = deliveryTimeoutMs(this.n, this.delayMs);
-    const complete = this.pool.waitComplete(runId, timeout);
-    const done = await this.drive(algorithm, runId, JSON.stringify(benchMessage(runId)), timeout);
-    await complete;
-    await this.pool.report(runId);
-    return wallClockMs() - done.t0;
+    const complete = this.delivered(runId, timeout);
+    const done = await driver.run(runId, JSON.stringify(benchMessage(runId)), timeout);
+    const figures = await this.account(runId, complete, {
+      t0: done.t0,
+      senderCpuMs: cpuMsBetween(done.before, done.after),
+      senderPeakRssBytes: done.after.maxRssBytes,
+    });
+    return { done, figures };
   }
 
   /** Stops the stack, the drivers and the clients, and removes the stack's state. */

@@ -1,8 +1,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { LAMBDA_NODE_TARGET } from "../../../src/contract/index.js";
 import { buildLambdaBundle, type LambdaBundle } from "../../build/lambda-bundle.js";
+import { buildNodeScript } from "../../build/node-script.js";
 import { buildAtomically } from "../state/state-dir.js";
 
 /** The function bundle and the execution environment script, built where the runtime loads them from. */
@@ -36,15 +35,6 @@ export async function buildArtifacts(buildDir: string, quiet: boolean): Promise<
 }
 
 /** Compiles the execution environment script to plain JavaScript, so the function runs under bare `node`. */
-async function buildWorker(outfile: string): Promise<string> {
-  await build({
-    entryPoints: [join(dirname(fileURLToPath(import.meta.url)), "worker.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: LAMBDA_NODE_TARGET,
-    logLevel: "silent",
-  });
-  return outfile;
+function buildWorker(outfile: string): Promise<string> {
+  return buildNodeScript(join(dirname(fileURLToPath(import.meta.url)), "worker.ts"), outfile);
 }
