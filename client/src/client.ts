@@ -266,6 +266,8 @@ export function createClient(options: ClientOptions): FanoutClient {
         conn.ws.send(wanted ? order.subscribe(channel) : JSON.stringify({ action: "unsubscribe", channel }));
     } else if (incoming.kind === "accepted") {
       requests.answer(incoming.id);
+    } else if (incoming.kind === "history") {
+      requests.settle("history", incoming.channel, undefined, incoming.messages);
     } else if (incoming.kind === "message") {
       const { m } = incoming;
       if (m.channel !== undefined) order.message(m as ChannelMessage);
@@ -312,6 +314,10 @@ export function createClient(options: ClientOptions): FanoutClient {
     },
     broadcast(message, { id } = {}) {
       return publish({ action: "broadcast", message, id });
+    },
+    async history(channel, { limit } = {}) {
+      const frame = encodeFrame({ action: "history", channel, limit }, settings.canFragment);
+      return requests.wait<ChannelMessage[]>("history", channel, undefined, frame);
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set();

@@ -1,6 +1,7 @@
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "./contract.js";
 import { type ErrorContext, FanoutError } from "./errors.js";
 import type { Position } from "./positions.js";
+import { recentIds } from "./recent-ids.js";
 import type { ChannelMessage } from "./types.js";
 
 /** The id grammar of the service: 1 to 64 of letters, digits, `_` and `-`. */
@@ -8,8 +9,9 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A frame the client sends for a request. */
 export interface Outgoing {
-  action: "subscribe" | "unsubscribe" | "publish" | "broadcast";
+  action: "subscribe" | "unsubscribe" | "publish" | "broadcast" | "history";
   since?: Position | undefined;
+  limit?: number | undefined;
   channel?: string;
   message?: unknown;
   id?: string | undefined;
@@ -43,6 +45,7 @@ export type Incoming =
   | { kind: "accepted"; id: string }
   /** A channel message, or a broadcast (no channel). */
   | { kind: "message"; m: Omit<ChannelMessage, "channel"> & { channel: string | undefined } }
+  | { kind: "history"; channel: string; messages: ChannelMessage[] }
   | { kind: "other" };
 
 /**
@@ -55,8 +58,9 @@ interface Positioned {
 
 /**
  * Reads a frame from the service: its value for the `frame` event (parsed as JSON when it is, the text otherwise),
- * and what it means: an error (`{"error":{...}}`), an acknowledgement, a channel message (`{"channel","message"}`)
- * or a broadcast (`{"message"}`). Fields of the wrong type count as absent.
+ * and what it means: an error (`{"error":{...}}`), an acknowledgement, a channel message (`{"channel","message"}`),
+ * a broadcast (`{"message"}`) or a history answer (`{"action":"history","channel","messages"}`). Fields of the
+ * wrong type count as absent.
  * @param data - the WebSocket message event's `data`
  */
 export function readFrame(data: unknown): { value: unknown; incoming: Incoming } {
@@ -88,6 +92,22 @@ function meaning(value: unknown): Incoming {
   if (f.action === "accepted" && id !== undefined) return { kind: "accepted", id };
   if ("message" in f && f.action === undefined)
     return { kind: "message", m: { channel, message: f.message, id, offset, epoch } };
+  if (f.action === "history" && channel !== undefined && Array.isArray(f.messages)) {
+    // The channel's messages as the `message` event hands them over: a repeat under the same id (an SNS retry,
+    // kept at a second position) once, at its first position. Apart from live delivery: nothing here counts as
+    // delivered there, so a live message is never dropped for having been in a history answer.
+    const isNew = recentIds();
+    const messages = f.messages
+      .map(meaning)
+      .flatMap((read) =>
+        read.kind === "message" &&
+        read.m.channel === channel &&
+        (read.m.id === undefined || isNew(channel, read.m.id))
+          ? [read.m as ChannelMessage]
+          : [],
+      );
+    return { kind: "history", channel, messages };
+  }
   return { kind: "other" };
 }
 

@@ -1,8 +1,9 @@
 /**
  * What waits for an answer from the service, and its bounds: subscribe and unsubscribe waiters, publishes and
  * broadcasts with an id until `accepted` (re-sent on each new connection, given up after `maxResends` lost ones),
- * and frames without an id made while no connection was open. Every request rejects with TIMEOUT after
- * `requestTimeoutMs` unless settled first, and is then forgotten, so that it is never sent afterwards.
+ * history requests until their answer (one per channel on the wire, re-sent on each new connection), and frames
+ * without an id made while no connection was open. Every request rejects with TIMEOUT after `requestTimeoutMs`
+ * unless settled first, and is then forgotten, so that it is never sent afterwards.
  */
 import { type ErrorContext, FanoutError } from "./errors.js";
 import { notAcceptedError, timeoutError } from "./failures.js";
@@ -11,8 +12,11 @@ import { notAcceptedError, timeoutError } from "./failures.js";
 export type RequestContext = ErrorContext & { action: string };
 
 interface Waiter {
-  resolve(): void;
+  /** Resolves with the answer's value (a history request's messages), if it has one. */
+  resolve(value?: unknown): void;
   reject(error: FanoutError): void;
+  /** A history request's frame, sent once the request is its channel's first. */
+  frame?: string | undefined;
 }
 
 /** A publish or broadcast with an id, until `accepted`. */
@@ -40,7 +44,7 @@ export function waitingRequests(
   cannotConnect: () => FanoutError | undefined,
   send: (frame: string) => unknown,
 ) {
-  /** Subscribe and unsubscribe waiters by `action channel`. */
+  /** Subscribe, unsubscribe and history waiters by `action channel`, oldest first. */
   const waiters = new Map<string, Waiter[]>();
   /** Publishes and broadcasts with an id, by id. */
   const acks = new Map<string, Ack>();
@@ -51,16 +55,16 @@ export function waitingRequests(
    * A request's promise and its settlers. Unless settled within `timeoutMs`, `forget` removes it from where it
    * waits and it rejects with TIMEOUT.
    */
-  function pending(
+  function pending<T = void>(
     context: RequestContext,
     forget: (self: Waiter) => void,
-  ): { promise: Promise<void>; waiter: Waiter } {
+  ): { promise: Promise<T>; waiter: Waiter } {
     let waiter: Waiter | undefined;
-    const promise = new Promise<void>((resolve, reject) => {
+    const promise = new Promise<T>((resolve, reject) => {
       const self: Waiter = {
-        resolve() {
+        resolve(value) {
           clearTimeout(timer);
-          resolve();
+          resolve(value as T);
         },
         reject(error) {
           clearTimeout(timer);
@@ -76,32 +80,58 @@ export function waitingRequests(
     return { promise, waiter: waiter as Waiter };
   }
 
+  /**
+   * Keeps the waiters of an action and channel still waiting, oldest first. A history request that has just become
+   * its channel's first goes on the wire: the answer names its channel only, and the service may answer two
+   * requests in either order, so one per channel is on the wire at a time.
+   * @param before - the first one until now
+   */
+  function keep(key: string, rest: Waiter[], before: Waiter | undefined): void {
+    if (rest.length) waiters.set(key, rest);
+    else waiters.delete(key);
+    const [first] = rest;
+    if (first?.frame && first !== before) send(first.frame);
+  }
+
   return {
     /**
-     * Waits for the answer to a subscribe or unsubscribe.
+     * Waits for the answer to a subscribe, an unsubscribe or a history request.
      * @param expired - called when the last waiter for this action and channel timed out
+     * @param frame - a history request's frame: sent now if it is its channel's only one, else once those before
+     *   it are answered or have timed out, and again on each new connection until answered (`flush`)
+     * @returns the answer's value: a history request's messages
      */
-    wait(action: "subscribe" | "unsubscribe", channel: string, expired?: () => void): Promise<void> {
+    wait<T = void>(
+      action: "subscribe" | "unsubscribe" | "history",
+      channel: string,
+      expired?: () => void,
+      frame?: string,
+    ): Promise<T> {
       const key = `${action} ${channel}`;
-      const { promise, waiter } = pending({ action, channel }, (self) => {
-        const rest = (waiters.get(key) ?? []).filter((w) => w !== self);
-        if (rest.length) waiters.set(key, rest);
-        else {
-          waiters.delete(key);
-          expired?.();
-        }
+      const { promise, waiter } = pending<T>({ action, channel }, (self) => {
+        const all = waiters.get(key) ?? [];
+        const rest = all.filter((w) => w !== self);
+        keep(key, rest, all[0]);
+        if (!rest.length) expired?.();
       });
-      waiters.set(key, [...(waiters.get(key) ?? []), waiter]);
+      waiter.frame = frame;
+      const all = waiters.get(key) ?? [];
+      keep(key, [...all, waiter], all[0]);
       return promise;
     },
 
-    /** Settles the waiters of an action and channel; tells whether there were any. */
-    settle(action: unknown, channel: string | undefined, error?: FanoutError): boolean {
+    /**
+     * Settles what waits for an answer to an action on a channel (with the answer's value: a history request's
+     * messages): every subscribe or unsubscribe waiter, the history request on the wire only (the channel's first);
+     * tells whether one waited.
+     */
+    settle(action: unknown, channel: string | undefined, error?: FanoutError, value?: unknown): boolean {
       const key = `${action} ${channel}`;
-      const found = waiters.get(key);
-      waiters.delete(key);
-      for (const waiter of found ?? []) error ? waiter.reject(error) : waiter.resolve();
-      return !!found;
+      const all = waiters.get(key) ?? [];
+      const settled = action === "history" ? all.slice(0, 1) : all;
+      keep(key, all.slice(settled.length), all[0]);
+      for (const waiter of settled) error ? waiter.reject(error) : waiter.resolve(value);
+      return settled.length > 0;
     },
 
     /**
@@ -137,10 +167,12 @@ export function waitingRequests(
 
     /**
      * A connection opened (or took over) and is now the current one: sends every publish still waiting for
-     * `accepted`, then what was made while none was open.
+     * `accepted`, each channel's history request on the wire (an answer on the connection before will never come),
+     * then what was made while none was open.
      */
     flush(): void {
       for (const ack of acks.values()) ack.sentOn = send(ack.frame);
+      for (const [first] of waiters.values()) if (first?.frame) send(first.frame);
       for (const { frame, waiter } of outbox.splice(0)) {
         send(frame);
         waiter.resolve();
