@@ -60,6 +60,7 @@ function describeError(error: unknown): string {
   return error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
 }
 
+/** A button of a channel's entry in the list. */
 function button(text: string, title: string, onClick: () => void): HTMLButtonElement {
   const element = document.createElement("button");
   element.type = "button";
