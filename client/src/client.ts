@@ -5,22 +5,22 @@ import { encodeFrame, type Outgoing, readFrame } from "./frames.js";
 import { type ClientOptions, type SocketConstructor, type SocketLike, withDefaults } from "./options.js";
 import { positions } from "./positions.js";
 import { recentIds } from "./recent-ids.js";
-import { Requests } from "./requests.js";
-import type { ClientEvents, ConnectionState, FanoutClient } from "./types.js";
+import { waitingRequests } from "./requests.js";
+import type { ChannelMessage, ClientEvents, ConnectionState, FanoutClient } from "./types.js";
 
 /** One WebSocket and its timers. */
 interface Conn {
   ws: SocketLike;
   open: boolean;
   /** While renewing: the channels this connection must still confirm before it replaces the current one. */
-  resub: Set<string> | undefined;
+  resub?: Set<string> | undefined;
   /** The handshake (and, for a renewal, resubscription) deadline, then the renewal moment. */
   timer: Timer;
-  ping: Timer;
+  ping?: Timer;
   /** Set while a ping waits for an answer. */
-  pong: Timer;
+  pong?: Timer;
   /** The last error event, which may say why the handshake failed. */
-  error: unknown;
+  error?: unknown;
   /** The token of this attempt, kept out of error texts. */
   token: string | undefined;
 }
@@ -47,8 +47,15 @@ export function createClient(options: ClientOptions): FanoutClient {
 
   const listeners = new Map<string, Set<(value: unknown) => void>>();
   const channels = new Set<string>();
-  const requests = new Requests(settings.requestTimeoutMs, settings.maxResends, () =>
-    current?.open ? undefined : lastFailure,
+  const requests = waitingRequests(
+    settings.requestTimeoutMs,
+    settings.maxResends,
+    () => (current?.open ? undefined : lastFailure),
+    (frame) => {
+      if (!current?.open) return undefined;
+      current.ws.send(frame);
+      return current;
+    },
   );
   const isNew = recentIds();
   const order = positions(emit, isNew, sendAll, settings.gapWaitMs);
@@ -134,14 +141,10 @@ export function createClient(options: ClientOptions): FanoutClient {
     const conn: Conn = {
       ws,
       open: false,
-      resub: undefined,
       timer: setTimeout(
         () => drop(conn, { kind: "timeout", afterMs: settings.connectTimeoutMs }),
         settings.connectTimeoutMs,
       ),
-      ping: undefined,
-      pong: undefined,
-      error: undefined,
       token,
     };
     if (renewal) next = conn;
@@ -188,7 +191,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     lastFailure = undefined;
     // What waited for a connection goes first, then the state changes: a listener that publishes on "open" sends
     // straight away, and its frame must not be among the waiting ones yet when they are re-sent (it went out twice).
-    requests.flush((frame) => conn.ws.send(frame), conn);
+    requests.flush();
     setState("open");
   }
 
@@ -263,10 +266,13 @@ export function createClient(options: ClientOptions): FanoutClient {
         conn.ws.send(wanted ? order.subscribe(channel) : JSON.stringify({ action: "unsubscribe", channel }));
     } else if (incoming.kind === "accepted") {
       requests.answer(incoming.id);
+    } else if (incoming.kind === "history") {
+      requests.settle("history", incoming.channel, undefined, incoming.messages);
     } else if (incoming.kind === "message") {
-      const { channel, message, id, offset, epoch } = incoming;
-      if (channel !== undefined) order.message({ channel, message, id, offset, epoch });
-      else if (id === undefined || isNew(channel, id)) emit("broadcast", { message, id });
+      const { m } = incoming;
+      if (m.channel !== undefined) order.message(m as ChannelMessage);
+      else if (m.id === undefined || isNew(undefined, m.id))
+        emit("broadcast", { message: m.message, id: m.id });
     }
   }
 
@@ -275,23 +281,9 @@ export function createClient(options: ClientOptions): FanoutClient {
     if (conn.resub?.delete(channel) && !conn.resub.size && conn !== current) promote(conn);
   }
 
-  function publish(frame: Outgoing & { action: "publish" | "broadcast" }): Promise<void> {
+  async function publish(frame: Outgoing & { action: "publish" | "broadcast" }): Promise<void> {
     const { action, channel, id } = frame;
-    if (id !== undefined && requests.pendingAck(id))
-      return Promise.reject(new FanoutError("DUPLICATE_ID", "id is still pending", { action, channel, id }));
-    const text = encodeFrame(frame, settings.canFragment);
-    if (text instanceof FanoutError) return Promise.reject(text);
-    if (id === undefined) {
-      if (!current?.open) return requests.queue(text, { action, channel });
-      current.ws.send(text);
-      return Promise.resolve();
-    }
-    const accepted = requests.expectAck(text, { action, channel, id });
-    if (current?.open) {
-      current.ws.send(text);
-      requests.sent(id, current);
-    }
-    return accepted;
+    return requests.publish(encodeFrame(frame, settings.canFragment), { action, channel, id });
   }
 
   void open(false);
@@ -301,18 +293,17 @@ export function createClient(options: ClientOptions): FanoutClient {
       return state;
     },
     channels,
-    subscribe(channel) {
-      const frame = encodeFrame({ action: "subscribe", channel }, settings.canFragment);
-      if (frame instanceof FanoutError) return Promise.reject(frame);
+    async subscribe(channel) {
+      // Refused before the channel is kept if its frame could not be sent (the frame sent carries the position).
+      encodeFrame({ action: "subscribe", channel }, settings.canFragment);
       channels.add(channel);
       // A subscription never confirmed is not kept: the app was told it failed.
       const done = requests.wait("subscribe", channel, () => forget(channel));
       sendAll(order.subscribe(channel));
       return done;
     },
-    unsubscribe(channel) {
+    async unsubscribe(channel) {
       const frame = encodeFrame({ action: "unsubscribe", channel }, settings.canFragment);
-      if (frame instanceof FanoutError) return Promise.reject(frame);
       forget(channel);
       const done = requests.wait("unsubscribe", channel);
       if (!sendAll(frame)) requests.settle("unsubscribe", channel);
@@ -323,6 +314,10 @@ export function createClient(options: ClientOptions): FanoutClient {
     },
     broadcast(message, { id } = {}) {
       return publish({ action: "broadcast", message, id });
+    },
+    async history(channel, { limit } = {}) {
+      const frame = encodeFrame({ action: "history", channel, limit }, settings.canFragment);
+      return requests.wait<ChannelMessage[]>("history", channel, undefined, frame);
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set();

@@ -1,31 +1,36 @@
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "./contract.js";
 import { type ErrorContext, FanoutError } from "./errors.js";
 import type { Position } from "./positions.js";
+import { recentIds } from "./recent-ids.js";
+import type { ChannelMessage } from "./types.js";
 
 /** The id grammar of the service: 1 to 64 of letters, digits, `_` and `-`. */
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A frame the client sends for a request. */
 export interface Outgoing {
-  action: "subscribe" | "unsubscribe" | "publish" | "broadcast";
+  action: "subscribe" | "unsubscribe" | "publish" | "broadcast" | "history";
   since?: Position | undefined;
+  limit?: number | undefined;
   channel?: string;
   message?: unknown;
   id?: string | undefined;
 }
 
 /**
- * The text of a request's frame, or its refusal before sending: an id the service would refuse (INVALID_ID), or
- * a frame the platform would not deliver.
+ * The text of a request's frame.
  * @param frame - the frame
  * @param canFragment - whether the WebSocket splits a message into frames of at most {@link MAX_FRAME_BYTES}
+ * @throws FanoutError - the refusal before sending: an id the service would refuse (INVALID_ID), or a frame the
+ *   platform would not deliver
  */
-export function encodeFrame(frame: Outgoing, canFragment: boolean): string | FanoutError {
+export function encodeFrame(frame: Outgoing, canFragment: boolean): string {
   const context = { action: frame.action, channel: frame.channel, id: frame.id };
   if (frame.id !== undefined && !ID.test(frame.id))
-    return new FanoutError("INVALID_ID", "id must be 1-64 of [A-Za-z0-9_-]", context);
+    throw new FanoutError("INVALID_ID", "id must be 1-64 of [A-Za-z0-9_-]", context);
   const text = JSON.stringify(frame);
-  return oversizeFrame(text, canFragment, context) ?? text;
+  checkSize(text, canFragment, context);
+  return text;
 }
 
 /** What a frame from the service means to the client. */
@@ -38,7 +43,9 @@ export type Incoming =
       recovered: boolean | undefined;
     } & Positioned)
   | { kind: "accepted"; id: string }
-  | ({ kind: "message"; channel: string | undefined; message: unknown; id: string | undefined } & Positioned)
+  /** A channel message, or a broadcast (no channel). */
+  | { kind: "message"; m: Omit<ChannelMessage, "channel"> & { channel: string | undefined } }
+  | { kind: "history"; channel: string; messages: ChannelMessage[] }
   | { kind: "other" };
 
 /**
@@ -51,8 +58,9 @@ interface Positioned {
 
 /**
  * Reads a frame from the service: its value for the `frame` event (parsed as JSON when it is, the text otherwise),
- * and what it means: an error (`{"error":{...}}`), an acknowledgement, a channel message (`{"channel","message"}`)
- * or a broadcast (`{"message"}`). Fields of the wrong type count as absent.
+ * and what it means: an error (`{"error":{...}}`), an acknowledgement, a channel message (`{"channel","message"}`),
+ * a broadcast (`{"message"}`) or a history answer (`{"action":"history","channel","messages"}`). Fields of the
+ * wrong type count as absent.
  * @param data - the WebSocket message event's `data`
  */
 export function readFrame(data: unknown): { value: unknown; incoming: Incoming } {
@@ -83,7 +91,23 @@ function meaning(value: unknown): Incoming {
   }
   if (f.action === "accepted" && id !== undefined) return { kind: "accepted", id };
   if ("message" in f && f.action === undefined)
-    return { kind: "message", channel, message: f.message, id, offset, epoch };
+    return { kind: "message", m: { channel, message: f.message, id, offset, epoch } };
+  if (f.action === "history" && channel !== undefined && Array.isArray(f.messages)) {
+    // The channel's messages as the `message` event hands them over: a repeat under the same id (an SNS retry,
+    // kept at a second position) once, at its first position. Apart from live delivery: nothing here counts as
+    // delivered there, so a live message is never dropped for having been in a history answer.
+    const isNew = recentIds();
+    const messages = f.messages
+      .map(meaning)
+      .flatMap((read) =>
+        read.kind === "message" &&
+        read.m.channel === channel &&
+        (read.m.id === undefined || isNew(channel, read.m.id))
+          ? [read.m as ChannelMessage]
+          : [],
+      );
+    return { kind: "history", channel, messages };
+  }
   return { kind: "other" };
 }
 
@@ -99,27 +123,22 @@ function text(value: unknown): string | undefined {
  * @param frame - the frame's text
  * @param canFragment - whether the WebSocket splits a message into frames of at most {@link MAX_FRAME_BYTES}
  * @param context - the request the frame carries
- * @returns the refusal, or undefined when the frame may be sent
+ * @throws FanoutError - the refusal, when the frame may not be sent
  */
-function oversizeFrame(
-  frame: string,
-  canFragment: boolean,
-  context: ErrorContext & { action: string },
-): FanoutError | undefined {
+function checkSize(frame: string, canFragment: boolean, context: ErrorContext & { action: string }): void {
   const bytes = new TextEncoder().encode(frame).byteLength;
   if (bytes > MAX_MESSAGE_BYTES) {
-    return new FanoutError(
+    throw new FanoutError(
       "PAYLOAD_TOO_LARGE",
       `the ${context.action} frame is ${bytes} bytes; API Gateway accepts messages of at most ${MAX_MESSAGE_BYTES} bytes (MAX_MESSAGE_BYTES): send a smaller message`,
       { ...context, limit: MAX_MESSAGE_BYTES },
     );
   }
   if (!canFragment && bytes > MAX_FRAME_BYTES) {
-    return new FanoutError(
+    throw new FanoutError(
       "FRAME_TOO_LARGE",
       `the ${context.action} frame is ${bytes} bytes; this WebSocket sends it as one frame, and API Gateway closes the connection on a frame over ${MAX_FRAME_BYTES} bytes (MAX_FRAME_BYTES): send a smaller message, or a WebSocket that fragments (option canFragment)`,
       { ...context, limit: MAX_FRAME_BYTES },
     );
   }
-  return undefined;
 }

@@ -35,9 +35,9 @@ export interface ClientOptions {
   /** A handshake that takes longer than this fails; default 15 s. */
   connectTimeoutMs?: number;
   /**
-   * A subscribe, unsubscribe, publish or broadcast not settled this long after it was made rejects with `TIMEOUT`
-   * (carrying the last connection failure while the client cannot connect), and is not sent afterwards; default
-   * 30 s.
+   * A subscribe, unsubscribe, publish, broadcast or history request not settled this long after it was made rejects
+   * with `TIMEOUT` (carrying the last connection failure while the client cannot connect), and is not sent
+   * afterwards; default 30 s.
    */
   requestTimeoutMs?: number;
   /**

@@ -77,6 +77,14 @@ export interface FanoutClient {
   publish(channel: string, message: unknown, options?: { id?: string }): Promise<void>;
   /** Broadcasts to every connection; `id` and limits as for {@link FanoutClient.publish}. */
   broadcast(message: unknown, options?: { id?: string }): Promise<void>;
+  /**
+   * The newest `limit` messages of a channel that keeps history (default 10, at most 100; fewer when they would
+   * pass 128 KB together), oldest first, as the `message` event hands them over: with `id`, `offset` and `epoch`, a
+   * repeated id once. Needs the subscribe right, not a subscription. It rejects with the service's code
+   * (`NO_HISTORY`, `FORBIDDEN`, `INVALID_LIMIT`...), or as any request does (`TIMEOUT`, `CLOSED`,
+   * `FRAME_TOO_LARGE`). Its messages are not `message` events: live delivery goes on as if it had not been asked.
+   */
+  history(channel: string, options?: { limit?: number }): Promise<ChannelMessage[]>;
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void;
   /** Replaces the connection now (opening the new one before closing the old), or retries at once when down. */

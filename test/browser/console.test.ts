@@ -214,6 +214,19 @@ describe("the web console in a real browser (headless Chromium)", () => {
     );
   });
 
+  it("asks the library for a channel's history and shows what came back", async () => {
+    // Act: the channel's history button (news/browser holds the four messages of the tests above)
+    await page
+      .locator("#channels li", { hasText: "news/browser" })
+      .getByRole("button", { name: "history" })
+      .click();
+
+    // Assess
+    await expect
+      .poll(() => listText("frames"), { timeout: WAIT_MS })
+      .toContain("history news/browser: 4 messages, offsets 1 to 4");
+  });
+
   it("mints its connection's token itself, never shows it, and takes a screenshot for the README", async () => {
     // Assess: the stack requires tokens (the default), and the console minted one for its connection
     expect(await page.locator("#mint").isDisabled()).toBe(false);

@@ -60,15 +60,35 @@ function describeError(error: unknown): string {
   return error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
 }
 
+/** A button of a channel's entry in the list. */
+function button(text: string, title: string, onClick: () => void): HTMLButtonElement {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = text;
+  element.title = title;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+/** Asks the library for a channel's newest messages and says what came back (the answer's frame shows as well). */
+function showHistory(channel: string): void {
+  frame("out", `history ${channel}`);
+  client?.history(channel).then(
+    (messages) => {
+      const range = messages.length ? `, offsets ${messages[0]?.offset} to ${messages.at(-1)?.offset}` : "";
+      frame("state", `history ${channel}: ${messages.length} messages${range}`);
+    },
+    (e: unknown) => frame("err", describeError(e)),
+  );
+}
+
 function renderChannels(): void {
   const ul = $("channels");
   ul.replaceChildren(
     ...[...(client?.channels ?? [])].map((channel) => {
       const li = document.createElement("li");
-      const leave = document.createElement("button");
-      leave.type = "button";
-      leave.textContent = "unsubscribe";
-      leave.addEventListener("click", () => {
+      const history = button("history", "the newest 10 messages of the channel", () => showHistory(channel));
+      const leave = button("unsubscribe", "leave the channel", () => {
         frame("out", `unsubscribe ${channel}`);
         client?.unsubscribe(channel).then(renderChannels, (e: unknown) => frame("err", describeError(e)));
         renderChannels();
@@ -76,7 +96,7 @@ function renderChannels(): void {
       const at = document.createElement("span");
       at.className = "at";
       at.textContent = positions.get(channel) ?? "";
-      li.append(channel, at, leave);
+      li.append(channel, at, history, leave);
       return li;
     }),
   );
