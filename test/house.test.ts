@@ -113,6 +113,27 @@ describe("the house", () => {
     expect(outsideImports(client, "client/src/")).toEqual([]);
   });
 
+  it("keeps each folder of src/ to what docs/design.md's table says it may import", () => {
+    const table = importTable();
+    expect([...table.keys()]).toContain("actions/");
+    const breaches = files
+      .filter((file) => file.startsWith("src/") && !file.startsWith("src/contract/"))
+      .flatMap((file) => {
+        const from = srcPlace(file);
+        const rule = table.get(from);
+        if (rule === undefined) return [`${file}: no row for ${from}`];
+        return importStatementsOf(file)
+          .filter(({ target }) => target.startsWith("src/") && srcPlace(target) !== from)
+          .filter(({ target, typeOnly, dynamic }) => {
+            if (from === "index.ts") return !typeOnly && !(dynamic && rule.dynamic.has(srcPlace(target)));
+            const allowed = rule.allowed.get(srcPlace(target)) ?? rule.allowed.get(target.slice(4));
+            return allowed === undefined || (allowed === "types" && !typeOnly);
+          })
+          .map(({ target, typeOnly }) => `${file} -> ${target}${typeOnly ? " (types)" : ""}`);
+      });
+    expect(breaches).toEqual([]);
+  });
+
   it("lets util/ and deployment/ not import each other", () => {
     const crossing = files
       .filter((file) => /^(deployment|util)\//.test(file))
@@ -139,4 +160,83 @@ function outsideImports(sources: readonly string[], folder: string): string[] {
       )
       .map((specifier) => `${file} -> ${specifier}`),
   );
+}
+
+/** The folder of a file of src/ (`actions/`), or the file itself at its top (`index.ts`). */
+function srcPlace(file: string): string {
+  const parts = file.split("/");
+  return parts.length > 2 ? `${parts[1]}/` : (parts[1] as string);
+}
+
+/** A folder's row of the table: what it may import (a folder or file of src/, any import or types only). */
+interface ImportRule {
+  allowed: Map<string, "any" | "types">;
+  /** For the entry: what it may load with `import()`. */
+  dynamic: Set<string>;
+}
+
+/**
+ * docs/design.md's "what each folder may import" table, read as the rule: a cell's `folder/` or `folder/file.ts`
+ * may be imported, and only with `import type` when the words in brackets after it say "type" (`stores/` (types)).
+ */
+function importTable(): Map<string, ImportRule> {
+  const design = readFileSync(join(root, "docs/design.md"), "utf8");
+  const section = design.slice(design.indexOf("What each folder may import"));
+  const rows = section.slice(0, section.indexOf("\n\n", section.indexOf("|"))).split("\n");
+  const table = new Map<string, ImportRule>();
+  for (const row of rows) {
+    const cells = /^\| `([^`]+)` \| (.*) \|$/.exec(row);
+    if (cells === null) continue;
+    const rule: ImportRule = { allowed: new Map(), dynamic: new Set() };
+    for (const [, name, words] of (cells[2] as string).matchAll(/`([^`]+)`(?:\s*\(([^)]*)\))?/g))
+      if (/^[a-z-]+\/([a-z-]+\.ts)?$/.test(name as string))
+        rule.allowed.set(name as string, words?.includes("type") ? "types" : "any");
+    if ((cells[2] as string).includes("`import()`")) rule.dynamic = new Set(rule.allowed.keys());
+    table.set(cells[1] as string, rule);
+  }
+  return table;
+}
+
+/** The relative imports of a file with how they are made: `import type` (or `export type`), `import()`, or plain. */
+function importStatementsOf(file: string): { target: string; typeOnly: boolean; dynamic: boolean }[] {
+  const source = ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.Latest);
+  const found: { specifier: string; typeOnly: boolean; dynamic: boolean }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const named = clause?.namedBindings;
+      const everyNameTyped =
+        clause?.name === undefined &&
+        named !== undefined &&
+        ts.isNamedImports(named) &&
+        named.elements.every((element) => element.isTypeOnly);
+      found.push({
+        specifier: node.moduleSpecifier.text,
+        typeOnly: clause?.isTypeOnly === true || everyNameTyped,
+        dynamic: false,
+      });
+    } else if (
+      ts.isExportDeclaration(node) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
+      found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly, dynamic: false });
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] !== undefined &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
+      found.push({ specifier: node.arguments[0].text, typeOnly: false, dynamic: true });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found
+    .filter(({ specifier }) => /^\.{1,2}\//.test(specifier))
+    .map(({ specifier, typeOnly, dynamic }) => ({
+      target: normalize(join(dirname(file), specifier)).replace(/\.js$/, ".ts"),
+      typeOnly,
+      dynamic,
+    }));
 }
