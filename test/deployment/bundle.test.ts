@@ -11,6 +11,7 @@ import { unzipSync } from "fflate";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectionKey } from "../../src/contract/index.js";
+import { measureFirstInvocations } from "../../util/bench/scenarios/first-invocation.js";
 import { buildLambdaBundle, type LambdaBundle } from "../../util/build/lambda-bundle.js";
 import { loadEvent } from "../support/fixtures.js";
 
@@ -293,5 +294,19 @@ describe("Lambda bundle", () => {
     } finally {
       await new Promise((resolve) => s3.server.close(resolve));
     }
+  });
+
+  it("answers each of the benchmark's first-invocation events as it should (the bench's events follow the contracts)", async () => {
+    // Prepare: the events `npm run bench` measures the cold start with are its own, written apart from the fixtures;
+    // a change to an event, a shard job or a frame that they miss fails CI's bench run, so it fails here first.
+    // Act: one fresh node per route; each probe throws unless its route answered as it does when all goes well
+    const figures = await measureFirstInvocations(first.entryFile, 1);
+    // Assess
+    expect(figures.map(({ route }) => route)).toEqual([
+      "$connect authorizer",
+      "$connect",
+      "broadcast",
+      "shard (SQS)",
+    ]);
   });
 });
