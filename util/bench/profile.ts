@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
     session.delayMs = delayMs;
     for (const name of names) {
       const config = (CONFIGS[name] as (rate: number) => HandlerOptions & { label: string })(rate);
-      const driver = await Driver.start("handler", session.outputs, [], {
+      const driver = await Driver.start("handler", session.outputs, {
         event: config.event,
         env: { ...config.env, ...concurrency },
       });

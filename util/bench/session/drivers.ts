@@ -52,11 +52,10 @@ export class Driver {
   static async start(
     algorithm: DriverAlgorithm,
     target: DriverTarget,
-    execArgv: string[] = [],
     handler?: HandlerOptions,
   ): Promise<Driver> {
     const child = fork(WORKER, [], {
-      execArgv: ["--import", "tsx", ...execArgv],
+      execArgv: ["--import", "tsx"],
       // stdout ignored: the handler driver logs its fan-out summary there, as the Lambda does.
       stdio: ["ignore", "ignore", "inherit", "ipc"],
     });

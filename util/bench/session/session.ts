@@ -32,8 +32,6 @@ export interface SessionOptions {
   processes: number;
   /** Driver processes to start, one per algorithm. */
   drivers: readonly DriverAlgorithm[];
-  /** Extra node flags for the drivers (e.g. --cpu-prof). */
-  driverExecArgv?: string[];
   /** Lambda execution environments (default 4). */
   lambdaConcurrency?: number;
   /** Function environment variables over the local stack's (e.g. `FANOUT_SHARDS`). */
@@ -49,11 +47,6 @@ function deliveryTimeoutMs(n: number, delayMs: number): number {
 
 /** One stack with its clients, drivers and publisher, for one N. */
 export class Session {
-  private readonly stack: LocalStack;
-  private readonly pool: ClientPool;
-  private readonly drivers: Map<DriverAlgorithm, Driver>;
-  private readonly sns: SNSClient;
-  private readonly lambdaConcurrency: number;
   /** The function's log, read as the runs go. */
   readonly log: LambdaLog;
 
@@ -62,22 +55,17 @@ export class Session {
     private readonly parts: SessionParts,
     readonly connect: ConnectFigures,
   ) {
-    this.stack = parts.stack;
-    this.pool = parts.pool;
-    this.drivers = parts.drivers;
-    this.sns = parts.sns;
-    this.lambdaConcurrency = parts.lambdaConcurrency;
     this.log = new LambdaLog(parts.stack.outputs.lambda_log_file);
   }
 
   /** The stack's outputs. */
   get outputs(): LocalStackOutputs {
-    return this.stack.outputs;
+    return this.parts.stack.outputs;
   }
 
   /** The process ids of the function's live execution environments. */
   lambdaPids(): number[] {
-    return this.stack.lambda.pids();
+    return this.parts.stack.lambda.pids();
   }
 
   /**
@@ -110,7 +98,7 @@ export class Session {
     const parts: SessionParts = { stack, stateDir, pool, drivers, sns, lambdaConcurrency };
     try {
       for (const algorithm of options.drivers) {
-        drivers.set(algorithm, await Driver.start(algorithm, stack.outputs, options.driverExecArgv));
+        drivers.set(algorithm, await Driver.start(algorithm, stack.outputs));
       }
       const session = new Session(n, parts, await connectClients(stack, pool, n, options.processes));
       await session.warmUp();
@@ -127,7 +115,7 @@ export class Session {
   }
 
   set delayMs(ms: number) {
-    this.stack.gateway.setManagementDelayMs(ms);
+    this.parts.stack.gateway.setManagementDelayMs(ms);
     this.delay = ms;
   }
 
@@ -135,7 +123,7 @@ export class Session {
 
   /** The @connections calls the gateway allows a second before 429 (0: no limit), the account throttle's model. */
   set rateLimit(perSecond: number) {
-    this.stack.gateway.setManagementRateLimit(perSecond);
+    this.parts.stack.gateway.setManagementRateLimit(perSecond);
   }
 
   /**
@@ -144,7 +132,7 @@ export class Session {
    * @param variables - the variables to set
    */
   async configure(variables: Record<string, string>): Promise<void> {
-    this.stack.lambda.updateEnvironment(variables);
+    this.parts.stack.lambda.updateEnvironment(variables);
     await this.warmUp();
   }
 
@@ -154,15 +142,15 @@ export class Session {
    * with fewer.
    */
   private async warmUp(): Promise<void> {
-    const before = await this.stack.lambda.stats();
-    const pings = Math.min(this.lambdaConcurrency * 2, shares(this.n, this.connect.processes)[0] ?? 0);
-    this.pool.ping(pings);
+    const before = await this.parts.stack.lambda.stats();
+    const pings = Math.min(this.parts.lambdaConcurrency * 2, shares(this.n, this.connect.processes)[0] ?? 0);
+    this.parts.pool.ping(pings);
     await this.waitInvocations(before.invocations + pings, 30_000);
   }
 
   private async waitInvocations(target: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((await this.stack.lambda.stats()).invocations < target) {
+    while ((await this.parts.stack.lambda.stats()).invocations < target) {
       if (Date.now() > deadline) throw new Error(`the Lambda did not finish within ${timeoutMs} ms`);
       await sleep(20);
     }
@@ -181,7 +169,7 @@ export class Session {
     if (scenario === "ours-sns") {
       return this.throughFunction(runId, this.n, invocations, async () => {
         const t0 = wallClockMs();
-        await this.sns.send(
+        await this.parts.sns.send(
           new PublishCommand({ TopicArn: this.outputs.input_sns_topic_arn, Message: payload }),
         );
         return t0;
@@ -189,14 +177,14 @@ export class Session {
     }
     if (scenario === "ours-broadcast") {
       return this.throughFunction(runId, this.n, invocations, () =>
-        this.pool.sendRequest(runId, clientRequest("broadcast", { message })),
+        this.parts.pool.sendRequest(runId, clientRequest("broadcast", { message })),
       );
     }
     const timeout = deliveryTimeoutMs(this.n, this.delayMs);
     const complete = this.delivered(runId, timeout);
     if (scenario === "ceiling") {
       const t0 = wallClockMs();
-      await this.stack.gateway.sendToAll(payload);
+      await this.parts.stack.gateway.sendToAll(payload);
       return this.account(runId, complete, { t0, senderCpuMs: null, senderPeakRssBytes: null });
     }
     const done = await this.drive(scenario, runId, payload, timeout);
@@ -214,7 +202,7 @@ export class Session {
    * @param k - its members
    */
   async subscribeChannel(channel: string, k: number): Promise<void> {
-    await this.pool.subscribe(channel, k, 60_000 + k * 50);
+    await this.parts.pool.subscribe(channel, k, 60_000 + k * 50);
   }
 
   /**
@@ -231,8 +219,8 @@ export class Session {
       runId,
       k,
       invocations,
-      () => this.pool.sendRequest(runId, request),
-      () => this.pool.expect(runId, k),
+      () => this.parts.pool.sendRequest(runId, request),
+      () => this.parts.pool.expect(runId, k),
     );
   }
 
@@ -255,18 +243,18 @@ export class Session {
     const complete = this.delivered(runId, timeout);
     prepare?.();
     const logFrom = await this.log.end();
-    const before = await this.stack.lambda.stats();
+    const before = await this.parts.stack.lambda.stats();
     const t0 = await publish();
     await complete;
     await this.waitInvocations(before.invocations + invocations, timeout);
-    const after = await this.stack.lambda.stats();
+    const after = await this.parts.stack.lambda.stats();
     const sender = { t0, senderCpuMs: cpuMsBetween(before, after), senderPeakRssBytes: after.maxRssBytes };
     return this.account(runId, complete, sender, logFrom);
   }
 
   /** Resolves true once every client has runId, false when the timeout comes first. */
   private delivered(runId: string, timeoutMs: number): Promise<boolean> {
-    return this.pool.waitComplete(runId, timeoutMs).then(
+    return this.parts.pool.waitComplete(runId, timeoutMs).then(
       () => true,
       () => false,
     );
@@ -285,14 +273,14 @@ export class Session {
   ): Promise<RunResult> {
     await complete;
     await sleep(SETTLE_MS);
-    const receipts = await this.pool.report(runId);
+    const receipts = await this.parts.pool.report(runId);
     const dispatch = logFrom === undefined ? undefined : await this.log.dispatchSince(logFrom);
     return { ...sender, ...accountRun(receipts, sender.t0), ...(dispatch ? { dispatch } : {}) };
   }
 
   /** Runs a driver's algorithm once. */
   private async drive(algorithm: DriverAlgorithm, runId: string, payload: string, timeoutMs: number) {
-    const driver = this.drivers.get(algorithm);
+    const driver = this.parts.drivers.get(algorithm);
     if (!driver) throw new Error(`no driver for ${algorithm}`);
     return driver.run(runId, payload, timeoutMs);
   }
