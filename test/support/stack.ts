@@ -4,10 +4,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { ALL_RIGHTS, connectionIdOfKey, type Rights } from "../../src/contract/index.js";
+import { ALL_RIGHTS, type Rights } from "../../src/contract/index.js";
+import { listConnectionIds, listKeys } from "../../util/lib/s3-keys.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../util/local-stack/index.js";
 import { Client, connectMany } from "./ws-client.js";
 
@@ -106,34 +107,19 @@ export function snsClient(stack: LocalStack): SNSClient {
  * Every key under `prefix` in the stack's bucket, page after page, in the order S3 lists them.
  * @param pageSize - keys a page (S3's `MaxKeys`); S3's 1,000 when absent
  */
-export async function keysUnder(
+export function keysUnder(
   stack: LocalStack,
   s3: S3Client,
   prefix: string,
   pageSize?: number,
 ): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: stack.outputs.connection_bucket,
-        Prefix: prefix,
-        MaxKeys: pageSize,
-        ContinuationToken: token,
-      }),
-    );
-    for (const object of page.Contents ?? []) keys.push(object.Key ?? "");
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
+  return listKeys(s3, stack.outputs.connection_bucket, prefix, { pageSize });
 }
 
 /** The connection ids stored in the connection store (S3 keys under the prefix), sorted. */
 export async function storedConnectionIds(stack: LocalStack, s3: S3Client): Promise<string[]> {
-  const prefix = stack.outputs.connection_prefix;
-  const keys = await keysUnder(stack, s3, `${prefix}/`);
-  return keys.flatMap((key) => connectionIdOfKey(prefix, key) ?? []).sort();
+  const { connection_bucket, connection_prefix } = stack.outputs;
+  return (await listConnectionIds(s3, connection_bucket, connection_prefix)).sort();
 }
 
 /** Connects a client and finds its connection id in the store (the id only the server knows). */

@@ -8,12 +8,13 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { describeMachine, openFilesLimit } from "../bench/report/machine.js";
 import { CONNECT_CONCURRENCY } from "../bench/session/clients.js";
 import { wallClockMs } from "../bench/stats.js";
 import { CliError, runCli } from "../lib/cli.js";
+import { keyPages } from "../lib/s3-keys.js";
 import { type LocalStack, startLocalStack } from "../local-stack/index.js";
 import { account, type Published, verdict } from "./account.js";
 import { HELP, parseSoakArgs, type SoakOptions } from "./args.js";
@@ -42,18 +43,11 @@ const mb = (bytes: number | null) => (bytes === null ? "-" : `${(bytes / 2 ** 20
 /** Counts the connection keys in the stack's bucket (the connection store), at most 100 pages of 1,000. */
 async function countKeys(s3: S3Client, stack: LocalStack): Promise<number> {
   let count = 0;
-  let token: string | undefined;
-  for (let page = 0; page < CONNECTIONS_KEY_PAGES; page++) {
-    const out = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: stack.outputs.connection_bucket,
-        Prefix: stack.outputs.connection_prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    count += out.KeyCount ?? out.Contents?.length ?? 0;
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    if (!token) break;
+  let pages = 0;
+  for await (const keys of keyPages(s3, stack.outputs.connection_bucket, stack.outputs.connection_prefix)) {
+    count += keys.length;
+    pages += 1;
+    if (pages === CONNECTIONS_KEY_PAGES) break;
   }
   return count;
 }

@@ -7,10 +7,11 @@
  * `test/e2e/recovery.test.ts` runs it with the issue's numbers and asserts the figures.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { type ChannelMessage, createClient, type FanoutClient } from "@fanout/client";
 import WebSocket from "ws";
-import { clientRequest, connectionIdOfKey, type LocalStackOutputs } from "../../src/contract/index.js";
+import { clientRequest, type LocalStackOutputs } from "../../src/contract/index.js";
+import { listConnectionIds } from "../lib/s3-keys.js";
 
 /** What the phase does. */
 export interface RecoveryPlan {
@@ -226,26 +227,8 @@ async function openPublisher(url: string): Promise<{ ws: WebSocket; accepted: nu
 }
 
 /** The connection ids in the stack's connection store. */
-async function connectionIds(stack: { outputs: LocalStackOutputs; s3: S3Client }): Promise<string[]> {
-  const prefix = stack.outputs.connection_prefix;
-  const ids: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await stack.s3.send(
-      new ListObjectsV2Command({
-        Bucket: stack.outputs.connection_bucket,
-        Prefix: `${prefix}/`,
-        ContinuationToken: token,
-      }),
-    );
-    for (const object of page.Contents ?? []) {
-      const id = connectionIdOfKey(prefix, object.Key ?? "");
-      if (id !== undefined) ids.push(id);
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  return ids;
-}
+const connectionIds = (stack: { outputs: LocalStackOutputs; s3: S3Client }) =>
+  listConnectionIds(stack.s3, stack.outputs.connection_bucket, stack.outputs.connection_prefix);
 
 /** Polls `done` every 20 ms; fails after `ms`. */
 async function until(done: () => boolean, ms: number, what: string): Promise<void> {

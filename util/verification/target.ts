@@ -2,11 +2,12 @@
  * The stack `util/verify` checks, built from its outputs: the WebSocket URL, a token minted from its secret, the
  * input topic (SNS Publish) and the connection bucket (S3 ListObjectsV2), with the CLIs' usual SDK configuration.
  */
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { ALL_RIGHTS, DEFAULT_CONNECTION_PREFIX } from "../../src/contract/index.js";
 import { awsClientConfig, explainAwsError } from "../lib/aws.js";
 import { publishInput, withChannel } from "../lib/publish.js";
+import { listKeys } from "../lib/s3-keys.js";
 import type { Stack } from "../lib/stack.js";
 import { AUTOMATIC_TTL_SECONDS, mintToken, secretSourceFor } from "../lib/token.js";
 import type { VerifyTarget } from "./context.js";
@@ -73,23 +74,11 @@ export async function stackTarget(
       }
     },
     async listKeys(prefix, abortSignal) {
-      const keys: string[] = [];
-      let ContinuationToken: string | undefined;
       try {
-        do {
-          const page = await s3.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }),
-            {
-              abortSignal,
-            },
-          );
-          for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-          ContinuationToken = page.NextContinuationToken;
-        } while (ContinuationToken);
+        return await listKeys(s3, bucket, prefix, { abortSignal });
       } catch (error) {
         throw explained(error, outputs.s3_endpoint);
       }
-      return keys;
     },
   };
   return {

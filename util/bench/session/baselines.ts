@@ -8,8 +8,9 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
-import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { connectionIdOfKey, connectionKey } from "../../../src/contract/index.js";
+import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { connectionKey } from "../../../src/contract/index.js";
+import { listConnectionIdPages, listConnectionIds } from "../../lib/s3-keys.js";
 import type { DriverTarget } from "./ipc.js";
 
 /** Outcome of one fan-out. */
@@ -17,31 +18,6 @@ export interface SendCount {
   sent: number;
   failed: number;
   firstError?: string;
-}
-
-/** Lists the connection ids under the prefix (either key layout), one page (at most 1,000 keys) at a time. */
-export async function* listConnectionIdPages(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-): AsyncGenerator<string[]> {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }),
-    );
-    yield (page.Contents ?? []).flatMap((o) => {
-      const id = o.Key === undefined ? undefined : connectionIdOfKey(prefix, o.Key);
-      return id === undefined ? [] : [id];
-    });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-}
-
-async function listAll(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const ids: string[] = [];
-  for await (const page of listConnectionIdPages(s3, bucket, prefix)) ids.push(...page);
-  return ids;
 }
 
 /** The SDK client as the peers build it: defaults throughout. */
@@ -89,7 +65,7 @@ export async function peerFanout(
   data: Uint8Array,
 ): Promise<SendCount> {
   const count: SendCount = { sent: 0, failed: 0 };
-  const ids = await listAll(s3, target.connection_bucket, target.connection_prefix);
+  const ids = await listConnectionIds(s3, target.connection_bucket, target.connection_prefix);
   await PEER_SEND_ORDERS[peer](ids, (id) => postOne(s3, api, target, data, id, count));
   return count;
 }

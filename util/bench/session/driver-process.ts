@@ -12,12 +12,12 @@ import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi
 import { S3Client } from "@aws-sdk/client-s3";
 import { LAMBDA_ENV } from "../../../src/contract/index.js";
 import { buildLambdaBundle } from "../../build/lambda-bundle.js";
+import { listConnectionIdPages } from "../../lib/s3-keys.js";
 import { type SenderCounters, wallClockMs } from "../stats.js";
 import {
   defaultManagementClient,
   httpCeilingAgent,
   httpCeilingFanout,
-  listConnectionIdPages,
   peerFanout,
   type SendCount,
 } from "./baselines.js";

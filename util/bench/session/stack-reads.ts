@@ -2,9 +2,10 @@
  * What the benchmark reads from a running stack with the AWS SDK, as a user would read the deployed stack: the shard
  * dead-letter queue's depth and the connection store's listing rate.
  */
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { LocalStackOutputs } from "../../../src/contract/index.js";
+import { keyPages } from "../../lib/s3-keys.js";
 import { LOCAL_CREDENTIALS } from "../../local-stack/emulator/emulator.js";
 
 /** Shards in the dead-letter queue now (read with the SQS API, as a user would read the deployed queue). */
@@ -40,18 +41,8 @@ export async function connectionListingRate(o: LocalStackOutputs): Promise<numbe
   try {
     const start = performance.now();
     let keys = 0;
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: o.connection_bucket,
-          Prefix: `${o.connection_prefix}/`,
-          ContinuationToken: token,
-        }),
-      );
-      keys += page.KeyCount ?? 0;
-      token = page.NextContinuationToken;
-    } while (token);
+    for await (const page of keyPages(s3, o.connection_bucket, `${o.connection_prefix}/`))
+      keys += page.length;
     return (keys / (performance.now() - start)) * 1000;
   } finally {
     s3.destroy();
