@@ -4,7 +4,7 @@
  * needs (docs/deploy.md and docs/deployer-policy.json) and the cost at rest. It reads the Terraform JSON only:
  * `util/` imports nothing from `deployment/`.
  */
-import { replaceSection } from "../lib/doc-sections.js";
+import { replaceSection } from "../lib/repo.js";
 import { ACTIONS_BY_KIND, type BlockKind, PROVIDER_ACTIONS } from "./deployer-actions.js";
 import { evaluate, type Value } from "./expression.js";
 import { MONTHLY_PRICES, PRICES_READ, USAGE_AT_REST } from "./prices.js";

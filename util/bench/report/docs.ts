@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { replaceSection as replaceMarkedSection } from "../../lib/doc-sections.js";
+import { replaceSection as replaceMarkedSection } from "../../lib/repo.js";
 import { SCENARIO_LABELS, SCENARIOS, type ScenarioResult } from "../model.js";
 import { type BenchResults, renderHeadline, renderProvenance, renderSummary } from "./summary.js";
 
