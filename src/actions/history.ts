@@ -86,21 +86,28 @@ export async function history(
   const { channel, limit } = request;
   const store = historyOf(deps.history, channel);
   if (store === undefined) return await rejectRequest(deps, connectionId, noHistory(channel));
-  let texts: string[];
+  let frames: Uint8Array[];
   try {
-    const decoder = new TextDecoder();
-    texts = (await store.latest(channel, limit)).map((frame) => decoder.decode(frame));
+    frames = await store.latest(channel, limit);
   } catch (error) {
     deps.log.error("reading the channel history failed", { error, channel });
     await rejectRequest(deps, connectionId, internalError("history", { channel }));
     return { statusCode: 500, body: "history unavailable" };
   }
-  let answer = historyFrame(channel, texts);
-  // Frames are ASCII-safe JSON apart from the messages' own text; bytes are what API Gateway counts.
-  while (texts.length > 0 && Buffer.byteLength(answer) > MAX_MESSAGE_BYTES) {
-    texts.shift();
-    answer = historyFrame(channel, texts);
+  // Bytes are what API Gateway counts: the envelope, each frame as stored (UTF-8), a comma between two. Counted
+  // once and the oldest dropped from the count, rather than the answer rebuilt and measured once per frame dropped.
+  let bytes = frames.reduce(
+    (sum, frame) => sum + frame.byteLength + 1,
+    Buffer.byteLength(historyFrame(channel, [])) - 1,
+  );
+  let oldest = 0;
+  while (oldest < frames.length && bytes > MAX_MESSAGE_BYTES) {
+    bytes -= (frames[oldest] as Uint8Array).byteLength + 1;
+    oldest += 1;
   }
+  const decoder = new TextDecoder();
+  const texts = frames.slice(oldest).map((frame) => decoder.decode(frame));
+  const answer = historyFrame(channel, texts);
   if (await reply(deps, connectionId, answer))
     deps.log.info("history sent", { channel, messages: texts.length });
   return { statusCode: 200 };
