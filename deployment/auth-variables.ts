@@ -19,7 +19,7 @@ export interface AuthVariables {
   allowedOrigins: string[];
   /** Whether clients may broadcast and publish. */
   clientPublishing: IResolvable;
-  /** The largest client broadcast, in bytes. */
+  /** The largest client broadcast or channel publish, in bytes. */
   maxClientMessageBytes: number;
   /** Reserved concurrency of the function (-1: none). */
   reservedConcurrency: number;

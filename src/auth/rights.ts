@@ -13,7 +13,7 @@ export type Right = keyof Rights;
 
 /**
  * Whether the rights grant one: `broadcast` as such, `subscribe` and `publish` for one exact, valid channel (never
- * a pattern: CONTRACT.md has no wildcard subscriptions).
+ * a pattern: docs/channels.md, "No wildcard subscriptions").
  * @param rights - the connection's rights
  * @param right - the right the action needs
  * @param channel - the channel of the request, for subscribe and publish

@@ -1,5 +1,5 @@
 /**
- * What a connection may do: the shape of the `fanout` claim of a token (CONTRACT.md, "Tokens"), which the CLIs and
+ * What a connection may do: the shape of the `fanout` claim of a token (docs/security.md, "Token format"), which the CLIs and
  * the local console write and the `$connect` authorizer reads. Its patterns follow `isValidPattern` of
  * `grammar.ts`, at most `MAX_PATTERNS` of `limits.ts` per list.
  */

@@ -5,7 +5,8 @@
  */
 /**
  * Sends one payload to one connection. `signal` aborts when the engine gives up on the call (per-call timeout).
- * Rejections carry the SDK's error, classified by `isGone` and `isThrottled`.
+ * Rejections carry the sender's error (`ConnectionsApiError`, named and with its status as the SDK names its errors,
+ * or the socket's), classified by `isGone` and `isThrottled`.
  */
 export type Send = (connectionId: string, data: Uint8Array, signal: AbortSignal) => Promise<void>;
 
@@ -22,8 +23,8 @@ export class SendTimeoutError extends Error {
 }
 
 /**
- * Runs `send` with a timeout that does not trust the SDK: PostToConnection can hang past the handler's
- * `requestTimeout` (aws-sdk-js-v3 issues 6896, 7632), so the engine races its own timer and aborts the request.
+ * Runs `send` with a timeout of its own: a request can hang on a socket that never answers (as the SDK's did past
+ * its `requestTimeout`, aws-sdk-js-v3 issues 6896, 7632), so the engine races its own timer and aborts the request.
  * @param send - the send function
  * @param connectionId - the recipient
  * @param data - the payload

@@ -1,5 +1,5 @@
 /**
- * Reading requests, the frames a client sends: JSON text objects with an `action` (CONTRACT.md). One grammar entry
+ * Reading requests, the frames a client sends: JSON text objects with an `action` (docs/protocol.md). One grammar entry
  * per client action says how its fields are read; `parseRequest` reads the envelope (text, JSON, object, action,
  * the optional client-chosen `id`) and hands the rest to the action's entry. Every refusal names the first thing
  * to fix and carries the context fields a client library matches it by.
@@ -67,7 +67,7 @@ export interface RequestGrammar<R> {
   /** A request that performs the action, as the error texts suggest it. */
   example: string;
   /**
-   * Whether the action takes the optional client-chosen `id` (CONTRACT.md: broadcast and publish). {@link parseRequest}
+   * Whether the action takes the optional client-chosen `id` (docs/protocol.md: broadcast and publish). {@link parseRequest}
    * reads and checks it once, before {@link RequestGrammar.parse}, and passes it in.
    */
   takesId: boolean;

@@ -59,7 +59,9 @@ describe("npm run soak -- --quick", () => {
       recoveries: { incomplete: 0 },
     });
     expect(results.recovery?.drops).toBeGreaterThan(0);
-    expect(run.stdout).toContain("| recovery: misses, duplicates, out of order | 0, 0, 0 |");
+    expect(run.stdout).toContain(
+      "| recovery: misses, duplicates, out of order, disagreements | 0, 0, 0, 0 |",
+    );
     expect(run.stdout).toContain("| connection keys left in S3 | 0 |");
     expect(run.stdout).toContain("PASSED");
   }, 180_000);

@@ -100,8 +100,8 @@ function recoveryRows(f: RecoveryFigures | null): Array<[string, string]> {
     ["recovery: churn", `${int(f.drops)} drops (@connections DELETE), ${int(f.renewals)} renewals`],
     ["recovery: expected / delivered", `${int(f.expected)} / ${int(f.delivered)}`],
     [
-      "recovery: misses, duplicates, out of order",
-      `${int(f.misses)}, ${int(f.duplicates)}, ${int(f.outOfOrder)}`,
+      "recovery: misses, duplicates, out of order, disagreements",
+      `${int(f.misses)}, ${int(f.duplicates)}, ${int(f.outOfOrder)}, ${int(f.disagreements)}`,
     ],
     [
       "recovery: recoveries (complete, incomplete)",
