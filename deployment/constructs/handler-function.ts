@@ -14,10 +14,10 @@ import {
 } from "../../src/contract/index.js";
 
 /**
- * The channels' key prefixes: a publish lists one channel's members, a cleanup one connection's channels; the
- * history is written at each publish and listed at each subscribe.
+ * The channels' membership prefixes, written and deleted: a publish lists one channel's members, a cleanup one
+ * connection's channels.
  */
-const CHANNEL_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX, CHANNEL_HISTORY_PREFIX];
+const MEMBERSHIP_PREFIXES = [CHANNEL_MEMBERS_PREFIX, CONNECTION_CHANNELS_PREFIX];
 
 /** Settings of {@link HandlerFunction}. */
 export interface HandlerFunctionProps {
@@ -88,18 +88,21 @@ export class HandlerFunction extends Construct {
         {
           sid: "ConnectionKeys",
           effect: "Allow",
-          // Only what the handler calls: PutObject (a history write's If-None-Match needs no more), DeleteObject and
-          // DeleteObjects (authorised per key as s3:DeleteObject).
+          // Only what the handler calls: PutObject, DeleteObject and DeleteObjects (authorised per key as
+          // s3:DeleteObject).
           actions: ["s3:PutObject", "s3:DeleteObject"],
-          // The connection keys, the channel membership keys and the channel history (the storage layout of
-          // src/contract/storage.ts), in the same bucket.
-          resources: [props.keysArn, ...CHANNEL_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`)],
+          // The connection keys and the channel membership keys (the storage layout of src/contract/storage.ts).
+          resources: [
+            props.keysArn,
+            ...MEMBERSHIP_PREFIXES.map((prefix) => `${props.bucketArn}/${prefix}/*`),
+          ],
         },
         {
-          sid: "ReadChannelHistory",
+          sid: "ChannelHistory",
           effect: "Allow",
-          // The one key the handler reads back: a message of the history, for a client that catches up.
-          actions: ["s3:GetObject"],
+          // A message is written once at its position (If-None-Match needs no more than PutObject) and read back for
+          // a client that catches up; never deleted by the handler: the lifecycle rule expires it.
+          actions: ["s3:PutObject", "s3:GetObject"],
           resources: [`${props.bucketArn}/${CHANNEL_HISTORY_PREFIX}/*`],
         },
         {
@@ -111,7 +114,10 @@ export class HandlerFunction extends Construct {
             {
               test: "StringLike",
               variable: "s3:prefix",
-              values: [`${props.keyPrefix}/*`, ...CHANNEL_PREFIXES.map((prefix) => `${prefix}/*`)],
+              values: [
+                `${props.keyPrefix}/*`,
+                ...[...MEMBERSHIP_PREFIXES, CHANNEL_HISTORY_PREFIX].map((prefix) => `${prefix}/*`),
+              ],
             },
           ],
         },

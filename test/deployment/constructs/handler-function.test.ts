@@ -121,7 +121,7 @@ describe("IAM", () => {
     // Act: the statements on keys (not the bucket's listing)
     const onKeys = (
       stack.tf.statements("handler/permissions") as { sid: string; actions: string[] }[]
-    ).filter((statement) => statement.sid === "ConnectionKeys" || statement.sid === "ReadChannelHistory");
+    ).filter((statement) => statement.sid === "ConnectionKeys" || statement.sid === "ChannelHistory");
     // Assess: GetObject only for the channel history, the one key the handler reads back
     expect(used).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
     expect([...new Set(onKeys.flatMap((statement) => statement.actions))].sort()).toEqual(used);
@@ -158,13 +158,12 @@ describe("IAM", () => {
           `${bucketArn}/\${var.connection_prefix}/*`,
           `${bucketArn}/channel-members/*`,
           `${bucketArn}/connection-channels/*`,
-          `${bucketArn}/channel-history/*`,
         ],
       },
       {
-        sid: "ReadChannelHistory",
+        sid: "ChannelHistory",
         effect: "Allow",
-        actions: ["s3:GetObject"],
+        actions: ["s3:PutObject", "s3:GetObject"],
         resources: [`${bucketArn}/channel-history/*`],
       },
       {
