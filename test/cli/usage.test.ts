@@ -183,13 +183,17 @@ describe("--timeout against an endpoint that accepts connections and never answe
     );
 
     // Act
-    const result = await runCliToEnd(
-      "send-data",
-      ["--local", "--outputs", outputs, "--timeout", "500ms", "{}"],
-      env,
-    );
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
+    let result: Awaited<ReturnType<typeof runCliToEnd>>;
+    try {
+      result = await runCliToEnd(
+        "send-data",
+        ["--local", "--outputs", outputs, "--timeout", "500ms", "{}"],
+        env,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
 
     // Assess
     expectOneLine(result, 1, `send-data: the publish to ${topic} did not finish within 500 ms (--timeout)`);

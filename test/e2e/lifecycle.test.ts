@@ -7,7 +7,6 @@ import { PortInUseError } from "../../util/local-stack/index.js";
 import {
   keysUnder,
   readLog,
-  startTestStack,
   storedConnectionIds,
   useStack,
   useStacks,
@@ -242,8 +241,8 @@ describe("start and stop", () => {
     const emulatorPort = Number(new URL(running.outputs.s3_endpoint).port);
 
     // Act
-    const onGateway = await startTestStack({ gatewayPort }).catch((error: unknown) => error);
-    const onEmulator = await startTestStack({ emulatorPort }).catch((error: unknown) => error);
+    const onGateway = await stacks.start({ gatewayPort }).catch((error: unknown) => error);
+    const onEmulator = await stacks.start({ emulatorPort }).catch((error: unknown) => error);
 
     // Assess
     expect(onGateway).toBeInstanceOf(PortInUseError);
