@@ -271,8 +271,7 @@ export function createClient(options: ClientOptions): FanoutClient {
     } else if (incoming.kind === "message") {
       const { m } = incoming;
       if (m.channel !== undefined) order.message(m as ChannelMessage);
-      else if (m.id === undefined || isNew(undefined, m.id))
-        emit("broadcast", { message: m.message, id: m.id });
+      else if (isNew(undefined, m.id)) emit("broadcast", { message: m.message, id: m.id });
     }
   }
 

@@ -49,6 +49,9 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
+/** What a request is, for its errors: its action, and its channel or id where it has one. */
+export type RequestContext = ErrorContext & { action: string };
+
 /** An error the service reported in an error frame (`{"error":{"code":...}}`), or one the client raises itself. */
 export class FanoutError extends Error {
   /** The machine-readable code, one of {@link ErrorCode} (e.g. `FORBIDDEN`). */

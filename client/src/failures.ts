@@ -2,7 +2,7 @@
  * The errors the client raises itself, with texts that say what happened and what to look at. Kept apart from the
  * state machine (client.ts) so that it reads as the states and these read as the messages.
  */
-import { type ErrorContext, FanoutError } from "./errors.js";
+import { FanoutError, type RequestContext } from "./errors.js";
 
 /** Why a connection attempt failed, as the client saw it. */
 export type AttemptFailure =
@@ -85,7 +85,7 @@ function text(error: unknown): string {
  * @param lastFailure - the last failed connection attempt, when no connection is open
  */
 export function timeoutError(
-  context: ErrorContext & { action: string },
+  context: RequestContext,
   afterMs: number,
   lastFailure: FanoutError | undefined,
 ): FanoutError {
@@ -106,7 +106,7 @@ export function timeoutError(
  * @param closeCode - the last one's close code (1009: a frame too large for the gateway)
  */
 export function notAcceptedError(
-  context: ErrorContext & { action: string; id: string },
+  context: RequestContext & { id: string },
   connections: number,
   closeCode: number | undefined,
 ): FanoutError {

@@ -1,6 +1,5 @@
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "./contract.js";
-import { type ErrorContext, FanoutError } from "./errors.js";
-import type { Position } from "./positions.js";
+import { FanoutError, type RequestContext } from "./errors.js";
 import { recentIds } from "./recent-ids.js";
 import type { ChannelMessage } from "./types.js";
 
@@ -10,7 +9,6 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A frame the client sends for a request. */
 export interface Outgoing {
   action: "subscribe" | "unsubscribe" | "publish" | "broadcast" | "history";
-  since?: Position | undefined;
   limit?: number | undefined;
   channel?: string;
   message?: unknown;
@@ -100,9 +98,7 @@ function meaning(value: unknown): Incoming {
     const messages = f.messages
       .map(meaning)
       .flatMap((read) =>
-        read.kind === "message" &&
-        read.m.channel === channel &&
-        (read.m.id === undefined || isNew(channel, read.m.id))
+        read.kind === "message" && read.m.channel === channel && isNew(channel, read.m.id)
           ? [read.m as ChannelMessage]
           : [],
       );
@@ -125,7 +121,7 @@ function text(value: unknown): string | undefined {
  * @param context - the request the frame carries
  * @throws FanoutError - the refusal, when the frame may not be sent
  */
-function checkSize(frame: string, canFragment: boolean, context: ErrorContext & { action: string }): void {
+function checkSize(frame: string, canFragment: boolean, context: RequestContext): void {
   const bytes = new TextEncoder().encode(frame).byteLength;
   if (bytes > MAX_MESSAGE_BYTES) {
     throw new FanoutError(

@@ -14,9 +14,9 @@ export interface SocketLike {
 /** A `WebSocket` constructor: the platform global by default. */
 export type SocketConstructor = new (url: string) => SocketLike;
 
-/** Options of `createClient`. Durations in milliseconds; every one but `url` has a default ({@link DEFAULTS}). */
+/** Options of `createClient`. Durations in milliseconds; every one but `url` and `token` has a default. */
 export interface ClientOptions {
-  /** The WebSocket URL, e.g. `wss://abc.execute-api.eu-west-1.amazonaws.com/prod`. */
+  /** The WebSocket URL, e.g. `wss://abc.execute-api.eu-west-1.amazonaws.com/primary`. */
   url: string;
   /** Returns a fresh token; called before every connection attempt, appended to the URL as `?token=`. */
   token?: () => string | Promise<string>;

@@ -42,14 +42,14 @@ interface Track {
  */
 export function positions(
   emit: <K extends keyof ClientEvents>(event: K, value: ClientEvents[K]) => void,
-  isNew: (channel: string, id: string) => boolean,
+  isNew: (channel: string, id: string | undefined) => boolean,
   send: (frame: string) => unknown,
   gapMs: number,
 ) {
   const tracks = new Map<string, Track>();
 
   const deliver = (m: Message) => {
-    if (m.id === undefined || isNew(m.channel, m.id)) emit("message", m);
+    if (isNew(m.channel, m.id)) emit("message", m);
   };
 
   /** The subscribe of a channel, from the last position delivered when there is one; tracks the channel from now. */

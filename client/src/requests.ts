@@ -5,11 +5,8 @@
  * without an id made while no connection was open. Every request rejects with TIMEOUT after `requestTimeoutMs`
  * unless settled first, and is then forgotten, so that it is never sent afterwards.
  */
-import { type ErrorContext, FanoutError } from "./errors.js";
+import { FanoutError, type RequestContext } from "./errors.js";
 import { notAcceptedError, timeoutError } from "./failures.js";
-
-/** What a request is, for its errors. */
-export type RequestContext = ErrorContext & { action: string };
 
 interface Waiter {
   /** Resolves with the answer's value (a history request's messages), if it has one. */
