@@ -4,13 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ACCESS_LOG_FORMAT } from "../../src/contract/index.js";
 import { newAwsId } from "../../util/local-stack/aws-ids.js";
 import { PortInUseError } from "../../util/local-stack/index.js";
-import {
-  keysUnder,
-  readLog,
-  storedConnectionIds,
-  useStack,
-  useStacks,
-} from "../support/stack.js";
+import { keysUnder, readLog, storedConnectionIds, useStack, useStacks } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client, HandshakeRefused } from "../support/ws-client.js";
 

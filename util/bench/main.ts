@@ -7,7 +7,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEFAULT_FANOUT_SHARDS } from "../../src/contract/index.js";
 import { CliError, runCli } from "../lib/cli.js";
 import { repoRoot } from "../lib/repo.js";
 import { type BenchOptions, defaultProcesses, HELP, parseBenchArgs } from "./args.js";
@@ -146,7 +145,7 @@ async function main(argv: string[]): Promise<void> {
     progress(
       `history scenario: channels of ${options.historyMembers?.join(", ")} members, history off and on`,
     );
-    history = await measureHistory(options.historyMembers ?? [], options.runs, DEFAULT_FANOUT_SHARDS);
+    history = await measureHistory(options.historyMembers ?? [], options.runs);
   }
   let coldStart: ColdStart | null = null;
   if (options.coldStart) {

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session as InspectorSession } from "node:inspector/promises";
 import { join, resolve } from "node:path";
-import { LAMBDA_ENV } from "../../src/contract/index.js";
+import { DEFAULT_FANOUT_INLINE_MAX, LAMBDA_ENV } from "../../src/contract/index.js";
 import { parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { defaultProcesses, intFlag } from "./args.js";
 import { type CpuProfile, selfTimes, sourceMapsOf, workTimes } from "./cpu-profile.js";
@@ -85,8 +85,10 @@ async function main(argv: string[]): Promise<void> {
     if (!(name in CONFIGS))
       throw new UsageError(`unknown configuration '${name}'; choose from inline, shard, paced`);
   }
-  if (names.includes("inline") && n > 1000)
-    throw new UsageError("an inline fan-out has at most 1,000 recipients: lower -n or leave inline out");
+  if (names.includes("inline") && n > DEFAULT_FANOUT_INLINE_MAX)
+    throw new UsageError(
+      `an inline fan-out has at most ${DEFAULT_FANOUT_INLINE_MAX.toLocaleString("en-US")} recipients: lower -n or leave inline out`,
+    );
   const concurrency: Record<string, string> =
     values.concurrency === undefined
       ? {}

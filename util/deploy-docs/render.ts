@@ -121,14 +121,13 @@ function renderOutputs(tf: TerraformJson): string {
 
 /** The blocks by type: how many, how many with the defaults, when the others appear, and which construct. */
 function renderResources(tf: TerraformJson): string {
-  const rows = blockTypes(tf).map((t) => {
+  const types = blockTypes(tf);
+  const rows = types.map((t) => {
     const name = t.kind === "resource" ? t.type : `${t.kind} ${t.type}`;
     const constructs = [...t.constructs].map(([c, n]) => (n > 1 ? `${c} (${n})` : c)).join(", ");
     return `| \`${name}\` | ${t.declared} | ${t.withDefaults} | ${cell(when(t))} | ${constructs} |`;
   });
-  const declared = blockTypes(tf)
-    .filter((t) => t.kind === "resource")
-    .reduce((sum, t) => sum + t.declared, 0);
+  const declared = types.filter((t) => t.kind === "resource").reduce((sum, t) => sum + t.declared, 0);
   return [
     `${declared} resources are declared; conditional ones exist only when their \`count\` condition holds.`,
     "",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunResult, ScenarioResult } from "../../../util/bench/model.js";
 import { summarize } from "../../../util/bench/model.js";
-import { awsProjection, measuredCpuPerSendMs } from "../../../util/bench/report/projection.js";
+import { awsProjection, measuredCpuPerSendMs, shardRate } from "../../../util/bench/report/projection.js";
 import { renderDispatchLine } from "../../../util/bench/report/summary.js";
 import {
   describeConfig,
@@ -11,7 +11,6 @@ import {
   type ShardResults,
   type ShardRunSet,
 } from "../../../util/bench/scenarios/shard-results.js";
-import { shardRate } from "../../../util/bench/scenarios/shards.js";
 import { runOf } from "../support/runs.js";
 
 /** A run of `ms` to the last receipt with `cpuMs` of Lambda CPU; exactly once unless `missing`. */

@@ -73,6 +73,16 @@ export const DEFAULT_PROJECTION_INPUTS: ProjectionInputs = {
   dispatchMs: 100,
 };
 
+/**
+ * Sends a second (or, of the throttle's bucket, sends at once) per shard so that `shards` shards together use at most
+ * `share` of the account's: the deployment's formula (deployment/constructs/shard-queue.ts, rounded down as
+ * `FANOUT_SHARD_RATE` and `FANOUT_SHARD_BURST` are integers), with the shards' maximum concurrency equal to the shards
+ * per fan-out.
+ */
+export function shardRate(accountRate: number, share: number, shards: number): number {
+  return Math.floor((accountRate * share) / shards);
+}
+
 /** One projected fan-out. */
 export interface Projected {
   n: number;
@@ -185,8 +195,8 @@ export function awsProjection(
           }${measured.shard === undefined ? "" : " sharded runs (the paced one's when it ran)"}; the profile's otherwise`,
         }),
   };
-  const pace = Math.floor((inputs.accountRate * inputs.rateShare) / inputs.maxConcurrency);
-  const burst = Math.floor((inputs.accountBurst * inputs.rateShare) / inputs.maxConcurrency);
+  const pace = shardRate(inputs.accountRate, inputs.rateShare, inputs.maxConcurrency);
+  const burst = shardRate(inputs.accountBurst, inputs.rateShare, inputs.maxConcurrency);
   const lines = [
     `- projection for AWS (model, not measured), from the event reaching the function to the last PostToConnection: ` +
       `CPU ${inputs.inlineCpuPerSendMs.toFixed(3)} ms/send inline and ${inputs.shardCpuPerSendMs.toFixed(3)} ms/send paced ` +

@@ -11,6 +11,7 @@ import { DEFAULT_FANOUT_INLINE_MAX, DEFAULT_LAMBDA_MEMORY_MB } from "../../../sr
 import { CliError } from "../../lib/cli.js";
 import { defaultProcesses } from "../args.js";
 import { progress } from "../progress.js";
+import { DEFAULT_PROJECTION_INPUTS } from "../report/projection.js";
 import { Session } from "../session/session.js";
 import { median } from "../stats.js";
 
@@ -18,7 +19,6 @@ import { median } from "../stats.js";
 const CPU_CONTROLLER = process.env.FANOUT_BENCH_CGROUP_CPU ?? "/sys/fs/cgroup/cpu";
 /** The period the quota is counted against, µs (the kernel's default). */
 const PERIOD_US = 100_000;
-const MB_PER_VCPU = 1769;
 
 /** What the capped runs measured. */
 export interface CappedResult {
@@ -104,7 +104,7 @@ export async function measureCapped(options: {
 }): Promise<CappedResult> {
   const recipients = options.recipients ?? DEFAULT_FANOUT_INLINE_MAX;
   const memoryMb = options.memoryMb ?? DEFAULT_LAMBDA_MEMORY_MB;
-  const quotaUs = Math.round((memoryMb / MB_PER_VCPU) * PERIOD_US);
+  const quotaUs = Math.round((memoryMb / DEFAULT_PROJECTION_INPUTS.mbPerVcpu) * PERIOD_US);
   const session = await Session.open(recipients, {
     processes: defaultProcesses(recipients),
     drivers: [],

@@ -7,6 +7,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
+import { shardEvent } from "../session/events.js";
 import { median } from "../stats.js";
 
 /**
@@ -137,31 +138,15 @@ const FIRST_INVOCATION_ROUTES: readonly RouteProbe[] = [
   },
   {
     route: "shard (SQS)",
-    event: (awsUrl) => ({
-      Records: [
-        {
-          messageId: "059f36b4-87a3-44ab-83d2-661975830a7d",
-          receiptHandle: "bench",
-          body: JSON.stringify({
-            v: 1,
-            audience: { kind: "everyone" },
-            range: { from: 0, to: 16 },
-            shard: { index: 0, count: 1 },
-            endpoint: `${awsUrl}/primary`,
-            data: Buffer.from(JSON.stringify({ message: "cold" })).toString("base64"),
-            dispatchId: "ColdStartReq0=",
-            // A worker refuses a job without its dispatch time (a redelivery is judged by its age).
-            dispatchedAt: Date.now(),
-          }),
-          attributes: {},
-          messageAttributes: {},
-          md5OfBody: "",
-          eventSource: "aws:sqs",
-          eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:fanout-bench-shards",
-          awsRegion: "us-east-1",
-        },
-      ],
-    }),
+    event: (awsUrl) =>
+      shardEvent({
+        data: Buffer.from(JSON.stringify({ message: "cold" })),
+        endpoint: `${awsUrl}/primary`,
+        dispatchId: "ColdStartReq0=",
+        messageId: "059f36b4-87a3-44ab-83d2-661975830a7d",
+        region: "us-east-1",
+        range: { from: 0, to: 16 },
+      }),
     check: (result) => {
       const failures = (result as { batchItemFailures?: unknown[] } | null)?.batchItemFailures;
       if (!Array.isArray(failures) || failures.length > 0)

@@ -4,7 +4,7 @@
  * (`HISTORY_CHANNELS` empty: no position, no S3 call) and on (the message written at its position, then fanned out),
  * publish to last receipt and the function's CPU. A channel of more than 1,000 members goes through the shards.
  */
-import { LAMBDA_ENV } from "../../../src/contract/index.js";
+import { DEFAULT_FANOUT_INLINE_MAX, DEFAULT_FANOUT_SHARDS, LAMBDA_ENV } from "../../../src/contract/index.js";
 import { defaultProcesses } from "../args.js";
 import { type RunResult, type ScenarioSummary, summarize } from "../model.js";
 import { progress } from "../progress.js";
@@ -36,19 +36,15 @@ const SIDES = { off: "", on: "**" } as const;
  * is not counted, so that the first write's listing of the head is not either).
  * @param ks - the channel sizes
  * @param runs - publishes per side
- * @param shards - the shards of a fan-out over 1,000 recipients (its invocations are waited for)
  */
-export async function measureHistory(
-  ks: readonly number[],
-  runs: number,
-  shards: number,
-): Promise<HistoryResult[]> {
+export async function measureHistory(ks: readonly number[], runs: number): Promise<HistoryResult[]> {
   const results: HistoryResult[] = [];
   for (const k of ks) {
     const session = await Session.open(k, { processes: defaultProcesses(k), drivers: [] });
     try {
       await session.subscribeChannel(HISTORY_CHANNEL, k);
-      const invocations = k > 1000 ? 1 + shards : 1;
+      // A sharded fan-out's invocations (the dispatch and its shards, the stack's defaults) are waited for too.
+      const invocations = k > DEFAULT_FANOUT_INLINE_MAX ? 1 + DEFAULT_FANOUT_SHARDS : 1;
       const bySide = { off: [] as RunResult[], on: [] as RunResult[] };
       for (let run = 1; run <= runs; run++) {
         for (const side of ["off", "on"] as const) {

@@ -14,6 +14,7 @@ import {
 import { defaultProcesses } from "../args.js";
 import { type RunResult, summarize } from "../model.js";
 import { progress } from "../progress.js";
+import { shardRate } from "../report/projection.js";
 import { Session } from "../session/session.js";
 import { connectionListingRate, deadLetterQueueDepth } from "../session/stack-reads.js";
 import { benchChannel } from "./channels.js";
@@ -45,16 +46,6 @@ export interface ShardOptions {
 
 /** The local stack's calls in flight per fan-out (what a throttle-bound shard keeps), as `FANOUT_CONCURRENCY`. */
 const UNCAPPED_CONCURRENCY = 100;
-
-/**
- * Sends a second (or, of the throttle's bucket, sends at once) per shard so that `shards` shards together use at most
- * `share` of the account's: the deployment's formula (deployment/constructs/shard-queue.ts, rounded down as
- * `FANOUT_SHARD_RATE` and `FANOUT_SHARD_BURST` are integers), with the shards' maximum concurrency equal to the shards
- * per fan-out.
- */
-export function shardRate(accountRate: number, share: number, shards: number): number {
-  return Math.floor((accountRate * share) / shards);
-}
 
 /**
  * Runs the sharded scenarios in a stack of `options.n` clients; every fan-out goes through the shard queue

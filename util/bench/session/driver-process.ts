@@ -21,6 +21,7 @@ import {
   peerFanout,
   type SendCount,
 } from "./baselines.js";
+import { shardEvent, snsEvent } from "./events.js";
 import type { DriverAlgorithm, DriverTarget, FromDriver, HandlerOptions, ToDriver } from "./ipc.js";
 
 const send = (message: FromDriver) => process.send?.(message);
@@ -83,61 +84,19 @@ async function handlerFanout(
   return async (data) => {
     sequence += 1;
     const context = { awsRequestId: `bench-${sequence}` };
-    const event = options.event === "sns" ? snsEvent(data, sequence) : shardEvent(data, sequence, target);
+    const event =
+      options.event === "sns"
+        ? snsEvent(data, sequence)
+        : shardEvent({
+            data,
+            endpoint: target.management_endpoint,
+            dispatchId: `bench-${sequence}`,
+            messageId: `bench-shard-${sequence}`,
+            region: target.region,
+          });
     const result = await handler(event, context);
     const failures = (result as { batchItemFailures?: unknown[] } | undefined)?.batchItemFailures ?? [];
     return { sent: 0, failed: failures.length };
-  };
-}
-
-/** An SNS event of one record, as SNS invokes the function. */
-function snsEvent(data: Uint8Array, sequence: number): object {
-  return {
-    Records: [
-      {
-        EventSource: "aws:sns",
-        EventVersion: "1.0",
-        EventSubscriptionArn: "arn:aws:sns:us-east-1:000000000000:bench:sub",
-        Sns: {
-          Type: "Notification",
-          MessageId: `bench-${sequence}`,
-          TopicArn: "arn:aws:sns:us-east-1:000000000000:bench",
-          Subject: null,
-          Message: new TextDecoder().decode(data),
-          Timestamp: new Date().toISOString(),
-          MessageAttributes: {},
-        },
-      },
-    ],
-  };
-}
-
-/** An SQS event of the shard queue with one job: every connection, every bucket, one shard. */
-function shardEvent(data: Uint8Array, sequence: number, target: DriverTarget): object {
-  const job = {
-    v: 1,
-    audience: { kind: "everyone" },
-    range: { from: 0, to: 256 },
-    shard: { index: 0, count: 1 },
-    endpoint: target.management_endpoint,
-    data: Buffer.from(data).toString("base64"),
-    dispatchId: `bench-${sequence}`,
-    dispatchedAt: Date.now(),
-  };
-  return {
-    Records: [
-      {
-        messageId: `bench-shard-${sequence}`,
-        receiptHandle: "bench",
-        body: JSON.stringify(job),
-        attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()) },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:fanout-bench-shards",
-        awsRegion: target.region,
-      },
-    ],
   };
 }
 
