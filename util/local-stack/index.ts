@@ -62,7 +62,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let built: Promise<Built> | undefined;
   try {
     parts.lock = await lockStateDir(settings.stateDir);
-    const logs = keep(parts, "logs", await openLogs(settings.stateDir, settings.say));
+    const logs = keep(
+      parts,
+      "logs",
+      await openLogs(settings.stateDir, settings.quiet ? undefined : settings.say),
+    );
     const tokenSecret =
       settings.authMode === "token" ? await ensureTokenSecret(settings.stateDir) : undefined;
     // Events that arrive before the function runs (it needs both ports) wait for it.

@@ -1,7 +1,9 @@
 /**
- * fauxqs's S3 store class, loaded by URL beside the package entry (it is not among fauxqs's exports), typed with the
+ * fauxqs's S3 store class (loaded as the fidelity layer loads it: `loadFauxqsClass`), typed with the
  * few members the listing tests use. Whether its listing is patched is the caller's: this file patches nothing.
  */
+
+import { loadFauxqsClass } from "../../../util/local-stack/emulator/fidelity/fauxqs-module.js";
 
 /** The store's members the tests use. */
 export interface FauxqsS3Store {
@@ -15,7 +17,6 @@ export interface FauxqsS3Store {
 
 /** A new, empty store. */
 export async function newS3Store(): Promise<FauxqsS3Store> {
-  const storeUrl = new URL("./s3/s3Store.js", import.meta.resolve("fauxqs")).href;
-  const { S3Store } = (await import(storeUrl)) as { S3Store: new () => FauxqsS3Store };
+  const S3Store = await loadFauxqsClass<new () => FauxqsS3Store>("./s3/s3Store.js", "S3Store");
   return new S3Store();
 }

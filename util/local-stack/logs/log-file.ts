@@ -44,9 +44,9 @@ export interface Logs {
 /**
  * Opens `<stateDir>/logs/access.log` and `<stateDir>/logs/lambda.log` (appended: earlier runs' lines are kept).
  * @param stateDir - the state folder
- * @param say - where the terminal lines go
+ * @param say - where the terminal lines go; none (a quiet stack: tests, the bench), and no line is formatted
  */
-export async function openLogs(stateDir: string, say: (line: string) => void): Promise<Logs> {
+export async function openLogs(stateDir: string, say: ((line: string) => void) | undefined): Promise<Logs> {
   await mkdir(join(stateDir, "logs"), { recursive: true });
   const access = new JsonLogFile(join(stateDir, "logs", "access.log"));
   const lambda = new JsonLogFile(join(stateDir, "logs", "lambda.log"));
@@ -54,7 +54,7 @@ export async function openLogs(stateDir: string, say: (line: string) => void): P
   const logLambda = (record: Record<string, unknown>) => {
     lambda.write(record);
     lambdaTail.push(record);
-    say(formatLambda(record));
+    say?.(formatLambda(record));
   };
   return {
     access,
@@ -62,7 +62,7 @@ export async function openLogs(stateDir: string, say: (line: string) => void): P
     lambdaTail,
     logAccess(record) {
       access.write(record);
-      say(formatAccess(record));
+      say?.(formatAccess(record));
     },
     logLambda,
     warn: (who, message) =>

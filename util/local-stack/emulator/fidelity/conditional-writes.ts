@@ -13,6 +13,7 @@
  */
 import type { buildApp } from "fauxqs";
 import { type EmulatorApp, type EmulatorRequest, isQueryOrJsonApi, s3ErrorXml } from "../app.js";
+import { loadFauxqsClass } from "./fauxqs-module.js";
 
 /** The stores `buildApp` takes (`BuildAppOptions.stores`). */
 export type FauxqsStores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>["stores"]>;
@@ -24,23 +25,13 @@ interface ObjectIndex {
 
 /**
  * Makes the stores fauxqs would make for itself, so that the emulator can hand them to `buildApp` and keep the S3
- * one. They are not among fauxqs's exports; they are loaded by URL beside the package entry, which gives the very
- * module instances that `buildApp` uses (as `list-order.ts` does).
+ * one ({@link loadFauxqsClass}).
  */
 export async function createFauxqsStores(): Promise<FauxqsStores> {
-  const load = async <T>(path: string, name: string): Promise<new () => T> => {
-    const module = (await import(new URL(path, import.meta.resolve("fauxqs")).href)) as Record<
-      string,
-      unknown
-    >;
-    const make = module[name];
-    if (typeof make !== "function") throw new Error(`fauxqs changed: ${name} is gone from ${path}`);
-    return make as new () => T;
-  };
   type Stores = FauxqsStores;
-  const SqsStore = await load<Stores["sqsStore"]>("./sqs/sqsStore.js", "SqsStore");
-  const SnsStore = await load<Stores["snsStore"]>("./sns/snsStore.js", "SnsStore");
-  const S3Store = await load<Stores["s3Store"]>("./s3/s3Store.js", "S3Store");
+  const SqsStore = await loadFauxqsClass<new () => Stores["sqsStore"]>("./sqs/sqsStore.js", "SqsStore");
+  const SnsStore = await loadFauxqsClass<new () => Stores["snsStore"]>("./sns/snsStore.js", "SnsStore");
+  const S3Store = await loadFauxqsClass<new () => Stores["s3Store"]>("./s3/s3Store.js", "S3Store");
   return { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
 }
 

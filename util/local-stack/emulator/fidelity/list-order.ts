@@ -15,6 +15,8 @@
  * docs/upstream/fauxqs-list-index.md.
  */
 
+import { loadFauxqsClass } from "./fauxqs-module.js";
+
 interface StoredObject {
   key: string;
 }
@@ -136,12 +138,10 @@ export function listPage(objects: OrderedKeyMap<StoredObject>, options: ListOpti
  * buckets get an {@link OrderedKeyMap}, and `listObjects` pages through it ({@link listPage}).
  */
 export async function fixFauxqsListOrder(): Promise<void> {
-  // The store is not among fauxqs's exports; it is loaded by URL beside the package entry, which gives the very
-  // module instance that `buildApp` uses.
-  const storeUrl = new URL("./s3/s3Store.js", import.meta.resolve("fauxqs")).href;
-  const { S3Store } = (await import(storeUrl)) as {
-    S3Store: { prototype: Record<string | symbol, unknown> };
-  };
+  const S3Store = await loadFauxqsClass<{ prototype: Record<string | symbol, unknown> }>(
+    "./s3/s3Store.js",
+    "S3Store",
+  );
   const proto = S3Store.prototype;
   if (proto[FIXED]) return;
   const createBucket = proto.createBucket as Method | undefined;
