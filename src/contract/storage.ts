@@ -17,7 +17,7 @@
  * read apart from the buckets while they last, and a bucket's range never pages through them.
  */
 
-import type { Position } from "./messages.js";
+import { MAX_EPOCH_LENGTH, type Position } from "./messages.js";
 
 /** Buckets of the key layout: fixed, so that keys never move. Two hex digits. */
 export const BUCKET_COUNT = 256;
@@ -289,8 +289,10 @@ export const CHANNEL_HISTORY_PREFIX = "channel-history";
  * Base-36 digits of an inverted epoch (hours since 1970) and of an inverted offset: an offset up to 36^10 - 1, some
  * 3.6e15 messages, below `Number.MAX_SAFE_INTEGER`.
  */
-const EPOCH_DIGITS = 6;
+const EPOCH_DIGITS = MAX_EPOCH_LENGTH;
 const OFFSET_DIGITS = 10;
+/** A key of one channel's history, after its prefix: the inverted epoch, a slash, the inverted offset. */
+const HISTORY_KEY = /* @__PURE__ */ new RegExp(`^([0-9a-z]{${EPOCH_DIGITS}})/([0-9a-z]{${OFFSET_DIGITS}})$`);
 
 /**
  * The listing prefix of one channel's history, trailing slash included.
@@ -324,7 +326,7 @@ export function historyKey(channel: string, position: Position): string {
  * @param key - a key under {@link historyPrefix}
  */
 export function positionOfHistoryKey(channel: string, key: string): Position | undefined {
-  const match = /^([0-9a-z]{6})\/([0-9a-z]{10})$/.exec(key.slice(historyPrefix(channel).length));
+  const match = HISTORY_KEY.exec(key.slice(historyPrefix(channel).length));
   if (match === null) return undefined;
   const epoch = revert(match[1] as string, EPOCH_DIGITS);
   const offset = revert(match[2] as string, OFFSET_DIGITS);
