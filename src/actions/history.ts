@@ -1,16 +1,39 @@
 /**
- * What a channel's history gives a subscriber: where its subscription starts (the head, in `subscribed`), the
- * messages it missed while away (a `subscribe` with `since`), and the newest messages on request (`history`).
- * (docs/channels.md#history)
+ * A channel's history: the write that gives a published message its position, and what the history gives a
+ * subscriber: where its subscription starts (the head, in `subscribed`), the messages it missed while away (a
+ * `subscribe` with `since`), and the newest messages on request (`history`). (docs/channels.md#history)
  */
+
+import type { Log } from "../app/log.js";
 import { MAX_MESSAGE_BYTES, MAX_RECOVERY_MESSAGES } from "../contract/limits.js";
-import type { Position } from "../contract/messages.js";
+import { type Position, withPosition } from "../contract/messages.js";
 import { internalError, noHistory, recoveryTooLarge } from "../protocol/errors.js";
 import { historyFrame, subscribedFrame } from "../protocol/frames.js";
 import type { HistoryRequest } from "../protocol/requests.js";
 import type { HistoryStore } from "../stores/history.js";
 import { type ActionDependencies, historyOf, type RouteResult } from "./dependencies.js";
 import { rejectRequest, reply } from "./reply.js";
+
+/**
+ * The frame a channel's members receive: on a channel that keeps history, written at its position first (the write
+ * claims the position, before any fan-out) and sent with it; else as it is.
+ * @param store - the channel's history ({@link historyOf}), if it keeps one
+ * @param channel - the channel
+ * @param frame - the channel frame, without a position
+ * @param log - the invocation's log, which gains the position
+ * @throws StoreError when the history could not be written: the message must then go to nobody
+ */
+export async function positioned(
+  store: HistoryStore | undefined,
+  channel: string,
+  frame: Uint8Array,
+  log: Log,
+): Promise<Uint8Array> {
+  if (store === undefined) return frame;
+  const claimed = await store.append(channel, (position) => withPosition(frame, position));
+  log.appendKeys({ offset: claimed.position.offset, epoch: claimed.position.epoch });
+  return claimed.data;
+}
 
 /** What a recovery sends: the messages of one epoch after `after` up to `upTo`. */
 type Recovery =

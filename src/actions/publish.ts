@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { MAX_MESSAGE_BYTES } from "../contract/limits.js";
-import { channelFrame, MAX_POSITION_BYTES, withPosition } from "../contract/messages.js";
+import { channelFrame, MAX_POSITION_BYTES } from "../contract/messages.js";
 import { ListingFailedError } from "../delivery/engine.js";
 import { ShardQueueError } from "../delivery/shard-job.js";
 import { context, internalError, overMessageCap } from "../protocol/errors.js";
 import { acceptedFrame } from "../protocol/frames.js";
 import type { PublishRequest } from "../protocol/requests.js";
 import { type ActionDependencies, historyOf, type RouteResult } from "./dependencies.js";
+import { positioned } from "./history.js";
 import { rejectRequest, reply } from "./reply.js";
 
 /**
@@ -41,20 +42,13 @@ export async function publish(
     const where = context("publish", channel, id);
     return await rejectRequest(deps, connectionId, overMessageCap("publish", size, cap, where));
   }
-  let data = frame.value;
-  if (history !== undefined) {
-    try {
-      const claimed = await history.append(channel, (position) => withPosition(frame.value, position));
-      data = claimed.data;
-      deps.log.appendKeys({ offset: claimed.position.offset, epoch: claimed.position.epoch });
-    } catch (error) {
-      deps.log.error("writing the channel history failed; the message was sent to nobody", {
-        error,
-        channel,
-      });
-      await rejectRequest(deps, connectionId, internalError("publish", { channel, id }));
-      return { statusCode: 500, body: "publish not written" };
-    }
+  let data: Uint8Array;
+  try {
+    data = await positioned(history, channel, frame.value, deps.log);
+  } catch (error) {
+    deps.log.error("writing the channel history failed; the message was sent to nobody", { error, channel });
+    await rejectRequest(deps, connectionId, internalError("publish", { channel, id }));
+    return { statusCode: 500, body: "publish not written" };
   }
   if (id !== undefined) await reply(deps, connectionId, acceptedFrame(id));
   try {

@@ -1,10 +1,11 @@
 import type { Log } from "../app/log.js";
 import { MAX_MESSAGE_BYTES } from "../contract/limits.js";
-import { channelFrame, withPosition } from "../contract/messages.js";
+import { channelFrame } from "../contract/messages.js";
 import { EVERYONE } from "../delivery/audience.js";
 import type { Dispatch, DispatchResult } from "../delivery/dispatch.js";
 import { checkChannel } from "../protocol/requests.js";
 import { type ChannelHistory, historyOf } from "./dependencies.js";
+import { positioned } from "./history.js";
 
 /** What an SNS message turned into: handed to the dispatch (sent inline, or enqueued in shards), or refused. */
 export type SnsOutcome = ({ kind: "delivered" } & DispatchResult) | { kind: "rejected"; reason: string };
@@ -54,12 +55,7 @@ export async function publishToChannel(
   const history = historyOf(deps.history, channel.value);
   const frame = channelFrame(channel.value, message, sns.messageId, history !== undefined);
   if (!frame.ok) return rejected(frame.error.message);
-  let data = frame.value;
-  if (history !== undefined) {
-    const claimed = await history.append(channel.value, (position) => withPosition(frame.value, position));
-    data = claimed.data;
-    deps.log.appendKeys({ offset: claimed.position.offset, epoch: claimed.position.epoch });
-  }
+  const data = await positioned(history, channel.value, frame.value, deps.log);
   return { kind: "delivered", ...(await deps.dispatch({ kind: "channel", channel: channel.value }, data)) };
 }
 
