@@ -10,7 +10,14 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Send } from "../delivery/send-policy.js";
-import { type CredentialSource, type PreparedSigning, payloadHash, SigV4, uriEscape } from "./sigv4.js";
+import {
+  type CredentialSource,
+  canonicalUri,
+  type PreparedSigning,
+  payloadHash,
+  SigV4,
+  uriEscape,
+} from "./sigv4.js";
 
 /**
  * The @connections base URL for a WebSocket event. A configured endpoint wins: behind a custom domain,
@@ -131,6 +138,8 @@ export interface ConnectionsOptions {
 export class ConnectionsApi {
   private readonly host: string;
   private readonly basePath: string;
+  /** {@link canonicalUri} of `basePath/@connections`: the part of every send's canonical path that never changes. */
+  private readonly canonicalBase: string;
   private readonly signer: SigV4;
   private readonly exchange: Exchange;
   /** The signing of the current payload in the current second: a fan-out posts one payload to every recipient. */
@@ -148,6 +157,7 @@ export class ConnectionsApi {
     const url = new URL(endpoint);
     this.host = url.host;
     this.basePath = url.pathname.replace(/\/+$/, "");
+    this.canonicalBase = canonicalUri(`${this.basePath}/@connections`);
     this.signer = new SigV4({
       service: "execute-api",
       region: signingRegion(url, options.region),
@@ -162,8 +172,10 @@ export class ConnectionsApi {
    * The credentials are read once a second and per new payload (see {@link SigV4.prepare}).
    */
   readonly post: Send = async (connectionId, data, signal) => {
-    const path = `${this.basePath}/@connections/${uriEscape(connectionId)}`;
-    const request = { method: "POST", path, headers: this.signing(data).sign(path) };
+    const id = uriEscape(connectionId);
+    const path = `${this.basePath}/@connections/${id}`;
+    const headers = this.signing(data).sign(path, undefined, `${this.canonicalBase}/${uriEscape(id)}`);
+    const request = { method: "POST", path, headers };
     const answer = await this.exchange(request, data, signal);
     if (answer.status < 200 || answer.status > 299) throw connectionsError(answer);
   };

@@ -209,20 +209,33 @@ export class PreparedSigning {
   }
 
   /**
-   * The headers of one request, `authorization` included. The canonical path escapes each segment of the wire path
-   * once more, as every service but S3 expects (so `abc%3D` is signed as `abc%253D`).
+   * The headers of one request, `authorization` included.
    * @param path - the path as sent, percent-encoded
    * @param query - the query parameters, unencoded
+   * @param canonicalPath - {@link canonicalUri} of `path`, when the caller has it (a fan-out escapes the path's
+   *   unchanging part once, not per send)
    */
-  sign(path: string, query?: Record<string, string>): Record<string, string> {
+  sign(
+    path: string,
+    query?: Record<string, string>,
+    canonicalPath: string = canonicalUri(path),
+  ): Record<string, string> {
     const { method, headers, tail, stringToSignHead, authorizationHead, key } = this.parts;
-    const canonicalPath = path.split("/").map(uriEscape).join("/");
     const canonicalRequest = `${method}\n${canonicalPath}\n${query === undefined ? "" : canonicalQuery(query)}\n${tail}`;
     const signature = createHmac("sha256", key)
       .update(stringToSignHead + hash("sha256", canonicalRequest, "hex"))
       .digest("hex");
     return { ...headers, authorization: authorizationHead + signature };
   }
+}
+
+/**
+ * The canonical URI of a wire path: each segment escaped once more, as every service but S3 expects (so `abc%3D` is
+ * signed as `abc%253D`).
+ * @param path - the path as sent, percent-encoded
+ */
+export function canonicalUri(path: string): string {
+  return path.split("/").map(uriEscape).join("/");
 }
 
 /** A header value as SigV4 signs it: trimmed, runs of spaces inside collapsed to one. */
