@@ -10,6 +10,7 @@ import type { ConnectionStore } from "../stores/connections.js";
 import { type Audience, type AudienceSource, describeAudience } from "./audience.js";
 import {
   emptySummary,
+  type FanoutDependencies,
   type FanoutOptions,
   type FanoutSummary,
   fanOut,
@@ -163,10 +164,12 @@ export async function runShard(deps: ShardWorkerDependencies, job: ShardJob): Pr
  * The store a fan-out removes its gone recipients through: the connection store (with every membership, through the
  * reverse index) and, beside it, what the audience's own listing showed (a channel's member key).
  */
-function removingGone(store: ConnectionStore, source: AudienceSource, audience: Audience): ConnectionStore {
+function removingGone(
+  store: ConnectionStore,
+  source: AudienceSource,
+  audience: Audience,
+): FanoutDependencies["store"] {
   return {
-    add: (connectionId) => store.add(connectionId),
-    remove: (connectionId) => store.remove(connectionId),
     async removeMany(connectionIds) {
       const results = await Promise.allSettled([
         store.removeMany(connectionIds),

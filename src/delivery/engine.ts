@@ -70,7 +70,7 @@ export interface FanoutSummary {
 /** What the engine needs; tests and the benchmark pass their own. */
 export interface FanoutDependencies {
   /** Where gone recipients are removed, and the ids come from when `source` is not given. */
-  store: ConnectionStore;
+  store: Pick<ConnectionStore, "removeMany" | "pages">;
   /**
    * The ids to send to, a page at a time; `store.pages()` (every connection) when omitted. Some buckets of the
    * store (`store.pages(range)`, see the buckets of `src/contract/storage.ts`) let several invocations share one fan-out.
