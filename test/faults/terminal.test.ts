@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type ProcessResult, runToEnd } from "../../util/lib/cli.js";
 import { repoRoot } from "../../util/lib/repo.js";
-import { type ProcessResult, runToEnd } from "../support/process.js";
 import { accessRecords, readLog, s3Client, storedConnectionIds, useStacks } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client, connectMany, HandshakeRefused } from "../support/ws-client.js";
@@ -11,7 +11,7 @@ const MAIN = join(repoRoot, "util/local-stack/main.ts");
 
 /** Runs `npm start` (its script, without npm) to its exit; only for runs that end on their own. */
 function runStart(args: string[]): Promise<ProcessResult> {
-  return runToEnd(TSX, [MAIN, ...args]);
+  return runToEnd(TSX, [MAIN, ...args], { cwd: repoRoot, env: process.env });
 }
 
 /** The terminal clock column (`HH:MM:SS.mmm`) of a printed log line, as milliseconds of the day. */

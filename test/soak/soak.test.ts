@@ -3,15 +3,20 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { type ProcessResult, runToEnd } from "../../util/lib/cli.js";
 import { repoRoot } from "../../util/lib/repo.js";
 import type { SoakResults } from "../../util/soak/report.js";
-import { type ProcessResult, runToEnd } from "../support/process.js";
 
 const SOAK = ["--import", "tsx", "util/soak/main.ts"];
 
 /** Runs `npm run soak` as a user does (tsx), interrupted (SIGINT) if it outlives `timeoutMs`. */
 function soak(args: string[], timeoutMs: number): Promise<ProcessResult> {
-  return runToEnd(process.execPath, [...SOAK, ...args], timeoutMs);
+  return runToEnd(process.execPath, [...SOAK, ...args], {
+    cwd: repoRoot,
+    env: process.env,
+    timeout: timeoutMs,
+    killSignal: "SIGINT",
+  });
 }
 
 describe("npm run soak -- --quick", () => {

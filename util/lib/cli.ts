@@ -81,12 +81,13 @@ export interface ProcessResult {
  * missing binary is an `ENOENT` error); a non-zero exit is a result, for the caller to judge.
  * @param command - the program
  * @param args - its arguments
- * @param options - where it runs and its environment
+ * @param options - where it runs, its environment and, optionally, how long it may run before `killSignal` (default
+ *   SIGTERM) is sent to it
  */
 export function runToEnd(
   command: string,
   args: readonly string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeout?: number; killSignal?: NodeJS.Signals },
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
