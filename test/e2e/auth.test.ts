@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_FRAME_BYTES, NO_RIGHTS } from "../../src/contract/index.js";
+import { NO_RIGHTS } from "../../src/contract/index.js";
 import { deliveries, subscribe } from "../support/channels.js";
 import { readLog, signTestToken, type TestStack, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { Client, HandshakeRefused } from "../support/ws-client.js";
+import { Client, HandshakeRefused, isErrorFrame, sendFragmented } from "../support/ws-client.js";
 
 const SUBSCRIBER = NO_RIGHTS; // receives broadcasts and SNS, may not broadcast
 const PUBLISHER = { ...NO_RIGHTS, broadcast: true };
@@ -112,9 +112,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
 
     // Act
     subscriber.send({ action: "broadcast", message: "from a subscriber" });
-    const refusal = await subscriber.next(
-      (frame) => typeof frame === "object" && frame !== null && "error" in frame,
-    );
+    const refusal = await subscriber.next(isErrorFrame);
     await other.roundTrip();
     await subscriber.roundTrip();
 
@@ -151,9 +149,7 @@ describe("tokens at $connect and rights per route, through the local stack (toke
     const half = Math.ceil(text.length / 2);
     publisher.ws.send(text.slice(0, half), { fin: false });
     publisher.ws.send(text.slice(half), { fin: true });
-    const refusal = await publisher.next(
-      (frame) => typeof frame === "object" && frame !== null && "error" in frame,
-    );
+    const refusal = await publisher.next(isErrorFrame);
 
     // Assess
     expect(refusal).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
@@ -173,13 +169,8 @@ describe("tokens at $connect and rights per route, through the local stack (toke
     });
 
     // Act: in 32 KB frames, as a client must send a message over the frame limit
-    for (let offset = 0; offset < text.length; offset += MAX_FRAME_BYTES)
-      publisher.ws.send(text.slice(offset, offset + MAX_FRAME_BYTES), {
-        fin: offset + MAX_FRAME_BYTES >= text.length,
-      });
-    const refusal = await publisher.next(
-      (frame) => typeof frame === "object" && frame !== null && "error" in frame,
-    );
+    sendFragmented(publisher, text);
+    const refusal = await publisher.next(isErrorFrame);
     await member.roundTrip();
 
     // Assess

@@ -9,7 +9,7 @@ import {
 import { deliveries } from "../support/channels.js";
 import { connectWithId, keysUnder, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { type Client, connectMany } from "../support/ws-client.js";
+import { type Client, connectMany, isErrorFrame } from "../support/ws-client.js";
 
 /**
  * Channels at scale and at their limits: 1,000 memberships through 4 Lambda environments, and one connection's
@@ -55,7 +55,7 @@ describe("channels under load and at their limits, through the local stack", () 
           .map((c) => `${c} load-${c.slice(5)}`)
           .sort(),
       );
-      expect(client.received.filter((f) => typeof f === "object" && f !== null && "error" in f)).toEqual([]);
+      expect(client.received.filter(isErrorFrame)).toEqual([]);
     }
     for (const client of clients) client.close();
   }, 300_000);
@@ -74,7 +74,7 @@ describe("channels under load and at their limits, through the local stack", () 
         channels.length,
     );
     client.send({ action: "subscribe", channel: "many/one-too-many" });
-    const refused = await client.next((f) => typeof f === "object" && f !== null && "error" in f);
+    const refused = await client.next(isErrorFrame);
 
     // Assess
     expect(refused).toEqual({

@@ -5,7 +5,7 @@ import { memberKey, reverseKey } from "../../src/contract/index.js";
 import { deliveries, EPOCH, isDeliveryAt, membershipKeysOf, subscribe } from "../support/channels.js";
 import { connectWithId, readLog, storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { Client, connectMany, isFrame } from "../support/ws-client.js";
+import { Client, connectMany, isErrorFrame, isFrame } from "../support/ws-client.js";
 
 describe("channels through the local stack", () => {
   const suite = useStack();
@@ -192,7 +192,7 @@ describe("channels through the local stack", () => {
     reader.send({ action: "subscribe", channel: "sport/x" });
     reader.send({ action: "publish", channel: "sport/x", message: "stray", id: "p-1" });
     // Each frame is its own invocation, answered in any order, the ping's pong included.
-    const refusals = () => reader.received.filter((f) => typeof f === "object" && f !== null && "error" in f);
+    const refusals = () => reader.received.filter(isErrorFrame);
     await eventually("both refusals", () => refusals().length >= 2, 15_000);
     await member.roundTrip();
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { type ConnectionState, createClient, type SocketConstructor } from "../../client/src/index.js";
 import { storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { Client, isSubscribedTo } from "../support/ws-client.js";
+import { Client, isFrame, isSubscribedTo } from "../support/ws-client.js";
 
 /** The platform WebSocket (Node 24's global), as a browser page would use it. */
 const PlatformWebSocket = (globalThis as unknown as { WebSocket: SocketConstructor }).WebSocket;
@@ -110,10 +110,7 @@ describe("the client library resubscribes by itself and loses no publish after t
     for (let n = 0; n < count; n++)
       publisher.send({ action: "publish", channel, message: { tag, n }, id: `${tag}-${n}` });
     for (let n = 0; n < count; n++) {
-      await publisher.next(
-        (f) => JSON.stringify(f) === JSON.stringify({ action: "accepted", id: `${tag}-${n}` }),
-        from,
-      );
+      await publisher.next(isFrame({ action: "accepted", id: `${tag}-${n}` }), from);
     }
   }
 

@@ -1,7 +1,7 @@
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
 import { MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
-import { readLog, s3Client, storedConnectionIds, useStack } from "../support/stack.js";
+import { readLog, storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import type { Client } from "../support/ws-client.js";
 
@@ -13,8 +13,7 @@ describe("fan-out through the local stack", () => {
 
   it("stores one key per connected client", async () => {
     // Prepare
-    const { stack } = suite;
-    const s3 = suite.track(s3Client(stack));
+    const { stack, s3 } = suite;
 
     // Act
     const ids = await storedConnectionIds(stack, s3);

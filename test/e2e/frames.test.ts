@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from "../../src/contract/index.js";
 import { useStack } from "../support/stack.js";
-import { Client } from "../support/ws-client.js";
+import { Client, isErrorFrame, sendFragmented } from "../support/ws-client.js";
 
 /** Every bad frame of DESIGN.md's client protocol, with the error code its sender must get. */
 const BAD_FRAMES: Array<{ name: string; code: string; send: (c: Client) => void }> = [
@@ -26,15 +26,6 @@ const BAD_FRAMES: Array<{ name: string; code: string; send: (c: Client) => void 
   },
 ];
 
-/** Sends one message in frames of at most 32 KB, as API Gateway requires for messages over 32 KB. */
-function sendFragmented(client: Client, text: string): void {
-  const data = Buffer.from(text, "utf8");
-  for (let offset = 0; offset < data.length; offset += MAX_FRAME_BYTES) {
-    const chunk = data.subarray(offset, offset + MAX_FRAME_BYTES);
-    client.ws.send(chunk, { binary: false, fin: offset + MAX_FRAME_BYTES >= data.length });
-  }
-}
-
 describe("frames through the local stack", () => {
   // The protocol's limits, not the stack's own 32 KB cap on client broadcasts (test/e2e/auth.test.ts has that).
   const suite = useStack({ lambdaEnv: { MAX_CLIENT_MESSAGE_BYTES: "131072" } }, 2);
@@ -51,10 +42,7 @@ describe("frames through the local stack", () => {
 
       // Act
       bad.send(sender);
-      const answer = (await sender.next(
-        (f) => typeof f === "object" && f !== null && "error" in f,
-        from,
-      )) as {
+      const answer = (await sender.next(isErrorFrame, from)) as {
         error: { code: string; message: string };
       };
       await sender.roundTrip();

@@ -4,7 +4,7 @@ import { epochAt } from "../../src/contract/index.js";
 import { deliveries, subscribe } from "../support/channels.js";
 import { useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { Client, connectMany, isSubscribedTo } from "../support/ws-client.js";
+import { Client, connectMany, isFrame, isSubscribedTo } from "../support/ws-client.js";
 
 /** Publishes `count` messages from one client, one at a time: each waits for its `accepted`. */
 async function publishInTurn(publisher: Client, channel: string, tag: string, count: number): Promise<void> {
@@ -12,7 +12,7 @@ async function publishInTurn(publisher: Client, channel: string, tag: string, co
     const from = publisher.received.length;
     const id = `${tag}-${n}`;
     publisher.send({ action: "publish", channel, message: { tag, n }, id });
-    await publisher.next((f) => JSON.stringify(f) === JSON.stringify({ action: "accepted", id }), from);
+    await publisher.next(isFrame({ action: "accepted", id }), from);
   }
 }
 

@@ -6,7 +6,7 @@ import { newAwsId } from "../../util/local-stack/aws-ids.js";
 import { PortInUseError } from "../../util/local-stack/index.js";
 import { keysUnder, readLog, storedConnectionIds, useStack, useStacks } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import { Client, HandshakeRefused } from "../support/ws-client.js";
+import { Client, HandshakeRefused, isGatewayError } from "../support/ws-client.js";
 
 /** A TCP server that accepts connections and never answers: a store that hangs. */
 async function blackHole(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -165,7 +165,7 @@ describe("failures of the function", () => {
 
     // Act
     client.send({ action: "broadcast", message: "slow" });
-    const answer = await client.next((f) => typeof f === "object" && f !== null && "requestId" in f);
+    const answer = await client.next(isGatewayError);
     stack.gateway.setManagementDelayMs(0);
     await client.roundTrip();
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { browserRefusal } from "../../util/local-stack/browser-guard.js";
 import { rawSocket, readUntil, upgradeRequest } from "../support/raw-socket.js";
-import { accessRecords, readLog, s3Client, storedConnectionIds, useStack } from "../support/stack.js";
+import { accessRecords, readLog, storedConnectionIds, useStack } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client } from "../support/ws-client.js";
 
@@ -12,8 +12,7 @@ describe("faults: hostile clients", () => {
 
   it("gives each client that leaves during $connect (50 FIN, 50 RST) exactly one $disconnect and leaves no key", async () => {
     // Prepare
-    const { stack } = suite;
-    const s3 = s3Client(stack);
+    const { stack, s3 } = suite;
     const before = (await accessRecords(stack, "CONNECT")).length;
 
     // Act: each sends the upgrade request and leaves before $connect (a Lambda run and an S3 write) can answer.
@@ -50,8 +49,7 @@ describe("faults: hostile clients", () => {
 
   it("closes consumers that stop reading once their buffer passes the cap; readers get every message", async () => {
     // Prepare: 4 stalled raw sockets (never read after the handshake) and 2 reading clients.
-    const { stack } = suite;
-    const s3 = s3Client(stack);
+    const { stack, s3 } = suite;
     const stalled = await Promise.all(
       Array.from({ length: 4 }, async () => {
         const socket = await rawSocket(stack);

@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { MAX_FRAME_BYTES } from "../../src/contract/index.js";
 import { WAIT_MS } from "./wait.js";
 
 /** A WebSocket client that records every frame it receives, parsed as JSON when it is. */
@@ -125,6 +126,15 @@ export function isErrorFrame(frame: unknown): boolean {
 /** Whether a frame is API Gateway's own answer to a failed integration (it carries a `requestId`). */
 export function isGatewayError(frame: unknown): boolean {
   return typeof frame === "object" && frame !== null && "requestId" in frame;
+}
+
+/** Sends one message in frames of at most 32 KB, as API Gateway requires for messages over 32 KB. */
+export function sendFragmented(client: Client, text: string): void {
+  const data = Buffer.from(text, "utf8");
+  for (let offset = 0; offset < data.length; offset += MAX_FRAME_BYTES) {
+    const chunk = data.subarray(offset, offset + MAX_FRAME_BYTES);
+    client.ws.send(chunk, { binary: false, fin: offset + MAX_FRAME_BYTES >= data.length });
+  }
 }
 
 /** Connects `n` clients at once. */
