@@ -7,6 +7,7 @@ import type { Send } from "../../../src/delivery/send-policy.js";
 import { type ShardJob, type ShardQueue, ShardQueueError } from "../../../src/delivery/shard-job.js";
 import { RecordingLog } from "../support/log.js";
 import { MemoryMemberships } from "../support/memberships.js";
+import { gone as goneError } from "../support/sends.js";
 import { connectionIds, MemoryStore } from "../support/store.js";
 
 const ENDPOINT = "https://7b8s192d6i.execute-api.us-east-1.amazonaws.com/primary";
@@ -38,7 +39,7 @@ function setup(options: {
   const received: string[] = [];
   const gone = new Set(options.gone ?? []);
   const send: Send = async (connectionId) => {
-    if (gone.has(connectionId)) throw Object.assign(new Error("gone"), { name: "GoneException" });
+    if (gone.has(connectionId)) throw goneError();
     received.push(connectionId);
   };
   let listings = 0;

@@ -1,9 +1,9 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { WebSocketEvent } from "../../../src/sources/websocket.js";
-import { loadEvent } from "../../support/fixtures.js";
 import { mockAws } from "../support/aws.js";
-import { context, SENDER, setupHandler } from "../support/handler.js";
+import { context, messageEvent, SENDER, setupHandler } from "../support/handler.js";
+import { TEST_SECRET } from "../support/tokens.js";
 
 /** The rights of a connection in token mode, from the authorizer context of each event, through the handler. */
 const aws = mockAws();
@@ -15,14 +15,14 @@ beforeEach(() => {
 
 /** The handler in token mode with an inline secret: these events carry their rights, no token is read. */
 function setupTokenHandler(env: Record<string, string> = {}) {
-  return setupHandler({ TOKEN_SECRET: "a-test-secret-that-is-long-enough-for-hs256!", ...env });
+  return setupHandler({ TOKEN_SECRET: TEST_SECRET, ...env });
 }
 
 /** A broadcast from SENDER whose connection's authorizer context grants `fanout`. */
 function broadcastEvent(message: unknown, fanout?: Record<string, unknown>): WebSocketEvent {
-  const event = loadEvent<WebSocketEvent & { requestContext: { authorizer?: unknown } }>("broadcast_1");
-  event.body = JSON.stringify({ action: "broadcast", message });
-  event.requestContext.routeKey = "broadcast";
+  const event = messageEvent(JSON.stringify({ action: "broadcast", message })) as WebSocketEvent & {
+    requestContext: { authorizer?: unknown };
+  };
   if (fanout !== undefined) {
     event.requestContext.authorizer = { principalId: "alice", sub: "alice", fanout: JSON.stringify(fanout) };
   }

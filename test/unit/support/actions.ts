@@ -16,6 +16,7 @@ import { SENDER } from "./handler.js";
 import { RecordingLog } from "./log.js";
 import { MemoryMemberships } from "./memberships.js";
 import { S3Objects } from "./s3-objects.js";
+import { gone as goneError } from "./sends.js";
 import { MemoryStore } from "./store.js";
 
 /**
@@ -43,9 +44,7 @@ export function setupActions(
   const received: Array<[string, string]> = [];
   const gone = new Set(options.gone ?? []);
   const send: Send = async (connectionId, data) => {
-    if (gone.has(connectionId)) {
-      throw Object.assign(new Error("gone"), { name: "GoneException", $metadata: { httpStatusCode: 410 } });
-    }
+    if (gone.has(connectionId)) throw goneError();
     received.push([connectionId, Buffer.from(data).toString("utf8")]);
   };
   const cleanStore = withMembershipCleanup(store, memberships);
