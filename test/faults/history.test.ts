@@ -5,6 +5,7 @@ import {
   type Recovery,
   type SocketConstructor,
 } from "../../client/src/index.js";
+import { midFanout, WAVE } from "../support/slow-fanout.js";
 import { readLog, useStacks } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { Client, isGatewayError } from "../support/ws-client.js";
@@ -18,7 +19,6 @@ const PlatformWebSocket = (globalThis as unknown as { WebSocket: SocketConstruct
  * the second is held in the gateway (it arrives) and the third is not sent yet (it never will be).
  */
 const SUBSCRIBERS = 20;
-const WAVE = 5;
 
 describe("faults: a worker killed mid fan-out on a channel that keeps history", () => {
   const stacks = useStacks();
@@ -48,8 +48,7 @@ describe("faults: a worker killed mid fan-out on a channel that keeps history", 
     // Act: the second message's fan-out is killed after its second wave reached the gateway
     stack.gateway.setManagementDelayMs(1000);
     publish(2);
-    await eventually("the first wave of the second message", () => got(2) >= WAVE);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await midFanout(() => got(2));
     for (const pid of stack.lambda.pids()) process.kill(pid, "SIGKILL");
     await eventually("the publisher told", () => publisher.received.some(isGatewayError));
     await eventually("the waves in the gateway delivered", () => got(2) === 2 * WAVE);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import type { LocalStackOptions } from "../../util/local-stack/index.js";
+import { midFanout, startSlowFanout, WAVE } from "../support/slow-fanout.js";
 import { readLog, type TestStack, type TestStacks, useStacks } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
 import { broadcastCounts, broadcastTotal, type Client, connectMany } from "../support/ws-client.js";
@@ -15,33 +16,24 @@ import { broadcastCounts, broadcastTotal, type Client, connectMany } from "../su
 const CLIENTS = 20;
 const LATE = 5;
 
-async function startSlowShard(stacks: TestStacks, options: LocalStackOptions, maxAgeSeconds: number) {
-  const stack = await stacks.start({
-    lambdaConcurrency: 1,
-    ...options,
-    lambdaEnv: {
-      FANOUT_CONCURRENCY: "5",
-      FANOUT_INLINE_MAX: "2",
-      FANOUT_SHARDS: "1",
-      FANOUT_SHARD_MAX_AGE_SECONDS: String(maxAgeSeconds),
-    },
-  });
-  const clients = stacks.trackAll(await connectMany(stack.tokenUrl(), CLIENTS));
-  // A warm environment, so that the kill hits the shard and not a cold start.
-  await clients[0]?.roundTrip();
-  stack.gateway.setManagementDelayMs(1000);
-  return { stack, clients };
+/** A slow fan-out that goes through one shard (more than 2 recipients), its redeliveries judged by `maxAgeSeconds`. */
+function startSlowShard(stacks: TestStacks, options: LocalStackOptions, maxAgeSeconds: number) {
+  const lambdaEnv = {
+    FANOUT_INLINE_MAX: "2",
+    FANOUT_SHARDS: "1",
+    FANOUT_SHARD_MAX_AGE_SECONDS: String(maxAgeSeconds),
+  };
+  return startSlowFanout(stacks, { ...options, lambdaEnv }, CLIENTS);
 }
 
 /** Broadcasts `message`, kills the environment once the first wave arrived, and lets later calls through at once. */
 async function killMidShard(stack: TestStack, clients: Client[], message: string): Promise<number> {
   const sentAt = Date.now();
   clients[0]?.send({ action: "broadcast", message });
-  await eventually("the first wave delivered", () => broadcastTotal(clients, message) >= 5);
-  await sleep(300);
+  await midFanout(() => broadcastTotal(clients, message));
   for (const pid of stack.lambda.pids()) process.kill(pid, "SIGKILL");
   stack.gateway.setManagementDelayMs(0);
-  await eventually("the held wave delivered", () => broadcastTotal(clients, message) >= 10);
+  await eventually("the held wave delivered", () => broadcastTotal(clients, message) >= 2 * WAVE);
   return sentAt;
 }
 

@@ -1,22 +1,9 @@
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { describe, expect, it } from "vitest";
-import type { LocalStackOptions } from "../../util/local-stack/index.js";
-import {
-  readLog,
-  s3Client,
-  snsClient,
-  storedConnectionIds,
-  type TestStacks,
-  useStacks,
-} from "../support/stack.js";
+import { midFanout, startSlowFanout } from "../support/slow-fanout.js";
+import { readLog, s3Client, snsClient, storedConnectionIds, useStacks } from "../support/stack.js";
 import { eventually } from "../support/wait.js";
-import {
-  broadcastCounts,
-  broadcastTotal,
-  type Client,
-  connectMany,
-  isGatewayError,
-} from "../support/ws-client.js";
+import { broadcastCounts, broadcastTotal, isGatewayError } from "../support/ws-client.js";
 
 /**
  * A fan-out made slow enough to be cut in the middle, the same way every time: 20 clients, 5 sends in flight
@@ -28,28 +15,7 @@ import {
  * were in the gateway before the stop, and a POST the gateway has received is delivered whether or not its caller is
  * still there to read the answer (as with API Gateway). Only sends not yet made are lost.
  */
-const WAVE = 5;
 const CLIENTS = 20;
-const HOLD_MS = 1000;
-
-async function startSlowFanout(stacks: TestStacks, options: LocalStackOptions) {
-  const stack = await stacks.start({
-    lambdaConcurrency: 1,
-    lambdaEnv: { FANOUT_CONCURRENCY: String(WAVE) },
-    ...options,
-  });
-  const clients = stacks.trackAll(await connectMany(stack.tokenUrl(), CLIENTS));
-  // A warm environment, so that the fault hits the fan-out and not a cold start.
-  await clients[0]?.roundTrip();
-  stack.gateway.setManagementDelayMs(HOLD_MS);
-  return { stack, clients };
-}
-
-/** Waits for the first wave to arrive, then 300 ms for the second to be held in the gateway. */
-async function midFanout(clients: Client[], message: string): Promise<void> {
-  await eventually("the first wave delivered", () => broadcastTotal(clients, message) >= WAVE);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-}
 
 describe("faults: a worker stopped or killed in the middle of a fan-out", () => {
   const stacks = useStacks();
@@ -67,16 +33,17 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
 
   it("SIGSTOP mid broadcast: the 10 sends made arrive once, 10 never; the sender gets 504, the worker is replaced, keys stay", async () => {
     // Prepare: the integration gives up at 4 s, the function's timeout (which kills the stopped worker) is 6 s.
-    const { stack, clients: all } = await startSlowFanout(stacks, {
-      integrationTimeoutMs: 4000,
-      lambdaTimeoutMs: 6000,
-    });
+    const { stack, clients: all } = await startSlowFanout(
+      stacks,
+      { integrationTimeoutMs: 4000, lambdaTimeoutMs: 6000 },
+      CLIENTS,
+    );
     const [sender] = all;
     const [pid] = stack.lambda.pids();
 
     // Act
     sender?.send({ action: "broadcast", message: "stopped" });
-    await midFanout(all, "stopped");
+    await midFanout(() => broadcastTotal(all, "stopped"));
     process.kill(pid as number, "SIGSTOP");
     killAfterwards(pid as number);
     await eventually("the sender told", () => sender?.received.some(isGatewayError) === true);
@@ -101,13 +68,13 @@ describe("faults: a worker stopped or killed in the middle of a fan-out", () => 
 
   it("SIGKILL mid SNS fan-out: Lambda's retry re-runs it whole, so the 10 the first run reached get it twice", async () => {
     // Prepare
-    const { stack, clients: all } = await startSlowFanout(stacks, {});
+    const { stack, clients: all } = await startSlowFanout(stacks, {}, CLIENTS);
     const sns = snsClient(stack);
     const message = JSON.stringify({ message: "sns-killed" });
 
     // Act
     await sns.send(new PublishCommand({ TopicArn: stack.outputs.input_sns_topic_arn, Message: message }));
-    await midFanout(all, "sns-killed");
+    await midFanout(() => broadcastTotal(all, "sns-killed"));
     for (const pid of stack.lambda.pids()) process.kill(pid, "SIGKILL");
     await eventually("the retry reached everyone", () =>
       all.every((c) => broadcastCounts([c], "sns-killed")[0] !== 0),
