@@ -10,6 +10,7 @@ import {
   type EventSourceMapping,
   startEventSourceMapping,
 } from "../../../util/local-stack/emulator/event-source-mapping.js";
+import { eventually } from "../../support/wait.js";
 
 let emulator: Emulator | undefined;
 let mapping: EventSourceMapping | undefined;
@@ -52,14 +53,6 @@ async function setup(invoke: (event: SQSEvent) => Promise<unknown>, batchSize = 
   return { queueUrl: mapping.queueUrl, deadLetterQueueUrl: mapping.deadLetterQueueUrl, sqs };
 }
 
-async function until(check: () => boolean, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe("local SQS event source mapping", () => {
   it("hands a message to the function as an SQS event and deletes it when nothing is reported failed", async () => {
     // Prepare
@@ -70,7 +63,7 @@ describe("local SQS event source mapping", () => {
     });
     // Act
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"shard":1}' }));
-    await until(() => events.length === 1);
+    await eventually("the event", () => events.length === 1, 8000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     // Assess: the record has Lambda's shape, and no redelivery after the visibility timeout
     expect(events).toHaveLength(1);
@@ -96,7 +89,7 @@ describe("local SQS event source mapping", () => {
     // Act
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "a" }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "b" }));
-    await until(() => bodies.filter((body) => body === "b").length === 2);
+    await eventually("b twice", () => bodies.filter((body) => body === "b").length === 2, 8000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     // Assess
     expect(bodies.filter((body) => body === "a")).toHaveLength(1);

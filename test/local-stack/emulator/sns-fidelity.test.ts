@@ -12,17 +12,8 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_CREDENTIALS } from "../../../util/local-stack/emulator/emulator.js";
 import { messageForLambda } from "../../../util/local-stack/emulator/fidelity/sns.js";
+import { eventually } from "../../support/wait.js";
 import { startTestEmulator, type TestEmulator } from "./support.js";
-
-const WAIT_MS = 10_000;
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("MessageStructure, as SNS hands it to a Lambda subscription", () => {
   it.each([
@@ -81,7 +72,7 @@ describe("the topic's SNS API shows and does what the deployed topic does", () =
         ],
       }),
     );
-    await until("three deliveries", () => emulator.delivered.length === 3);
+    await eventually("three deliveries", () => emulator.delivered.length === 3, 10_000);
 
     // Assess
     const byId = new Map(
@@ -104,7 +95,7 @@ describe("the topic's SNS API shows and does what the deployed topic does", () =
       )
       .catch((error: unknown) => error);
     await sns.send(new PublishCommand({ TopicArn: emulator.topicArn, Message: "marker" }));
-    await until("the marker", () => emulator.delivered.length > 0);
+    await eventually("the marker", () => emulator.delivered.length > 0, 10_000);
 
     // Assess
     expect(refused).toBeInstanceOf(SNSServiceException);
@@ -148,7 +139,7 @@ describe("the topic's SNS API shows and does what the deployed topic does", () =
       }),
     );
     await sns.send(new PublishCommand({ TopicArn: emulator.topicArn, Message: "delivered" }));
-    await until("the delivery after subscribing again", () => emulator.delivered.length > 0);
+    await eventually("the delivery after subscribing again", () => emulator.delivered.length > 0, 10_000);
     const restored = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: emulator.topicArn }));
 
     // Assess
