@@ -28,20 +28,84 @@ const code = everyFile.filter((file) => /\.(ts|cjs|mjs|js|sh|html)$/.test(file) 
 /** Lines as `wc -l` counts them: a final newline ends the last line rather than starting another. */
 const lines = (file: string) => readFileSync(join(root, file), "utf8").replace(/\n$/, "").split("\n").length;
 
-/**
- * The import specifiers of a file as written: static, dynamic and re-exports, type-only ones included. Read by
- * TypeScript's own scanner, so that an import-like phrase in a comment or a string is not taken for one.
- */
-function specifiersOf(file: string): string[] {
-  const text = readFileSync(join(root, file), "utf8");
-  return ts.preProcessFile(text, true, true).importedFiles.map((imported) => imported.fileName);
+/** An import of a file as written, and how it is made: `import type` (or `export type`), `import()`, or plain. */
+interface Imported {
+  specifier: string;
+  typeOnly: boolean;
+  dynamic: boolean;
 }
 
-/** The files a file imports by relative path, as repository paths (`./x.js` is the source `x.ts`). */
+const parsed = new Map<string, Imported[]>();
+
+/**
+ * The imports of a file as written: static, dynamic and re-exports, type-only ones included. Read from TypeScript's
+ * syntax tree, so that an import-like phrase in a comment or a string is not taken for one; once per file.
+ */
+function importedBy(file: string): Imported[] {
+  let found = parsed.get(file);
+  if (found === undefined) {
+    found = [];
+    const source = ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.Latest);
+    const visit = (node: ts.Node): void => {
+      const imported = importOf(node);
+      if (imported !== undefined) found?.push(imported);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    parsed.set(file, found);
+  }
+  return found;
+}
+
+/** The import a syntax node makes, if it makes one. */
+function importOf(node: ts.Node): Imported | undefined {
+  if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+    const clause = node.importClause;
+    const named = clause?.namedBindings;
+    const everyNameTyped =
+      clause?.name === undefined &&
+      named !== undefined &&
+      ts.isNamedImports(named) &&
+      named.elements.every((element) => element.isTypeOnly);
+    const typeOnly = clause?.isTypeOnly === true || everyNameTyped;
+    return { specifier: node.moduleSpecifier.text, typeOnly, dynamic: false };
+  }
+  if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier))
+    return { specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly, dynamic: false };
+  if (
+    ts.isImportTypeNode(node) &&
+    ts.isLiteralTypeNode(node.argument) &&
+    ts.isStringLiteral(node.argument.literal)
+  )
+    return { specifier: node.argument.literal.text, typeOnly: true, dynamic: false };
+  if (
+    ts.isCallExpression(node) &&
+    node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+    node.arguments[0] !== undefined &&
+    ts.isStringLiteral(node.arguments[0])
+  )
+    return { specifier: node.arguments[0].text, typeOnly: false, dynamic: true };
+  return undefined;
+}
+
+/** The import specifiers of a file as written. */
+function specifiersOf(file: string): string[] {
+  return importedBy(file).map((imported) => imported.specifier);
+}
+
+/** A file's relative imports, their targets as repository paths (`./x.js` is the source `x.ts`). */
+function relativeImportsOf(file: string): Array<Imported & { target: string }> {
+  return importedBy(file)
+    .filter(({ specifier }) => /^\.{1,2}\//.test(specifier))
+    .map((imported) => ({
+      ...imported,
+      target: normalize(join(dirname(file), imported.specifier)).replace(/\.js$/, ".ts"),
+    }));
+}
+
+/** The files a file imports by relative path. */
 function importsOf(file: string): string[] {
-  return specifiersOf(file)
-    .filter((specifier) => /^\.{1,2}\//.test(specifier))
-    .map((specifier) => normalize(join(dirname(file), specifier)).replace(/\.js$/, ".ts"));
+  return relativeImportsOf(file).map(({ target }) => target);
 }
 
 describe("the house", () => {
@@ -122,7 +186,7 @@ describe("the house", () => {
         const from = srcPlace(file);
         const rule = table.get(from);
         if (rule === undefined) return [`${file}: no row for ${from}`];
-        return importStatementsOf(file)
+        return relativeImportsOf(file)
           .filter(({ target }) => target.startsWith("src/") && srcPlace(target) !== from)
           .filter(({ target, typeOnly, dynamic }) => {
             if (from === "index.ts") return !typeOnly && !(dynamic && rule.dynamic.has(srcPlace(target)));
@@ -195,48 +259,4 @@ function importTable(): Map<string, ImportRule> {
     table.set(cells[1] as string, rule);
   }
   return table;
-}
-
-/** The relative imports of a file with how they are made: `import type` (or `export type`), `import()`, or plain. */
-function importStatementsOf(file: string): { target: string; typeOnly: boolean; dynamic: boolean }[] {
-  const source = ts.createSourceFile(file, readFileSync(join(root, file), "utf8"), ts.ScriptTarget.Latest);
-  const found: { specifier: string; typeOnly: boolean; dynamic: boolean }[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
-      const clause = node.importClause;
-      const named = clause?.namedBindings;
-      const everyNameTyped =
-        clause?.name === undefined &&
-        named !== undefined &&
-        ts.isNamedImports(named) &&
-        named.elements.every((element) => element.isTypeOnly);
-      found.push({
-        specifier: node.moduleSpecifier.text,
-        typeOnly: clause?.isTypeOnly === true || everyNameTyped,
-        dynamic: false,
-      });
-    } else if (
-      ts.isExportDeclaration(node) &&
-      node.moduleSpecifier &&
-      ts.isStringLiteral(node.moduleSpecifier)
-    ) {
-      found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly, dynamic: false });
-    } else if (
-      ts.isCallExpression(node) &&
-      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
-      node.arguments[0] !== undefined &&
-      ts.isStringLiteral(node.arguments[0])
-    ) {
-      found.push({ specifier: node.arguments[0].text, typeOnly: false, dynamic: true });
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return found
-    .filter(({ specifier }) => /^\.{1,2}\//.test(specifier))
-    .map(({ specifier, typeOnly, dynamic }) => ({
-      target: normalize(join(dirname(file), specifier)).replace(/\.js$/, ".ts"),
-      typeOnly,
-      dynamic,
-    }));
 }
