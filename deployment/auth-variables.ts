@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: validations are Terraform expressions.
-import { type IResolvable, TerraformVariable } from "cdktn";
+import type { IResolvable } from "cdktn";
 import type { Construct } from "constructs";
 import { AUTH_MODES, DEFAULT_MAX_CLIENT_MESSAGE_BYTES, MAX_MESSAGE_BYTES } from "../src/contract/index.js";
+import { declareVariable, type VariableValidation } from "./variables.js";
 
 /** The auth variables of the stack (docs/security.md); Terraform references, resolved at plan time. */
 export interface AuthVariables {
@@ -60,14 +61,8 @@ export function declareAuthVariables(scope: Construct): AuthVariables {
     id: keyof typeof AUTH_DEFAULTS,
     type: string,
     description: string,
-    validation?: { condition: string; errorMessage: string },
-  ) =>
-    new TerraformVariable(scope, id, {
-      type,
-      default: AUTH_DEFAULTS[id],
-      description,
-      validation: validation ? [validation] : undefined,
-    });
+    validation?: VariableValidation,
+  ) => declareVariable(scope, id, type, AUTH_DEFAULTS[id], description, validation);
   return {
     authMode: declare(
       "auth_mode",

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: validations are Terraform expressions.
-import { Fn, Op, TerraformVariable } from "cdktn";
+import { Fn, Op, Token } from "cdktn";
 import type { Construct } from "constructs";
 import {
   DEFAULT_HISTORY_CHANNELS,
@@ -7,6 +7,7 @@ import {
   MAX_CHANNEL_LENGTH,
   MAX_PATTERNS,
 } from "../src/contract/index.js";
+import { declareVariable } from "./variables.js";
 
 /** The channel history's variables (docs/channels.md#history); Terraform references, resolved at plan time. */
 export interface HistoryVariables {
@@ -25,40 +26,36 @@ export interface HistoryVariables {
  * @param scope - the stack
  */
 export function declareHistoryVariables(scope: Construct): HistoryVariables {
-  const retention = new TerraformVariable(scope, "history_retention_days", {
-    type: "number",
-    default: DEFAULT_HISTORY_RETENTION_DAYS,
-    description:
-      "Days the channel history keeps a message (an S3 lifecycle rule expires it); 0 turns history off: no positions, no recovery.",
-    validation: [
-      {
-        condition:
-          "${var.history_retention_days >= 0 && floor(var.history_retention_days) == var.history_retention_days}",
-        errorMessage: "history_retention_days must be a whole number of days, 0 (history off) or more.",
-      },
-    ],
-  });
+  const retention = declareVariable(
+    scope,
+    "history_retention_days",
+    "number",
+    DEFAULT_HISTORY_RETENTION_DAYS,
+    "Days the channel history keeps a message (an S3 lifecycle rule expires it); 0 turns history off: no positions, no recovery.",
+    {
+      condition:
+        "${var.history_retention_days >= 0 && floor(var.history_retention_days) == var.history_retention_days}",
+      errorMessage: "history_retention_days must be a whole number of days, 0 (history off) or more.",
+    },
+  );
   // The pattern grammar of a token's rights (src/contract/grammar.ts): segments of [A-Za-z0-9_.-], "*" for one
   // segment, "**" last for the rest.
   const segment = "(\\\\*|[A-Za-z0-9_.-]+)";
-  const channels = new TerraformVariable(scope, "history_channels", {
-    type: "list(string)",
-    default: [...DEFAULT_HISTORY_CHANNELS],
-    description:
-      'Channel patterns whose messages are kept in the history, with positions (the grammar of a token\'s rights, e.g. "news/**"); ["**"] is every channel.',
-    validation: [
-      {
-        condition: `\${length(var.history_channels) <= ${MAX_PATTERNS} && alltrue([for p in var.history_channels : length(p) <= ${MAX_CHANNEL_LENGTH} && can(regex("^(${segment}/)*(\\\\*\\\\*|${segment})$", p))])}`,
-        errorMessage: `history_channels must hold at most ${MAX_PATTERNS} channel patterns such as "**" or "news/**": segments of letters, digits, "_", "." and "-", "*" for one segment, "**" last.`,
-      },
-    ],
-  });
+  const channels = declareVariable(
+    scope,
+    "history_channels",
+    "list(string)",
+    [...DEFAULT_HISTORY_CHANNELS],
+    'Channel patterns whose messages are kept in the history, with positions (the grammar of a token\'s rights, e.g. "news/**"); ["**"] is every channel.',
+    {
+      condition: `\${length(var.history_channels) <= ${MAX_PATTERNS} && alltrue([for p in var.history_channels : length(p) <= ${MAX_CHANNEL_LENGTH} && can(regex("^(${segment}/)*(\\\\*\\\\*|${segment})$", p))])}`,
+      errorMessage: `history_channels must hold at most ${MAX_PATTERNS} channel patterns such as "**" or "news/**": segments of letters, digits, "_", "." and "-", "*" for one segment, "**" last.`,
+    },
+  );
   return {
     retentionDays: retention.numberValue,
-    channelsSetting: Fn.conditional(
-      Op.gt(retention.numberValue, 0),
-      Fn.join(",", channels.listValue),
-      "",
-    ) as unknown as string,
+    channelsSetting: Token.asString(
+      Fn.conditional(Op.gt(retention.numberValue, 0), Fn.join(",", channels.listValue), ""),
+    ),
   };
 }

@@ -79,6 +79,38 @@ export interface StackVariables {
   fanoutAlarmActions: string[];
 }
 
+/** A variable's validation: a Terraform condition and the message a plan fails with. */
+export interface VariableValidation {
+  condition: string;
+  errorMessage: string;
+}
+
+/**
+ * Declares one variable of the stack, described (the deploy docs list every description) and validated where a
+ * value the function would refuse can be caught at plan time.
+ * @param scope - the stack: the id is the Terraform name
+ * @param id - the variable's name
+ * @param type - its Terraform type
+ * @param defaultValue - its default
+ * @param description - what it sets
+ * @param validation - the plan-time check, if any
+ */
+export function declareVariable(
+  scope: Construct,
+  id: string,
+  type: string,
+  defaultValue: unknown,
+  description: string,
+  validation?: VariableValidation,
+): TerraformVariable {
+  return new TerraformVariable(scope, id, {
+    type,
+    default: defaultValue,
+    description,
+    validation: validation ? [validation] : undefined,
+  });
+}
+
 /**
  * Declares the stack's variables; their Terraform names are the ids below, as the stack is their scope.
  * @param scope - the stack
@@ -89,14 +121,8 @@ export function declareVariables(scope: Construct): StackVariables {
     type: string,
     defaultValue: unknown,
     description: string,
-    validation?: { condition: string; errorMessage: string },
-  ) =>
-    new TerraformVariable(scope, id, {
-      type,
-      default: defaultValue,
-      description,
-      validation: validation ? [validation] : undefined,
-    });
+    validation?: VariableValidation,
+  ) => declareVariable(scope, id, type, defaultValue, description, validation);
   return {
     appName: declare(
       "app_name",

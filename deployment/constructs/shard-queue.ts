@@ -144,6 +144,10 @@ export class ShardQueue extends Construct {
     });
 
     const handler = props.handler;
+    // One shard's part of an account-wide quantity: the share of it all shards may use, split among the most that
+    // run at once (rounded down, as the worker reads whole numbers).
+    const perShard = (total: number) =>
+      Token.asString(Fn.floor(Op.div(Op.mul(total, props.rateShare), props.maxConcurrency)));
     const worker = new LambdaFunction(this, "worker", {
       functionName: `${this.props.name}-shards`,
       role: props.role.arn,
@@ -161,12 +165,8 @@ export class ShardQueue extends Construct {
           ...props.environment,
           // Each of at most maxConcurrency shards sends at this rate, after at most this burst, so all together stay
           // under the share of the account's token bucket: its rate and its capacity.
-          [LAMBDA_ENV.fanoutShardRate]: Token.asString(
-            Fn.floor(Op.div(Op.mul(props.accountRate, props.rateShare), props.maxConcurrency)),
-          ),
-          [LAMBDA_ENV.fanoutShardBurst]: Token.asString(
-            Fn.floor(Op.div(Op.mul(props.accountBurst, props.rateShare), props.maxConcurrency)),
-          ),
+          [LAMBDA_ENV.fanoutShardRate]: perShard(props.accountRate),
+          [LAMBDA_ENV.fanoutShardBurst]: perShard(props.accountBurst),
           [LAMBDA_ENV.fanoutShardMaxAgeSeconds]: Token.asString(props.maxAgeSeconds),
           [LAMBDA_ENV.shardDeadLetterQueueUrl]: this.deadLetterQueue.url,
         },
