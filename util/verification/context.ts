@@ -173,9 +173,9 @@ export async function expectFrame(
   expected: Expected,
   what: string,
   deadline: number,
-): Promise<void> {
+): Promise<unknown> {
   try {
-    await party.socket.waitFor(matcher(expected), deadline, what, party.from);
+    return await party.socket.waitFor(matcher(expected), deadline, what, party.from);
   } catch (error) {
     throw new StepFailure(`client ${party.who}: ${(error as Error).message}`, context.target.logsHint);
   }
@@ -197,7 +197,7 @@ async function expectNothing(context: VerifyContext, party: Party, expected: Exp
 
 /**
  * A channel's delivery: A, the subscriber, receives `envelope`, and B, which is not subscribed, then gets nothing
- * for {@link SILENCE_MS}. Returns how long A's copy took from `sent`.
+ * for {@link SILENCE_MS}. Returns how long A's copy took from `sent`, and that copy.
  */
 export async function reachesOnlyA(
   context: VerifyContext,
@@ -206,10 +206,10 @@ export async function reachesOnlyA(
   what: string,
   sent: number,
   deadline: number,
-): Promise<string> {
+): Promise<{ took: string; frame: unknown }> {
   const delivered = (frame: unknown) => isDelivery(frame, envelope);
-  await expectFrame(context, a, delivered, what, deadline);
+  const frame = await expectFrame(context, a, delivered, what, deadline);
   const took = formatDuration(Date.now() - sent);
   await expectNothing(context, b, delivered, what);
-  return took;
+  return { took, frame };
 }

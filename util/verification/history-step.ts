@@ -46,11 +46,9 @@ export const HISTORY_STEP: Step<VerifyContext> = {
     try {
       const c: Party = { socket, who: "C", from: 0 };
       socket.send({ action: "subscribe", channel, since: position });
-      const ack = (await socket
-        .waitFor(subscribedTo(channel), deadline, "subscribed", 0)
-        .catch((error: Error) => {
-          throw new StepFailure(`client C: ${error.message}`, context.target.logsHint);
-        })) as { recovered?: unknown };
+      const ack = (await expectFrame(context, c, subscribedTo(channel), "subscribed", deadline)) as {
+        recovered?: unknown;
+      };
       const before = socket.frames.slice(
         0,
         socket.frames.findIndex((text) => text.includes('"subscribed"')),
@@ -69,11 +67,12 @@ export const HISTORY_STEP: Step<VerifyContext> = {
         );
       }
       socket.send({ action: "history", channel, limit: MISSED + 1 });
-      const history = (await socket.waitFor(
+      const history = (await expectFrame(
+        context,
+        c,
         (f) => (f as { action?: unknown }).action === "history",
-        deadline,
         "the history",
-        0,
+        deadline,
       )) as { messages?: unknown[] };
       const ids = (history.messages ?? []).map((m) => (m as { id?: unknown }).id);
       if (ids.length !== MISSED + 1 || ids.slice(1).join() !== missed.map((m) => m.id).join()) {

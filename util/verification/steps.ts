@@ -15,7 +15,6 @@ import { urlWithToken } from "../lib/token.js";
 import {
   describe,
   expectFrame,
-  isDelivery,
   left,
   openClient,
   parties,
@@ -121,7 +120,7 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
       const sent = Date.now();
       b.socket.send({ action: "publish", channel, message, id });
       await expectFrame(context, b, { action: "accepted", id }, "accepted", deadline);
-      const took = await reachesOnlyA(
+      const { took, frame } = await reachesOnlyA(
         context,
         both,
         { channel, message, id },
@@ -130,11 +129,7 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
         deadline,
       );
       // On a channel that keeps history the frame carried its position: the history step starts from it.
-      const delivered = (f: unknown) => isDelivery(f, { channel, message, id });
-      const { offset, epoch } = (await a.socket.waitFor(delivered, deadline, "the publish", a.from)) as {
-        offset?: number;
-        epoch?: string;
-      };
+      const { offset, epoch } = frame as { offset?: number; epoch?: string };
       if (offset !== undefined && epoch !== undefined) context.position = { epoch, offset };
       return passed(
         `B's publish on ${channel} reached A, its subscriber, in ${took}; B (not subscribed) got only its ` +
@@ -166,7 +161,7 @@ export const VERIFY_STEPS: readonly Step<VerifyContext>[] = [
       const message = { fanoutVerify: context.run, step: "sns-channel" };
       const sent = Date.now();
       const id = await publish(context, JSON.stringify(message), channel, deadline);
-      const took = await reachesOnlyA(
+      const { took } = await reachesOnlyA(
         context,
         both,
         { channel, message, id },
