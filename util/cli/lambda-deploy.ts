@@ -92,11 +92,8 @@ await runCli("lambda-deploy", async () => {
     }
     process.stderr.write(`updating ${functionName} and waiting until the update is Successful\n`);
     const zip = await readFile(bundle.zipFile);
-    const update = await withTimeout(timeoutMs, `the update of ${functionName}`, () =>
-      updateFunctionCode(lambda, functionName, zip, {
-        publish: values.publish,
-        maxWaitSeconds: timeoutMs === undefined ? undefined : Math.ceil(timeoutMs / 1000),
-      }),
+    const update = await withTimeout(timeoutMs, `the update of ${functionName}`, (abortSignal) =>
+      updateFunctionCode(lambda, functionName, zip, { publish: values.publish, abortSignal }),
     ).catch((error: unknown) => {
       throw explainAwsError(error, stack, config.endpoint);
     });

@@ -25,6 +25,8 @@ export interface UpdateOptions {
   maxWaitSeconds?: number;
   /** The waiter's first pause between checks (seconds); tests shorten it. */
   minDelaySeconds?: number;
+  /** Ends the upload and the wait (a CLI's `--timeout`). */
+  abortSignal?: AbortSignal;
 }
 
 /**
@@ -61,13 +63,19 @@ export async function updateFunctionCode(
   try {
     updated = await lambda.send(
       new UpdateFunctionCodeCommand(updateFunctionCodeInput(functionName, zip, options.publish === true)),
+      { abortSignal: options.abortSignal },
     );
   } catch (error) {
     throw explainLambdaError(error, functionName);
   }
   try {
     await waitUntilFunctionUpdatedV2(
-      { client: lambda, maxWaitTime: options.maxWaitSeconds ?? 300, minDelay: options.minDelaySeconds ?? 1 },
+      {
+        client: lambda,
+        maxWaitTime: options.maxWaitSeconds ?? 300,
+        minDelay: options.minDelaySeconds ?? 1,
+        abortSignal: options.abortSignal,
+      },
       { FunctionName: functionName },
     );
   } catch (error) {
