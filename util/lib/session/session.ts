@@ -122,12 +122,10 @@ export function runSession(options: SessionOptions): Promise<number> {
             if (finished || closing) return;
             const took = formatDuration(timeoutMs);
             if (!opened) {
-              closing = true;
-              finished = true;
-              client.close();
               for (const s of sockets) s.terminate();
-              cleanup();
-              reject(new CliError(`cannot connect to ${url}: no connection within ${took} (--timeout)`));
+              end(() =>
+                reject(new CliError(`cannot connect to ${url}: no connection within ${took} (--timeout)`)),
+              );
               return;
             }
             if (count !== undefined && received < count) {
@@ -143,6 +141,14 @@ export function runSession(options: SessionOptions): Promise<number> {
       if (!inputEnded) input.close();
       // Readline leaves stdin open; destroying it lets the process exit while the terminal still has input.
       process.stdin.destroy();
+    };
+    /** Ends the session at once (no more retries, the terminal given back), then settles it. */
+    const end = (settle: () => void) => {
+      closing = true;
+      finished = true;
+      client.close();
+      cleanup();
+      settle();
     };
     const close = () => {
       if (closing) return;
@@ -194,14 +200,10 @@ export function runSession(options: SessionOptions): Promise<number> {
       if (state !== "reconnecting" || closing) return;
       if (!opened) {
         // The first connection failed: say why, once, and stop the library's retries.
-        closing = true;
-        client.close();
-        cleanup();
-        finished = true;
         const error = lastError;
         const hint = stack.local && error?.code === "ECONNREFUSED" ? ": is `npm start` still running?" : "";
         const why = error ? error.message || error.code : "the connection closed during the handshake";
-        reject(new CliError(`cannot connect to ${url}: ${why}${hint}`));
+        end(() => reject(new CliError(`cannot connect to ${url}: ${why}${hint}`)));
         return;
       }
       const how = lastClose;
@@ -214,11 +216,7 @@ export function runSession(options: SessionOptions): Promise<number> {
         return;
       }
       status(told);
-      closing = true;
-      finished = true;
-      client.close();
-      cleanup();
-      resolve(how?.code === 1000 ? 0 : 1);
+      end(() => resolve(how?.code === 1000 ? 0 : 1));
     });
 
     input.on("line", (line) => {
@@ -271,9 +269,7 @@ async function subscribe(
     if (outcome instanceof FanoutError) throw outcome;
     status(`subscribed to ${channel}`);
   } catch (error) {
-    if (error instanceof FanoutError && error.code === "CLOSED") return;
-    const why = error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
-    status(`subscribe ${channel} refused: ${why}`);
+    reportRefusal(`subscribe ${channel}`, error, status);
   } finally {
     stopListening();
   }
@@ -292,8 +288,13 @@ async function publish(
   try {
     await client.publish(channel, message, { id: randomUUID() });
   } catch (error) {
-    if (error instanceof FanoutError && error.code === "CLOSED") return;
-    const why = error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
-    status(`publish ${channel} refused: ${why}`);
+    reportRefusal(`publish ${channel}`, error, status);
   }
+}
+
+/** Prints why a shortcut's request was refused; a client closed meanwhile (CLOSED) is no refusal. */
+function reportRefusal(request: string, error: unknown, status: (line: string) => void): void {
+  if (error instanceof FanoutError && error.code === "CLOSED") return;
+  const why = error instanceof FanoutError ? `${error.code}: ${error.message}` : String(error);
+  status(`${request} refused: ${why}`);
 }
