@@ -4,6 +4,7 @@
  * minified bundle are named through its source maps ({@link sourceMapsOf}).
  */
 import { readFileSync } from "node:fs";
+import { Session as InspectorSession } from "node:inspector/promises";
 import { SourceMap } from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +23,24 @@ export interface CpuProfile {
   nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * Starts V8's CPU profiler in this process, sampling every `intervalMicros`; the function it resolves with stops the
+ * profiler and gives its profile.
+ * @param intervalMicros - the sampling interval
+ */
+export async function startCpuProfile(intervalMicros: number): Promise<() => Promise<CpuProfile>> {
+  const session = new InspectorSession();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: intervalMicros });
+  await session.post("Profiler.start");
+  return async () => {
+    const { profile } = await session.post("Profiler.stop");
+    session.disconnect();
+    return profile as CpuProfile;
+  };
 }
 
 /** Self time of one function, package or kind of work. */

@@ -7,12 +7,11 @@
  * to the samples (`cpu-profile.ts`), and writes the profiles, which Chrome DevTools or speedscope open.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { Session as InspectorSession } from "node:inspector/promises";
 import { join, resolve } from "node:path";
 import { DEFAULT_FANOUT_INLINE_MAX, LAMBDA_ENV } from "../../src/contract/index.js";
 import { parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { defaultProcesses, intFlag } from "./args.js";
-import { type CpuProfile, selfTimes, sourceMapsOf, workTimes } from "./cpu-profile.js";
+import { type CpuProfile, selfTimes, sourceMapsOf, startCpuProfile, workTimes } from "./cpu-profile.js";
 import { progress } from "./progress.js";
 import { Driver } from "./session/drivers.js";
 import type { HandlerOptions } from "./session/ipc.js";
@@ -166,15 +165,10 @@ async function profileConfig(
   }
   const stackCpu = process.cpuUsage(stackBefore);
 
-  const here = new InspectorSession();
-  here.connect();
-  await here.post("Profiler.enable");
-  await here.post("Profiler.setSamplingInterval", { interval: options.interval });
   await driver.startProfile(options.interval);
-  await here.post("Profiler.start");
+  const stopHere = await startCpuProfile(options.interval);
   for (let run = 1; run <= options.runs; run++) await drive(`${run}/${options.runs}, sampled`);
-  const { profile } = await here.post("Profiler.stop");
-  here.disconnect();
+  const profile = await stopHere();
   const lambdaFile = join(options.outDir, `lambda-${options.name}.cpuprofile`);
   const stackFile = join(options.outDir, `local-stack-${options.name}.cpuprofile`);
   await driver.stopProfile(lambdaFile);
@@ -195,13 +189,7 @@ async function profileConfig(
         sourceOf,
         lambdaFile,
       ) +
-      describe(
-        "the local stack (gateway, emulator)",
-        profile as CpuProfile,
-        stackCpuPerThousand,
-        sourceOf,
-        stackFile,
-      ),
+      describe("the local stack (gateway, emulator)", profile, stackCpuPerThousand, sourceOf, stackFile),
   );
   return { label: options.label, lambdaCpuPerThousand, stackCpuPerThousand, publishToLastMs: times };
 }

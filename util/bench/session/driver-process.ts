@@ -4,7 +4,6 @@
  */
 import { rmSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { Session as InspectorSession } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,6 +12,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { LAMBDA_ENV } from "../../../src/contract/index.js";
 import { buildLambdaBundle } from "../../build/lambda-bundle.js";
 import { listConnectionIdPages } from "../../lib/s3-keys.js";
+import { type CpuProfile, startCpuProfile } from "../cpu-profile.js";
 import { type SenderCounters, wallClockMs } from "../stats.js";
 import {
   defaultManagementClient,
@@ -100,22 +100,17 @@ async function handlerFanout(
   };
 }
 
-/** The CPU profiler of this process, started and stopped on request (the runs only, not the start-up). */
-let profiler: InspectorSession | undefined;
+/** Stops the CPU profiler of this process, started on request (the runs only, not the start-up). */
+let stopProfiler: (() => Promise<CpuProfile>) | undefined;
 
 async function startProfile(intervalMicros: number): Promise<void> {
-  profiler = new InspectorSession();
-  profiler.connect();
-  await profiler.post("Profiler.enable");
-  await profiler.post("Profiler.setSamplingInterval", { interval: intervalMicros });
-  await profiler.post("Profiler.start");
+  stopProfiler = await startCpuProfile(intervalMicros);
 }
 
 async function stopProfile(file: string): Promise<void> {
-  if (!profiler) throw new Error("profile-stop before profile-start");
-  const { profile } = await profiler.post("Profiler.stop");
-  profiler.disconnect();
-  profiler = undefined;
+  if (!stopProfiler) throw new Error("profile-stop before profile-start");
+  const profile = await stopProfiler();
+  stopProfiler = undefined;
   await writeFile(file, JSON.stringify(profile));
 }
 
