@@ -6,9 +6,11 @@
  * then runs as often again under the V8 profiler in both, splits the measured figures by kind of work in proportion
  * to the samples (`cpu-profile.ts`), and writes the profiles, which Chrome DevTools or speedscope open.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_FANOUT_INLINE_MAX, LAMBDA_ENV } from "../../src/contract/index.js";
+import { buildLambdaBundle } from "../build/lambda-bundle.js";
 import { parseCliArgs, runCli, UsageError } from "../lib/cli.js";
 import { defaultProcesses, intFlag } from "./args.js";
 import { type CpuProfile, selfTimes, sourceMapsOf, startCpuProfile, workTimes } from "./cpu-profile.js";
@@ -35,7 +37,7 @@ Options:
   -h, --help         this text`;
 
 /** The configurations the profiler knows, as the handler driver runs them. */
-const CONFIGS: Record<string, (rate: number) => HandlerOptions & { label: string }> = {
+const CONFIGS: Record<string, (rate: number) => Omit<HandlerOptions, "entryFile"> & { label: string }> = {
   inline: () => ({ label: "inline (an SNS event, sent by the dispatch)", event: "sns", env: {} }),
   shard: () => ({ label: "a shard, unpaced", event: "shard", env: { [LAMBDA_ENV.fanoutShardRate]: "0" } }),
   paced: (rate) => ({
@@ -95,26 +97,34 @@ async function main(argv: string[]): Promise<void> {
   const outDir = resolve(values.out ?? ".local/profile");
   mkdirSync(outDir, { recursive: true });
 
-  const session = await Session.open(n, { processes: defaultProcesses(n), drivers: [] });
+  // Built once for every configuration's driver, every source map kept: they name the profile's frames.
+  const bundleDir = mkdtempSync(join(tmpdir(), "fanout-profile-bundle-"));
   const results: Profiled[] = [];
   try {
-    session.delayMs = delayMs;
-    for (const name of names) {
-      const config = (CONFIGS[name] as (rate: number) => HandlerOptions & { label: string })(rate);
-      const driver = await Driver.start("handler", session.outputs, {
-        event: config.event,
-        env: { ...config.env, ...concurrency },
-      });
-      try {
-        results.push(
-          await profileConfig(session, driver, { name, label: config.label, runs, interval, outDir }),
-        );
-      } finally {
-        await driver.stop();
+    const bundle = await buildLambdaBundle({ outDir: bundleDir, quiet: true, fullSourceMaps: true });
+    const session = await Session.open(n, { processes: defaultProcesses(n), drivers: [] });
+    try {
+      session.delayMs = delayMs;
+      for (const name of names) {
+        const config = (CONFIGS[name] as (typeof CONFIGS)[string])(rate);
+        const driver = await Driver.start("handler", session.outputs, {
+          event: config.event,
+          env: { ...config.env, ...concurrency },
+          entryFile: bundle.entryFile,
+        });
+        try {
+          results.push(
+            await profileConfig(session, driver, { name, label: config.label, runs, interval, outDir }),
+          );
+        } finally {
+          await driver.stop();
+        }
       }
+    } finally {
+      await session.close();
     }
   } finally {
-    await session.close();
+    rmSync(bundleDir, { recursive: true, force: true });
   }
   process.stdout.write(
     `\nN = ${n}, ${delayMs > 0 ? `${delayMs} ms per @connections call` : "loopback"}, ${runs} runs each:\n` +
@@ -177,7 +187,7 @@ async function profileConfig(
   const perThousand = (ms: number) => (ms / sends) * 1000;
   const lambdaCpuPerThousand = perThousand(lambdaCpuMs);
   const stackCpuPerThousand = perThousand((stackCpu.user + stackCpu.system) / 1000);
-  // While the driver lives: its bundle's source maps name the frames.
+  // While the bundle is on disk: its source maps name the frames.
   const sourceOf = sourceMapsOf();
   const lambda = JSON.parse(readFileSync(lambdaFile, "utf8")) as CpuProfile;
   process.stdout.write(

@@ -2,15 +2,11 @@
  * A baseline driver process: runs one of the baseline algorithms (baselines.ts) on command, in a process of its
  * own so its CPU time and peak memory are its own, as a Lambda's would be. Started by main.ts with `fork`.
  */
-import { rmSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { S3Client } from "@aws-sdk/client-s3";
 import { LAMBDA_ENV } from "../../../src/contract/index.js";
-import { buildLambdaBundle } from "../../build/lambda-bundle.js";
 import { listConnectionIdPages } from "../../lib/s3-keys.js";
 import { type CpuProfile, startCpuProfile } from "../cpu-profile.js";
 import { type SenderCounters, wallClockMs } from "../stats.js";
@@ -51,8 +47,8 @@ async function warmUp(s3: S3Client, send: () => Promise<unknown>, target: Driver
 const UNUSED_SHARD_QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/fanout-bench-never-used";
 
 /**
- * Ours, outside the local stack: the deployed bundle's handler (built here, as `npm run build` builds it, with every
- * source map kept for the profiler), configured as the local stack configures the function, given an SNS event
+ * Ours, outside the local stack: the deployed bundle's handler (built by the caller as `npm run build` builds it,
+ * with every source map kept for the profiler), configured as the local stack configures the function, given an SNS event
  * (the dispatch with a shard queue, as deployed) or a shard job over every bucket (the shard worker). The warm-up
  * runs once, as the benchmark's pings warm the stack's Lambda.
  */
@@ -74,10 +70,7 @@ async function handlerFanout(
     AWS_SECRET_ACCESS_KEY: "bench",
     ...options.env,
   });
-  const outDir = await mkdtemp(join(tmpdir(), "fanout-bench-driver-"));
-  process.on("exit", () => rmSync(outDir, { recursive: true, force: true }));
-  const bundle = await buildLambdaBundle({ outDir, quiet: true, fullSourceMaps: true });
-  const { handler } = (await import(pathToFileURL(bundle.entryFile).href)) as {
+  const { handler } = (await import(pathToFileURL(options.entryFile).href)) as {
     handler: (event: unknown, context: unknown) => Promise<unknown>;
   };
   let sequence = 0;
@@ -117,7 +110,7 @@ async function stopProfile(file: string): Promise<void> {
 async function init(
   algorithm: DriverAlgorithm,
   target: DriverTarget,
-  handler: HandlerOptions = { event: "sns", env: {} },
+  handler?: HandlerOptions,
 ): Promise<void> {
   const s3 = new S3Client({
     endpoint: target.s3_endpoint,
@@ -126,6 +119,7 @@ async function init(
     credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
   });
   if (algorithm === "handler") {
+    if (handler === undefined) throw new Error("the handler driver needs its options (the bundle to run)");
     run = await handlerFanout(target, handler);
     await run(new TextEncoder().encode("{}"));
     return;

@@ -48,6 +48,8 @@ export type DriverTarget = Pick<
 export interface HandlerOptions {
   event: "sns" | "shard";
   env: Record<string, string>;
+  /** The built bundle's `index.mjs` (built once by the caller for every driver, its source maps kept). */
+  entryFile: string;
 }
 
 /** Main -> driver process. */
